@@ -1,0 +1,108 @@
+"""`flowc compile`: front end + checker + backend, then write OUT.
+
+Everything is rendered in memory first; if any error is found nothing in OUT is touched. Each file is then
+written atomically, the manifest last, and generated files a previous build listed but this one does not are
+removed. Files flowc did not generate (your own code) are never written or removed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flowc.diagnostics import Diagnostic, Severity, Span
+from flowc.files import write_atomic
+from flowc.project import Compilation
+
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class BuildResult:
+    compilation: Compilation
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return self.compilation.diagnostics
+
+
+def manifest_data(plan, rendered, sources) -> dict:
+    def source_of(span: Span) -> str:
+        source = sources.get(span.file)
+        line = source.position(span.start)[0] if source else 1
+        return f"{span.file}:{line}"
+
+    documents = []
+    for item in rendered:
+        document = item.document
+        entry = {"file": document.file, "flow": document.flow, "context": document.context,
+                 "source": source_of(document.span)}
+        if document.branch:
+            entry["branch"] = document.branch
+        if document.event:
+            entry["event"] = document.event
+        if item.slots:
+            entry["slots"] = sorted({slot.placeholder for slot in item.slots})
+        documents.append(entry)
+    routes = []
+    for route in plan.routes:
+        entry = {"method": route.method, "path": route.path, "events": route.events, "flow": route.flow}
+        if route.conference:
+            entry["conference"] = route.conference
+        routes.append(entry)
+    return {"documents": documents, "routes": routes}
+
+
+def render(compilation: Compilation):
+    """Plan and render every document (imports lxml). Returns (plan, rendered, size diagnostics)."""
+    from flowc.emit_xml import render_plan
+    from flowc.plan import plan as make_plan
+    from flowc.vocabulary import vocabulary
+
+    plan = make_plan(compilation.project)
+    rendered = render_plan(plan)
+    limit = vocabulary().max_document_bytes
+    oversized = [
+        Diagnostic("FC209", Severity.ERROR, f"`{item.document.file}` is {len(item.xml)} bytes; a BXML document may "
+                   f"be at most {limit} bytes", item.document.span)
+        for item in rendered if len(item.xml) > limit
+    ]
+    return plan, rendered, oversized
+
+
+def previous_outputs(out: Path) -> set[str]:
+    try:
+        manifest = json.loads((out / MANIFEST).read_text())
+        return {d["file"] for d in manifest.get("documents", [])} | set(manifest.get("generated", []))
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        return set()
+
+
+def build(compilation: Compilation, out: Path, extra_outputs=None) -> BuildResult:
+    """Write documents, manifest and any extra generated files ({relative path: bytes}) to `out`."""
+    result = BuildResult(compilation)
+    if compilation.has_errors:
+        return result
+    plan, rendered, oversized = render(compilation)
+    compilation.diagnostics.extend(oversized)
+    if oversized:
+        return result
+    outputs: dict[str, bytes] = {item.document.file: item.xml for item in rendered}
+    if extra_outputs is not None:
+        outputs.update(extra_outputs(plan, rendered))
+    manifest = manifest_data(plan, rendered, compilation.sources)
+    manifest["generated"] = sorted(p for p in outputs if p not in {d["file"] for d in manifest["documents"]})
+    stale = previous_outputs(out) - set(outputs)
+    for relative, data in sorted(outputs.items()):
+        write_atomic(out / relative, data)
+        result.written.append(relative)
+    write_atomic(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    for relative in sorted(stale):
+        target = out / relative
+        if target.is_file() and ".." not in Path(relative).parts:
+            target.unlink()
+            result.removed.append(relative)
+    return result

@@ -1,0 +1,170 @@
+"""The `flowc` command line. Exit codes: 0 clean, 1 diagnostics at error level, 2 usage or I/O errors.
+
+Each subcommand imports what it needs when it runs, so `flowc check` never loads lxml, jinja2 or pygls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flowc import __version__
+
+EXIT_OK, EXIT_DIAGNOSTICS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return args.handler(args)
+    except UsageError as error:
+        print(f"flowc: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as error:
+        target = f": {error.filename}" if error.filename else ""
+        print(f"flowc: error: {error.strerror or error}{target}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flowc", description="Compile and check .flow call flows for Bandwidth BXML.")
+    parser.add_argument("--version", action="version", version=f"flowc {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    compile_ = commands.add_parser("compile", help="compile .flow files to BXML documents and a manifest")
+    compile_.add_argument("sources", nargs="+", metavar="SRC", help=".flow files or directories")
+    compile_.add_argument("-o", "--out", required=True, metavar="OUT", help="output directory")
+    add_format(compile_)
+    compile_.set_defaults(handler=run_compile)
+
+    check = commands.add_parser("check", help="check .flow files (or BXML .xml files) and report problems")
+    check.add_argument("sources", nargs="+", metavar="FILE", help=".flow or .xml files, or directories")
+    check.add_argument("--context", choices=["call", "conference", "transfer-answer"], default="call",
+                       help="for .xml files: which webhook the document answers (default: call)")
+    add_format(check)
+    check.set_defaults(handler=run_check)
+
+    ir = commands.add_parser("ir", help="print the typed IR of .flow files as JSON")
+    ir.add_argument("sources", nargs="+", metavar="FILE")
+    ir.set_defaults(handler=run_ir)
+
+    import_ = commands.add_parser("import", help="print an equivalent .flow for an existing BXML document")
+    import_.add_argument("source", metavar="FILE.xml")
+    import_.add_argument("--name", default=None, help="name of the flow (default: the file name)")
+    import_.set_defaults(handler=run_import)
+
+    explain = commands.add_parser("explain", help="explain a diagnostic code, e.g. flowc explain FC301")
+    explain.add_argument("code", nargs="?", help="the code; omit to list every code")
+    explain.set_defaults(handler=run_explain)
+    return parser
+
+
+def add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=["text", "json"], default="text", help="diagnostic output format")
+
+
+def sources_of(paths: list[str], suffix: str = ".flow") -> list[str]:
+    from flowc.project import find_flow_files
+
+    files = find_flow_files(paths)
+    if not files:
+        raise UsageError(f"no {suffix} files found in {' '.join(paths)}")
+    return files
+
+
+def report(compilation, fmt: str) -> int:
+    from flowc.render import render_json, render_text, summary, use_color
+
+    diagnostics = compilation.sorted_diagnostics()
+    if fmt == "json":
+        print(render_json(diagnostics, compilation.sources))
+    elif diagnostics:
+        print(render_text(diagnostics, compilation.sources, color=use_color(sys.stdout)))
+    if fmt == "text" and diagnostics:
+        print(summary(diagnostics), file=sys.stderr)
+    return EXIT_DIAGNOSTICS if any(d.is_error for d in diagnostics) else EXIT_OK
+
+
+def run_check(args) -> int:
+    from flowc.project import compile_sources, read_files
+
+    paths = sources_of(args.sources)
+    xml_paths = [p for p in paths if p.endswith(".xml")]
+    flow_paths = [p for p in paths if not p.endswith(".xml")]
+    compilation = compile_sources(read_files(flow_paths))
+    if xml_paths:
+        from flowc.lint_xml import lint_files
+
+        lint_files(compilation, xml_paths, args.context)
+    return report(compilation, args.format)
+
+
+def run_compile(args) -> int:
+    from pathlib import Path
+
+    from flowc.build import build
+    from flowc.project import compile_sources, read_files
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} exists and is not a directory")
+    compilation = compile_sources(read_files(sources_of(args.sources)))
+    result = build(compilation, out, extra_outputs=_extra_outputs())
+    status = report(compilation, args.format)
+    if status == EXIT_OK and args.format == "text":
+        print(f"compiled {len(result.written)} files into {out}", file=sys.stderr)
+    return status
+
+
+def _extra_outputs():
+    """Generated web-app files, when the web backend is available (see flowc.emit_app)."""
+    try:
+        from flowc.emit_app import app_outputs
+    except ImportError:
+        return None
+    return app_outputs
+
+
+def run_ir(args) -> int:
+    from flowc.ir import ir_adapter
+    from flowc.project import compile_sources, read_files
+
+    compilation = compile_sources(read_files(sources_of(args.sources)), check=False)
+    sys.stdout.write(ir_adapter().dump_json(compilation.project, indent=2).decode() + "\n")
+    status = report(compilation, "text") if compilation.diagnostics else EXIT_OK
+    return status
+
+
+def run_import(args) -> int:
+    from flowc.import_xml import import_file
+
+    return import_file(args.source, args.name)
+
+
+def run_explain(args) -> int:
+    from flowc.codes import CODES
+    from flowc.explain import explain_page
+
+    if args.code is None:
+        for code in CODES.values():
+            print(f"{code.code}  {code.severity.label:<7}  {code.title}")
+        return EXIT_OK
+    code = args.code.upper()
+    if code not in CODES:
+        raise UsageError(f"unknown code {args.code}; run `flowc explain` for the list")
+    print(explain_page(CODES[code]))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

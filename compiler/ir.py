@@ -1,0 +1,225 @@
+"""The typed intermediate representation: one model per .flow construct, spans kept.
+
+The models are standard dataclasses so that `flowc check` stays fast (pydantic's import and model building
+cost ~150 ms per run, measured in docs/performance.md); pydantic validates and serialises the very same
+classes through a TypeAdapter (see `ir_adapter`), which `flowc ir`, the emitter and the tests use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+from flowc.diagnostics import Span
+
+# -- values ----------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Slot:
+    """A value filled in per request: a webhook payload field ($from) or a user hook (hook(name))."""
+
+    name: str
+    span: Span
+    source: Literal["payload", "hook"] = "payload"
+    filter: str | None = None  # "safe" keeps letters, digits, - _ . ; "digits" keeps digits
+    kind: Literal["slot"] = "slot"
+
+
+@dataclass(slots=True)
+class Text:
+    """A string; `parts` mixes literal text with runtime slots ("support-{to}")."""
+
+    parts: list[Union[str, Slot]]
+    span: Span
+    kind: Literal["text"] = "text"
+
+    @property
+    def literal(self) -> str | None:
+        """The text if it has no runtime parts, else None."""
+        if all(isinstance(p, str) for p in self.parts):
+            return "".join(self.parts)  # type: ignore[arg-type]
+        return None
+
+    @property
+    def slots(self) -> list[Slot]:
+        return [p for p in self.parts if isinstance(p, Slot)]
+
+
+@dataclass(slots=True)
+class Number:
+    value: float
+    text: str
+    span: Span
+    unit: Literal["", "ms", "s", "m", "h"] = ""  # a duration when set
+    kind: Literal["number"] = "number"
+
+    def in_unit(self, unit: str | None) -> float:
+        """The value converted to `unit` ("s" or "ms"); plain numbers are already in the attribute's unit."""
+        if not self.unit or unit is None:
+            return self.value
+        seconds = self.value * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[self.unit]
+        return seconds * 1000 if unit == "ms" else seconds
+
+
+@dataclass(slots=True)
+class Word:
+    """A bare word: an enum value (male, POST), a boolean (true), or a name to resolve (a flow)."""
+
+    value: str
+    span: Span
+    kind: Literal["word"] = "word"
+
+
+@dataclass(slots=True)
+class Env:
+    """env(NAME): a secret read from the server's environment at request time, never written to build/."""
+
+    name: str
+    span: Span
+    kind: Literal["env"] = "env"
+
+
+@dataclass(slots=True)
+class ListValue:
+    items: list[Value]
+    span: Span
+    kind: Literal["list"] = "list"
+
+
+Value = Union[Text, Number, Word, Env, Slot, ListValue]
+
+
+# -- statements ------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Attribute:
+    name: str  # the BXML attribute name
+    value: Value
+    span: Span  # the whole `name value` pair
+    name_span: Span
+    written: str  # how the user wrote the name (alias or BXML name)
+
+
+@dataclass(slots=True)
+class Element:
+    """A BXML element: a verb, a nested element (PhoneNumber) or an SSML tag inside `say`."""
+
+    tag: str
+    span: Span
+    keyword_span: Span
+    attributes: list[Attribute] = field(default_factory=list)
+    content: list[Union[Text, Element]] = field(default_factory=list)  # text and child elements, in order
+    conference: str | None = None  # `join NAME`: a declared conference whose settings apply
+    conference_span: Span | None = None
+    kind: Literal["element"] = "element"
+
+    def attribute(self, name: str) -> Attribute | None:
+        for attribute in self.attributes:
+            if attribute.name == name:
+                return attribute
+        return None
+
+    @property
+    def children(self) -> list[Element]:
+        return [c for c in self.content if isinstance(c, Element)]
+
+    @property
+    def texts(self) -> list[Text]:
+        return [c for c in self.content if isinstance(c, Text)]
+
+
+@dataclass(slots=True)
+class Branch:
+    """`when digits "1", "2" { ... }`: a precompiled document chosen by a payload field."""
+
+    field: str
+    values: list[str]
+    body: list[Element]
+    span: Span
+    kind: Literal["branch"] = "branch"
+
+
+@dataclass(slots=True)
+class Flow:
+    name: str
+    span: Span
+    name_span: Span
+    body: list[Element] = field(default_factory=list)
+    branches: list[Branch] = field(default_factory=list)
+    entry_events: list[str] = field(default_factory=list)  # `flow main on initiate, answer { ... }`
+    kind: Literal["flow"] = "flow"
+
+
+CONFERENCE_EVENTS = {
+    ("created",): "conferenceCreated",
+    ("member", "join"): "conferenceMemberJoin",
+    ("member", "exit"): "conferenceMemberExit",
+    ("completed",): "conferenceCompleted",
+    ("redirect",): "conferenceRedirect",
+    ("recording", "available"): "conferenceRecordingAvailable",
+}
+
+
+@dataclass(slots=True)
+class Handler:
+    """`on member join { ... }` inside a conference: the reply to one conference webhook."""
+
+    event: str  # Bandwidth eventType
+    body: list[Element]
+    span: Span
+    kind: Literal["handler"] = "handler"
+
+
+@dataclass(slots=True)
+class Conference:
+    """`conference NAME "name-{to}" { ... }`: webhook settings declared once, plus event handlers."""
+
+    name: str
+    span: Span
+    name_span: Span
+    conference_name: Text
+    settings: list[Attribute] = field(default_factory=list)
+    handlers: list[Handler] = field(default_factory=list)
+    kind: Literal["conference"] = "conference"
+
+    def setting(self, name: str) -> Attribute | None:
+        for attribute in self.settings:
+            if attribute.name == name:
+                return attribute
+        return None
+
+
+@dataclass(slots=True)
+class FlowFile:
+    path: str
+    flows: list[Flow] = field(default_factory=list)
+    conferences: list[Conference] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Project:
+    files: list[FlowFile]
+
+    @property
+    def flows(self) -> dict[str, Flow]:
+        return {f.name: f for file in self.files for f in file.flows}
+
+    @property
+    def conferences(self) -> dict[str, Conference]:
+        return {c.name: c for file in self.files for c in file.conferences}
+
+
+def walk(elements: list[Element]):
+    """Every element in a body, depth first, parents before children."""
+    for element in elements:
+        yield element
+        yield from walk(element.children)
+
+
+def ir_adapter():
+    """A pydantic TypeAdapter for Project (imported lazily: only `flowc ir`, emit and tests need it)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Project)

@@ -1,0 +1,86 @@
+"""Name resolution: which flows and conferences each statement refers to, and what that implies.
+
+A flow named where a URL is expected (`gather then route`) becomes a webhook route; the attribute tells which
+Bandwidth event arrives there and in which context the flow's BXML runs (a call, or the called party of a
+transfer). The checker and the document planner both read this one analysis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flowc.ir import Attribute, Element, Flow, Project, Word, walk
+from flowc.vocabulary import AttributeSpec, vocabulary
+
+FLOW_PATH = "/flows/{name}"
+CONFERENCE_PATH = "/conferences/{name}/events"
+ENTRY_EVENTS = ["initiate", "answer"]
+
+
+@dataclass
+class Reference:
+    """A use of a flow's name in a URL attribute."""
+
+    flow: str
+    element: Element
+    attribute: Attribute
+    spec: AttributeSpec
+    in_flow: str | None  # the flow (or conference handler owner) that contains the reference
+    method: str = "POST"
+
+
+@dataclass
+class Links:
+    flows: dict[str, Flow]
+    references: list[Reference] = field(default_factory=list)
+    conference_joins: list[tuple[Element, str | None]] = field(default_factory=list)  # (element, in flow)
+
+    def references_to(self, flow: str) -> list[Reference]:
+        return [r for r in self.references if r.flow == flow]
+
+    def context(self, flow: str) -> str:
+        if any(r.spec.name == "transferAnswerUrl" for r in self.references_to(flow)):
+            return "transfer-answer"
+        return "call"
+
+    def events(self, flow: Flow) -> list[str]:
+        events: list[str] = list(flow.entry_events)
+        for reference in self.references_to(flow.name):
+            for event in reference.spec.events:
+                if event not in events:
+                    events.append(event)
+        return events or list(ENTRY_EVENTS)
+
+
+def is_flow_reference(spec: AttributeSpec, attribute: Attribute) -> bool:
+    return spec.is_url and spec.reply_bxml and isinstance(attribute.value, Word)
+
+
+def bodies(project: Project):
+    """(owner name, body) for every flow body, branch and conference handler."""
+    for file in project.files:
+        for flow in file.flows:
+            yield flow.name, flow.body
+            for branch in flow.branches:
+                yield flow.name, branch.body
+        for conference in file.conferences:
+            for handler in conference.handlers:
+                yield None, handler.body
+
+
+def resolve(project: Project) -> Links:
+    vocab = vocabulary()
+    links = Links(project.flows)
+    for owner, body in bodies(project):
+        for element in walk(body):
+            spec = vocab.elements[element.tag]
+            if element.tag == "Conference":
+                links.conference_joins.append((element, owner))
+            for attribute in element.attributes:
+                attribute_spec = spec.attributes.get(attribute.name)
+                if attribute_spec and is_flow_reference(attribute_spec, attribute):
+                    method = element.attribute(attribute_spec.method_attribute or "")
+                    method_value = method.value.value if method and isinstance(method.value, Word) else "POST"
+                    links.references.append(Reference(attribute.value.value, element, attribute,  # type: ignore
+                                                      attribute_spec, owner, method_value))
+    return links

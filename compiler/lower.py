@@ -1,0 +1,455 @@
+"""Lowering: the generic syntax tree -> typed IR, reading keywords and attribute names from the vocabulary.
+
+Structural mistakes are reported here (unknown statements and attributes with "did you mean" fixes, missing
+values); whether values are valid for their attributes is the checker's job.
+"""
+
+from __future__ import annotations
+
+from flowc.diagnostics import Diagnostic, Edit, Fix, Severity, Span, did_you_mean
+from flowc.ir import (
+    CONFERENCE_EVENTS, Attribute, Branch, Conference, Element, Env, Flow, FlowFile, Handler, ListValue, Number,
+    Slot, Text, Value, Word,
+)
+from flowc.syntax import Atom, Block, Call, Module, Statement, Token
+from flowc.vocabulary import ElementSpec, vocabulary
+
+BOOLEAN_WORDS = {"true", "false"}
+FILTERS = {"safe", "digits"}
+CREDENTIAL_PAIRS = {("auth",): ("username", "password"), ("fallback", "auth"): ("fallbackUsername", "fallbackPassword")}
+ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+
+
+def lower(module: Module) -> tuple[FlowFile, list[Diagnostic]]:
+    lowering = Lowering(module.path)
+    return lowering.file(module), lowering.diagnostics
+
+
+class Lowering:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.vocab = vocabulary()
+        self.diagnostics: list[Diagnostic] = []
+
+    def span(self, node) -> Span:
+        return Span(self.path, node.start, node.end)
+
+    def error(self, code: str, message: str, node, help: str | None = None, fix: Fix | None = None,
+              severity: Severity = Severity.ERROR) -> None:
+        span = node if isinstance(node, Span) else self.span(node)
+        self.diagnostics.append(Diagnostic(code, severity, message, span, help=help, fix=fix))
+
+    def replace_fix(self, node, old: str, new: str) -> Fix:
+        return Fix(f"replace `{old}` with `{new}`", (Edit(self.span(node), new),))
+
+    # -- top level -------------------------------------------------------------------------------------
+    def file(self, module: Module) -> FlowFile:
+        result = FlowFile(module.path)
+        for statement in module.statements:
+            head = _word(statement, 0)
+            if head == "flow":
+                flow = self.flow(statement)
+                if flow:
+                    result.flows.append(flow)
+            elif head == "conference":
+                conference = self.conference(statement)
+                if conference:
+                    result.conferences.append(conference)
+            else:
+                self.unknown_top_level(statement, head)
+        return result
+
+    def unknown_top_level(self, statement: Statement, head: str | None) -> None:
+        node = statement.atoms[0] if statement.atoms else statement
+        guess = did_you_mean(head, ["flow", "conference"]) if head else None
+        if guess:
+            self.error("FC101", f"unknown declaration `{head}`", node, help=f"did you mean `{guess}`?",
+                       fix=self.replace_fix(node, head, guess))
+        elif head and self.vocab.statements(None).get((head,)):
+            self.error("FC101", f"`{head}` must be inside a flow", node,
+                       help="put statements inside `flow NAME { ... }`")
+        else:
+            self.error("FC101", "expected `flow NAME { ... }` or `conference NAME { ... }`", node)
+
+    def declaration_name(self, statement: Statement, what: str) -> Token | None:
+        if len(statement.atoms) < 2 or not _is(statement.atoms[1], "WORD"):
+            self.error("FC110", f"this {what} needs a name", statement.atoms[0],
+                       help=f"write `{what} NAME {{ ... }}`")
+            return None
+        return statement.atoms[1]  # type: ignore[return-value]
+
+    def flow(self, statement: Statement) -> Flow | None:
+        name = self.declaration_name(statement, "flow")
+        if name is None:
+            return None
+        flow = Flow(name.text, self.span(statement), self.span(name))
+        extras = statement.atoms[2:]
+        if extras and _is(extras[0], "WORD") and extras[0].text == "on":
+            flow.entry_events = [a.text for a in extras[1:] if _is(a, "WORD")]
+            if not flow.entry_events:
+                self.error("FC106", "`on` needs the webhook events this flow answers", extras[0],
+                           help="for example `flow main on initiate, answer { ... }`")
+            extras = [a for a in extras[1:] if not _is(a, "WORD", "COMMA")]
+        for extra in extras:
+            self.error("FC107", f"unexpected `{extra.text}` after the flow name", extra)
+        if statement.block is None:
+            self.error("FC113", f"flow `{name.text}` has no body", name, help="add `{ ... }` with its statements")
+            return flow
+        for inner in statement.block.statements:
+            head = _word(inner, 0)
+            if head == "when":
+                branch = self.branch(inner)
+                if branch:
+                    flow.branches.append(branch)
+            elif head == "otherwise" and len(inner.atoms) == 1 and inner.block is not None:
+                flow.body.extend(self.body(inner.block.statements, None))
+            else:
+                flow.body.extend(self.body([inner], None))
+        return flow
+
+    def branch(self, statement: Statement) -> Branch | None:
+        atoms = statement.atoms
+        if len(atoms) < 3 or not _is(atoms[1], "WORD") or statement.block is None:
+            self.error("FC114", "a branch is written `when FIELD VALUE[, VALUE...] { ... }`", statement.atoms[0],
+                       help='for example `when digits "1" { ... }`')
+            return None
+        values: list[str] = []
+        for atom in atoms[2:]:
+            if _is(atom, "COMMA"):
+                continue
+            if _is(atom, "STRING", "NUMBER", "WORD", "PHONE"):
+                values.append(_unquote(atom.text) if atom.kind == "STRING" else atom.text)
+            else:
+                self.error("FC114", f"`{atom.text}` cannot be compared with a webhook field", atom)
+        body = self.body(statement.block.statements, None)
+        return Branch(atoms[1].text, values, body, self.span(statement))
+
+    def conference(self, statement: Statement) -> Conference | None:
+        name = self.declaration_name(statement, "conference")
+        if name is None:
+            return None
+        atoms = statement.atoms[2:]
+        if atoms and _is(atoms[0], "STRING"):
+            conference_name = self.text(atoms[0])
+            atoms = atoms[1:]
+        else:
+            conference_name = Text([name.text], self.span(name))
+        conference = Conference(name.text, self.span(statement), self.span(name), conference_name)
+        spec = self.vocab.elements["Conference"]
+        if atoms:
+            conference.settings.extend(self.attributes(spec, atoms, 0))
+        for inner in statement.block.statements if statement.block else []:
+            if _word(inner, 0) == "on":
+                handler = self.handler(inner)
+                if handler:
+                    conference.handlers.append(handler)
+            elif inner.block is not None:
+                self.error("FC113", "only `on EVENT { ... }` blocks may appear in a conference", inner.block)
+            else:
+                conference.settings.extend(self.attributes(spec, inner.atoms, 0))
+        return conference
+
+    def handler(self, statement: Statement) -> Handler | None:
+        words = tuple(a.text for a in statement.atoms[1:] if _is(a, "WORD"))
+        event = CONFERENCE_EVENTS.get(words)
+        node = statement.atoms[1] if len(statement.atoms) > 1 else statement.atoms[0]
+        if event is None:
+            written = " ".join(words)
+            choices = [" ".join(k) for k in CONFERENCE_EVENTS]
+            guess = did_you_mean(written, choices) if written else None
+            self.error("FC105", f"unknown conference event `{written}`" if written else "missing conference event",
+                       node, help=f"did you mean `on {guess}`?" if guess else "events: " + ", ".join(choices))
+            return None
+        if statement.block is None:
+            self.error("FC113", f"`on {' '.join(words)}` needs a body", node, help="add `{ ... }`")
+            return None
+        return Handler(event, self.body(statement.block.statements, None), self.span(statement))
+
+    # -- verbs -----------------------------------------------------------------------------------------
+    def body(self, statements: list[Statement], parent: str | None) -> list[Element]:
+        elements = []
+        for statement in statements:
+            element = self.element(statement, parent)
+            if element is not None:
+                elements.append(element)
+        return elements
+
+    def match_keyword(self, statement: Statement, parent: str | None) -> tuple[ElementSpec, int] | None:
+        words = []
+        for atom in statement.atoms[:3]:
+            if not _is(atom, "WORD"):
+                break
+            words.append(atom.text)
+        for phrase, spec in self.vocab.statements(parent).items():
+            if tuple(words[: len(phrase)]) == phrase:
+                return spec, len(phrase)
+        return None
+
+    def element(self, statement: Statement, parent: str | None) -> Element | None:
+        if not statement.atoms:
+            self.error("FC113", "a block must follow a statement", statement.block)
+            return None
+        matched = self.match_keyword(statement, parent)
+        if matched is None:
+            self.unknown_statement(statement, parent)
+            return None
+        spec, used = matched
+        keyword_span = Span(self.path, statement.atoms[0].start, statement.atoms[used - 1].end)
+        element = Element(spec.name, self.span(statement), keyword_span)
+        element.attributes = self.attributes(spec, statement.atoms, used, element)
+        if statement.block is not None:
+            self.element_block(element, spec, statement.block)
+        return element
+
+    def unknown_statement(self, statement: Statement, parent: str | None) -> None:
+        first = statement.atoms[0]
+        where = f"inside `{self.vocab.elements[parent].keyword}`" if parent else "in a flow"
+        if first.kind == "STRING":
+            self.error("FC102", f"text is not allowed {where}", first,
+                       help="text belongs to a statement, such as `say \"...\"`")
+            return
+        word = first.text
+        elsewhere = self.vocab.by_keyword(word)
+        allowed = [" ".join(p) for p in self.vocab.statements(parent)]
+        if elsewhere is not None or (word, _word(statement, 1)) in {tuple(k.split()) for k in allowed}:
+            self.error("FC108", f"`{word}` cannot be used {where}", first,
+                       help="allowed here: " + ", ".join(sorted(set(allowed))) if allowed else None)
+            return
+        guess = did_you_mean(word, {p.split()[0] for p in allowed})
+        if guess:
+            self.error("FC102", f"unknown statement `{word}`", first, help=f"did you mean `{guess}`?",
+                       fix=self.replace_fix(first, word, guess))
+        else:
+            self.error("FC102", f"unknown statement `{word}`", first,
+                       help="statements here: " + ", ".join(sorted(set(allowed))) if allowed else None)
+
+    def element_block(self, element: Element, spec: ElementSpec, block: Block) -> None:
+        takes_text = spec.text is not None and spec.kind != "child"
+        if not spec.children and not takes_text:
+            self.error("FC113", f"`{spec.keyword}` does not take a block", block)
+            return
+        for inner in block.statements:
+            if takes_text and inner.atoms and _is(inner.atoms[0], "STRING", "VAR") and inner.block is None:
+                for atom in inner.atoms:
+                    if _is(atom, "STRING", "VAR"):
+                        element.content.append(self.text(atom) if atom.kind == "STRING" else
+                                               Text([self.value(atom)], self.span(atom)))
+                    else:
+                        self.error("FC107", f"unexpected `{atom.text}` in text", atom)
+                continue
+            child = self.element(inner, spec.name)
+            if child is not None:
+                element.content.append(child)
+
+    def attributes(self, spec: ElementSpec, atoms: list[Atom], index: int,
+                   element: Element | None = None) -> list[Attribute]:
+        result: list[Attribute] = []
+        positional = list(spec.positional)
+        phrases = spec.attribute_phrases
+        while index < len(atoms):
+            atom = atoms[index]
+            if _is(atom, "WORD"):
+                matched = self.match_attribute(phrases, atoms, index)
+                if matched is not None:
+                    names, used = matched
+                    index = self.attribute_values(spec, names, atoms, index, used, result)
+                    continue
+            if positional and not (_is(atom, "WORD") and positional[0] == "text" and spec.name != "Conference"):
+                target = positional.pop(0)
+                value, index = self.read_value(atoms, index)
+                self.positional(spec, target, value, atom, result, element)
+                continue
+            self.unexpected_word(spec, atom)
+            index += 1
+            if _is(atom, "WORD") and index < len(atoms) and self.match_attribute(phrases, atoms, index) is None:
+                _, index = self.read_value(atoms, index)  # skip the unknown attribute's value too
+        return result
+
+    def match_attribute(self, phrases, atoms: list[Atom], index: int):
+        words = []
+        for atom in atoms[index : index + 3]:
+            if not _is(atom, "WORD"):
+                break
+            words.append(atom.text)
+        for length in range(len(words), 0, -1):
+            key = tuple(words[:length])
+            if key in CREDENTIAL_PAIRS and (CREDENTIAL_PAIRS[key][0],) in phrases:
+                return CREDENTIAL_PAIRS[key], length
+            if key in phrases:
+                return (phrases[key].name,), length
+        return None
+
+    def attribute_values(self, spec, names, atoms, index, used, result) -> int:
+        name_node = atoms[index]
+        name_span = Span(self.path, name_node.start, atoms[index + used - 1].end)
+        written = " ".join(a.text for a in atoms[index : index + used])
+        index += used
+        for name in names:
+            attribute_spec = spec.attributes[name]
+            following = atoms[index] if index < len(atoms) else None
+            if attribute_spec.type == "boolean" and not (
+                following is not None and _is(following, "WORD") and following.text in BOOLEAN_WORDS
+            ):
+                value: Value = Word("true", name_span)  # a bare flag: `mute`
+            elif following is None or _is(following, "COMMA"):
+                self.error("FC106", f"`{written}` needs a value", name_span,
+                           help=f"write `{written} VALUE`")
+                return index
+            else:
+                value, index = self.read_value(atoms, index)
+            end = value.span.end if value.span.end > name_span.end else name_span.end
+            result.append(Attribute(name, value, Span(self.path, name_span.start, end), name_span, written))
+        return index
+
+    def positional(self, spec, target, value, atom, result, element) -> None:
+        span = value.span
+        if target == "text":
+            if element is None:
+                return
+            if isinstance(value, Word) and spec.name == "Conference":
+                element.conference = value.value  # `join support`: a declared conference
+                element.conference_span = span
+            elif isinstance(value, Word | Number):
+                element.content.append(Text([value.text if isinstance(value, Number) else value.value], span))
+            elif isinstance(value, Slot):
+                element.content.append(Text([value], span))
+            elif isinstance(value, Text):
+                element.content.append(value)
+            else:
+                self.error("FC107", f"`{atom.text}` cannot be used as text here", atom)
+        elif target == "@children":
+            if element is None:
+                return
+            items = value.items if isinstance(value, ListValue) else [value]
+            for item in items:
+                element.content.append(self.destination(spec, item))
+        else:
+            result.append(Attribute(target, value, span, span, ""))
+
+    def destination(self, spec: ElementSpec, value: Value) -> Element:
+        """`transfer +15551234567, "sip:agent@example.com"`: each value becomes a PhoneNumber or SipUri."""
+        literal = value.literal if isinstance(value, Text) else None
+        tag = "SipUri" if (literal or "").startswith("sip:") or spec.name == "Refer" else "PhoneNumber"
+        text = value if isinstance(value, Text) else Text([value], value.span)  # type: ignore[list-item]
+        return Element(tag, value.span, value.span, content=[text])
+
+    def unexpected_word(self, spec: ElementSpec, atom: Atom) -> None:
+        if not _is(atom, "WORD"):
+            self.error("FC107", f"unexpected `{atom.text}`: `{spec.keyword}` takes no more values", atom)
+            return
+        candidates = {" ".join(p) for p in spec.attribute_phrases} | {"auth"}
+        guess = did_you_mean(atom.text, candidates)
+        if guess:
+            self.error("FC103", f"`{spec.keyword}` has no attribute `{atom.text}`", atom,
+                       help=f"did you mean `{guess}`?", fix=self.replace_fix(atom, atom.text, guess))
+        else:
+            self.error("FC103", f"`{spec.keyword}` has no attribute `{atom.text}`", atom,
+                       help=f"see `flowc explain FC103`; attributes of `{spec.keyword}`: "
+                       + ", ".join(sorted(a.aliases[0] if a.aliases else a.name for a in spec.attributes.values())))
+
+    # -- values ----------------------------------------------------------------------------------------
+    def read_value(self, atoms: list[Atom], index: int) -> tuple[Value, int]:
+        first = self.value(atoms[index])
+        index += 1
+        if index < len(atoms) and _is(atoms[index], "COMMA"):
+            items = [first]
+            while index + 1 < len(atoms) and _is(atoms[index], "COMMA"):
+                items.append(self.value(atoms[index + 1]))
+                index += 2
+            span = Span(self.path, first.span.start, items[-1].span.end)
+            return ListValue(items, span), index
+        return first, index
+
+    def value(self, atom: Atom) -> Value:
+        span = self.span(atom)
+        if type(atom) is Call:
+            return self.call(atom)
+        kind = atom.kind
+        if kind == "STRING":
+            return self.text(atom)
+        if kind == "NUMBER":
+            return Number(float(atom.text), atom.text, span)
+        if kind == "DURATION":
+            digits = atom.text.rstrip("mshd")
+            unit = atom.text[len(digits):]
+            return Number(float(digits), atom.text, span, unit)  # type: ignore[arg-type]
+        if kind == "PHONE":
+            return Text([atom.text], span)
+        if kind == "VAR":
+            return Slot(atom.text[1:], span)
+        if kind == "COMMA":
+            self.error("FC107", "unexpected `,`", atom)
+        return Word(atom.text, span)
+
+    def call(self, call: Call) -> Value:
+        span = self.span(call)
+        args = [a.text for a in call.args]
+        if call.name.text in ("env", "hook") and len(args) == 1 and call.args[0].kind == "WORD":
+            if call.name.text == "env":
+                return Env(args[0], span)
+            return Slot(args[0], span, source="hook")
+        self.error("FC104", f"unknown function `{call.name.text}` with {len(args)} argument(s)", call,
+                   help="use `env(NAME)` for a secret from the environment or `hook(name)` for a value your code "
+                   "computes")
+        return Word(call.text, span)
+
+    def text(self, token: Token) -> Text:
+        """A string literal with escapes and `{field}` / `{field|filter}` runtime parts."""
+        raw = token.text[1:-1]
+        base = token.start + 1
+        parts: list[str | Slot] = []
+        literal: list[str] = []
+        i = 0
+        while i < len(raw):
+            char = raw[i]
+            if char == "\\" and i + 1 < len(raw):
+                literal.append(ESCAPES.get(raw[i + 1], raw[i + 1]))
+                i += 2
+            elif raw.startswith("{{", i) or raw.startswith("}}", i):
+                literal.append(char)
+                i += 2
+            elif char == "{":
+                close = raw.find("}", i)
+                if close == -1:
+                    self.error("FC112", "`{` opens a runtime value that is never closed",
+                               Span(self.path, base + i, base + i + 1), help="write `{{` for a literal brace")
+                    literal.append(raw[i:])
+                    break
+                slot = self.slot(raw[i + 1 : close], Span(self.path, base + i, base + close + 1))
+                if slot is not None:
+                    if literal:
+                        parts.append("".join(literal))
+                        literal = []
+                    parts.append(slot)
+                i = close + 1
+            else:
+                literal.append(char)
+                i += 1
+        if literal or not parts:
+            parts.append("".join(literal))
+        return Text(parts, self.span(token))
+
+    def slot(self, inside: str, span: Span) -> Slot | None:
+        name, _, filter_name = (p.strip() for p in inside.partition("|"))
+        if not name.replace("_", "a").replace(".", "a").isalnum() or not name[:1].isalpha():
+            self.error("FC112", f"`{{{inside}}}` is not a runtime value", span,
+                       help="write `{from}` for a webhook field, or `{{` for a literal brace")
+            return None
+        if filter_name and filter_name not in FILTERS:
+            self.error("FC112", f"unknown filter `{filter_name}`", span, help="filters: " + ", ".join(sorted(FILTERS)))
+            filter_name = ""
+        return Slot(name, span, filter=filter_name or None)
+
+
+def _is(atom: Atom, *kinds: str) -> bool:
+    return type(atom) is Token and atom.kind in kinds
+
+
+def _word(statement: Statement, index: int) -> str | None:
+    if len(statement.atoms) > index and _is(statement.atoms[index], "WORD"):
+        return statement.atoms[index].text
+    return None
+
+
+def _unquote(text: str) -> str:
+    return text[1:-1].replace('\\"', '"').replace("\\\\", "\\")

@@ -1,0 +1,76 @@
+"""A project: several .flow files compiled together, names resolved across files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flowc.diagnostics import Diagnostic, Severity, Span, sort_key
+from flowc.ir import FlowFile, Project
+from flowc.lower import lower
+from flowc.parser import parse
+from flowc.source import MAX_SOURCE_BYTES, SourceError, SourceFile, decode
+
+
+@dataclass
+class Compilation:
+    """Everything the front end produced for a set of files: sources, IR and diagnostics."""
+
+    project: Project
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self.diagnostics)
+
+    def sorted_diagnostics(self) -> list[Diagnostic]:
+        return sorted(self.diagnostics, key=sort_key)
+
+
+def find_flow_files(paths: list[str]) -> list[str]:
+    """Expand directories into the .flow files below them (sorted, so output is deterministic)."""
+    found: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            found.extend(sorted(str(p) for p in Path(path).rglob("*.flow") if p.is_file()))
+        else:
+            found.append(path)
+    return found
+
+
+def front_end_file(path: str, data: bytes) -> tuple[SourceFile, FlowFile, list[Diagnostic]]:
+    """Decode, parse and lower one file. Never raises for bad input: problems become diagnostics."""
+    try:
+        source = decode(path, data)
+    except SourceError as error:
+        source = SourceFile(path, "")
+        return source, FlowFile(path), [Diagnostic(error.code, Severity.ERROR, error.message, Span(path, 0, 0))]
+    module, diagnostics = parse(source.text, path)
+    flow_file, lowering_diagnostics = lower(module)
+    return source, flow_file, diagnostics + lowering_diagnostics
+
+
+def compile_sources(files: dict[str, bytes], check: bool = True) -> Compilation:
+    """Run the front end (and by default the checker) over in-memory files: {path: bytes}."""
+    compilation = Compilation(Project([]))
+    for path, data in files.items():
+        source, flow_file, diagnostics = front_end_file(path, data)
+        compilation.sources[path] = source
+        compilation.project.files.append(flow_file)
+        compilation.diagnostics.extend(diagnostics)
+    if check:
+        from flowc.check import check_project
+
+        compilation.diagnostics.extend(check_project(compilation.project))
+    return compilation
+
+
+def read_files(paths: list[str]) -> dict[str, bytes]:
+    """Read files from disk; OSError propagates (the CLI turns it into exit code 2)."""
+    contents = {}
+    for path in paths:
+        with open(path, "rb") as handle:
+            contents[path] = handle.read(MAX_SOURCE_BYTES + 1)
+    return contents

@@ -1,0 +1,122 @@
+"""Rendering diagnostics for people (rustc/ruff style, with the source line and a caret underline) and for
+machines (JSON, ruff-like fields)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from flowc.diagnostics import Diagnostic, Severity, Span, sort_key
+from flowc.source import SourceFile
+
+COLORS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m", Severity.INFO: "\x1b[1;36m"}
+BOLD, BLUE, RESET = "\x1b[1m", "\x1b[1;34m", "\x1b[0m"
+
+
+def use_color(stream=sys.stderr) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def location(span: Span, sources: dict[str, SourceFile]) -> tuple[int, int, int, int]:
+    source = sources.get(span.file)
+    if source is None:
+        return 1, 1, 1, 1
+    line, column = source.position(span.start)
+    end_line, end_column = source.position(span.end)
+    return line, column, end_line, end_column
+
+
+def render_text(diagnostics: list[Diagnostic], sources: dict[str, SourceFile], color: bool = False) -> str:
+    blocks = [render_one(d, sources, color) for d in sorted(diagnostics, key=sort_key)]
+    return "\n".join(blocks)
+
+
+def render_one(diagnostic: Diagnostic, sources: dict[str, SourceFile], color: bool = False) -> str:
+    paint = (lambda code, text: f"{code}{text}{RESET}") if color else (lambda code, text: text)
+    severity = diagnostic.severity
+    line, column, _, _ = location(diagnostic.span, sources)
+    fixable = " [*]" if diagnostic.fix and diagnostic.fix.safe else ""
+    out = [
+        paint(COLORS[severity], f"{severity.label}[{diagnostic.code}]") + fixable + paint(BOLD, f": {diagnostic.message}"),
+        paint(BLUE, "  --> ") + f"{diagnostic.span.file}:{line}:{column}",
+    ]
+    out.extend(snippet(diagnostic.span, sources, "^", "", paint, COLORS[severity]))
+    for label in diagnostic.labels:
+        label_line, label_column, _, _ = location(label.span, sources)
+        out.append(paint(BLUE, "  --> ") + f"{label.span.file}:{label_line}:{label_column}")
+        out.extend(snippet(label.span, sources, "-", label.message, paint, BLUE))
+    for note in diagnostic.notes:
+        out.append(paint(BLUE, "   = ") + f"note: {note}")
+    if diagnostic.help:
+        out.append(paint(BLUE, "   = ") + f"help: {diagnostic.help}")
+    if diagnostic.fix:
+        out.append(paint(BLUE, "   = ") + f"fix: {diagnostic.fix.message}" + ("" if diagnostic.fix.safe else " (unsafe)"))
+    return "\n".join(out) + "\n"
+
+
+def snippet(span: Span, sources: dict[str, SourceFile], mark: str, message: str, paint, color: str) -> list[str]:
+    source = sources.get(span.file)
+    if source is None or not source.text:
+        return []
+    line, column, end_line, end_column = location(span, sources)
+    text = source.line_text(line).replace("\t", " ")
+    width = max(1, (end_column if end_line == line else len(text) + 1) - column)
+    gutter = " " * len(str(line))
+    return [
+        paint(BLUE, f"{gutter} |"),
+        paint(BLUE, f"{line} |") + f" {text}",
+        paint(BLUE, f"{gutter} |") + " " * (column) + paint(color, mark * width + (f" {message}" if message else "")),
+    ]
+
+
+def to_json(diagnostic: Diagnostic, sources: dict[str, SourceFile]) -> dict:
+    line, column, end_line, end_column = location(diagnostic.span, sources)
+    fix = None
+    if diagnostic.fix:
+        fix = {
+            "message": diagnostic.fix.message,
+            "applicability": "safe" if diagnostic.fix.safe else "unsafe",
+            "edits": [edit_json(e.span, e.new_text, sources) for e in diagnostic.fix.edits],
+        }
+    return {
+        "code": diagnostic.code,
+        "severity": diagnostic.severity.label,
+        "message": diagnostic.message,
+        "filename": diagnostic.span.file,
+        "location": {"row": line, "column": column},
+        "end_location": {"row": end_line, "column": end_column},
+        "help": diagnostic.help,
+        "notes": diagnostic.notes,
+        "labels": [
+            {"message": label.message, "filename": label.span.file,
+             **dict(zip(("location", "end_location"), _pair(label.span, sources), strict=True))}
+            for label in diagnostic.labels
+        ],
+        "fix": fix,
+    }
+
+
+def _pair(span: Span, sources):
+    line, column, end_line, end_column = location(span, sources)
+    return {"row": line, "column": column}, {"row": end_line, "column": end_column}
+
+
+def edit_json(span: Span, new_text: str, sources) -> dict:
+    start, end = _pair(span, sources)
+    return {"content": new_text, "location": start, "end_location": end}
+
+
+def render_json(diagnostics: list[Diagnostic], sources: dict[str, SourceFile]) -> str:
+    return json.dumps([to_json(d, sources) for d in sorted(diagnostics, key=sort_key)], indent=2)
+
+
+def summary(diagnostics: list[Diagnostic]) -> str:
+    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+    warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' * (errors != 1)}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' * (warnings != 1)}")
+    return "found " + " and ".join(parts) if parts else "no problems found"

@@ -1,0 +1,144 @@
+"""The BXML vocabulary: every element, attribute, type, range, enum and default, read from data/bxml.json.
+
+This table is the single source of truth: lowering reads keywords and aliases from it, the checker its types
+and ranges, the emitter its element and attribute names, the language server its docs and enums.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data" / "bxml.json"
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    name: str
+    type: str
+    doc: str = ""
+    enum: tuple[str, ...] = ()
+    default: object = None
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = None
+    unit: str | None = None  # "s" or "ms": a duration written as 2s or 500ms is converted to this unit
+    format: str | None = None
+    item: str | None = None
+    relative_ok: bool = False
+    events: tuple[str, ...] = ()  # webhooks Bandwidth sends to this URL
+    reply_bxml: bool = False  # whether the reply to those webhooks may be a BXML document
+    method_attribute: str | None = None
+    aliases: tuple[str, ...] = ()
+    status: str = "documented"
+
+    @property
+    def is_url(self) -> bool:
+        return self.type == "url"
+
+    @property
+    def is_secret(self) -> bool:
+        return self.name.lower().endswith("password")
+
+
+@dataclass(frozen=True)
+class ElementSpec:
+    name: str
+    kind: str  # verb | child | ssml
+    keywords: tuple[str, ...]
+    positional: tuple[str, ...]
+    text: dict | None
+    children: tuple[str, ...]
+    attributes: dict[str, AttributeSpec]
+    doc: str = ""
+    status: str = "documented"
+    parents: tuple[str, ...] = ()
+
+    @property
+    def keyword(self) -> str:
+        return self.keywords[0]
+
+    @cached_property
+    def attribute_phrases(self) -> dict[tuple[str, ...], AttributeSpec]:
+        """Every way to write each attribute in .flow: its BXML name and its aliases, as word tuples."""
+        phrases: dict[tuple[str, ...], AttributeSpec] = {}
+        for attribute in self.attributes.values():
+            phrases[(attribute.name,)] = attribute
+            for alias in attribute.aliases:
+                phrases.setdefault(tuple(alias.split()), attribute)
+        return phrases
+
+
+@dataclass
+class Vocabulary:
+    elements: dict[str, ElementSpec]
+    contexts: dict[str, frozenset[str]]
+    max_document_bytes: int
+    voices: list[dict] = field(default_factory=list)
+    _statement_index: dict = field(default_factory=dict)
+
+    def statements(self, parent: str | None) -> dict[tuple[str, ...], ElementSpec]:
+        """Keyword phrases usable inside `parent` (None: a flow body), longest phrases first."""
+        if parent not in self._statement_index:
+            if parent is None:
+                names = [n for n, e in self.elements.items() if e.kind == "verb"]
+            else:
+                names = list(self.elements[parent].children)
+            index: dict[tuple[str, ...], ElementSpec] = {}
+            for name in names:
+                for keyword in self.elements[name].keywords:
+                    index[tuple(keyword.split())] = self.elements[name]
+            self._statement_index[parent] = dict(sorted(index.items(), key=lambda kv: -len(kv[0])))
+        return self._statement_index[parent]
+
+    def by_keyword(self, keyword: str) -> ElementSpec | None:
+        for element in self.elements.values():
+            if keyword in element.keywords:
+                return element
+        return None
+
+
+def _attribute(name: str, raw: dict) -> AttributeSpec:
+    return AttributeSpec(
+        name=name,
+        type=raw["type"],
+        doc=raw.get("doc", ""),
+        enum=tuple(raw.get("enum", ())),
+        default=raw.get("default"),
+        min=raw.get("min"),
+        max=raw.get("max"),
+        max_length=raw.get("max_length"),
+        unit=raw.get("unit"),
+        format=raw.get("format"),
+        item=raw.get("item"),
+        relative_ok=raw.get("relative_ok", False),
+        events=tuple(raw.get("events", ())),
+        reply_bxml=raw.get("reply_bxml", False),
+        method_attribute=raw.get("method_attribute"),
+        aliases=tuple(raw.get("aliases", ())),
+        status=raw.get("status", "documented"),
+    )
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    raw = json.loads(DATA.read_text())
+    elements = {
+        name: ElementSpec(
+            name=name,
+            kind=spec["kind"],
+            keywords=tuple(spec["keywords"]),
+            positional=tuple(spec.get("positional", ())),
+            text=spec.get("text"),
+            children=tuple(spec.get("children", ())),
+            attributes={a: _attribute(a, s) for a, s in spec["attributes"].items()},
+            doc=spec.get("doc", ""),
+            status=spec.get("status", "documented"),
+            parents=tuple(spec.get("parents", ())),
+        )
+        for name, spec in raw["elements"].items()
+    }
+    contexts = {name: frozenset(c["allowed"]) for name, c in raw["contexts"].items()}
+    return Vocabulary(elements, contexts, raw["max_document_bytes"], raw.get("voices", []))
