@@ -35,8 +35,14 @@ class Links:
     references: list[Reference] = field(default_factory=list)
     conference_joins: list[tuple[Element, str | None]] = field(default_factory=list)  # (element, in flow)
 
+    by_flow: dict[str, list[Reference]] = field(default_factory=dict)
+
+    def add(self, reference: Reference) -> None:
+        self.references.append(reference)
+        self.by_flow.setdefault(reference.flow, []).append(reference)
+
     def references_to(self, flow: str) -> list[Reference]:
-        return [r for r in self.references if r.flow == flow]
+        return self.by_flow.get(flow, [])
 
     def context(self, flow: str) -> str:
         if any(r.spec.name == "transferAnswerUrl" for r in self.references_to(flow)):
@@ -81,6 +87,6 @@ def resolve(project: Project) -> Links:
                 if attribute_spec and is_flow_reference(attribute_spec, attribute):
                     method = element.attribute(attribute_spec.method_attribute or "")
                     method_value = method.value.value if method and isinstance(method.value, Word) else "POST"
-                    links.references.append(Reference(attribute.value.value, element, attribute,  # type: ignore
-                                                      attribute_spec, owner, method_value))
+                    links.add(Reference(attribute.value.value, element, attribute,  # type: ignore[union-attr]
+                                        attribute_spec, owner, method_value))
     return links

@@ -132,13 +132,14 @@ class Parser:
 
     # -- the LALR driver ---------------------------------------------------------------------------------
     def feed(self, token: Token) -> bool:
-        """Shift one token, doing the reductions it triggers. False (and no change) if it is not accepted."""
-        if not self.accepts(token.kind):
-            return False
+        """Shift one token, doing the reductions it triggers. False if it is not accepted (LALR may have done
+        some reductions first; they are valid, and recovery starts from there)."""
         states, values, table, rules = self.states, self.values, self.tables.states, self.tables.rules
         kind = token.kind
         while True:
-            action = table[states[-1]][kind]
+            action = table[states[-1]].get(kind)
+            if action is None:
+                return False
             if action >= 0:
                 states.append(action)
                 values.append(token)
