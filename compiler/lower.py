@@ -180,9 +180,11 @@ class Lowering:
             if not _is(atom, "WORD"):
                 break
             words.append(atom.text)
-        for phrase, spec in self.vocab.statements(parent).items():
-            if tuple(words[: len(phrase)]) == phrase:
-                return spec, len(phrase)
+        index = self.vocab.statements(parent)
+        for length in range(len(words), 0, -1):  # longest phrase first: `pause recording` before `pause`
+            spec = index.get(tuple(words[:length]))
+            if spec is not None:
+                return spec, length
         return None
 
     def element(self, statement: Statement, parent: str | None) -> Element | None:
@@ -396,6 +398,8 @@ class Lowering:
     def text(self, token: Token) -> Text:
         """A string literal with escapes and `{field}` / `{field|filter}` runtime parts."""
         raw = token.text[1:-1]
+        if "\\" not in raw and "{" not in raw and "}" not in raw:  # the common case: plain text
+            return Text([raw], self.span(token))
         base = token.start + 1
         parts: list[str | Slot] = []
         literal: list[str] = []

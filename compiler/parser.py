@@ -44,11 +44,14 @@ class Tables:
         self.end_state: int = data["end_state"]
         self.states: list[dict[str, int]] = data["states"]
         self.rules: list[tuple[str, int]] = [(origin, length) for origin, length in data["rules"]]
+        # (origin, length, node builder or None for inlined rules whose children splice into the parent)
+        self.reductions = [(origin, length, BUILDERS.get(origin)) for origin, length in self.rules]
         patterns = [f"(?P<{name}>{regex})" for name, regex in data["terminals"].items()]
         # Anything else is an error token: an unterminated string, a malformed number, a stray character.
         patterns += [r'(?P<BAD_STRING>"([^"\\\n]|\\[^\n])*\\?)', r"(?P<BAD_NUMBER>[0-9][A-Za-z0-9_.]*)",
-                     r"(?P<WS>[ \t\f\r]+)", r"(?P<BAD_CHAR>.)"]
-        self.scanner = re.compile("|".join(patterns))
+                     r"(?P<BAD_CHAR>[^ \t\f\r])"]
+        # Leading blanks are folded into each match, so the scanner yields one match per token.
+        self.scanner = re.compile("[ \t\f\r]*(?:" + "|".join(patterns) + ")")
 
 
 @lru_cache(maxsize=1)
@@ -70,23 +73,23 @@ def lex(text: str, comments: list[Token], errors: list[Diagnostic], path: str):
     """Yield tokens; comments go to `comments`, bad characters become error diagnostics and are skipped."""
     for match in tables().scanner.finditer(text):
         kind = match.lastgroup
-        if kind == "WS":
+        if kind is None:  # trailing blanks at the end of the text
             continue
-        start, end = match.span()
+        start, end = match.span(kind)
         if kind == "COMMENT":
-            comments.append(Token("COMMENT", match.group(), start, end))
+            comments.append(Token("COMMENT", match.group(kind), start, end))
             continue
         if kind == "_NL":
-            value = match.group()
+            value = match.group(kind)
             if "#" in value:
                 for inner in COMMENT_IN_NEWLINE.finditer(value):
                     comments.append(Token("COMMENT", inner.group(), start + inner.start(), start + inner.end()))
             yield Token("_NL", value, start, end)
             continue
         if kind.startswith("BAD_"):
-            errors.append(_lexical_error(kind, match.group(), Span(path, start, end)))
+            errors.append(_lexical_error(kind, match.group(kind), Span(path, start, end)))
             continue
-        yield Token(kind, match.group(), start, end)
+        yield Token(kind, match.group(kind), start, end)
 
 
 def _lexical_error(kind: str, text: str, span: Span) -> Diagnostic:
@@ -101,19 +104,23 @@ def _lexical_error(kind: str, text: str, span: Span) -> Diagnostic:
                       help="remove it, or put the text in double quotes")
 
 
-def _build(origin: str, children: list):
-    if origin == "statement":
-        block = children[-1] if children and type(children[-1]) is Block else None
-        atoms = children[:-1] if block is not None else children
-        return Statement(atoms, block)
-    if origin == "block":
-        closed = children[-1].kind == "RBRACE"
-        statements = children[1:-1] if closed else children[1:]
-        return Block(statements, children[0].start, children[-1].end, closed)
-    if origin == "call":
-        args = [c for c in children[2:-1] if c.kind != "COMMA"]
-        return Call(children[0], args, children[-1].end)
-    return children  # inlined rule (_statements, _atom ...) or start: splice into the parent
+def _statement(children: list) -> Statement:
+    block = children[-1] if children and type(children[-1]) is Block else None
+    return Statement(children[:-1] if block is not None else children, block)
+
+
+def _block(children: list) -> Block:
+    closed = children[-1].kind == "RBRACE"
+    statements = children[1:-1] if closed else children[1:]
+    return Block(statements, children[0].start, children[-1].end, closed)
+
+
+def _call(children: list) -> Call:
+    args = [c for c in children[2:-1] if c.kind != "COMMA"]
+    return Call(children[0], args, children[-1].end)
+
+
+BUILDERS = {"statement": _statement, "block": _block, "call": _call}
 
 
 class Parser:
@@ -134,7 +141,7 @@ class Parser:
     def feed(self, token: Token) -> bool:
         """Shift one token, doing the reductions it triggers. False if it is not accepted (LALR may have done
         some reductions first; they are valid, and recovery starts from there)."""
-        states, values, table, rules = self.states, self.values, self.tables.states, self.tables.rules
+        states, values, table, rules = self.states, self.values, self.tables.states, self.tables.reductions
         kind = token.kind
         while True:
             action = table[states[-1]].get(kind)
@@ -142,46 +149,55 @@ class Parser:
                 return False
             if action >= 0:
                 states.append(action)
-                values.append(token)
+                values.append(token if kind[0] != "_" else None)  # _NL carries no value
                 if kind == "LBRACE":
                     self.open_braces.append(token)
                 elif kind == "RBRACE" and self.open_braces:
                     self.open_braces.pop()
                 return True
-            origin, length = rules[-action - 1]
-            if length:
-                children = values[-length:]
-                del values[-length:]
-                del states[-length:]
+            origin, length, build = rules[-action - 1]
+            if build is None and length == 1:  # an inlined unit rule (_atom: WORD): the value stays as it is
+                states.pop()
             else:
-                children = []
-            flat = []
-            for child in children:
-                if type(child) is list:
-                    flat.extend(child)
-                elif type(child) is not Token or child.kind[0] != "_":
-                    flat.append(child)
-            values.append(_build(origin, flat))
+                if length:
+                    children = values[-length:]
+                    del values[-length:]
+                    del states[-length:]
+                else:
+                    children = []
+                # Splice inlined children; a left-recursive list rule grows its list in place (no copy per item).
+                first = children[0] if children else None
+                flat = first if type(first) is list else ([] if first is None else [first])
+                for child in children[1:]:
+                    if type(child) is list:
+                        flat.extend(child)
+                    elif child is not None:
+                        flat.append(child)
+                values.append(flat if build is None else build(flat))
             states.append(table[states[-1]][origin])
             if states[-1] == self.tables.end_state:
                 return True
 
     def accepts(self, kind: str, states: list[int] | None = None) -> bool:
         """Would `kind` be shifted from this stack (after any reductions)? Simulated on a copy of the states."""
+        return self._simulate(list(self.states if states is None else states), kind) is not None
+
+    def _simulate(self, stack: list[int], kind: str) -> list[int] | None:
+        """The state stack after feeding `kind` (None if rejected), without touching the parser."""
         table, rules = self.tables.states, self.tables.rules
-        stack = list(self.states if states is None else states)
         while True:
             action = table[stack[-1]].get(kind)
             if action is None:
-                return False
+                return None
             if action >= 0:
-                return True
+                stack.append(action)
+                return stack
             origin, length = rules[-action - 1]
             if length:
                 del stack[-length:]
             stack.append(table[stack[-1]][origin])
             if stack[-1] == self.tables.end_state:
-                return kind == END
+                return stack if kind == END else None
 
     def expected(self) -> list[str]:
         return [kind for kind in PLAIN_NAMES if self.accepts(kind)]
@@ -209,8 +225,8 @@ class Parser:
         if kind == END:
             while self.open_braces and not self.accepts(END):
                 brace = self.open_braces[-1]
-                self.report(token, "unclosed `{`", help="add the missing `}`")
-                self.errors[-1:] = [_point_at(self.errors[-1], brace, self.path)] if self.errors else []
+                self.errors.append(Diagnostic("FC001", Severity.ERROR, "this `{` is never closed",
+                                              Span(self.path, brace.start, brace.end), help="add the missing `}`"))
                 self._insert("RBRACE", token.start)
                 if self.open_braces and self.open_braces[-1] is brace:
                     break
@@ -225,44 +241,68 @@ class Parser:
             self.values.pop()
 
     def _accepts_after(self, filler: str, kind: str) -> bool:
-        if not self.accepts(filler):
-            return False
-        saved = (list(self.states), list(self.values), list(self.open_braces))
-        self.feed(Token(filler, "", 0, 0))
-        ok = self.accepts(kind)
-        self.states, self.values, self.open_braces = saved
-        return ok
+        stack = self._simulate(list(self.states), filler)
+        return stack is not None and self._simulate(stack, kind) is not None
 
     def _insert(self, kind: str, at: int) -> None:
         self.feed(Token(kind, "", at, at))
 
     def run(self) -> Module:
+        # The loop below is feed() inlined for the common case (every token accepted): it is the hot path of
+        # every compile. Anything unusual goes through feed()/recover().
+        table, reductions, end_state = self.tables.states, self.tables.reductions, self.tables.end_state
+        states, values, open_braces = self.states, self.values, self.open_braces
         skipping = False
         for token in lex(self.text, self.comments, self.errors, self.path):
-            if self.feed(token):
+            kind = token.kind
+            while True:
+                action = table[states[-1]].get(kind)
+                if action is None or kind == "LBRACE" or kind == "RBRACE":
+                    accepted = action is not None and self.feed(token)
+                    break
+                if action >= 0:
+                    states.append(action)
+                    values.append(token if kind != "_NL" else None)
+                    accepted = True
+                    break
+                origin, length, build = reductions[-action - 1]
+                if build is None and length == 1:
+                    states.pop()
+                else:
+                    children = values[-length:] if length else []
+                    if length:
+                        del values[-length:]
+                        del states[-length:]
+                    first = children[0] if children else None
+                    flat = first if type(first) is list else ([] if first is None else [first])
+                    for child in children[1:]:
+                        if type(child) is list:
+                            flat.extend(child)
+                        elif child is not None:
+                            flat.append(child)
+                    values.append(flat if build is None else build(flat))
+                states.append(table[states[-1]][origin])
+            if accepted:
                 skipping = False
                 continue
             if not skipping:
                 self.report(token)
-            if token.kind in SYNC:
+            if kind in SYNC:
                 self.recover(token)
                 skipping = not self.feed(token)
             else:
                 skipping = True
+        del open_braces  # (kept current by feed())
         end = Token(END, "", len(self.text), len(self.text))
         if not self.accepts(END):
             self.recover(end)
         if not self.feed(end):  # cannot happen with this grammar, but never lose the statements we have
             statements = [v for v in self.values if type(v) is Statement]
         else:
-            statements = [v for v in self.values[-1] if type(v) is Statement] if self.values else []
+            result = self.values[-1] if self.values else None
+            items = result if type(result) is list else [result]
+            statements = [v for v in items if type(v) is Statement]
         return Module(self.path, statements, self.comments)
-
-
-def _point_at(diagnostic: Diagnostic, brace: Token, path: str) -> Diagnostic:
-    diagnostic.span = Span(path, brace.start, brace.end)
-    diagnostic.message = "this `{` is never closed"
-    return diagnostic
 
 
 VALUE_KINDS = ("WORD", "STRING", "NUMBER", "DURATION", "PHONE", "VAR", "COMMA")
