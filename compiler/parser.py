@@ -156,6 +156,8 @@ class Parser:
                     self.open_braces.pop()
                 return True
             origin, length, build = rules[-action - 1]
+            if origin == "start" and kind != END:  # LALR's merged lookaheads: never finish the file early
+                return False
             if build is None and length == 1:  # an inlined unit rule (_atom: WORD): the value stays as it is
                 states.pop()
             else:
@@ -193,6 +195,8 @@ class Parser:
                 stack.append(action)
                 return stack
             origin, length = rules[-action - 1]
+            if origin == "start" and kind != END:
+                return None
             if length:
                 del stack[-length:]
             stack.append(table[stack[-1]][origin])
@@ -236,9 +240,15 @@ class Parser:
                 return
         if kind == "RBRACE" and not self.open_braces:
             return  # a stray '}': drop it
-        while len(self.states) > 1 and not self.accepts(kind):  # panic mode: abandon the partial statement
-            self.states.pop()
-            self.values.pop()
+        # Panic mode: abandon the partial statement, down to the nearest state that accepts the token. If no
+        # state does, keep the stack and let the caller drop the token.
+        # Completed statements, blocks and statement lists are never abandoned.
+        keep = max((i + 1 for i, v in enumerate(self.values) if type(v) in (list, Statement, Block)), default=0)
+        for depth in range(len(self.states) - 1, keep, -1):
+            if self.accepts(kind, self.states[:depth]):
+                del self.states[depth:]
+                del self.values[depth - 1 :]
+                return
 
     def _accepts_after(self, filler: str, kind: str) -> bool:
         stack = self._simulate(list(self.states), filler)
@@ -266,6 +276,9 @@ class Parser:
                     accepted = True
                     break
                 origin, length, build = reductions[-action - 1]
+                if origin == "start":  # only $END may finish the file, and $END is not fed in this loop
+                    accepted = False
+                    break
                 if build is None and length == 1:
                     states.pop()
                 else:

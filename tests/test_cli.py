@@ -1,0 +1,156 @@
+"""End-to-end tests of the `flowc` command: real subprocesses, real files, exit codes and output."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "examples" / "seed"
+
+
+def flowc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "flowc", *args], capture_output=True, text=True, cwd=cwd, env=env,
+                          timeout=60)
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return path
+
+
+def test_version():
+    result = flowc("--version")
+    assert result.returncode == 0 and result.stdout.startswith("flowc ")
+
+
+def test_no_command_is_a_usage_error():
+    assert flowc().returncode == 2
+
+
+def test_compile_seed_writes_documents_and_manifest(tmp_path):
+    out = tmp_path / "out"
+    result = flowc("compile", str(SEED), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    files = {d["file"]: d for d in manifest["documents"]}
+    assert set(files) == {"flows/join.xml", "flows/coach.xml"}
+    assert files["flows/join.xml"]["context"] == "call"
+    assert files["flows/join.xml"]["source"].endswith("join.flow:2")
+    assert {r["path"] for r in manifest["routes"]} == {"/flows/join", "/flows/coach"}
+    xml = (out / "flows" / "join.xml").read_bytes()
+    assert xml.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<Response>')
+
+
+def test_compile_is_deterministic(tmp_path):
+    flowc("compile", str(SEED), "-o", str(tmp_path / "a"))
+    flowc("compile", str(SEED), "-o", str(tmp_path / "b"))
+    for path in (tmp_path / "a").rglob("*"):
+        if path.is_file():
+            assert path.read_bytes() == (tmp_path / "b" / path.relative_to(tmp_path / "a")).read_bytes()
+
+
+def test_failed_compile_leaves_previous_output_intact(tmp_path):
+    project = tmp_path / "flows"
+    write(project / "main.flow", 'flow main {\n    say "Hello"\n}\n')
+    out = tmp_path / "out"
+    assert flowc("compile", str(project), "-o", str(out)).returncode == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    write(project / "main.flow", 'flow main {\n    say "Hello" gender robot\n}\n')
+    result = flowc("compile", str(project), "-o", str(out))
+    assert result.returncode == 1
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_renamed_flow_removes_stale_document_but_not_user_files(tmp_path):
+    project = tmp_path / "flows"
+    out = tmp_path / "out"
+    write(project / "main.flow", "flow first {\n    hangup\n}\n")
+    assert flowc("compile", str(project), "-o", str(out)).returncode == 0
+    write(out / "notes.txt", "mine")
+    write(project / "main.flow", "flow second {\n    hangup\n}\n")
+    assert flowc("compile", str(project), "-o", str(out)).returncode == 0
+    assert not (out / "flows" / "first.xml").exists()
+    assert (out / "flows" / "second.xml").exists()
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_check_renders_rustc_style(tmp_path):
+    bad = write(tmp_path / "bad.flow", 'flow main {\n    say "Hi" gendr male\n}\n')
+    result = flowc("check", str(bad))
+    assert result.returncode == 1
+    assert "error[FC103]" in result.stdout
+    assert f"--> {bad}:2:14" in result.stdout
+    assert '2 |     say "Hi" gendr male' in result.stdout
+    assert "  |              ^^^^^" in result.stdout
+    assert "help: did you mean `gender`?" in result.stdout
+    assert "1 error" in result.stderr
+
+
+def test_check_json_format(tmp_path):
+    bad = write(tmp_path / "bad.flow", 'flow main {\n    say "Hi" gendr male\n}\n')
+    result = flowc("check", "--format", "json", str(bad))
+    assert result.returncode == 1
+    [item] = json.loads(result.stdout)
+    assert item["code"] == "FC103" and item["severity"] == "error"
+    assert item["location"] == {"row": 2, "column": 14}
+    assert item["end_location"] == {"row": 2, "column": 19}
+    assert item["fix"]["edits"] == [{"content": "gender", "location": {"row": 2, "column": 14},
+                                     "end_location": {"row": 2, "column": 19}}]
+
+
+def test_check_clean_file_exits_zero(tmp_path):
+    result = flowc("check", str(SEED / "join.flow"))
+    assert result.returncode == 0 and result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"flow a {\x00}", "FC003"),
+        (b"flow a { say \"\xff\xfe\" }", "FC004"),
+        (b"#" * (2 * 1024 * 1024 + 10), "FC002"),
+    ],
+)
+def test_bad_input_gives_a_diagnostic_not_a_traceback(tmp_path, content, code):
+    path = write(tmp_path / "x.flow", content)
+    result = flowc("check", str(path))
+    assert result.returncode == 1
+    assert f"error[{code}]" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_file_is_an_io_error(tmp_path):
+    result = flowc("check", str(tmp_path / "nope.flow"))
+    assert result.returncode == 2
+    assert "nope.flow" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_output_path_that_is_a_file_is_a_usage_error(tmp_path):
+    target = write(tmp_path / "out", "x")
+    assert flowc("compile", str(SEED), "-o", str(target)).returncode == 2
+
+
+def test_ir_prints_json(tmp_path):
+    result = flowc("ir", str(SEED / "coach.flow"))
+    assert result.returncode == 0
+    project = json.loads(result.stdout)
+    [flow] = project["files"][0]["flows"]
+    conference = flow["body"][1]
+    assert conference["tag"] == "Conference"
+    assert conference["attributes"][0]["name"] == "callIdsToCoach"
+
+
+def test_check_does_not_import_heavy_modules():
+    code = (
+        "import sys; from flowc.cli import main; main(['check', %r]);"
+        "heavy = {'lxml', 'jinja2', 'pygls', 'lsprotocol', 'pydantic', 'lark'} & {m.split('.')[0] for m in sys.modules};"
+        "print(sorted(heavy))"
+    ) % str(SEED / "join.flow")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
