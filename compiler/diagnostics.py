@@ -16,8 +16,8 @@ class Severity(IntEnum):
         return {1: "info", 2: "warning", 3: "error"}[self.value]
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: frozen dataclasses are 3x slower to create, and the
+class Span:  # compiler creates one per token it lowers. Treat spans as immutable values.
     """A half-open range of character offsets [start, end) in one file."""
 
     file: str

@@ -20,9 +20,10 @@ GRAMMAR_DIR = Path(flowc.grammar.__file__).resolve().parent
 GRAMMAR_PATH = GRAMMAR_DIR / "flow.lark"
 TABLES_PATH = GRAMMAR_DIR / "flow.tables.json"
 
-# Scanner order: Python's regex alternation is first-match, so longer forms go first (2s before 2).
-TERMINAL_ORDER = ["DURATION", "PHONE", "NUMBER", "STRING", "VAR", "WORD", "COMMA", "LPAR", "RPAR", "LBRACE",
-                  "RBRACE", "_NL", "COMMENT"]
+# Scanner order: Python's regex alternation is first-match, so longer forms go first (2s before 2); the most
+# frequent tokens (words, strings, newlines) come first because every failed alternative costs time.
+TERMINAL_ORDER = ["WORD", "STRING", "_NL", "DURATION", "PHONE", "NUMBER", "VAR", "COMMA", "LPAR", "RPAR", "LBRACE",
+                  "RBRACE", "COMMENT"]
 
 
 def grammar_hash(text: str) -> str:

@@ -47,6 +47,8 @@ class Links:
     def context(self, flow: str) -> str:
         if any(r.spec.name == "transferAnswerUrl" for r in self.references_to(flow)):
             return "transfer-answer"
+        if any(r.spec.name == "conferenceEventUrl" for r in self.references_to(flow)):
+            return "conference"  # `join conference "room" events NAME`: NAME answers conference webhooks
         return "call"
 
     def events(self, flow: Flow) -> list[str]:

@@ -268,6 +268,10 @@ class Lowering:
         return result
 
     def match_attribute(self, phrases, atoms: list[Atom], index: int):
+        atom = atoms[index]
+        if type(atom) is Token and atom.kind == "WORD" and atom.text not in MULTIWORD_STARTS:
+            spec = phrases.get((atom.text,))  # the common case: a one-word attribute name
+            return ((spec.name,), 1) if spec is not None else None
         words = []
         for atom in atoms[index : index + 3]:
             if not _is(atom, "WORD"):
@@ -443,6 +447,17 @@ class Lowering:
             self.error("FC112", f"unknown filter `{filter_name}`", span, help="filters: " + ", ".join(sorted(FILTERS)))
             filter_name = ""
         return Slot(name, span, filter=filter_name or None)
+
+
+def _multiword_starts() -> frozenset[str]:
+    """First words of multi-word attribute phrases (`fallback method`, `as coach of`) and credential pairs."""
+    starts = {phrase[0] for phrase in CREDENTIAL_PAIRS if len(phrase) > 1} | {"auth"}
+    for element in vocabulary().elements.values():
+        starts.update(phrase[0] for phrase in element.attribute_phrases if len(phrase) > 1)
+    return frozenset(starts)
+
+
+MULTIWORD_STARTS = _multiword_starts()
 
 
 def _is(atom: Atom, *kinds: str) -> bool:
