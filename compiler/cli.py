@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="flowc", description="Compile and check .flow call flows for Bandwidth BXML.")
+    parser = argparse.ArgumentParser(prog="flowc",
+                                     description="Compile and check .flow call flows for Bandwidth BXML.")
     parser.add_argument("--version", action="version", version=f"flowc {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -70,6 +71,22 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="explain a diagnostic code, e.g. flowc explain FC301")
     explain.add_argument("code", nargs="?", help="the code; omit to list every code")
     explain.set_defaults(handler=run_explain)
+
+    fmt = commands.add_parser("fmt", help="format .flow files in the one canonical layout")
+    fmt.add_argument("sources", nargs="+", metavar="FILE", help=".flow files or directories")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would be reformatted")
+    fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change as a diff")
+    fmt.set_defaults(handler=run_fmt)
+
+    lsp = commands.add_parser("lsp", help="run the language server over stdio (needs flowc[lsp])")
+    lsp.set_defaults(handler=run_lsp)
+
+    serve = commands.add_parser("serve", help="serve a compiled OUT directory for local development "
+                                          "(needs flowc[serve])")
+    serve.add_argument("out", metavar="OUT", help="the directory `flowc compile -o` wrote")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.set_defaults(handler=run_serve)
     return parser
 
 
@@ -168,6 +185,28 @@ def run_explain(args) -> int:
         raise UsageError(f"unknown code {args.code}; run `flowc explain` for the list")
     print(explain_page(CODES[code]))
     return EXIT_OK
+
+
+def run_fmt(args) -> int:
+    from flowc.formatter import format_command
+
+    return format_command(sources_of(args.sources), check=args.check, diff=args.diff)
+
+
+def run_lsp(args) -> int:
+    try:
+        from flowc.lsp.server import main as lsp_main
+    except ImportError as error:
+        raise UsageError(f"the language server needs pygls: pip install 'flowc[lsp]' ({error})") from None
+    return lsp_main()
+
+
+def run_serve(args) -> int:
+    try:
+        from flowc.serve import serve
+    except ImportError as error:
+        raise UsageError(f"`flowc serve` needs uvicorn: pip install 'flowc[serve]' ({error})") from None
+    return serve(args.out, host=args.host, port=args.port)
 
 
 if __name__ == "__main__":
