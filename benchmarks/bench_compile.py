@@ -39,12 +39,14 @@ def generated_project(target_lines: int = TARGET_LINES) -> dict[str, bytes]:
     names = set()
     for text in texts:
         names.update(re.findall(r"^(?:flow|conference)\s+([A-Za-z_][\w-]*)", text, re.MULTILINE))
-    pattern = re.compile(r"\b(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\b(?![\"-])")
+    # `(?<!tracks )`: the flow called `inbound` shares its name with a value of `tracks`.
+    alternatives = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+    pattern = re.compile(r"(?<!tracks )\b(" + alternatives + r")\b(?![\"-])")
     files: dict[str, bytes] = {}
     lines = copy = 0
     while lines < target_lines:
         for path, text in zip(sources, texts, strict=True):
-            renamed = pattern.sub(lambda m: f"{m.group(1)}_{copy}", text)
+            renamed = pattern.sub(lambda m, suffix=copy: f"{m.group(1)}_{suffix}", text)
             files[f"gen/{copy}/{path.parent.name}/{path.name}"] = renamed.encode()
             lines += renamed.count("\n")
         copy += 1

@@ -1,0 +1,28 @@
+"""The README's two commands are the contract with new users and CI: keep them true."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_commands() -> list[str]:
+    section = ROOT.joinpath("README.md").read_text().split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return [line.strip() for line in section.splitlines() if line.startswith("    python3 -m venv")]
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    install_and_compile, install_and_test = readme_commands()
+    ci = ROOT.joinpath(".ci", "run").read_text().strip().splitlines()[-1]
+    assert ci == install_and_test
+    assert "pytest" in install_and_test and "flowc compile" in install_and_compile
+
+
+def test_every_cli_command_is_listed_in_the_readme():
+    from flowc.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices
+    readme = ROOT.joinpath("README.md").read_text()
+    listed = set(re.findall(r"\| `flowc (\w+)", readme))
+    assert set(commands) <= listed, set(commands) - listed
