@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lxml import etree
-
 from flowc.ir import Attribute, Element, Env, ListValue, Number, Slot, Text, Value, Word
 from flowc.links import FLOW_PATH
 from flowc.plan import Document, Plan, conference_join_attributes
 from flowc.vocabulary import AttributeSpec, vocabulary
+from lxml import etree
 
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 XML_NS = "http://www.w3.org/XML/1998/namespace"

@@ -8,7 +8,7 @@ classes through a TypeAdapter (see `ir_adapter`), which `flowc ir`, the emitter 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 from flowc.diagnostics import Span
 
@@ -30,7 +30,7 @@ class Slot:
 class Text:
     """A string; `parts` mixes literal text with runtime slots ("support-{to}")."""
 
-    parts: list[Union[str, Slot]]
+    parts: list[str | Slot]
     span: Span
     kind: Literal["text"] = "text"
 
@@ -87,7 +87,7 @@ class ListValue:
     kind: Literal["list"] = "list"
 
 
-Value = Union[Text, Number, Word, Env, Slot, ListValue]
+Value = Text | Number | Word | Env | Slot | ListValue
 
 
 # -- statements ------------------------------------------------------------------------------------------
@@ -110,7 +110,7 @@ class Element:
     span: Span
     keyword_span: Span
     attributes: list[Attribute] = field(default_factory=list)
-    content: list[Union[Text, Element]] = field(default_factory=list)  # text and child elements, in order
+    content: list[Text | Element] = field(default_factory=list)  # text and child elements, in order
     conference: str | None = None  # `join NAME`: a declared conference whose settings apply
     conference_span: Span | None = None
     kind: Literal["element"] = "element"

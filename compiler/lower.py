@@ -8,15 +8,31 @@ from __future__ import annotations
 
 from flowc.diagnostics import Diagnostic, Edit, Fix, Severity, Span, did_you_mean
 from flowc.ir import (
-    CONFERENCE_EVENTS, Attribute, Branch, Conference, Element, Env, Flow, FlowFile, Handler, ListValue, Number,
-    Slot, Text, Value, Word,
+    CONFERENCE_EVENTS,
+    Attribute,
+    Branch,
+    Conference,
+    Element,
+    Env,
+    Flow,
+    FlowFile,
+    Handler,
+    ListValue,
+    Number,
+    Slot,
+    Text,
+    Value,
+    Word,
 )
 from flowc.syntax import Atom, Block, Call, Module, Statement, Token
 from flowc.vocabulary import ElementSpec, vocabulary
 
 BOOLEAN_WORDS = {"true", "false"}
 FILTERS = {"safe", "digits"}
-CREDENTIAL_PAIRS = {("auth",): ("username", "password"), ("fallback", "auth"): ("fallbackUsername", "fallbackPassword")}
+CREDENTIAL_PAIRS = {
+    ("auth",): ("username", "password"),
+    ("fallback", "auth"): ("fallbackUsername", "fallbackPassword"),
+}
 ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 
 
@@ -444,7 +460,8 @@ class Lowering:
                        help="write `{from}` for a webhook field, or `{{` for a literal brace")
             return None
         if filter_name and filter_name not in FILTERS:
-            self.error("FC112", f"unknown filter `{filter_name}`", span, help="filters: " + ", ".join(sorted(FILTERS)))
+            self.error("FC112", f"unknown filter `{filter_name}`", span,
+                       help="filters: " + ", ".join(sorted(FILTERS)))
             filter_name = ""
         return Slot(name, span, filter=filter_name or None)
 

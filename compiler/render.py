@@ -38,7 +38,8 @@ def render_one(diagnostic: Diagnostic, sources: dict[str, SourceFile], color: bo
     line, column, _, _ = location(diagnostic.span, sources)
     fixable = " [*]" if diagnostic.fix and diagnostic.fix.safe else ""
     out = [
-        paint(COLORS[severity], f"{severity.label}[{diagnostic.code}]") + fixable + paint(BOLD, f": {diagnostic.message}"),
+        paint(COLORS[severity], f"{severity.label}[{diagnostic.code}]") + fixable
+        + paint(BOLD, f": {diagnostic.message}"),
         paint(BLUE, "  --> ") + f"{diagnostic.span.file}:{line}:{column}",
     ]
     out.extend(snippet(diagnostic.span, sources, "^", "", paint, COLORS[severity]))
@@ -51,7 +52,8 @@ def render_one(diagnostic: Diagnostic, sources: dict[str, SourceFile], color: bo
     if diagnostic.help:
         out.append(paint(BLUE, "   = ") + f"help: {diagnostic.help}")
     if diagnostic.fix:
-        out.append(paint(BLUE, "   = ") + f"fix: {diagnostic.fix.message}" + ("" if diagnostic.fix.safe else " (unsafe)"))
+        unsafe = "" if diagnostic.fix.safe else " (unsafe)"
+        out.append(paint(BLUE, "   = ") + f"fix: {diagnostic.fix.message}{unsafe}")
     return "\n".join(out) + "\n"
 
 

@@ -148,9 +148,10 @@ def test_ir_prints_json(tmp_path):
 
 def test_check_does_not_import_heavy_modules():
     code = (
-        "import sys; from flowc.cli import main; main(['check', %r]);"
-        "heavy = {'lxml', 'jinja2', 'pygls', 'lsprotocol', 'pydantic', 'lark'} & {m.split('.')[0] for m in sys.modules};"
+        "import sys; from flowc.cli import main; main(['check', {!r}]);"
+        "heavy = {{'lxml', 'jinja2', 'pygls', 'lsprotocol', 'pydantic', 'lark'}}"
+        " & {{m.split('.')[0] for m in sys.modules}};"
         "print(sorted(heavy))"
-    ) % str(SEED / "join.flow")
+    ).format(str(SEED / "join.flow"))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr

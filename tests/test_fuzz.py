@@ -2,11 +2,10 @@
 
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from flowc.build import render
 from flowc.project import compile_sources
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = [p.read_text() for p in sorted(ROOT.glob("examples/**/*.flow"))]

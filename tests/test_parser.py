@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from flowc.grammar_tables import GRAMMAR_PATH, TABLES_PATH, build_tables
 from flowc.parser import PLAIN_NAMES, parse
 
