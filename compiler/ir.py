@@ -213,9 +213,12 @@ class Project:
 
 def walk(elements: list[Element]):
     """Every element in a body, depth first, parents before children."""
-    for element in elements:
+    stack = elements[::-1]  # a stack, not recursive generators: this runs over every element of a project
+    while stack:
+        element = stack.pop()
         yield element
-        yield from walk(element.children)
+        if element.content:
+            stack.extend(item for item in reversed(element.content) if type(item) is Element)
 
 
 def ir_adapter():

@@ -88,7 +88,7 @@ class Lowering:
             self.error("FC101", "expected `flow NAME { ... }` or `conference NAME { ... }`", node)
 
     def declaration_name(self, statement: Statement, what: str) -> Token | None:
-        if len(statement.atoms) < 2 or not _is(statement.atoms[1], "WORD"):
+        if len(statement.atoms) < 2 or statement.atoms[1].kind != "WORD":
             self.error("FC110", f"this {what} needs a name", statement.atoms[0],
                        help=f"write `{what} NAME {{ ... }}`")
             return None
@@ -100,12 +100,12 @@ class Lowering:
             return None
         flow = Flow(name.text, self.span(statement), self.span(name))
         extras = statement.atoms[2:]
-        if extras and _is(extras[0], "WORD") and extras[0].text == "on":
-            flow.entry_events = [a.text for a in extras[1:] if _is(a, "WORD")]
+        if extras and extras[0].kind == "WORD" and extras[0].text == "on":
+            flow.entry_events = [a.text for a in extras[1:] if a.kind == "WORD"]
             if not flow.entry_events:
                 self.error("FC106", "`on` needs the webhook events this flow answers", extras[0],
                            help="for example `flow main on initiate, answer { ... }`")
-            extras = [a for a in extras[1:] if not _is(a, "WORD", "COMMA")]
+            extras = [a for a in extras[1:] if a.kind not in ("WORD", "COMMA")]
         for extra in extras:
             self.error("FC107", f"unexpected `{extra.text}` after the flow name", extra)
         if statement.block is None:
@@ -125,15 +125,15 @@ class Lowering:
 
     def branch(self, statement: Statement) -> Branch | None:
         atoms = statement.atoms
-        if len(atoms) < 3 or not _is(atoms[1], "WORD") or statement.block is None:
+        if len(atoms) < 3 or atoms[1].kind != "WORD" or statement.block is None:
             self.error("FC114", "a branch is written `when FIELD VALUE[, VALUE...] { ... }`", statement.atoms[0],
                        help='for example `when digits "1" { ... }`')
             return None
         values: list[str] = []
         for atom in atoms[2:]:
-            if _is(atom, "COMMA"):
+            if atom.kind == "COMMA":
                 continue
-            if _is(atom, "STRING", "NUMBER", "WORD", "PHONE"):
+            if atom.kind in ("STRING", "NUMBER", "WORD", "PHONE"):
                 values.append(_unquote(atom.text) if atom.kind == "STRING" else atom.text)
             else:
                 self.error("FC114", f"`{atom.text}` cannot be compared with a webhook field", atom)
@@ -145,7 +145,7 @@ class Lowering:
         if name is None:
             return None
         atoms = statement.atoms[2:]
-        if atoms and _is(atoms[0], "STRING"):
+        if atoms and atoms[0].kind == "STRING":
             conference_name = self.text(atoms[0])
             atoms = atoms[1:]
         else:
@@ -166,7 +166,7 @@ class Lowering:
         return conference
 
     def handler(self, statement: Statement) -> Handler | None:
-        words = tuple(a.text for a in statement.atoms[1:] if _is(a, "WORD"))
+        words = tuple(a.text for a in statement.atoms[1:] if a.kind == "WORD")
         event = CONFERENCE_EVENTS.get(words)
         node = statement.atoms[1] if len(statement.atoms) > 1 else statement.atoms[0]
         if event is None:
@@ -193,7 +193,7 @@ class Lowering:
     def match_keyword(self, statement: Statement, parent: str | None) -> tuple[ElementSpec, int] | None:
         words = []
         for atom in statement.atoms[:3]:
-            if not _is(atom, "WORD"):
+            if atom.kind != "WORD":
                 break
             words.append(atom.text)
         index = self.vocab.statements(parent)
@@ -247,9 +247,9 @@ class Lowering:
             self.error("FC113", f"`{spec.keyword}` does not take a block", block)
             return
         for inner in block.statements:
-            if takes_text and inner.atoms and _is(inner.atoms[0], "STRING", "VAR") and inner.block is None:
+            if takes_text and inner.atoms and inner.atoms[0].kind in ("STRING", "VAR") and inner.block is None:
                 for atom in inner.atoms:
-                    if _is(atom, "STRING", "VAR"):
+                    if atom.kind in ("STRING", "VAR"):
                         element.content.append(self.text(atom) if atom.kind == "STRING" else
                                                Text([self.value(atom)], self.span(atom)))
                     else:
@@ -266,20 +266,20 @@ class Lowering:
         phrases = spec.attribute_phrases
         while index < len(atoms):
             atom = atoms[index]
-            if _is(atom, "WORD"):
+            if atom.kind == "WORD":
                 matched = self.match_attribute(phrases, atoms, index)
                 if matched is not None:
                     names, used = matched
                     index = self.attribute_values(spec, names, atoms, index, used, result)
                     continue
-            if positional and not (_is(atom, "WORD") and positional[0] == "text" and spec.name != "Conference"):
+            if positional and not (atom.kind == "WORD" and positional[0] == "text" and spec.name != "Conference"):
                 target = positional.pop(0)
                 value, index = self.read_value(atoms, index)
                 self.positional(spec, target, value, atom, result, element)
                 continue
             self.unexpected_word(spec, atom)
             index += 1
-            if _is(atom, "WORD") and index < len(atoms) and self.match_attribute(phrases, atoms, index) is None:
+            if atom.kind == "WORD" and index < len(atoms) and self.match_attribute(phrases, atoms, index) is None:
                 _, index = self.read_value(atoms, index)  # skip the unknown attribute's value too
         return result
 
@@ -290,7 +290,7 @@ class Lowering:
             return ((spec.name,), 1) if spec is not None else None
         words = []
         for atom in atoms[index : index + 3]:
-            if not _is(atom, "WORD"):
+            if atom.kind != "WORD":
                 break
             words.append(atom.text)
         for length in range(len(words), 0, -1):
@@ -304,16 +304,16 @@ class Lowering:
     def attribute_values(self, spec, names, atoms, index, used, result) -> int:
         name_node = atoms[index]
         name_span = Span(self.path, name_node.start, atoms[index + used - 1].end)
-        written = " ".join(a.text for a in atoms[index : index + used])
+        written = name_node.text if used == 1 else " ".join(a.text for a in atoms[index : index + used])
         index += used
         for name in names:
             attribute_spec = spec.attributes[name]
             following = atoms[index] if index < len(atoms) else None
             if attribute_spec.type == "boolean" and not (
-                following is not None and _is(following, "WORD") and following.text in BOOLEAN_WORDS
+                following is not None and following.kind == "WORD" and following.text in BOOLEAN_WORDS
             ):
                 value: Value = Word("true", name_span)  # a bare flag: `mute`
-            elif following is None or _is(following, "COMMA"):
+            elif following is None or following.kind == "COMMA":
                 self.error("FC106", f"`{written}` needs a value", name_span,
                            help=f"write `{written} VALUE`")
                 return index
@@ -356,7 +356,7 @@ class Lowering:
         return Element(tag, value.span, value.span, content=[text])
 
     def unexpected_word(self, spec: ElementSpec, atom: Atom) -> None:
-        if not _is(atom, "WORD"):
+        if atom.kind != "WORD":
             self.error("FC107", f"unexpected `{atom.text}`: `{spec.keyword}` takes no more values", atom)
             return
         candidates = {" ".join(p) for p in spec.attribute_phrases} | {"auth"}
@@ -373,9 +373,9 @@ class Lowering:
     def read_value(self, atoms: list[Atom], index: int) -> tuple[Value, int]:
         first = self.value(atoms[index])
         index += 1
-        if index < len(atoms) and _is(atoms[index], "COMMA"):
+        if index < len(atoms) and atoms[index].kind == "COMMA":
             items = [first]
-            while index + 1 < len(atoms) and _is(atoms[index], "COMMA"):
+            while index + 1 < len(atoms) and atoms[index].kind == "COMMA":
                 items.append(self.value(atoms[index + 1]))
                 index += 2
             span = Span(self.path, first.span.start, items[-1].span.end)
@@ -477,12 +477,8 @@ def _multiword_starts() -> frozenset[str]:
 MULTIWORD_STARTS = _multiword_starts()
 
 
-def _is(atom: Atom, *kinds: str) -> bool:
-    return type(atom) is Token and atom.kind in kinds
-
-
 def _word(statement: Statement, index: int) -> str | None:
-    if len(statement.atoms) > index and _is(statement.atoms[index], "WORD"):
+    if len(statement.atoms) > index and statement.atoms[index].kind == "WORD":
         return statement.atoms[index].text
     return None
 
