@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("sources", nargs="+", metavar="FILE", help=".flow or .xml files, or directories")
     check.add_argument("--context", choices=["call", "conference", "transfer-answer"], default="call",
                        help="for .xml files: which webhook the document answers (default: call)")
+    check.add_argument("--fix", action="store_true",
+                       help="apply the safe fixes to the files, then report what is left")
+    check.add_argument("--unsafe-fixes", action="store_true",
+                       help="with --fix, also apply fixes that change behaviour (such as removing an unused flow)")
     add_format(check)
     check.set_defaults(handler=run_check)
 
@@ -117,17 +121,47 @@ def report(compilation, fmt: str) -> int:
 
 
 def run_check(args) -> int:
+    paths = sources_of(args.sources)
+    compilation = check_paths(paths, args.context)
+    if args.fix:
+        compilation = fix_files(paths, compilation, args)
+    return report(compilation, args.format)
+
+
+def check_paths(paths: list[str], context: str):
     from flowc.project import compile_sources, read_files
 
-    paths = sources_of(args.sources)
     xml_paths = [p for p in paths if p.endswith(".xml")]
     flow_paths = [p for p in paths if not p.endswith(".xml")]
     compilation = compile_sources(read_files(flow_paths))
     if xml_paths:
         from flowc.lint_xml import lint_files
 
-        lint_files(compilation, xml_paths, args.context)
-    return report(compilation, args.format)
+        lint_files(compilation, xml_paths, context)
+    return compilation
+
+
+def fix_files(paths: list[str], compilation, args):
+    """Apply fixes and re-check until nothing applicable is left; each file is rewritten atomically."""
+    from pathlib import Path
+
+    from flowc.files import write_atomic
+    from flowc.fixes import MAX_PASSES, apply_edits, choose_edits
+
+    fixed: dict[str, int] = {}
+    for _ in range(MAX_PASSES):
+        edits = choose_edits(compilation.diagnostics, unsafe=args.unsafe_fixes)
+        if not edits:
+            break
+        for path, file_edits in edits.items():
+            source = compilation.sources[path]
+            write_atomic(Path(path), apply_edits(source.text, file_edits), mode=Path(path).stat().st_mode & 0o777)
+            fixed[path] = fixed.get(path, 0) + len(file_edits)
+        compilation = check_paths(paths, args.context)
+    if args.format == "text":
+        for path, count in sorted(fixed.items()):
+            print(f"fixed {count} problem{'s' if count != 1 else ''} in {path}", file=sys.stderr)
+    return compilation
 
 
 def run_compile(args) -> int:

@@ -1,0 +1,44 @@
+"""Applying diagnostics' machine-applicable fixes to source text (`flowc check --fix`, the language server).
+
+Fixes are applied like ruff does: safe fixes by default, unsafe ones only when asked; a fix whose edits overlap
+an edit already taken is left for the next pass, so one run never produces text that no diagnostic described.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flowc.diagnostics import Diagnostic, Edit
+
+MAX_PASSES = 5  # a fix can expose another (a renamed attribute gets its value checked); stop well before looping
+
+
+def fixable(diagnostics: Iterable[Diagnostic], unsafe: bool = False) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.fix is not None and (d.fix.safe or unsafe)]
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping edits (offsets into `text`); later edits first so offsets stay valid."""
+    out = text
+    for edit in sorted(edits, key=lambda e: (e.span.start, e.span.end), reverse=True):
+        out = out[: edit.span.start] + edit.new_text + out[edit.span.end :]
+    return out
+
+
+def choose_edits(diagnostics: Iterable[Diagnostic], unsafe: bool = False) -> dict[str, list[Edit]]:
+    """Per file, the edits of every applicable fix that does not overlap a fix chosen before it."""
+    chosen: dict[str, list[Edit]] = {}
+    for diagnostic in sorted(fixable(diagnostics, unsafe), key=lambda d: (d.span.file, d.span.start, d.code)):
+        edits = diagnostic.fix.edits  # type: ignore[union-attr]
+        taken = chosen.setdefault(diagnostic.span.file, [])
+        if all(e.span.file == diagnostic.span.file for e in edits) and not any(
+            _overlaps(new, old) for new in edits for old in taken
+        ):
+            taken.extend(edits)
+    return {path: edits for path, edits in chosen.items() if edits}
+
+
+def _overlaps(a: Edit, b: Edit) -> bool:
+    if a.span.start == a.span.end == b.span.start == b.span.end:
+        return True  # two insertions at one point: their order would be arbitrary
+    return a.span.start < b.span.end and b.span.start < a.span.end

@@ -1,0 +1,70 @@
+"""Machine-applicable fixes: `flowc check --fix` applies them, ruff-style (safe by default)."""
+
+import os
+import subprocess
+import sys
+
+from flowc.diagnostics import Diagnostic, Edit, Fix, Severity, Span
+from flowc.fixes import apply_edits, choose_edits
+
+MISSPELT = """flow main on answer {
+    join conference "room-{from}" calbackTimeout 10
+    redirect to mainn
+}
+flow spare {
+    hangup
+}
+"""
+
+
+def flowc(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flowc", *args], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "NO_COLOR": "1"})
+
+
+def fix(file: str, start: int, end: int, text: str, safe: bool = True) -> Diagnostic:
+    span = Span(file, start, end)
+    return Diagnostic("FC103", Severity.ERROR, "m", span, fix=Fix("f", (Edit(span, text),), safe))
+
+
+def test_edits_apply_from_the_end_so_offsets_stay_valid():
+    edits = [Edit(Span("f", 0, 1), "AAA"), Edit(Span("f", 2, 3), "C")]
+    assert apply_edits("abcd", edits) == "AAAbCd"
+
+
+def test_overlapping_fixes_wait_for_the_next_pass_and_unsafe_needs_asking():
+    chosen = choose_edits([fix("f", 0, 4, "x"), fix("f", 2, 6, "y"), fix("f", 8, 9, "z", safe=False)])
+    assert [e.new_text for e in chosen["f"]] == ["x"]
+    chosen = choose_edits([fix("f", 8, 9, "z", safe=False)], unsafe=True)
+    assert [e.new_text for e in chosen["f"]] == ["z"]
+
+
+def test_check_fix_applies_safe_fixes_and_reports_what_is_left(tmp_path):
+    path = tmp_path / "main.flow"
+    path.write_text(MISSPELT)
+    path.chmod(0o640)
+    result = flowc("check", "--fix", str(path))
+    text = path.read_text()
+    assert "callbackTimeout 10" in text and "redirect to main\n" in text and "{from|safe}" in text
+    assert "flow spare" in text  # removing an unused flow is unsafe: kept without --unsafe-fixes
+    assert "fixed 3 problems" in result.stderr and "FC403" in result.stdout
+    assert result.returncode == 0  # only the unused-flow warning and an info are left
+    assert path.stat().st_mode & 0o777 == 0o640
+    again = flowc("check", "--fix", str(path))
+    assert "fixed" not in again.stderr and path.read_text() == text
+
+
+def test_unsafe_fixes_on_request(tmp_path):
+    path = tmp_path / "main.flow"
+    path.write_text(MISSPELT)
+    flowc("check", "--fix", "--unsafe-fixes", str(path))
+    assert "flow spare" not in path.read_text()
+    assert flowc("check", str(path)).returncode == 0
+
+
+def test_fix_in_a_bxml_file(tmp_path):
+    path = tmp_path / "join.xml"
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<Response>\n'
+                    '<Conference calbackTimeout="5">room</Conference>\n</Response>\n')
+    flowc("check", "--fix", "--context", "call", str(path))
+    assert 'callbackTimeout="5"' in path.read_text()
