@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -93,6 +94,14 @@ def test_repository_flow_files_round_trip(path):
 def test_examples_are_formatted():
     unformatted = [str(p) for p in ROOT.glob("examples/**/*.flow") if format_source(read(p)) != read(p)]
     assert unformatted == [], "run `flowc fmt examples`"
+
+
+def test_the_documented_example_is_what_fmt_does():
+    doc = (ROOT / "docs" / "language.md").read_text()
+    section = doc[doc.index("## Formatting") :]
+    before, after = re.findall(r"^```text\n(.*?)^```$", section, re.MULTILINE | re.DOTALL)[:2]
+    assert format_source(before) == after
+    assert_round_trip(before)
 
 
 # -- specific layout decisions ------------------------------------------------------------------------------
