@@ -1,0 +1,310 @@
+"""Generate the TextMate grammar of .flow (editors/vscode/syntaxes/flow.tmLanguage.json) from the vocabulary.
+
+The statement keywords, attribute spellings, enum values, conference events, filters and credential pairs all
+come from the vocabulary table (compiler/data/bxml.json via flowc.vocabulary) and from the lowering's own
+constants, so editors colour exactly the words the compiler understands. The lexical patterns mirror the
+terminals of grammar/flow.lark.
+
+    python tools/gen_textmate_grammar.py           # rewrite the grammar file
+    python tools/gen_textmate_grammar.py --check   # exit 1 if the committed file is out of date
+
+tests/test_textmate.py runs the check, and tokenizes every example with the grammar the way VS Code does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from flowc.ir import CONFERENCE_EVENTS
+from flowc.lower import BOOLEAN_WORDS, CREDENTIAL_PAIRS, FILTERS
+from flowc.vocabulary import Vocabulary, vocabulary
+
+OUTPUT = Path(__file__).resolve().parent.parent / "editors" / "vscode" / "syntaxes" / "flow.tmLanguage.json"
+
+# Lexical pieces, after the terminals of grammar/flow.lark.
+WORD = r"[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*"
+WORD_RE = re.compile(WORD)
+END_OF_WORD = r"(?![A-Za-z0-9_]|-[A-Za-z0-9_])"  # a keyword must not be the start of a longer word
+START_OF_WORD = r"(?<![A-Za-z0-9_$.-])"
+STATEMENT_START = r"(?:^|(?<=[{;]))[ \t]*"  # a statement starts a line, or follows `{` or `;`
+BLANKS = "[ \\t]+"
+
+# How each kind of vocabulary element is coloured when it starts a statement.
+KIND_SCOPES = {"verb": "support.function.verb.flow", "child": "support.function.child.flow",
+               "ssml": "support.function.ssml.flow"}
+
+
+def alternation(phrases: set[str]) -> str:
+    """A regex matching any phrase, longest first (so `join conference` wins over `join`), words split by blanks."""
+    ordered = sorted(phrases, key=lambda p: (-len(p.split()), -len(p), p))
+    return "|".join(BLANKS.join(re.escape(word) for word in phrase.split()) for phrase in ordered)
+
+
+def is_phrase(text: str) -> bool:
+    return all(WORD_RE.fullmatch(word) for word in text.split())
+
+
+def statement_keywords(vocab: Vocabulary) -> dict[str, set[str]]:
+    """Statement keywords by element kind (verb, child, ssml)."""
+    keywords: dict[str, set[str]] = {kind: set() for kind in KIND_SCOPES}
+    for element in vocab.elements.values():
+        keywords[element.kind].update(element.keywords)
+    return keywords
+
+
+def attribute_phrases(vocab: Vocabulary, flow_targets: bool) -> set[str]:
+    """Every .flow spelling of an attribute; with flow_targets, only those whose value may be a flow name."""
+    phrases: set[str] = set()
+    for element in vocab.elements.values():
+        for attribute in element.attributes.values():
+            if flow_targets and not (attribute.is_url and attribute.reply_bxml):
+                continue
+            phrases.update(p for p in (attribute.name, *attribute.aliases) if is_phrase(p))
+    if not flow_targets:
+        phrases.update(" ".join(pair) for pair in CREDENTIAL_PAIRS)
+    return phrases
+
+
+def continuations(targets: set[str], attributes: set[str]) -> set[str]:
+    """Words that make a longer attribute out of a flow-target one (`answer method`): never a flow name there."""
+    return {phrase.split()[len(target.split())] for target in targets for phrase in attributes
+            if phrase.startswith(target + " ")}
+
+
+def enum_values(vocab: Vocabulary, exclude: set[str]) -> set[str]:
+    values = {value for element in vocab.elements.values() for attribute in element.attributes.values()
+              for value in attribute.enum if WORD_RE.fullmatch(value)}
+    return values - exclude
+
+
+def call_rule(names: str, scope: str) -> dict:
+    """`NAME(ARGUMENTS)`; the region also ends at the end of the line, so an unclosed call colours no further."""
+    return {
+        "begin": rf"{START_OF_WORD}({names})[ \t]*(\()",
+        "beginCaptures": {"1": {"name": scope}, "2": {"name": "punctuation.section.parens.begin.flow"}},
+        "end": r"(\))|(?=[{}#;]|$)",
+        "endCaptures": {"1": {"name": "punctuation.section.parens.end.flow"}},
+        "name": "meta.function-call.flow",
+        "patterns": [{"include": "#call-arguments"}],
+    }
+
+
+def grammar(vocab: Vocabulary) -> dict:
+    keywords = statement_keywords(vocab)
+    attributes = attribute_phrases(vocab, flow_targets=False)
+    targets = attribute_phrases(vocab, flow_targets=True)
+    events = alternation({" ".join(words) for words in CONFERENCE_EVENTS})
+    statement_groups = "|".join(f"({alternation(keywords[kind])})" for kind in KIND_SCOPES)
+    return {
+        "$schema": "https://raw.githubusercontent.com/martinring/tmlanguage/master/tmlanguage.json",
+        "name": "flow",
+        "scopeName": "source.flow",
+        "fileTypes": ["flow"],
+        "comment": "Generated by tools/gen_textmate_grammar.py from compiler/data/bxml.json: do not edit.",
+        "patterns": [
+            {"include": "#comment"},
+            {"include": "#flow-declaration"},
+            {"include": "#conference-declaration"},
+            {"include": "#handler"},
+            {"include": "#branch"},
+            {"include": "#statement"},
+            {"include": "#values"},
+        ],
+        "repository": {
+            "comment": {
+                "match": "(#).*$",
+                "name": "comment.line.number-sign.flow",
+                "captures": {"1": {"name": "punctuation.definition.comment.flow"}},
+            },
+            "flow-declaration": {
+                "comment": "flow NAME [on EVENT, ...] {",
+                "begin": rf"^[ \t]*(flow){END_OF_WORD}(?:[ \t]+({WORD}))?",
+                "beginCaptures": {"1": {"name": "keyword.other.declaration.flow"},
+                                  "2": {"name": "entity.name.function.flow"}},
+                "end": r"(?=[{#;])|$",
+                "patterns": [
+                    {"match": rf"{START_OF_WORD}on{END_OF_WORD}", "name": "keyword.control.on.flow"},
+                    {"match": WORD, "name": "support.constant.event.flow"},
+                    {"include": "#punctuation"},
+                ],
+            },
+            "conference-declaration": {
+                "comment": "conference NAME [\"ROOM\"] [SETTINGS] { SETTINGS, HANDLERS }: its lines are settings",
+                "begin": rf"^[ \t]*(conference){END_OF_WORD}(?:[ \t]+({WORD}))?",
+                "beginCaptures": {"1": {"name": "keyword.other.declaration.flow"},
+                                  "2": {"name": "entity.name.function.conference.flow"}},
+                "end": rf"(?<=\}})|(?=^[ \t]*(?:flow|conference){END_OF_WORD})",
+                "patterns": [
+                    {"include": "#comment"},
+                    {
+                        "begin": r"\{",
+                        "beginCaptures": {"0": {"name": "punctuation.section.block.begin.flow"}},
+                        "end": r"\}",
+                        "endCaptures": {"0": {"name": "punctuation.section.block.end.flow"}},
+                        "patterns": [{"include": "#comment"}, {"include": "#handler"}, {"include": "#block"},
+                                     {"include": "#values"}],
+                    },
+                    {"include": "#values"},
+                ],
+            },
+            "block": {
+                "comment": "a { ... } of statements (inside a conference, so that its closing brace is found)",
+                "begin": r"\{",
+                "beginCaptures": {"0": {"name": "punctuation.section.block.begin.flow"}},
+                "end": r"\}",
+                "endCaptures": {"0": {"name": "punctuation.section.block.end.flow"}},
+                "patterns": [{"include": "#comment"}, {"include": "#branch"}, {"include": "#statement"},
+                             {"include": "#block"}, {"include": "#values"}],
+            },
+            "handler": {
+                "comment": "on member join { ... } inside a conference",
+                "match": rf"{STATEMENT_START}(on)[ \t]+({events}){END_OF_WORD}",
+                "captures": {"1": {"name": "keyword.control.on.flow"},
+                             "2": {"name": "support.constant.event.flow"}},
+            },
+            "branch": {
+                "patterns": [
+                    {
+                        "match": rf"{STATEMENT_START}(when){END_OF_WORD}(?:[ \t]+({WORD}))?",
+                        "captures": {"1": {"name": "keyword.control.conditional.flow"},
+                                     "2": {"name": "variable.other.field.flow"}},
+                    },
+                    {
+                        "match": rf"{STATEMENT_START}(otherwise){END_OF_WORD}",
+                        "captures": {"1": {"name": "keyword.control.conditional.flow"}},
+                    },
+                ],
+            },
+            "statement": {
+                "comment": "The keyword that starts a statement: a verb, a nested element or an SSML item",
+                "match": rf"{STATEMENT_START}(?:{statement_groups}){END_OF_WORD}",
+                "captures": {str(i): {"name": scope} for i, scope in enumerate(KIND_SCOPES.values(), start=1)},
+            },
+            "values": {
+                "patterns": [
+                    {"include": "#comment"},
+                    {"include": "#string"},
+                    {"include": "#call"},
+                    {"include": "#duration"},
+                    {"include": "#phone"},
+                    {"include": "#number"},
+                    {"include": "#variable"},
+                    {"include": "#flow-target"},
+                    {"include": "#attribute"},
+                    {"include": "#keyword"},
+                    {"include": "#constant"},
+                    {"include": "#word"},
+                    {"include": "#punctuation"},
+                ],
+            },
+            "string": {
+                "begin": '"',
+                "beginCaptures": {"0": {"name": "punctuation.definition.string.begin.flow"}},
+                "end": '(")|$',
+                "endCaptures": {"1": {"name": "punctuation.definition.string.end.flow"}},
+                "name": "string.quoted.double.flow",
+                "patterns": [
+                    {"match": r"\\.", "name": "constant.character.escape.flow"},
+                    {"match": r"\{\{|\}\}", "name": "constant.character.escape.flow"},
+                    {
+                        "comment": "a runtime part: {field} or {field|filter}",
+                        "match": r"(\{)[ \t]*([A-Za-z][A-Za-z0-9_.]*)[ \t]*(?:(\|)[ \t]*("
+                        + "|".join(sorted(FILTERS)) + r")[ \t]*)?(\})",
+                        "name": "meta.embedded.placeholder.flow",
+                        "captures": {"1": {"name": "punctuation.section.embedded.begin.flow"},
+                                     "2": {"name": "variable.other.field.flow"},
+                                     "3": {"name": "keyword.operator.filter.flow"},
+                                     "4": {"name": "support.function.filter.flow"},
+                                     "5": {"name": "punctuation.section.embedded.end.flow"}},
+                    },
+                    {"match": r'\{[^"]*?(?:\}|(?="|$))', "name": "invalid.illegal.placeholder.flow"},
+                ],
+            },
+            "call": {
+                "comment": "env(NAME), hook(name), and any other (unknown) function",
+                "patterns": [call_rule("env|hook", "support.function.builtin.flow"),
+                             call_rule(WORD, "variable.function.flow")],
+            },
+            "call-arguments": {
+                "patterns": [
+                    {"include": "#string"},
+                    {"include": "#number"},
+                    {"match": WORD, "name": "variable.other.constant.argument.flow"},
+                    {"include": "#punctuation"},
+                ],
+            },
+            "duration": {
+                "match": rf"{START_OF_WORD}[0-9]+(?:\.[0-9]+)?(ms|s|m|h)(?![A-Za-z0-9_])",
+                "name": "constant.numeric.duration.flow",
+                "captures": {"1": {"name": "keyword.other.unit.flow"}},
+            },
+            "phone": {"match": r"\+[0-9]{2,15}(?![A-Za-z0-9_])", "name": "constant.numeric.phone.flow"},
+            "number": {"match": rf"{START_OF_WORD}-?[0-9]+(?:\.[0-9]+)?(?![A-Za-z0-9_])",
+                       "name": "constant.numeric.flow"},
+            "variable": {
+                "match": r"(\$)[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*",
+                "name": "variable.other.field.flow",
+                "captures": {"1": {"name": "punctuation.definition.variable.flow"}},
+            },
+            "flow-target": {
+                "comment": "an attribute whose value may be a flow name, then a bare word: `then menu` (not `answer method`)",
+                "match": rf"{START_OF_WORD}({alternation(targets)})[ \t]+"
+                rf"(?!(?:{alternation(BOOLEAN_WORDS | continuations(targets, attributes))}){END_OF_WORD})"
+                rf"({WORD}){END_OF_WORD}(?![ \t]*\()",
+                "captures": {"1": {"name": "keyword.other.attribute.flow"},
+                             "2": {"name": "entity.name.function.reference.flow"}},
+            },
+            "attribute": {
+                "match": rf"{START_OF_WORD}(?:{alternation(attributes)}){END_OF_WORD}",
+                "name": "keyword.other.attribute.flow",
+            },
+            "keyword": {
+                "patterns": [
+                    {"match": rf"{START_OF_WORD}on{END_OF_WORD}", "name": "keyword.control.on.flow"},
+                    {"match": rf"{START_OF_WORD}(?:flow|conference){END_OF_WORD}",
+                     "name": "keyword.other.declaration.flow"},
+                ],
+            },
+            "constant": {
+                "patterns": [
+                    {"match": rf"{START_OF_WORD}(?:{alternation(BOOLEAN_WORDS)}){END_OF_WORD}",
+                     "name": "constant.language.boolean.flow"},
+                    {"match": rf"{START_OF_WORD}(?:{alternation(enum_values(vocab, attributes))}){END_OF_WORD}",
+                     "name": "constant.language.enum.flow"},
+                ],
+            },
+            "word": {"comment": "any other word (a flow, conference or field name): left uncoloured",
+                     "match": WORD},
+            "punctuation": {
+                "patterns": [
+                    {"match": r"\{", "name": "punctuation.section.block.begin.flow"},
+                    {"match": r"\}", "name": "punctuation.section.block.end.flow"},
+                    {"match": ",", "name": "punctuation.separator.comma.flow"},
+                    {"match": ";", "name": "punctuation.terminator.statement.flow"},
+                ],
+            },
+        },
+    }
+
+
+def render(vocab: Vocabulary) -> str:
+    return json.dumps(grammar(vocab), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    text = render(vocabulary())
+    if "--check" in argv:
+        if not OUTPUT.exists() or OUTPUT.read_text() != text:
+            print(f"{OUTPUT} is out of date: run python tools/gen_textmate_grammar.py", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
