@@ -286,6 +286,23 @@ CODES: dict[str, Code] = _codes(
          "or used. Put words to speak in a `<SpeakSentence>`.",
          '<Response>\n    <Hangup>now</Hangup>\n</Response>\n', '<Response>\n    <Hangup/>\n</Response>\n',
          language="xml"),
+    # -- flowc import (BXML -> .flow) ----------------------------------------------------------------------
+    Code("FC601", E, "document part that .flow cannot express",
+         "`flowc import` writes a .flow that compiles back to the same document, so it refuses what .flow has "
+         "no way to write: an attribute the element does not have, text inside an element that takes none, or "
+         "an on/off attribute whose value is not `true` or `false`. Such parts have no effect on Bandwidth "
+         "anyway; correct or remove them in the document and import it again. No .flow is printed.",
+         '<Response>\n    <Record transcribe="yes"/>\n</Response>\n',
+         '<Response>\n    <Record transcribe="true"/>\n</Response>\n', language="xml"),
+    Code("FC602", W, "imported flow differs from the document",
+         "The document was imported, but the flow compiles to a slightly different document: an attribute "
+         "spelt as in one of Bandwidth's published examples (`streamEventsUrl`) is written under its documented "
+         "name (`streamEventUrl`), or a `<Bxml>` root (or a namespaced root) becomes the plain `<Response>` "
+         "flowc always writes.",
+         '<Response>\n    <StartStream destination="wss://media.example.com/audio" streamEventsUrl="/events"/>\n'
+         '</Response>\n',
+         '<Response>\n    <StartStream destination="wss://media.example.com/audio" streamEventUrl="/events"/>\n'
+         '</Response>\n', language="xml"),
 )
 
 
