@@ -1,0 +1,182 @@
+"""Completion: the statements valid at the cursor, attributes of the statement being typed, the values an
+attribute takes (voices, locales, methods ...), and the project's flow and conference names.
+
+Everything offered comes from the vocabulary table (statement keywords by where they may appear, attribute
+spellings, enums) and from the last check (names); this module decides which applies at the cursor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flowc.ir import CONFERENCE_EVENTS
+from flowc.links import ENTRY_EVENTS
+from flowc.lower import BOOLEAN_WORDS, CREDENTIAL_PAIRS
+from flowc.lsp.cursor import Cursor, Scope, match_attribute, match_keyword, words
+from flowc.syntax import Atom, Token
+from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
+
+FLOW_KEYWORDS = {"when": "branch on a webhook field: `when digits \"1\" { ... }`",
+                 "otherwise": "the document served when no `when` branch matches"}
+TOP_KEYWORDS = {"flow": "`flow NAME [on EVENT, ...] { ... }`",
+                "conference": "`conference NAME [\"room name\"] { settings, on EVENT { ... } }`"}
+
+
+@dataclass
+class Item:
+    label: str
+    kind: str  # keyword | attribute | value | flow | conference | event
+    detail: str = ""
+    documentation: str = ""
+
+
+@dataclass
+class Names:
+    flows: list[str]
+    conferences: list[str]
+
+
+def complete(cursor: Cursor, names: Names) -> list[Item]:
+    scope = cursor.scope
+    before = cursor.before
+    if scope.kind == "top":
+        if not before:
+            return [Item(k, "keyword", "declaration", d) for k, d in TOP_KEYWORDS.items()]
+        head = words(before)
+        if head[:1] == ["flow"] and "on" in head[2:]:
+            return [Item(e, "event", "entry event") for e in ENTRY_EVENTS]
+        return []
+    if scope.kind == "conference":
+        return conference_items(before, names)
+    if scope.kind in ("flow", "handler", "element"):
+        return statement_items(scope, before, names)
+    return []
+
+
+def allowed_statements(scope: Scope) -> dict[tuple[str, ...], ElementSpec]:
+    """Keyword phrases valid in this block: the element's children, or the verbs of the webhook context."""
+    vocab = vocabulary()
+    if scope.kind == "element":
+        return vocab.statements(scope.spec.name) if scope.spec else {}
+    if scope.context == "no-bxml":
+        return {}
+    allowed = vocab.contexts.get(scope.context)
+    phrases = vocab.statements(None)
+    return {p: s for p, s in phrases.items() if allowed is None or s.name in allowed}
+
+
+def statement_items(scope: Scope, before: list[Atom], names: Names) -> list[Item]:
+    phrases = allowed_statements(scope)
+    typed = words(before)
+    items: list[Item] = []
+    if len(typed) == len(before):  # only words so far: the statement's keyword may still be unfinished
+        for phrase, spec in phrases.items():
+            if len(phrase) > len(typed) and list(phrase[: len(typed)]) == typed:
+                items.append(Item(" ".join(phrase[len(typed) :]), "keyword", f"<{spec.name}>", spec.doc))
+        if not before and scope.kind == "flow":
+            items += [Item(k, "keyword", "branch", d) for k, d in FLOW_KEYWORDS.items()]
+    matched = match_keyword(before, scope.spec.name if scope.kind == "element" and scope.spec else None)
+    if matched is not None and tuple(typed[: matched[1]]) in phrases:
+        spec, used = matched
+        items += attribute_items(spec, before, used, names)
+    return items
+
+
+def conference_items(before: list[Atom], names: Names) -> list[Item]:
+    typed = words(before)
+    if typed[:1] == ["on"]:
+        rest = typed[1:]
+        return [Item(" ".join(event[len(rest) :]), "event", name)
+                for event, name in CONFERENCE_EVENTS.items()
+                if len(event) > len(rest) and list(event[: len(rest)]) == rest]
+    spec = vocabulary().elements["Conference"]
+    items = []
+    if not before:
+        items.append(Item("on", "keyword", "event handler", "`on EVENT { ... }`: the reply to a conference webhook"))
+    return items + attribute_items(spec, before, 0, names)
+
+
+def attribute_items(spec: ElementSpec, atoms: list[Atom], index: int, names: Names) -> list[Item]:
+    """After a statement's keyword: the values the last attribute still needs, else the attributes left."""
+    pending, used = _pending_attribute(spec, atoms, index)
+    if pending is not None:
+        items = value_items(pending, spec, names)
+        if pending.type != "boolean":
+            return items
+    else:
+        items = []
+        if spec.name == "Conference" and index == len(atoms) and index > 0 and atoms[0].text == "join" and (
+                index == 1):
+            items += [Item(n, "conference", "declared conference") for n in names.conferences]
+    for phrase, attribute in spec.attribute_phrases.items():
+        if attribute.name in used:
+            continue
+        label = " ".join(phrase)
+        written = "" if label == attribute.name else f" ({attribute.name})"
+        items.append(Item(label, "attribute", f"{value_kind(attribute)}{written}", attribute.doc))
+    for phrase, pair in CREDENTIAL_PAIRS.items():
+        if pair[0] in spec.attributes and pair[0] not in used:
+            items.append(Item(" ".join(phrase), "attribute", f"{pair[0]} and {pair[1]}",
+                              spec.attributes[pair[0]].doc))
+    return items
+
+
+def value_kind(spec: AttributeSpec) -> str:
+    return {"http_method": "method", "csv_list": "list"}.get(spec.type, spec.type)
+
+
+def _pending_attribute(spec: ElementSpec, atoms: list[Atom], index: int) -> tuple[AttributeSpec | None, set[str]]:
+    """Walk the atoms as lowering does; return the attribute whose value is still missing at the end (if any)
+    and the attributes already given."""
+    used: set[str] = set()
+    pending: AttributeSpec | None = None
+    while index < len(atoms):
+        atom = atoms[index]
+        matched = match_attribute(spec, atoms, index) if type(atom) is Token and atom.kind == "WORD" else None
+        if matched is None:
+            # a value (of the pending attribute, or positional), or a list continuing after a comma
+            is_comma = type(atom) is Token and atom.kind == "COMMA"
+            if not is_comma and not (pending is not None and pending.type == "csv_list"):
+                pending = None
+            index += 1
+            if is_comma and index == len(atoms) and pending is None:
+                return None, used
+            continue
+        attribute_names, length = matched
+        used.update(attribute_names)
+        index += length
+        remaining = list(attribute_names)
+        pending = None
+        while remaining:
+            attribute = spec.attributes[remaining.pop(0)]
+            following = atoms[index] if index < len(atoms) else None
+            if following is None:
+                return attribute, used
+            if attribute.type == "boolean" and not (type(following) is Token and following.text in BOOLEAN_WORDS):
+                continue
+            index += 1
+            pending = attribute if attribute.type == "csv_list" else None
+    if pending is not None and type(atoms[-1]) is Token and atoms[-1].kind == "COMMA":
+        return pending, used
+    return None, used
+
+
+def value_items(spec: AttributeSpec, element: ElementSpec, names: Names) -> list[Item]:
+    if spec.type == "boolean":
+        return [Item(w, "value", spec.name) for w in sorted(BOOLEAN_WORDS)]
+    if spec.name == "voice":
+        voices = {v["voice"]: v for v in vocabulary().voices}
+        return [Item(value, "value", _voice_detail(voices.get(value)), spec.doc) for value in spec.enum]
+    if spec.enum:
+        return [Item(value, "value", spec.name, spec.doc) for value in spec.enum]
+    if spec.type == "url" and spec.reply_bxml:
+        return [Item(name, "flow", f"flow, for {spec.name}") for name in names.flows]
+    if spec.is_secret:
+        return [Item("env()", "value", "read from the server's environment")]
+    return []
+
+
+def _voice_detail(voice: dict | None) -> str:
+    if voice is None:
+        return "voice"
+    return f"{voice['locale']} {voice['gender']} ({voice['type']})"

@@ -1,0 +1,140 @@
+"""Between flowc's values and the protocol's: character offsets <-> LSP positions, Diagnostic -> lsp Diagnostic,
+Fix -> WorkspaceEdit.
+
+flowc counts code points from the start of the file; LSP counts lines and, within a line, code units of the
+negotiated encoding (UTF-16 unless the client offers another). The unit counting is pygls' position codec.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import flowc
+from flowc.diagnostics import Diagnostic, Edit, Fix, Severity, Span
+from flowc.source import SourceFile
+from lsprotocol import types
+from pygls.uris import from_fs_path, to_fs_path
+from pygls.workspace.position_codec import PositionCodec
+
+SEVERITIES = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.INFO: types.DiagnosticSeverity.Information,
+}
+UNNECESSARY = frozenset(("FC403", "FC405"))  # unused flow, statements that never run: editors grey them out
+DIAGNOSTICS_PAGE = Path(flowc.__file__).resolve().parent.parent / "docs" / "diagnostics.md"
+
+
+def path_of(uri: str) -> str:
+    """The path flowc uses for a document: its file-system path, or the URI itself for unsaved documents."""
+    if uri.startswith("file:"):
+        path = to_fs_path(uri)
+        if path:
+            return path
+    return uri
+
+
+def uri_of(path: str) -> str:
+    if "://" in path or path.startswith("untitled:"):
+        return path
+    return from_fs_path(path) or path
+
+
+def docs_href(code: str) -> str | None:
+    """The code's section of docs/diagnostics.md, when the page is next to the installed package (a checkout)."""
+    if not DIAGNOSTICS_PAGE.is_file():
+        return None
+    return f"{DIAGNOSTICS_PAGE.as_uri()}#{code.lower()}"
+
+
+class Positions:
+    """Offsets of one source <-> LSP positions in the client's encoding."""
+
+    def __init__(self, source: SourceFile, codec: PositionCodec) -> None:
+        self.source = source
+        self.codec = codec
+
+    def position(self, offset: int) -> types.Position:
+        source = self.source
+        offset = max(0, min(offset, len(source.text)))
+        line, column = source.position(offset)
+        prefix = source.text[source.line_starts[line - 1] : offset]
+        units = len(prefix) if prefix.isascii() else self.codec.client_num_units(prefix)
+        return types.Position(line=line - 1, character=units)
+
+    def range(self, start: int, end: int) -> types.Range:
+        return types.Range(start=self.position(start), end=self.position(end))
+
+    def span_range(self, span: Span) -> types.Range:
+        return self.range(span.start, span.end)
+
+    def offset(self, position: types.Position) -> int:
+        """The character offset of a client position (clamped to the text)."""
+        source = self.source
+        starts = source.line_starts
+        if position.line >= len(starts):
+            return len(source.text)
+        line_start = starts[position.line]
+        line_end = starts[position.line + 1] - 1 if position.line + 1 < len(starts) else len(source.text)
+        line = source.text[line_start:line_end]
+        if line.isascii():
+            return line_start + min(position.character, len(line))
+        units = 0
+        for index, char in enumerate(line):
+            if units >= position.character:
+                return line_start + index
+            units += self.codec.client_num_units(char)
+        return line_end
+
+
+def lsp_diagnostic(diagnostic: Diagnostic, positions: dict[str, Positions]) -> types.Diagnostic:
+    """The protocol's form of a flowc diagnostic: help and notes go into the message, labels become related
+    information (in whichever file they point to), the code links to its page."""
+    here = positions[diagnostic.span.file]
+    message = diagnostic.message
+    for note in diagnostic.notes:
+        message += f"\nnote: {note}"
+    if diagnostic.help:
+        message += f"\nhelp: {diagnostic.help}"
+    related = []
+    for label in diagnostic.labels:
+        where = positions.get(label.span.file)
+        if where is not None:
+            location = types.Location(uri=uri_of(label.span.file), range=where.span_range(label.span))
+            related.append(types.DiagnosticRelatedInformation(location=location, message=label.message))
+    href = docs_href(diagnostic.code)
+    return types.Diagnostic(
+        range=here.span_range(diagnostic.span),
+        message=message,
+        severity=SEVERITIES[diagnostic.severity],
+        code=diagnostic.code,
+        code_description=types.CodeDescription(href=href) if href else None,
+        source="flowc",
+        related_information=related or None,
+        tags=[types.DiagnosticTag.Unnecessary] if diagnostic.code in UNNECESSARY else None,
+    )
+
+
+def _whole_lines(edit: Edit, text: str) -> tuple[int, int]:
+    """A deletion that would leave a blank line takes the line with it (flowc's fixes delete statements)."""
+    start, end = edit.span.start, edit.span.end
+    if edit.new_text or start == end:
+        return start, end
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end == -1 else line_end
+    if text[line_start:start].strip() or text[end:line_end].strip():
+        return start, end
+    return line_start, min(line_end + 1, len(text))
+
+
+def workspace_edit(fix: Fix, positions: dict[str, Positions]) -> types.WorkspaceEdit | None:
+    changes: dict[str, list[types.TextEdit]] = {}
+    for edit in fix.edits:
+        where = positions.get(edit.span.file)
+        if where is None:
+            return None
+        start, end = _whole_lines(edit, where.source.text)
+        changes.setdefault(uri_of(edit.span.file), []).append(
+            types.TextEdit(range=where.range(start, end), new_text=edit.new_text))
+    return types.WorkspaceEdit(changes=changes)

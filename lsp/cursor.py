@@ -1,0 +1,136 @@
+"""Where the cursor is in the syntax tree: the chain of enclosing blocks (what statements may go there) and the
+statement being typed. Works on the parser's recovered tree, so a half-typed document (unclosed block,
+unfinished statement) still has a usable answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flowc.check import NO_BXML_EVENTS
+from flowc.ir import CONFERENCE_EVENTS
+from flowc.lower import Lowering
+from flowc.syntax import Atom, Block, Module, Statement, Token
+from flowc.vocabulary import ElementSpec
+
+_LOWERING = Lowering("<lsp>")  # its keyword and attribute matchers, so completion reads statements as lowering does
+
+
+@dataclass
+class Scope:
+    kind: str  # top | flow | conference | handler | element | unknown
+    context: str = "call"  # call | conference | transfer-answer | no-bxml: which verbs Bandwidth accepts
+    spec: ElementSpec | None = None  # for element blocks (gather, say, transfer ...)
+
+
+@dataclass
+class Cursor:
+    offset: int
+    scopes: list[Scope]
+    statement: Statement | None  # the statement the cursor is in; None at the start of a new one
+    before: list[Atom] = field(default_factory=list)  # its complete atoms before the cursor's word
+    word: Token | None = None  # the word the cursor is in or at the end of (being typed)
+
+    @property
+    def scope(self) -> Scope:
+        return self.scopes[-1]
+
+
+def match_keyword(atoms: list[Atom], parent: str | None) -> tuple[ElementSpec, int] | None:
+    return _LOWERING.match_keyword(Statement(atoms, None), parent) if atoms else None
+
+
+def match_attribute(spec: ElementSpec, atoms: list[Atom], index: int):
+    return _LOWERING.match_attribute(spec.attribute_phrases, atoms, index)
+
+
+def words(atoms: list[Atom]) -> list[str]:
+    result = []
+    for atom in atoms:
+        if type(atom) is not Token or atom.kind != "WORD":
+            break
+        result.append(atom.text)
+    return result
+
+
+def locate(module: Module, text: str, offset: int, context_of: Callable[[str], str]) -> Cursor:
+    scopes = [Scope("top")]
+    statements = module.statements
+    while True:
+        statement = _statement_at(statements, text, offset)
+        if statement is None:
+            return Cursor(offset, scopes, None)
+        block = statement.block
+        if block is not None and _inside(block, text, offset):
+            scopes.append(_child_scope(scopes[-1], statement, context_of))
+            statements = block.statements
+            continue
+        return _in_statement(scopes, statement, text, offset)
+
+
+def _statement_at(statements: list[Statement], text: str, offset: int) -> Statement | None:
+    """The statement whose line the cursor is on (or whose block holds it)."""
+    candidate = None
+    for statement in statements:
+        if statement.start > offset:
+            break
+        candidate = statement
+    if candidate is None:
+        return None
+    block = candidate.block
+    if block is not None and offset > block.start:
+        return candidate if _inside(block, text, offset) else None
+    last = None
+    for atom in candidate.atoms:
+        if atom.start > offset:
+            break
+        last = atom
+    if last is None:
+        return None
+    gap = text[last.end : offset]
+    return None if "\n" in gap or ";" in gap else candidate
+
+
+def _inside(block: Block, text: str, offset: int) -> bool:
+    if offset <= block.start:
+        return False
+    if offset < block.end:
+        return True
+    return offset == block.end and text[block.end - 1 : block.end] != "}"  # a never-closed block runs to EOF
+
+
+def _in_statement(scopes: list[Scope], statement: Statement, text: str, offset: int) -> Cursor:
+    before: list[Atom] = []
+    word = None
+    for atom in statement.atoms:
+        if atom.start > offset:
+            break
+        if type(atom) is Token and atom.kind == "WORD" and atom.start <= offset <= atom.end:
+            word = atom
+            break
+        if atom.end > offset:  # inside a string or number: nothing to complete there
+            return Cursor(offset, scopes, statement, list(statement.atoms), None)
+        before.append(atom)
+    return Cursor(offset, scopes, statement, before, word)
+
+
+def _child_scope(parent: Scope, statement: Statement, context_of: Callable[[str], str]) -> Scope:
+    head = words(statement.atoms)
+    if parent.kind == "top":
+        if head[:1] == ["flow"]:
+            return Scope("flow", context_of(head[1]) if len(head) > 1 else "call")
+        if head[:1] == ["conference"]:
+            return Scope("conference")
+        return Scope("unknown")
+    if parent.kind == "conference":
+        if head[:1] == ["on"]:
+            event = CONFERENCE_EVENTS.get(tuple(head[1:]))
+            return Scope("handler", "no-bxml" if event in NO_BXML_EVENTS else "conference")
+        return Scope("unknown")
+    if parent.kind == "flow" and head[:1] in (["when"], ["otherwise"]):
+        return Scope("flow", parent.context)
+    if parent.kind in ("flow", "handler", "element"):
+        matched = match_keyword(statement.atoms, parent.spec.name if parent.spec else None)
+        if matched is not None:
+            return Scope("element", parent.context, matched[0])
+    return Scope("unknown")

@@ -1,0 +1,66 @@
+"""Push diagnostics: after an edit settles (debounced), check the whole project and publish every file whose
+diagnostics changed, including empty lists for files that became clean."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from flowc.diagnostics import Diagnostic, sort_key
+from flowc.lsp.convert import Positions, lsp_diagnostic, uri_of
+from flowc.lsp.workspace import CheckResult, Workspace
+from lsprotocol import types
+from pygls.workspace.position_codec import PositionCodec
+
+logger = logging.getLogger(__name__)
+
+
+def positions_of(result: CheckResult, codec: PositionCodec) -> dict[str, Positions]:
+    return {path: Positions(analysis.source, codec) for path, analysis in result.analyses.items()}
+
+
+class Publisher:
+    """Debounces checks (one pending task: a newer edit supersedes an older one) and publishes the results."""
+
+    def __init__(self, project: Workspace, send: Callable[[types.PublishDiagnosticsParams], None],
+                 codec: Callable[[], PositionCodec], version_of: Callable[[str], int | None]) -> None:
+        self.project = project
+        self.send = send
+        self.codec = codec
+        self.version_of = version_of
+        self.published: dict[str, list[Diagnostic]] = {}
+        self.task: asyncio.Task | None = None
+
+    def schedule(self, delay: float) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+        self.task = asyncio.get_running_loop().create_task(self._later(delay))
+
+    async def _later(self, delay: float) -> None:
+        if delay > 0:
+            await asyncio.sleep(delay)
+        try:
+            self.publish()
+        except Exception:  # a checker bug must not stop later checks; the log says what happened
+            logger.exception("checking the project failed")
+
+    def publish(self) -> CheckResult:
+        result = self.project.check()
+        codec = self.codec()
+        positions = positions_of(result, codec)
+        for path in sorted(set(result.diagnostics) | set(self.published)):
+            new = sorted(result.diagnostics.get(path, []), key=sort_key)
+            old = self.published.get(path)
+            is_open = path in self.project.open
+            if not is_open and (old == new or (old is None and not new)):
+                continue
+            self.published[path] = new
+            if path not in positions:  # a file that left the project (closed, deleted): clear it
+                self.send(types.PublishDiagnosticsParams(uri=uri_of(path), diagnostics=[]))
+                del self.published[path]
+                continue
+            self.send(types.PublishDiagnosticsParams(
+                uri=uri_of(path), version=self.version_of(path) if is_open else None,
+                diagnostics=[lsp_diagnostic(d, positions) for d in new]))
+        return result

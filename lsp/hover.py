@@ -1,0 +1,243 @@
+"""Hover: what the word under the cursor means, in the project's own words.
+
+Statement and attribute texts come from the vocabulary table (compiler/data/bxml.json via flowc.vocabulary), rule
+texts from the diagnostic table (flowc.codes); this module only picks and lays them out.
+"""
+
+from __future__ import annotations
+
+from flowc.check import IGNORED_IN_CONFERENCE_RECORDINGS, WEBHOOK_SETTINGS
+from flowc.codes import CODES
+from flowc.links import CONFERENCE_PATH, FLOW_PATH
+from flowc.lower import CREDENTIAL_PAIRS
+from flowc.lsp.index import Site
+from flowc.lsp.workspace import CheckResult, FileAnalysis
+from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
+
+CONTEXT_NAMES = {"call": "calls", "conference": "conference replies", "transfer-answer": "transfer answers"}
+UNIT_NAMES = {"s": "seconds", "ms": "milliseconds"}
+# Rules about joining a conference (flowc.codes FC3xx and FC406): the room's name, the coach, its settings.
+CONFERENCE_JOIN_RULES = ("FC304", "FC305", "FC306", "FC309", "FC406")
+COACH_RULES = ("FC307", "FC308")
+
+
+def hover_at(analysis: FileAnalysis, offset: int, result: CheckResult | None) -> tuple[str, int, int] | None:
+    """The hover text for the word at `offset` and the span it describes."""
+    site = analysis.index.at(offset)
+    if site is None:
+        return None
+    text = site_text(site, result)
+    return (text, site.start, site.end) if text else None
+
+
+def site_text(site: Site, result: CheckResult | None) -> str | None:
+    if site.kind == "element":
+        return element_text(site.spec)  # type: ignore[arg-type]
+    if site.kind == "attribute":
+        return credentials_text(site) or attribute_text(
+            site.attribute_spec, site.spec, site.attribute.written)  # type: ignore[arg-type,union-attr]
+    if site.kind == "value":
+        return value_text(site)
+    if site.kind == "flow":
+        return flow_text(site.name, result)
+    if site.kind == "conference":
+        return conference_text(site.name, result)
+    if site.kind == "handler":
+        return handler_text(site)
+    return None
+
+
+def rules_text(codes: list[str] | tuple[str, ...], reasons: dict[str, str] | None = None) -> list[str]:
+    if not codes:
+        return []
+    lines = ["", "**Rules**", ""]
+    for code in codes:
+        entry = CODES[code]
+        reason = f" ({reasons[code]})" if reasons and code in reasons else ""
+        lines.append(f"- `{code}` {entry.title}{reason}: {entry.explanation}")
+    return lines
+
+
+def element_rules(spec: ElementSpec) -> list[str]:
+    contexts = vocabulary().contexts
+    codes: list[str] = []
+    if spec.kind == "verb":
+        if spec.name not in contexts["conference"]:
+            codes.append("FC301")
+        if spec.name not in contexts["transfer-answer"]:
+            codes.append("FC302")
+    if spec.name == "Conference":
+        codes.extend(CONFERENCE_JOIN_RULES)
+    if spec.name == "StartRecording":
+        codes.append("FC311")
+    return codes
+
+
+def element_text(spec: ElementSpec) -> str:
+    vocab = vocabulary()
+    keywords = " / ".join(f"`{k}`" for k in spec.keywords)
+    lines = [f"**{keywords}** → `<{spec.name}>`", "", spec.doc]
+    if spec.kind == "verb":
+        used = [CONTEXT_NAMES[c] for c in CONTEXT_NAMES if spec.name in vocab.contexts.get(c, ())]
+        lines += ["", "Used in " + ", ".join(used) + "."]
+    else:
+        parents = [e.keyword for e in vocab.elements.values() if spec.name in e.children]
+        if parents:
+            lines += ["", "Inside " + ", ".join(f"`{p}`" for p in dict.fromkeys(parents)) + " blocks."]
+    if spec.attributes:
+        names = [a.aliases[0] if a.aliases else a.name for a in spec.attributes.values()]
+        lines += ["", "Attributes: " + ", ".join(f"`{n}`" for n in names)]
+    lines += rules_text(element_rules(spec))
+    return "\n".join(lines)
+
+
+def value_description(spec: AttributeSpec) -> str:
+    kind = spec.type
+    if kind == "boolean":
+        return "`true` or `false`; written alone it means `true`"
+    if kind in ("enum", "http_method"):
+        return "one of " + ", ".join(f"`{value}`" for value in spec.enum)
+    if kind in ("integer", "decimal"):
+        text = "a whole number" if kind == "integer" else "a number"
+        if spec.unit:
+            text += f" of {UNIT_NAMES[spec.unit]} (or a duration such as 2s)"
+        if spec.min is not None and spec.max is not None:
+            text += f", {_number(spec.min)} to {_number(spec.max)}"
+        elif spec.max is not None:
+            text += f", at most {_number(spec.max)}"
+        elif spec.min is not None:
+            text += f", at least {_number(spec.min)}"
+        return text
+    if kind == "url":
+        if spec.reply_bxml:
+            return "a flow name, or a URL" + (" (relative allowed)" if spec.relative_ok else "")
+        return "a URL" + (" (relative allowed)" if spec.relative_ok else "")
+    if kind == "csv_list":
+        return f"a list of {spec.item or 'values'}: `a, b`"
+    if kind == "ssml_time":
+        return "a duration such as `500ms` or `2s`"
+    text = "text"
+    if spec.format:
+        text += f" ({spec.format})"
+    if spec.max_length:
+        text += f", at most {spec.max_length} characters"
+    return text
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value) == int(value) else str(value)
+
+
+def attribute_rules(spec: AttributeSpec, element: ElementSpec) -> tuple[list[str], dict[str, str]]:
+    codes: list[str] = []
+    reasons: dict[str, str] = {}
+    if element.name == "Conference" and spec.name in WEBHOOK_SETTINGS:
+        codes.append("FC309")
+    if spec.name == "callIdsToCoach":
+        codes.extend(COACH_RULES)
+    if element.name == "StartRecording" and spec.name in IGNORED_IN_CONFERENCE_RECORDINGS:
+        codes.append("FC311")
+        reasons["FC311"] = IGNORED_IN_CONFERENCE_RECORDINGS[spec.name]
+    if spec.unit:
+        codes.append("FC310")
+    if spec.is_secret:
+        codes.append("FC404")
+    return codes, reasons
+
+
+def attribute_text(spec: AttributeSpec, element: ElementSpec, written: str = "", value: int | None = None) -> str:
+    """`value`: for a phrase that sets several attributes (`auth`), which of its values this attribute is."""
+    title = f"`{written}` → " if written and written != spec.name else ""
+    lines = [f"**{title}`{spec.name}`** on `<{element.name}>` (`{element.keyword}`)", "", spec.doc, "",
+             f"- value: {value_description(spec)}"]
+    if spec.default is not None:
+        default = str(spec.default).lower() if isinstance(spec.default, bool) else spec.default
+        lines.append(f"- default: `{default}`")
+    spellings = [f"`{alias}`" for alias in spec.aliases] + [f"`{spec.name}`"]
+    if value is not None:
+        spellings.insert(0, f"as the {('first', 'second')[value]} value of `{written}`")
+    lines.append("- written " + " or ".join(spellings))
+    if spec.events:
+        lines.append("- receives " + ", ".join(f"`{e}`" for e in spec.events)
+                     + ("" if spec.reply_bxml else " (notification only: no BXML in the reply)"))
+    if spec.status != "documented":
+        lines.append(f"- {spec.status}")
+    codes, reasons = attribute_rules(spec, element)
+    lines += rules_text(codes, reasons)
+    return "\n".join(lines)
+
+
+def credentials_text(site: Site) -> str | None:
+    """`auth USER PASSWORD` sets two attributes at once: describe both."""
+    pair = CREDENTIAL_PAIRS.get(tuple(site.attribute.written.split())) if site.attribute else None
+    if pair is None or site.spec is None:
+        return None
+    texts = [attribute_text(site.spec.attributes[name], site.spec, site.attribute.written, index)  # type: ignore[union-attr]
+             for index, name in enumerate(pair) if name in site.spec.attributes]
+    return "\n\n---\n\n".join(texts)
+
+
+def value_text(site: Site) -> str | None:
+    spec, element, value = site.attribute_spec, site.spec, site.name
+    if spec is None or element is None:
+        return None
+    lines = [f"**`{value}`**: a value of `{spec.name}` on `<{element.name}>`"]
+    if spec.name == "voice":
+        voice = next((v for v in vocabulary().voices if v["voice"].lower() == value.lower()), None)
+        if voice is not None:
+            lines += ["", f"{voice['type']} voice, {voice['gender']}, locale `{voice['locale']}`"]
+    lines += ["", f"{spec.name}: {value_description(spec)}"]
+    if spec.default is not None:
+        default = str(spec.default).lower() if isinstance(spec.default, bool) else spec.default
+        lines.append(f"(default `{default}`)")
+    lines += ["", spec.doc]
+    return "\n".join(lines)
+
+
+def flow_text(name: str, result: CheckResult | None) -> str:
+    lines = [f"**flow `{name}`**, served at `{FLOW_PATH.format(name=name)}`"]
+    if result is None:
+        return lines[0]
+    flow = result.flows.get(name)
+    if flow is None:
+        return lines[0] + "\n\nNot defined in the project."
+    links = result.links
+    lines += ["", f"Answers {', '.join(f'`{e}`' for e in links.events(flow))}."]
+    context = links.context(name)
+    if context != "call":
+        lines.append(f"Runs in {CONTEXT_NAMES.get(context, context)}: only "
+                     + ", ".join(f"`{vocabulary().elements[n].keyword}`"
+                                 for n in sorted(vocabulary().contexts[context])) + " may be used.")
+    references = links.references_to(name)
+    lines += ["", f"{len(references)} reference(s); {len(flow.body)} statement(s), {len(flow.branches)} branch(es)."]
+    return "\n".join(lines)
+
+
+def conference_text(name: str, result: CheckResult | None) -> str:
+    lines = [f"**conference `{name}`**"]
+    conference = result.conferences.get(name) if result else None
+    if conference is None:
+        return lines[0] + ("\n\nNot declared in the project." if result else "")
+    room = conference.conference_name.literal
+    if room is not None:
+        lines[0] += f": room `{room}`"
+    spec = vocabulary().elements["Conference"]
+    if conference.settings:
+        lines += ["", "Settings applied to every `join " + name + "`:", ""]
+        lines += [f"- `{a.name}`" for a in conference.settings if a.name in spec.attributes]
+    if conference.handlers:
+        lines += ["", f"Events arrive at `{CONFERENCE_PATH.format(name=name)}`; handled: "
+                  + ", ".join(f"`{h.event}`" for h in conference.handlers)]
+    lines += rules_text(("FC309",))
+    return "\n".join(lines)
+
+
+def handler_text(site: Site) -> str:
+    lines = [f"**`{site.name}`**: the reply to this conference webhook"]
+    if site.context == "no-bxml":
+        lines += rules_text(("FC303",))
+    else:
+        allowed = sorted(vocabulary().elements[n].keyword for n in vocabulary().contexts["conference"])
+        lines += ["", "Allowed: " + ", ".join(f"`{k}`" for k in allowed)]
+        lines += rules_text(("FC301", "FC311"))
+    return "\n".join(lines)

@@ -1,0 +1,184 @@
+"""The server's view of the project: every .flow file of the workspace folders, open documents overriding disk.
+
+Each file's front end (decode, parse, lower) is cached by its text, so a check after an edit re-parses only the
+edited file; the checker then runs over the whole project, because its rules are cross-file (names, unused
+flows, conference settings). The result keeps what the features need: diagnostics per file, the syntax tree and
+IR of every file, and the name links.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from flowc.diagnostics import Diagnostic, Severity, Span
+from flowc.ir import Conference, Flow, FlowFile, Project
+from flowc.lower import lower
+from flowc.parser import parse
+from flowc.source import MAX_SOURCE_BYTES, SourceError, SourceFile, decode
+from flowc.syntax import Module
+
+MAX_WORKSPACE_FILES = 5000  # a workspace with more .flow files than this is scanned only this far
+SKIPPED_DIRECTORIES = frozenset(("node_modules", "__pycache__", "build", "dist"))
+
+
+@dataclass
+class FileAnalysis:
+    """The front end's output for one file's text."""
+
+    path: str
+    text: str
+    source: SourceFile
+    module: Module | None  # None when the file could not be read as text (binary, too large)
+    flow_file: FlowFile
+    diagnostics: list[Diagnostic]
+    _index: object = None
+
+    @property
+    def index(self):
+        """The sites of this text (built on first use: only hover and navigation need it)."""
+        if self._index is None:
+            from flowc.lsp.index import build_index
+
+            self._index = build_index(self.flow_file)
+        return self._index
+
+
+def analyse(path: str, text: str) -> FileAnalysis:
+    """Decode, parse and lower one file; never raises for bad input (problems become diagnostics)."""
+    try:
+        source = decode(path, text.encode("utf-8", "surrogateescape"))
+    except (SourceError, UnicodeError) as error:
+        code, message = (error.code, error.message) if isinstance(error, SourceError) else ("FC004", str(error))
+        empty = SourceFile(path, "")
+        return FileAnalysis(path, text, empty, None, FlowFile(path),
+                            [Diagnostic(code, Severity.ERROR, message, Span(path, 0, 0))])
+    module, diagnostics = parse(source.text, path)
+    flow_file, lowering = lower(module)
+    return FileAnalysis(path, text, source, module, flow_file, diagnostics + lowering)
+
+
+def read_text(path: str) -> str:
+    """A disk file as text for analyse(): at most MAX_SOURCE_BYTES + 1 bytes (decode reports larger files)."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES or b"\x00" in data:
+        return data.decode("latin-1")  # keeps the size and the NUL byte, so decode() reports them
+    return data.decode("utf-8", "surrogateescape")
+
+
+def find_flow_files(folders: list[str], limit: int = MAX_WORKSPACE_FILES) -> list[str]:
+    """The .flow files below the folders, skipping hidden and tool directories; sorted, at most `limit`."""
+    found: list[str] = []
+    for folder in folders:
+        for root, directories, files in os.walk(folder):
+            directories[:] = sorted(d for d in directories if not d.startswith(".") and d not in SKIPPED_DIRECTORIES)
+            found.extend(os.path.join(root, name) for name in sorted(files) if name.endswith(".flow"))
+            if len(found) >= limit:
+                return found[:limit]
+    return found
+
+
+@dataclass
+class CheckResult:
+    """One whole-project check: the analyses it used and every diagnostic, by file."""
+
+    analyses: dict[str, FileAnalysis]
+    diagnostics: dict[str, list[Diagnostic]]
+    project: Project
+
+    @cached_property
+    def links(self):
+        from flowc.links import resolve
+
+        return resolve(self.project)
+
+    @cached_property
+    def flows(self) -> dict[str, Flow]:
+        return self.project.flows
+
+    @cached_property
+    def conferences(self) -> dict[str, Conference]:
+        return self.project.conferences
+
+
+@dataclass
+class Workspace:
+    """Texts of the project's files (disk, or the editor's for open documents) and the cached analyses."""
+
+    disk: dict[str, str] = field(default_factory=dict)
+    open: dict[str, str] = field(default_factory=dict)
+    cache: dict[str, FileAnalysis] = field(default_factory=dict)
+    last: CheckResult | None = None
+
+    def load_folders(self, folders: list[str]) -> None:
+        for path in find_flow_files(folders):
+            try:
+                self.disk[path] = read_text(path)
+            except OSError:
+                continue
+
+    def reload(self, path: str) -> None:
+        """Re-read a file from disk (after it is closed in the editor, or changed on disk)."""
+        try:
+            self.disk[path] = read_text(path)
+        except OSError:
+            self.disk.pop(path, None)
+
+    def text(self, path: str) -> str | None:
+        return self.open.get(path, self.disk.get(path))
+
+    def paths(self) -> list[str]:
+        return sorted(set(self.disk) | set(self.open))
+
+    def analysis(self, path: str, text: str | None = None) -> FileAnalysis | None:
+        """The analysis of a file's current text, reusing the cached one when the text has not changed."""
+        if text is None:
+            text = self.text(path)
+            if text is None:
+                return None
+        cached = self.cache.get(path)
+        if cached is not None and (cached.text is text or cached.text == text):
+            return cached
+        fresh = analyse(path, text)
+        self.cache[path] = fresh
+        return fresh
+
+    def is_current(self) -> bool:
+        last = self.last
+        if last is None:
+            return False
+        paths = self.paths()
+        if len(paths) != len(last.analyses):
+            return False
+        for path in paths:
+            analysed = last.analyses.get(path)
+            text = self.text(path)
+            if analysed is None or not (analysed.text is text or analysed.text == text):
+                return False
+        return True
+
+    def check(self) -> CheckResult:
+        """Check the whole project as it is now (open documents' text over disk)."""
+        from flowc.check import check_project
+
+        analyses = {}
+        for path in self.paths():
+            analysis = self.analysis(path)
+            if analysis is not None:
+                analyses[path] = analysis
+        for stale in set(self.cache) - set(analyses):
+            del self.cache[stale]
+        project = Project([a.flow_file for a in analyses.values()])
+        diagnostics: dict[str, list[Diagnostic]] = {path: list(a.diagnostics) for path, a in analyses.items()}
+        for diagnostic in check_project(project):
+            diagnostics.setdefault(diagnostic.span.file, []).append(diagnostic)
+        self.last = CheckResult(analyses, diagnostics, project)
+        return self.last
+
+    def current(self) -> CheckResult:
+        """The latest check, re-run first if any text changed since (features that need whole-project facts)."""
+        if self.is_current():
+            return self.last  # type: ignore[return-value]
+        return self.check()

@@ -1,0 +1,405 @@
+"""The language server end to end: a real `python -m flowc lsp` subprocess driven over stdio by pytest-lsp.
+
+One server (and one temporary workspace folder holding a two-file project) is shared by the module; each test
+opens its own documents under names no other test uses, and closes them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
+
+SERVER = [sys.executable, "-m", "flowc", "lsp"]
+MENU = """\
+flow menu {
+    gather max 1 then billing {
+        say "Press 1 for billing." gender male
+    }
+}
+"""
+BILLING = """\
+conference team "team-room" {
+    timeout 10s
+    on member join {
+        say "Welcome."
+    }
+}
+
+flow billing {
+    say "Billing." voice kate
+    join team
+}
+"""
+TIMEOUT = 10.0
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("workspace")
+    (root / "menu.flow").write_text(MENU)
+    (root / "billing.flow").write_text(BILLING)
+    return root
+
+
+async def start(client: LanguageClient, folder: Path) -> types.InitializeResult:
+    capabilities = client_capabilities("visual-studio-code")
+    return await client.initialize_session(types.InitializeParams(
+        capabilities=capabilities,
+        workspace_folders=[types.WorkspaceFolder(uri=folder.as_uri(), name="workspace")],
+        initialization_options={"debounceMs": 100},
+    ))
+
+
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER))
+async def client(lsp_client: LanguageClient, folder: Path):
+    lsp_client.initialize_result = await start(lsp_client, folder)
+    yield
+    await lsp_client.shutdown_session()
+
+
+# -- helpers ---------------------------------------------------------------------------------------------------
+
+def uri(folder: Path, name: str) -> str:
+    return (folder / name).as_uri()
+
+
+def open_document(client: LanguageClient, document: str, text: str, version: int = 1) -> None:
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(uri=document, language_id="flow", version=version, text=text)))
+
+
+def change_document(client: LanguageClient, document: str, text: str, version: int) -> None:
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=document, version=version),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+
+
+def close_document(client: LanguageClient, document: str) -> None:
+    client.text_document_did_close(types.DidCloseTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=document)))
+
+
+async def diagnostics(client: LanguageClient, document: str, condition) -> list[types.Diagnostic]:
+    """Wait until the diagnostics published for `document` satisfy `condition`."""
+    async def until():
+        while True:
+            current = client.diagnostics.get(document)
+            if current is not None and condition(current):
+                return list(current)
+            await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+    return await asyncio.wait_for(until(), TIMEOUT)
+
+
+def codes(found) -> list[str]:
+    return [d.code for d in found]
+
+
+def position(text: str, needle: str, shift: int = 0, occurrence: int = 0) -> types.Position:
+    """The position of the `occurrence`-th `needle` in `text`, plus `shift` characters (one line only)."""
+    index = -1
+    for _ in range(occurrence + 1):
+        index = text.index(needle, index + 1)
+    index += shift
+    line = text.count("\n", 0, index)
+    return types.Position(line=line, character=index - (text.rfind("\n", 0, index) + 1))
+
+
+async def hover(client: LanguageClient, document: str, at: types.Position) -> str | None:
+    result = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=document), position=at))
+    return result.contents.value if result else None
+
+
+async def complete(client: LanguageClient, document: str, at: types.Position) -> list[str]:
+    result = await client.text_document_completion_async(types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=document), position=at))
+    items = result.items if isinstance(result, types.CompletionList) else (result or [])
+    return [item.label for item in items]
+
+
+def apply(text: str, edits: list[types.TextEdit]) -> str:
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(p: types.Position) -> int:
+        return starts[min(p.line, len(lines))] + p.character
+
+    for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
+        text = text[: offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end) :]
+    return text
+
+
+async def fix(client: LanguageClient, document: str, text: str, diagnostic: types.Diagnostic) -> list:
+    return await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=document), range=diagnostic.range,
+        context=types.CodeActionContext(diagnostics=[diagnostic])))
+
+
+# -- capabilities ------------------------------------------------------------------------------------------------
+
+async def test_advertises_only_what_it_implements(client: LanguageClient):
+    capabilities = client.initialize_result.capabilities
+    assert capabilities.hover_provider and capabilities.definition_provider and capabilities.references_provider
+    assert capabilities.completion_provider is not None and capabilities.document_symbol_provider
+    assert capabilities.code_action_provider and capabilities.document_formatting_provider
+    assert capabilities.rename_provider is None and capabilities.semantic_tokens_provider is None
+    assert capabilities.diagnostic_provider is None  # push diagnostics only
+    assert capabilities.document_range_formatting_provider is None
+    assert client.initialize_result.server_info.name == "flowc"
+
+
+# -- diagnostics -------------------------------------------------------------------------------------------------
+
+async def test_diagnostics_on_open_change_and_save_and_cleared_when_fixed(client: LanguageClient, folder: Path):
+    document = uri(folder, "diag.flow")
+    broken = 'flow diag_main {\n    sya "Hi"\n}\n'
+    open_document(client, document, broken)
+    [found] = await diagnostics(client, document, lambda ds: len(ds) == 1)
+    assert found.code == "FC102" and "did you mean `say`?" in found.message
+    assert found.range.start == types.Position(line=1, character=4) and found.range.end.character == 7
+    assert found.severity == types.DiagnosticSeverity.Error and found.source == "flowc"
+    assert found.code_description.href.endswith("diagnostics.md#fc102")
+
+    change_document(client, document, 'flow diag_main {\n    say "Hi"\n}\n', 2)
+    assert await diagnostics(client, document, lambda ds: not ds) == []  # cleared once fixed
+
+    change_document(client, document, 'flow diag_main {\n    say "Hi" gender mal\n}\n', 3)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=document)))
+    found = await diagnostics(client, document, lambda ds: codes(ds) == ["FC202"])
+    assert "male" in found[0].message
+    close_document(client, document)
+    await diagnostics(client, document, lambda ds: not ds)  # a closed unsaved document leaves no diagnostics
+
+
+async def test_related_information_from_labels(client: LanguageClient, folder: Path):
+    document = uri(folder, "dup.flow")
+    open_document(client, document, 'flow dup_one { hangup }\nflow dup_one { say "Hi" }\n')
+    [found] = await diagnostics(client, document, lambda ds: codes(ds) == ["FC111"])
+    [related] = found.related_information
+    assert related.message == "first defined here" and related.location.range.start.line == 0
+    close_document(client, document)
+
+
+async def test_cross_file_rules_rechecked_across_the_workspace(client: LanguageClient, folder: Path):
+    menu, billing = uri(folder, "menu.flow"), uri(folder, "billing.flow")
+    document = uri(folder, "cross.flow")
+    open_document(client, document, "flow cross {\n    redirect to billing\n}\n")
+    assert await diagnostics(client, document, lambda ds: True) == []  # `billing` is defined in another file
+
+    # Renaming the flow in billing.flow breaks menu.flow (not open) and cross.flow; renaming it back clears both.
+    open_document(client, billing, BILLING)
+    change_document(client, billing, BILLING.replace("flow billing", "flow billing2"), 2)
+    [broken] = await diagnostics(client, menu, lambda ds: len(ds) == 1)
+    assert broken.code == "FC401" and "billing2" in broken.message  # did you mean the renamed flow?
+    await diagnostics(client, document, lambda ds: codes(ds) == ["FC401"])
+    change_document(client, billing, BILLING, 3)
+    await diagnostics(client, menu, lambda ds: not ds)
+    await diagnostics(client, document, lambda ds: not ds)
+    close_document(client, billing)
+    close_document(client, document)
+
+
+# -- hover ---------------------------------------------------------------------------------------------------------
+
+async def test_hover_statement_attribute_value_and_names(client: LanguageClient, folder: Path):
+    menu, billing = uri(folder, "menu.flow"), uri(folder, "billing.flow")
+    text = await hover(client, menu, position(MENU, "say", 1))
+    assert "`<SpeakSentence>`" in text and "Reads text aloud" in text and "conference replies" in text
+
+    text = await hover(client, menu, position(MENU, "gender", 2))
+    assert "`gender`" in text and "one of `male`, `female`" in text and "default: `female`" in text
+
+    text = await hover(client, menu, position(MENU, "male", 1))
+    assert "a value of `gender`" in text
+
+    text = await hover(client, billing, position(BILLING, "kate", 1))
+    assert "en_US" in text and "female" in text
+
+    text = await hover(client, menu, position(MENU, "then billing", 6))
+    assert "flow `billing`" in text and "/flows/billing" in text and "1 reference(s)" in text
+
+    # Conference rules, in the project's words (flowc.codes): the settings only the creating call decides.
+    text = await hover(client, billing, position(BILLING, "timeout", 1))
+    assert "`callbackTimeout`" in text and "FC309" in text and "conflicting conference webhook settings" in text
+    text = await hover(client, menu, position(MENU, "gather", 1))
+    assert "FC301" in text and "Bandwidth rejects the whole reply" in text
+    text = await hover(client, billing, position(BILLING, "join team", 6))
+    assert "conference `team`" in text and "team-room" in text
+
+    assert await hover(client, menu, types.Position(line=0, character=11)) is None  # on `{`
+
+
+# -- completion ----------------------------------------------------------------------------------------------------
+
+async def test_completion_statements_attributes_values_and_names(client: LanguageClient, folder: Path):
+    document = uri(folder, "complete.flow")
+    text = ('flow complete_main {\n    \n    say "Hi" \n    say "Hi" voice \n    gather then \n    join \n}\n'
+            'conference complete_room {\n    on member join {\n        \n    }\n}\n')
+    open_document(client, document, text)
+    await diagnostics(client, document, lambda ds: True)
+
+    labels = await complete(client, document, types.Position(line=1, character=4))  # a flow body
+    assert {"say", "play", "join conference", "gather", "hangup", "when", "otherwise"} <= set(labels)
+    assert "flow" not in labels and "number" not in labels
+
+    labels = await complete(client, document, types.Position(line=9, character=8))  # a conference reply
+    assert {"say", "play", "start recording"} <= set(labels) and "hangup" not in labels
+
+    labels = await complete(client, document, types.Position(line=2, character=13))  # after say's text
+    assert {"voice", "gender", "locale"} <= set(labels) and "hangup" not in labels
+
+    labels = await complete(client, document, types.Position(line=3, character=19))  # after `voice`
+    assert {"kate", "julie", "simon"} <= set(labels) and "gender" not in labels
+
+    labels = await complete(client, document, types.Position(line=4, character=16))  # after `then`
+    assert {"billing", "menu", "complete_main"} <= set(labels)  # flows of every file
+
+    labels = await complete(client, document, types.Position(line=5, character=9))  # after `join`
+    assert {"team", "complete_room", "conference"} <= set(labels)
+
+    labels = await complete(client, document, types.Position(line=0, character=0))  # top level
+    assert set(labels) == {"flow", "conference"}
+    close_document(client, document)
+
+
+async def test_half_typed_document_still_gets_hover_and_completion(client: LanguageClient, folder: Path):
+    document = uri(folder, "half.flow")
+    text = 'flow half_main {\n    say "Hi" gender male\n    gather then  {\n        say "x" loc'
+    open_document(client, document, text)
+    found = await diagnostics(client, document, lambda ds: "FC001" in codes(ds))
+    assert any("never closed" in d.message for d in found)
+
+    hovered = await hover(client, document, position(text, "gender", 1))
+    assert "`gender`" in hovered
+    labels = await complete(client, document, position(text, "loc", 3))  # typing an attribute of `say`
+    assert "locale" in labels
+    labels = await complete(client, document, position(text, "then ", 5))
+    assert "billing" in labels
+    change_document(client, document, text + "\n        ", 2)  # a new line inside the unclosed gather block
+    labels = await complete(client, document, types.Position(line=4, character=8))
+    assert set(labels) >= {"say", "play"} and "hangup" not in labels  # gather's prompts only
+    close_document(client, document)
+
+
+# -- navigation ----------------------------------------------------------------------------------------------------
+
+async def test_definition_and_references_across_files(client: LanguageClient, folder: Path):
+    menu, billing = uri(folder, "menu.flow"), uri(folder, "billing.flow")
+    at = position(MENU, "then billing", 6)
+    [target] = await client.text_document_definition_async(types.DefinitionParams(
+        text_document=types.TextDocumentIdentifier(uri=menu), position=at))
+    assert target.uri == billing and target.range.start == position(BILLING, "billing {", 0)
+
+    found = await client.text_document_references_async(types.ReferenceParams(
+        text_document=types.TextDocumentIdentifier(uri=billing), position=position(BILLING, "billing {", 2),
+        context=types.ReferenceContext(include_declaration=True)))
+    assert sorted((f.uri, f.range.start.line) for f in found) == [(billing, 7), (menu, 1)]
+
+    # a conference: `join team` -> its declaration, and back
+    [target] = await client.text_document_definition_async(types.DefinitionParams(
+        text_document=types.TextDocumentIdentifier(uri=billing), position=position(BILLING, "join team", 6)))
+    assert target.range.start == position(BILLING, "team", 0)
+    found = await client.text_document_references_async(types.ReferenceParams(
+        text_document=types.TextDocumentIdentifier(uri=billing), position=position(BILLING, "team", 1),
+        context=types.ReferenceContext(include_declaration=False)))
+    assert [f.range.start.line for f in found] == [9]
+
+
+async def test_document_symbols(client: LanguageClient, folder: Path):
+    symbols = await client.text_document_document_symbol_async(types.DocumentSymbolParams(
+        text_document=types.TextDocumentIdentifier(uri=uri(folder, "billing.flow"))))
+    assert [(s.name, s.kind) for s in symbols] == [("team", types.SymbolKind.Namespace),
+                                                    ("billing", types.SymbolKind.Function)]
+    assert [c.name for c in symbols[0].children] == ["on conferenceMemberJoin"]
+
+
+# -- code actions ----------------------------------------------------------------------------------------------------
+
+async def test_code_actions_apply_each_fix(client: LanguageClient, folder: Path):
+    document = uri(folder, "fixes.flow")
+    text = ('flow fixes_main {\n    join conference "room" calbackTimeout 5\n}\n'
+            'conference fixes_room {\n    auth "agent" "hunter2"\n    on member join {\n        hangup\n'
+            '        say "Hi"\n    }\n}\n')
+    open_document(client, document, text)
+    found = await diagnostics(client, document, lambda ds: {"FC103", "FC404", "FC301"} <= set(codes(ds)))
+    by_code = {d.code: d for d in found}
+
+    [action] = await fix(client, document, text, by_code["FC103"])  # did you mean
+    assert action.kind == types.CodeActionKind.QuickFix and action.is_preferred
+    fixed = apply(text, action.edit.changes[document])
+    assert 'join conference "room" callbackTimeout 5' in fixed
+
+    [action] = await fix(client, document, text, by_code["FC404"])  # literal password -> env()
+    assert 'auth "agent" env(PASSWORD)' in apply(text, action.edit.changes[document])
+
+    [action] = await fix(client, document, text, by_code["FC301"])  # a verb a conference reply may not hold
+    assert apply(text, action.edit.changes[document]).endswith('    on member join {\n        say "Hi"\n    }\n}\n')
+    close_document(client, document)
+
+
+# -- formatting ------------------------------------------------------------------------------------------------------
+
+async def test_formatting_through_the_formatter(client: LanguageClient, folder: Path):
+    document = uri(folder, "format.flow")
+    text = 'flow   format_main {\nsay    "Hi"   gender male\n      hangup\n}\n'
+    open_document(client, document, text)
+    edits = await client.text_document_formatting_async(types.DocumentFormattingParams(
+        text_document=types.TextDocumentIdentifier(uri=document),
+        options=types.FormattingOptions(tab_size=4, insert_spaces=True)))
+    assert apply(text, edits) == 'flow format_main {\n    say "Hi" gender male\n    hangup\n}\n'
+
+    change_document(client, document, 'flow format_main {\n    say "Hi" )\n}\n', 2)  # syntax error: unchanged
+    edits = await client.text_document_formatting_async(types.DocumentFormattingParams(
+        text_document=types.TextDocumentIdentifier(uri=document),
+        options=types.FormattingOptions(tab_size=4, insert_spaces=True)))
+    assert not edits
+    close_document(client, document)
+
+
+# -- robustness ------------------------------------------------------------------------------------------------------
+
+async def test_binary_and_huge_documents_get_a_diagnostic(client: LanguageClient, folder: Path):
+    binary = uri(folder, "binary.flow")
+    open_document(client, binary, "flow x {\x00\x01\x02 }\n")
+    [found] = await diagnostics(client, binary, lambda ds: len(ds) == 1)
+    assert found.code == "FC003"
+    assert await hover(client, binary, types.Position(line=0, character=1)) is None
+
+    huge = uri(folder, "huge.flow")
+    open_document(client, huge, 'flow huge {\n' + '    say "Hello there."\n' * 120_000 + "}\n")
+    [found] = await diagnostics(client, huge, lambda ds: len(ds) == 1)
+    assert found.code == "FC002"
+    assert await complete(client, huge, types.Position(line=1, character=4)) == []
+    close_document(client, binary)
+    close_document(client, huge)
+
+
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(
+    server_command=SERVER, server_env={**os.environ, "FLOWC_LSP_FAULT": "hover"}))
+async def faulty(lsp_client: LanguageClient, folder: Path):
+    await start(lsp_client, folder)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_a_crashing_request_does_not_take_the_server_down(faulty: LanguageClient, folder: Path):
+    menu = uri(folder, "menu.flow")
+    assert await hover(faulty, menu, position(MENU, "say", 1)) is None  # the handler raised: empty answer
+    assert any("fault injected into hover" in m.message for m in faulty.log_messages)
+    assert "say" in await complete(faulty, menu, types.Position(line=3, character=8))  # still serving
+    document = uri(folder, "after_crash.flow")
+    open_document(faulty, document, 'flow after_crash {\n    sya "Hi"\n}\n')
+    assert codes(await diagnostics(faulty, document, lambda ds: len(ds) == 1)) == ["FC102"]
