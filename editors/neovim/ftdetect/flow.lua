@@ -1,0 +1,2 @@
+-- *.flow files are flowc call flows.
+vim.filetype.add({ extension = { flow = "flow" } })
