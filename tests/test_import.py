@@ -272,3 +272,21 @@ def test_cli_import_missing_file_is_an_io_error(tmp_path):
 def test_contexts_file_lists_every_documentation_example():
     contexts = json.loads((CORPUS / "bandwidth_docs" / "contexts.json").read_text())
     assert set(contexts) == {p.name for p in DOCS}
+
+
+# -- layout and documentation ------------------------------------------------------------------------------------
+
+
+def test_imports_are_already_in_the_canonical_layout():
+    formatter = pytest.importorskip("flowc.formatter")
+    for path in DOCS + OWN:
+        flow = import_source(str(path), path.read_bytes()).flow
+        assert formatter.format_source(flow, str(path)) == flow, path
+
+
+def test_the_migration_example_in_the_language_docs_is_what_import_prints():
+    text = (Path(__file__).resolve().parent.parent / "docs" / "language.md").read_text()
+    section = text[text.index("## Migrating existing BXML"):]
+    document = re.search(r"^```text\n(.*?)^```$", section, re.MULTILINE | re.DOTALL).group(1)
+    flow = re.search(r"^```flow\n(.*?)^```$", section, re.MULTILINE | re.DOTALL).group(1)
+    assert imported(document, "home") == flow
