@@ -175,6 +175,7 @@ def run_compile(args) -> int:
         raise UsageError(f"{out} exists and is not a directory")
     compilation = compile_sources(read_files(sources_of(args.sources)))
     result = build(compilation, out, extra_outputs=_extra_outputs())
+    _check_user_module(compilation, out)
     status = report(compilation, args.format)
     if status == EXIT_OK and args.format == "text":
         print(f"compiled {len(result.written)} files into {out}", file=sys.stderr)
@@ -188,6 +189,15 @@ def _extra_outputs():
     except ImportError:
         return None
     return app_outputs
+
+
+def _check_user_module(compilation, out) -> None:
+    """Create the hooks module the web app imports, or report its missing and unused hooks (flowc.emit_app)."""
+    if compilation.has_errors or _extra_outputs() is None:
+        return
+    from flowc.emit_app import sync_user_module
+
+    compilation.diagnostics.extend(sync_user_module(compilation, out))
 
 
 def run_ir(args) -> int:

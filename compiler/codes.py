@@ -303,6 +303,24 @@ CODES: dict[str, Code] = _codes(
          '</Response>\n',
          '<Response>\n    <StartStream destination="wss://media.example.com/audio" streamEventUrl="/events"/>\n'
          '</Response>\n', language="xml"),
+    # -- the generated web app and your hooks module (flowc compile) ----------------------------------------
+    Code("FC701", W, "hook missing from the hooks module",
+         "A flow uses `hook(name)`, a value your own code computes per request, but the hooks module the web app "
+         "imports (hooks.py beside OUT, or the file named by FLOWC_HOOKS) has no function of that name. flowc "
+         "writes that module once and never edits it, so after adding a hook to the flows, add the function "
+         "yourself; the message shows its signature. Until then, requests that need the value are answered "
+         "501."),
+    Code("FC702", W, "unused function in the hooks module",
+         "Every public top-level function of the hooks module is a hook: a value a flow uses with "
+         "`hook(name)`, or `on_<event>` called when such a webhook arrives. This one matches neither any "
+         "more, usually because a flow changed. Remove it, or start its name with `_` if it is a helper."),
+    Code("FC703", I, "hooks module created",
+         "The flows use hooks (or receive events your code may want to observe) and there was no hooks module "
+         "yet, so flowc wrote one with a typed stub for each. It is yours from now on: later builds never "
+         "change it, and report missing or unused hooks instead."),
+    Code("FC704", W, "hooks module cannot be read",
+         "The hooks module has a Python syntax error, so flowc cannot tell which hooks it defines, and the web "
+         "app will fail to start. Fix the error; the hooks are checked again on the next build."),
 )
 
 

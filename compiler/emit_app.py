@@ -1,0 +1,418 @@
+"""The web-app backend: planned routes + rendered documents -> OUT/app.py, and the user's hooks module.
+
+OUT/app.py is regenerated on every build and holds only data (documents as XML segments, routes, checks,
+credentials) for flowc.runtime. The user's module (default: hooks.py beside OUT, or $FLOWC_HOOKS) is created
+once with typed stubs and never written again; later builds compare it with what the flows use and report
+missing (FC701) and unused (FC702) hooks instead of editing it.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from flowc import __version__
+from flowc.diagnostics import Diagnostic, Severity, Span
+from flowc.emit_xml import MARK_CLOSE, MARK_OPEN, RenderedDocument, SlotRef
+from flowc.files import write_atomic
+from flowc.ir import Attribute, Element, Env, ListValue, Project, Slot, Text, Word, walk
+from flowc.links import FLOW_PATH, bodies
+from flowc.plan import NO_BXML_EVENTS, Plan, conference_join_attributes
+from flowc.runtime import Check, Credential, Route, Secret, observer_name
+from flowc.runtime import Slot as RuntimeSlot
+from flowc.vocabulary import vocabulary
+from flowc.webhooks import model_name
+
+APP_FILE = "app.py"
+HOOKS_FILE = "hooks.py"  # default location: beside OUT (OUT/../hooks.py), so cleaning OUT never loses it
+_MARKED = re.compile(f"{MARK_OPEN}(\\d+){MARK_CLOSE}")
+
+
+@dataclass
+class CompiledDocument:
+    file: str
+    parts: tuple[str | int, ...]
+    slots: tuple[RuntimeSlot, ...]
+    checks: tuple[Check, ...]
+    uses: dict[int, str] = field(default_factory=dict)  # slot index -> where it goes, in words
+
+
+@dataclass
+class HookUse:
+    name: str
+    events: list[str] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)
+    is_list: bool = False
+
+
+@dataclass
+class AppModel:
+    documents: list[CompiledDocument]
+    routes: list[Route]
+    hooks: dict[str, HookUse]
+
+    @property
+    def observed_events(self) -> list[str]:
+        """Events a stub observer is written for: conference events and the no-BXML event routes."""
+        events = [e for r in self.routes if r.kind != "flow" for e in r.events]
+        return list(dict.fromkeys(events))
+
+    @property
+    def all_events(self) -> set[str]:
+        return {e for r in self.routes for e in r.events}
+
+
+# -- documents -----------------------------------------------------------------------------------------------
+
+def _rules() -> tuple[str, int, str]:
+    """The checker's rules, applied again per request: conference name pattern and length, call id pattern."""
+    from flowc.check import CALL_ID, MAX_NAME_LENGTH, VALID_NAME
+
+    characters = "".join(sorted(CALL_ID.characters or "")).replace("-", "") + "-"
+    return VALID_NAME.pattern, MAX_NAME_LENGTH, f"[{characters}]{{{CALL_ID.min},{CALL_ID.max}}}"
+
+
+def _items(text: str) -> tuple[str | int, ...]:
+    pieces = _MARKED.split(text)
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(pieces) if i % 2 or p)
+
+
+def _field_check(tag: str, attribute: str | None, text: str) -> Check | None:
+    vocab = vocabulary()
+    spec = vocab.elements.get(tag)
+    name_pattern, name_length, call_id = _rules()
+    items = _items(text)
+    if attribute is None:
+        if tag == "Conference":
+            return Check("the conference name", items, pattern=name_pattern, max_length=name_length,
+                         rule="a conference name (1 to 100 letters, digits, `-`, `_` or `.`)")
+        if spec is not None and spec.text and spec.text.get("format") == "callId":
+            return Check(f"the call id of <{tag}>", items, pattern=call_id, rule="a call id")
+        if tag == "Tag":
+            limit = vocab.elements["Gather"].attributes["tag"].max_length
+            return Check("the <Tag> text", items, max_length=limit)
+        return None
+    attribute_spec = spec.attributes.get(attribute) if spec else None
+    if attribute_spec is None:
+        return None
+    what = f"{attribute} of <{tag}>"
+    if attribute_spec.item == "callId":
+        return Check(what, items, pattern=call_id, each=True, max_length=attribute_spec.max_length,
+                     rule="a comma-separated list of call ids")
+    if attribute_spec.max_length is not None:
+        return Check(what, items, max_length=attribute_spec.max_length)
+    return None
+
+
+def compile_document(item: RenderedDocument) -> CompiledDocument:
+    """Segments -> parts (XML text or slot index), plus the checks on every field holding a runtime value."""
+    from lxml import etree
+
+    refs: list[SlotRef] = list(dict.fromkeys(s for s in item.segments if isinstance(s, SlotRef)))
+    index = {ref: i for i, ref in enumerate(refs)}
+    parts = tuple(s if isinstance(s, str) else index[s] for s in item.segments)
+    checks: list[Check] = []
+    uses: dict[int, str] = {}
+    if refs:
+        marked = "".join(s if isinstance(s, str) else f"{MARK_OPEN}{index[s]}{MARK_CLOSE}" for s in item.segments)
+        root = etree.fromstring(marked.encode())
+        for element in root.iter():
+            tag = str(element.tag)
+            fields: list[tuple[str | None, str]] = [(str(n), v) for n, v in element.attrib.items() if MARK_OPEN in v]
+            if element.text and MARK_OPEN in element.text:
+                fields.append((None, element.text))
+            for name, value in fields:
+                check = _field_check(tag, name, value)
+                if check is not None:
+                    checks.append(check)
+                _note_uses(uses, value, f"{name} of <{tag}>" if name else f"the text of <{tag}>")
+            parent = element.getparent()
+            if element.tail and MARK_OPEN in element.tail and parent is not None:
+                _note_uses(uses, element.tail, f"the text of <{parent.tag}>")
+    slots = tuple(RuntimeSlot(r.source, r.name, r.filter) for r in refs)
+    return CompiledDocument(item.document.file, parts, slots, tuple(checks), uses)
+
+
+def _note_uses(uses: dict[int, str], text: str, where: str) -> None:
+    for number in _MARKED.findall(text):
+        uses.setdefault(int(number), where)
+
+
+# -- routes --------------------------------------------------------------------------------------------------
+
+def _secret(value, password: bool) -> Secret | None:
+    if isinstance(value, Env):
+        return Secret("env", value.name)
+    if isinstance(value, Text) and value.literal is not None:
+        if password:  # never keep a literal password in OUT, only its digest (FC404 already warns)
+            return Secret("sha256", hashlib.sha256(value.literal.encode()).hexdigest())
+        return Secret("literal", value.literal)
+    return None  # a hook or payload value cannot be known before the request: not enforced
+
+
+def _credential(attributes: list[Attribute], user: str, password: str) -> Credential | None:
+    values = {a.name: a.value for a in attributes}
+    if user not in values or password not in values:
+        return None
+    username, secret = _secret(values[user], False), _secret(values[password], True)
+    return Credential(username, secret) if username and secret else None
+
+
+def _path_of(value) -> str | None:
+    if isinstance(value, Word):
+        return FLOW_PATH.format(name=value.value)
+    if isinstance(value, Text) and value.literal is not None:
+        return urlparse(value.literal).path or None
+    return None
+
+
+def _credentials(attributes: list[Attribute], url_attribute: str, path: str) -> list[Credential]:
+    """The credentials Bandwidth sends to `path`: username/password, and the fallback pair when the fallback
+    URL of the same callback is this path too (the same app behind another host)."""
+    found = [_credential(attributes, "username", "password")]
+    fallback = url_attribute[:-3] + "FallbackUrl" if url_attribute.endswith("Url") else ""
+    if any(a.name == fallback and _path_of(a.value) == path for a in attributes):
+        found.append(_credential(attributes, "fallbackUsername", "fallbackPassword"))
+    return [c for c in found if c is not None]
+
+
+def _silent_events() -> tuple[str, ...]:
+    vocab = vocabulary()
+    no_reply = {e for spec in vocab.elements.values() for a in spec.attributes.values() if not a.reply_bxml
+                for e in a.events}
+    return tuple(sorted(no_reply | NO_BXML_EVENTS))
+
+
+def _flow_route(plan: Plan, path: str, flow: str, events: list[str], documents) -> Route:
+    auth: list[Credential] = []
+    for reference in plan.links.references_to(flow):
+        element = reference.element
+        attributes = element.attributes
+        if element.tag == "Conference" and element.conference in plan.project.conferences:
+            attributes = conference_join_attributes(plan.project.conferences[element.conference], element)
+        auth += _credentials(attributes, reference.spec.name, path)
+    default = next(d.file for d in documents if d.branch is None)
+    branches = tuple((d.branch["field"], tuple(str(v) for v in d.branch["values"]), d.file)
+                     for d in documents if d.branch)
+    return Route(path, "flow", tuple(events), default=default, branches=branches, silent=_silent_events(),
+                 auth=tuple(dict.fromkeys(auth)))
+
+
+def _conference_route(plan: Plan, path: str, name: str, events: list[str], documents) -> Route:
+    conference = plan.project.conferences[name]
+    auth = _credentials(conference.settings, "conferenceEventUrl", path)
+    for element, _ in plan.links.conference_joins:
+        if element.conference == name:
+            auth += _credentials(conference_join_attributes(conference, element), "conferenceEventUrl", path)
+    by_event = {d.event: d.file for d in documents if d.event}
+    return Route(path, "conference", tuple(events), by_event=by_event, silent=tuple(sorted(NO_BXML_EVENTS)),
+                 auth=tuple(dict.fromkeys(auth)))
+
+
+def _event_routes(project: Project, taken: set[str]) -> list[Route]:
+    """Relative URLs of webhooks that take no BXML (recordings, transcriptions, dtmf, streams ...): the app
+    validates them, calls the user's on_<event> function if there is one, and answers 204."""
+    vocab = vocabulary()
+    found: dict[str, tuple[list[str], list[Credential]]] = {}
+    for owner, body in bodies(project):
+        for element in walk(body):
+            spec = vocab.elements[element.tag]
+            for attribute in element.attributes:
+                attribute_spec = spec.attributes.get(attribute.name)
+                if attribute_spec is None or attribute_spec.reply_bxml or not attribute_spec.events:
+                    continue
+                value = attribute.value
+                if not isinstance(value, Text) or not (value.literal or "").startswith("/"):
+                    continue
+                path = urlparse(value.literal).path  # type: ignore[arg-type]
+                if path in taken:
+                    continue
+                events = list(attribute_spec.events)
+                if owner is None and "recordingAvailable" in events:  # a conference handler's recording
+                    events = ["conferenceRecordingAvailable"]
+                entry = found.setdefault(path, ([], []))
+                entry[0].extend(e for e in events if e not in entry[0])
+                entry[1].extend(_credentials(element.attributes, attribute.name, path))
+    return [Route(path, "event", tuple(events), auth=tuple(dict.fromkeys(auth)))
+            for path, (events, auth) in found.items()]
+
+
+def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
+    documents = [compile_document(item) for item in rendered]
+    routes: list[Route] = []
+    seen: set[str] = set()
+    for route in plan.routes:  # a flow reached with GET and POST is planned twice: the app serves both
+        if route.path in seen:
+            continue
+        seen.add(route.path)
+        if route.conference:
+            routes.append(_conference_route(plan, route.path, route.conference, route.events, route.documents))
+        else:
+            routes.append(_flow_route(plan, route.path, route.flow, route.events, route.documents))
+    routes += _event_routes(plan.project, seen)
+    return AppModel(documents, routes, _hook_uses(documents, routes))
+
+
+def _hook_uses(documents: list[CompiledDocument], routes: list[Route]) -> dict[str, HookUse]:
+    events_of: dict[str, list[str]] = {}
+    for route in routes:
+        for file in [route.default, *(b[2] for b in route.branches)]:
+            if file:
+                events_of.setdefault(file, []).extend(route.events)
+        for event, file in route.by_event.items():  # a conference handler answers one event
+            events_of.setdefault(file, []).append(event)
+    uses: dict[str, HookUse] = {}
+    for document in documents:
+        for index, slot in enumerate(document.slots):
+            if slot.source != "hook":
+                continue
+            use = uses.setdefault(slot.name, HookUse(slot.name))
+            use.events.extend(e for e in events_of.get(document.file, []) if e not in use.events)
+            where = document.uses.get(index, "the document")
+            use.where.append(f"{where} in {document.file}")
+            use.is_list |= where.startswith("callIdsToCoach")
+    return uses
+
+
+# -- output --------------------------------------------------------------------------------------------------
+
+_last: dict[int, AppModel] = {}  # the model of the latest build, for the hooks check that follows it
+
+
+def _environment():
+    import jinja2
+
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("flowc", "templates"), autoescape=False,
+                                     keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["py"] = repr
+    return environment
+
+
+def app_outputs(plan: Plan, rendered: list[RenderedDocument]) -> dict[str, bytes]:
+    """Files to write under OUT (regenerated on every build)."""
+    model = build_model(plan, rendered)
+    _last.clear()
+    _last[id(plan.project)] = model
+    source = _environment().get_template("app.py.j2").render(
+        version=__version__, model=model, hooks_file=f"../{HOOKS_FILE}", value_hooks=tuple(model.hooks),
+        silent=_silent_events())
+    return {APP_FILE: source.encode()}
+
+
+# -- the user's module ---------------------------------------------------------------------------------------
+
+def hooks_path(out: Path) -> Path:
+    configured = os.environ.get("FLOWC_HOOKS")
+    return Path(configured) if configured else out.resolve().parent / HOOKS_FILE
+
+
+def stub_source(model: AppModel) -> str:
+    classes = sorted({model_name(u.events or ["initiate"]) for u in model.hooks.values()}
+                     | {model_name([e]) for e in model.observed_events})
+    observers = [(observer_name(e), model_name([e]), e) for e in model.observed_events]
+    return _environment().get_template("hooks.py.j2").render(
+        classes=classes, hooks=[(u, model_name(u.events or ["initiate"])) for u in model.hooks.values()],
+        observers=observers)
+
+
+def hook_spans(project: Project) -> dict[str, Span]:
+    """Where each hook(name) is first used in the .flow sources."""
+    spans: dict[str, Span] = {}
+
+    def visit(value) -> None:
+        if isinstance(value, Slot):
+            if value.source == "hook":
+                spans.setdefault(value.name, value.span)
+        elif isinstance(value, Text):
+            for part in value.parts:
+                visit(part)
+        elif isinstance(value, ListValue):
+            for item in value.items:
+                visit(item)
+
+    def visit_elements(elements: list[Element]) -> None:
+        for element in walk(elements):
+            for attribute in element.attributes:
+                visit(attribute.value)
+            for item in element.content:
+                visit(item)
+
+    for file in project.files:
+        for conference in file.conferences:
+            visit(conference.conference_name)
+            for setting in conference.settings:
+                visit(setting.value)
+    for _, body in bodies(project):
+        visit_elements(body)
+    return spans
+
+
+def sync_user_module(compilation, out: Path) -> list[Diagnostic]:
+    """Create the hooks module if absent; otherwise report hooks it lacks and functions no flow uses."""
+    from flowc.source import SourceFile
+
+    model = _last.get(id(compilation.project))
+    if model is None:
+        from flowc.build import render
+
+        plan, rendered, _ = render(compilation)
+        model = build_model(plan, rendered)
+    path = hooks_path(out)
+    shown = os.path.relpath(path) if not os.path.isabs(str(path)) or path.is_relative_to(Path.cwd()) else str(path)
+    if not path.exists():
+        if not model.hooks and not model.observed_events:
+            return []
+        text = stub_source(model)
+        write_atomic(path, text)
+        compilation.sources[shown] = SourceFile(shown, text)
+        return [Diagnostic("FC703", Severity.INFO, f"created `{shown}` with stubs for {len(model.hooks)} hooks "
+                           f"and {len(model.observed_events)} event functions; flowc will not change it again",
+                           Span(shown, 0, 0))]
+    text = path.read_text(encoding="utf-8", errors="replace")
+    compilation.sources[shown] = source = SourceFile(shown, text)
+    try:
+        tree = ast.parse(text, filename=shown)
+    except SyntaxError as error:
+        offset = source.offset(error.lineno or 1, error.offset or 1)
+        return [Diagnostic("FC704", Severity.WARNING, f"`{shown}` cannot be read: {error.msg}",
+                           Span(shown, offset, offset), help="fix the syntax error; hooks were not checked")]
+    defined = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+    return _missing(model, compilation.project, shown, defined) + _stale(model, shown, defined, source)
+
+
+def _missing(model: AppModel, project: Project, shown: str, defined: dict) -> list[Diagnostic]:
+    spans = hook_spans(project)
+    found = []
+    for name, use in model.hooks.items():
+        if name in defined:
+            continue
+        returns = "str | list[str]" if use.is_list else "str"
+        span = spans.get(name, Span(shown, 0, 0))
+        found.append(Diagnostic(
+            "FC701", Severity.WARNING, f"hook `{name}` is used by the flows but `{shown}` does not define it",
+            span, help=f"add `def {name}(payload: {model_name(use.events or ['initiate'])}) -> {returns}:` to "
+            f"`{shown}`", notes=[f"used for {w}" for w in use.where[:3]]
+            + ["until it exists, requests that need it are answered 501"]))
+    return found
+
+
+def _stale(model: AppModel, shown: str, defined: dict, source) -> list[Diagnostic]:
+    used = set(model.hooks) | {observer_name(e) for e in model.all_events}
+    found = []
+    for name, node in defined.items():
+        if name.startswith("_") or name in used:
+            continue
+        start = source.offset(node.lineno, node.col_offset + 1)
+        observer = name.startswith("on_")
+        found.append(Diagnostic(
+            "FC702", Severity.WARNING,
+            f"`{name}` in `{shown}` is not used: " + ("no route receives that event" if observer
+                                                      else "no flow uses `hook(" + name + ")`"),
+            Span(shown, start, start + len(f"def {name}") + (6 if isinstance(node, ast.AsyncFunctionDef) else 0)),
+            help="remove it, or start its name with `_` if it is a helper"))
+    return found

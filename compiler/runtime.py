@@ -1,0 +1,387 @@
+"""What the generated web app runs: answer Bandwidth's webhooks with the precompiled BXML documents.
+
+The generated OUT/app.py is only data (documents as pre-serialised XML segments, routes, credentials); this
+module turns it into an ASGI app. Per request it checks credentials, reads and validates the payload, picks
+the document (branch or conference event), fills the runtime values in (escaped), re-checks what the compiler
+could not know (conference names, call ids, lengths) and answers `application/xml`. It keeps no state between
+requests, so any number of workers can serve the same OUT.
+
+Starlette rather than FastAPI: routes are fixed at compile time and payloads are validated by our own pydantic
+models, so FastAPI's dependency injection and OpenAPI generation would only add per-request work and a
+dependency. Starlette is imported lazily so the document/rendering part can be used (and benchmarked) alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import importlib.util
+import inspect
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from flowc.webhooks import Webhook, model_for
+from pydantic import ValidationError
+
+log = logging.getLogger("flowc.app")
+
+DEFAULT_BODY_LIMIT = 256 * 1024  # Bandwidth's payloads are a few KB; transcriptions can be longer
+XML = "application/xml"
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+_NOT_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_NOT_DIGIT = re.compile(r"[^0-9]+")
+FILTERS = {"safe": lambda v: _NOT_SAFE.sub("", v), "digits": lambda v: _NOT_DIGIT.sub("", v)}
+
+
+def escape(value: str) -> str:
+    """XML-escape a runtime value for text or a double-quoted attribute; drop characters XML cannot hold."""
+    if _INVALID_XML.search(value):
+        value = _INVALID_XML.sub("", value)
+    return value.translate(_ESCAPES)
+
+
+def snake(event_type: str) -> str:
+    return re.sub(r"([A-Z])", r"_\1", event_type).lower()
+
+
+def observer_name(event_type: str) -> str:
+    """The hooks-module function called for every webhook of this type: conferenceMemberJoin ->
+    on_conference_member_join."""
+    return "on_" + snake(event_type)
+
+
+class Problem(Exception):
+    """A request the app refuses: an HTTP status and a short explanation (JSON body)."""
+
+    def __init__(self, status: int, message: str, detail: Any = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.detail = status, message, detail
+
+
+# -- documents -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    source: str  # payload | hook | env
+    name: str
+    filter: str | None = None
+
+    @property
+    def placeholder(self) -> str:
+        prefix = "" if self.source == "payload" else f"{self.source}:"
+        return "${" + prefix + self.name + (f"|{self.filter}" if self.filter else "") + "}"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A rule on one attribute value or element text that holds runtime values, checked after filling in."""
+
+    what: str  # e.g. "the conference name", "callIdsToCoach of <Conference>"
+    items: tuple[str | int, ...]  # literal text (unescaped) or the index of a slot
+    pattern: str | None = None  # the whole value (or each comma-separated item) must match
+    each: bool = False
+    max_length: int | None = None
+    rule: str = ""  # the rule in words, for the error message
+
+    def verify(self, values: list[str]) -> None:
+        value = "".join(i if isinstance(i, str) else values[i] for i in self.items)
+        if self.max_length is not None and len(value) > self.max_length:
+            raise Problem(422, f"{self.what} would be {len(value)} characters; at most {self.max_length} are allowed")
+        if self.pattern is not None:
+            items = value.split(",") if self.each else [value]
+            for item in items:
+                if not re.fullmatch(self.pattern, item):
+                    raise Problem(422, f"{self.what} would be {item!r}, which is not {self.rule}")
+
+
+class Document:
+    """A compiled BXML document: serialised XML segments with runtime slots (indexes into `slots`)."""
+
+    __slots__ = ("file", "parts", "slots", "checks", "static")
+
+    def __init__(self, file: str, parts: tuple[str | int, ...], slots: tuple[Slot, ...] = (),
+                 checks: tuple[Check, ...] = ()) -> None:
+        self.file, self.parts, self.slots, self.checks = file, parts, slots, checks
+        self.static = "".join(p for p in parts if isinstance(p, str)).encode() if not slots else None
+
+    async def render(self, data: dict, payload: Webhook | None = None, hooks: Hooks | None = None) -> bytes:
+        if self.static is not None:
+            return self.static
+        values = [await self.value(slot, data, payload, hooks) for slot in self.slots]
+        return self.fill(values)
+
+    def render_sync(self, data: dict) -> bytes:
+        """Payload and environment slots only (no hooks): the benchmark's and tests' entry point."""
+        if self.static is not None:
+            return self.static
+        return self.fill([self.plain_value(slot, data) for slot in self.slots])
+
+    def fill(self, values: list[str]) -> bytes:
+        for check in self.checks:
+            check.verify(values)
+        escaped = [escape(v) for v in values]
+        return "".join(p if p.__class__ is str else escaped[p] for p in self.parts).encode()
+
+    def plain_value(self, slot: Slot, data: dict) -> str:
+        if slot.source == "env":
+            value = os.environ.get(slot.name)
+            if value is None:
+                log.error("environment variable %s is not set (used by %s)", slot.name, self.file)
+                raise Problem(500, "the server is not configured: a secret is missing")
+        else:
+            value = text_of(data.get(slot.name), slot.name, self.file)
+        return FILTERS[slot.filter](value) if slot.filter else value
+
+    async def value(self, slot: Slot, data: dict, payload: Webhook | None, hooks: Hooks | None) -> str:
+        if slot.source != "hook":
+            return self.plain_value(slot, data)
+        if hooks is None:
+            raise Problem(501, f"hook `{slot.name}` is not available")
+        value = await hooks.value(slot.name, payload, self.file)
+        return FILTERS[slot.filter](value) if slot.filter else value
+
+
+def text_of(value: Any, name: str, file: str) -> str:
+    if value is None:
+        raise Problem(422, f"payload field `{name}` is required by {file}")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    raise Problem(422, f"payload field `{name}` must be a text value")
+
+
+# -- user hooks ----------------------------------------------------------------------------------------------
+
+class Hooks:
+    """The user's module: value hooks (hook(name) in .flow) and observers (on_<event>)."""
+
+    def __init__(self, module: Any = None, path: str = "") -> None:
+        self.module, self.path = module, path
+        self.functions: dict[str, Any] = {}
+        if module is not None:
+            self.functions = {n: f for n, f in vars(module).items() if callable(f) and not n.startswith("_")}
+
+    @classmethod
+    def load(cls, path: Path) -> Hooks:
+        if not path.is_file():
+            log.warning("no hooks module at %s: flows that use hook(...) will answer 501", path)
+            return cls()
+        spec = importlib.util.spec_from_file_location(f"flowc_hooks_{abs(hash(str(path)))}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return cls(module, str(path))
+
+    async def call(self, function: Any, payload: Webhook | None) -> Any:
+        result = function(payload)
+        return await result if inspect.isawaitable(result) else result
+
+    async def value(self, name: str, payload: Webhook | None, file: str) -> str:
+        function = self.functions.get(name)
+        if function is None:
+            raise Problem(501, f"hook `{name}` (used by {file}) is not defined in the hooks module")
+        try:
+            result = await self.call(function, payload)
+        except NotImplementedError:
+            raise Problem(501, f"hook `{name}` (used by {file}) is not implemented yet") from None
+        if isinstance(result, list | tuple):
+            return ",".join(str(item) for item in result)
+        if result is None:
+            log.error("hook %s returned None (used by %s)", name, file)
+            raise Problem(500, f"hook `{name}` returned no value")
+        return str(result)
+
+    async def observe(self, payload: Webhook) -> None:
+        function = self.functions.get(observer_name(payload.event_type))
+        if function is not None:
+            await self.call(function, payload)
+
+
+# -- routes --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    kind: str  # env | literal | sha256 (a literal password, kept only as its digest)
+    value: str
+
+    def matches(self, given: bytes) -> bool:
+        if self.kind == "env":
+            expected = os.environ.get(self.value)
+            if expected is None:
+                log.error("environment variable %s is not set: every request to this route is refused", self.value)
+                return False
+            return hmac.compare_digest(given, expected.encode())
+        if self.kind == "sha256":
+            return hmac.compare_digest(hashlib.sha256(given).hexdigest().encode(), self.value.encode())
+        return hmac.compare_digest(given, self.value.encode())
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    username: Secret
+    password: Secret
+
+    def matches(self, username: bytes, password: bytes) -> bool:
+        # Both are always compared, so the time taken does not tell which one was wrong.
+        return self.username.matches(username) & self.password.matches(password)
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str
+    kind: str  # flow | conference | event
+    events: tuple[str, ...] = ()
+    default: str | None = None  # flow: the document served when no branch matches
+    branches: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # (field, values, document file)
+    by_event: dict[str, str] = field(default_factory=dict)  # conference: eventType -> document file
+    silent: tuple[str, ...] = ()  # events answered with an empty 204 whatever the route
+    auth: tuple[Credential, ...] = ()
+
+    def select(self, data: dict, event_type: str) -> str | None:
+        """The file of the document answering this request, or None for an empty 204."""
+        if event_type in self.silent or self.kind == "event":
+            return None
+        if self.kind == "conference":
+            return self.by_event.get(event_type)
+        for name, values, file in self.branches:
+            value = data.get(name)
+            if (text_of(value, name, file) if value is not None else "") in values:
+                return file
+        return self.default
+
+
+def authorized(route: Route, header: str | None) -> bool:
+    if not route.auth:
+        return True
+    if not header or header[:6].lower() != "basic ":
+        return False
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    username, _, password = decoded.partition(b":")
+    ok = False
+    for credential in route.auth:
+        ok |= credential.matches(username, password)
+    return ok
+
+
+def parse_body(body: bytes, content_type: str, query: dict[str, str]) -> dict:
+    if not body.strip():
+        return dict(query)
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise Problem(400, "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise Problem(400, "the body must be a JSON object")
+    return data
+
+
+def validate(data: dict, route: Route) -> Webhook:
+    event_type = data.get("eventType")
+    model = model_for(event_type if isinstance(event_type, str) else "", route.kind == "conference")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        detail = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
+                  for e in error.errors(include_url=False, include_input=False)]
+        raise Problem(422, "the payload does not match the webhook", detail) from None
+
+
+class WebhookApp:
+    """Documents + routes + hooks; `asgi()` wraps them in a Starlette app."""
+
+    def __init__(self, documents: dict[str, Document], routes: tuple[Route, ...], hooks: Hooks,
+                 body_limit: int = DEFAULT_BODY_LIMIT) -> None:
+        self.documents, self.routes, self.hooks, self.body_limit = documents, routes, hooks, body_limit
+
+    async def read_body(self, request) -> bytes:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.body_limit):
+            raise Problem(413, f"the body is larger than {self.body_limit} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.body_limit:
+                raise Problem(413, f"the body is larger than {self.body_limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def answer(self, route: Route, request) -> tuple[int, bytes]:
+        if not authorized(route, request.headers.get("authorization")):
+            raise Problem(401, "credentials required")
+        body = b"" if request.method == "GET" else await self.read_body(request)
+        data = parse_body(body, request.headers.get("content-type", ""), request.query_params)
+        payload = validate(data, route)
+        await self.hooks.observe(payload)
+        file = route.select(data, payload.event_type)
+        if file is None:
+            return 204, b""
+        return 200, await self.documents[file].render(data, payload, self.hooks)
+
+    def endpoint(self, route: Route):
+        from starlette.responses import JSONResponse, Response
+
+        async def handle(request):
+            try:
+                status, body = await self.answer(route, request)
+            except Problem as problem:
+                if problem.status >= 500 or problem.status == 422:
+                    log.warning("%s %s: %s", request.method, route.path, problem.message)
+                content = {"error": problem.message}
+                if problem.detail is not None:
+                    content["detail"] = problem.detail
+                headers = {"WWW-Authenticate": 'Basic realm="flowc"'} if problem.status == 401 else None
+                return JSONResponse(content, status_code=problem.status, headers=headers)
+            if status == 204:
+                return Response(status_code=204)
+            return Response(body, media_type=XML)
+
+        return handle
+
+    def asgi(self):
+        from starlette.applications import Starlette
+        from starlette.routing import Route as StarletteRoute
+
+        return Starlette(routes=[StarletteRoute(r.path, self.endpoint(r), methods=["GET", "POST"])
+                                 for r in self.routes])
+
+
+def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_file: str, hooks_file: str,
+               value_hooks: tuple[str, ...] = ()):
+    """The ASGI app of a generated OUT/app.py. FLOWC_HOOKS overrides where the hooks module is,
+    FLOWC_MAX_BODY the request body limit in bytes."""
+    path = Path(os.environ.get("FLOWC_HOOKS") or Path(app_file).resolve().parent / hooks_file)
+    hooks = Hooks.load(path)
+    missing = [name for name in value_hooks if name not in hooks.functions]
+    if missing and hooks.module is not None:
+        log.warning("hooks module %s does not define %s: requests that need them answer 501", path,
+                    ", ".join(missing))
+    limit = int(os.environ.get("FLOWC_MAX_BODY") or DEFAULT_BODY_LIMIT)
+    return WebhookApp(documents, routes, hooks, limit).asgi()
+
+
+def load_app(out: str | Path):
+    """Import OUT/app.py by path and return its ASGI app (what `flowc serve` runs)."""
+    path = Path(out) / "app.py"
+    spec = importlib.util.spec_from_file_location(f"flowc_app_{abs(hash(str(path.resolve())))}", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: run `flowc compile -o {out}` with flowc[serve] installed")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.app

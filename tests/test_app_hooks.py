@@ -1,0 +1,169 @@
+"""The user's hooks module: created once with typed stubs, never overwritten; rebuilds report missing (FC701),
+unused (FC702) and unreadable (FC704) hooks. Also the dedicated tests of FC701-FC704 (see test_check_codes)."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+from flowc.cli import main as flowc
+
+V1 = '''conference room "room-{to|safe}" {
+    on member join {
+        say hook(welcome)
+    }
+}
+
+flow main {
+    say hook(greeting)
+    join room as coach of hook(coached)
+}
+'''
+
+V2 = '''conference room "room-{to|safe}" {
+    on member join {
+        say hook(welcome)
+    }
+}
+
+flow main {
+    say hook(salutation)
+    join room
+}
+'''
+
+EDITED = '''"""My hooks."""
+from flowc.webhooks import CallEvent, ConferenceMemberJoin
+
+JOINS = []  # my own comment, kept
+
+
+def _helper() -> str:
+    return "Hello"
+
+
+async def greeting(payload: CallEvent) -> str:
+    return _helper() + " " + (payload.from_ or "")
+
+
+def coached(payload: CallEvent) -> list[str]:
+    return ["c-1234"]
+
+
+def welcome(payload: ConferenceMemberJoin) -> str:
+    return "Welcome"
+
+
+def on_conference_member_join(payload: ConferenceMemberJoin) -> None:
+    JOINS.append(payload.call_id)
+'''
+
+
+def compile_json(src: Path, out: Path, capsys) -> tuple[int, list[dict]]:
+    status = flowc(["compile", str(src), "-o", str(out), "--format", "json"])
+    return status, json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture()
+def project(tmp_path):
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "main.flow").write_text(V1)
+    return tmp_path
+
+
+def test_first_build_creates_typed_stubs(project, capsys):
+    status, diagnostics = compile_json(project / "flows", project / "build", capsys)
+    assert status == 0
+    assert [d["code"] for d in diagnostics] == ["FC703"]
+    hooks = project / "hooks.py"  # beside OUT, so cleaning OUT never loses it
+    text = hooks.read_text()
+    tree = ast.parse(text)
+    functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+    expected = {"greeting", "coached", "welcome", "on_conference_member_join", "on_conference_completed"}
+    assert expected <= set(functions)
+    assert ast.unparse(functions["welcome"].args.args[0].annotation) == "ConferenceMemberJoin"
+    assert ast.unparse(functions["greeting"].args.args[0].annotation) == "CallEvent"  # initiate or answer
+    assert ast.unparse(functions["coached"].returns) == "str | list[str]"
+    assert "hooks.py" not in json.loads((project / "build" / "manifest.json").read_text())["generated"]
+    namespace: dict = {}
+    exec(compile(text, "hooks.py", "exec"), namespace)  # the stubs import and run
+    with pytest.raises(NotImplementedError):
+        namespace["greeting"](None)
+
+
+def test_user_code_survives_a_rebuild_with_changed_flows(project, capsys):
+    assert compile_json(project / "flows", project / "build", capsys)[0] == 0
+    hooks = project / "hooks.py"
+    hooks.write_text(EDITED)
+    app_before = (project / "build" / "app.py").read_text()
+    (project / "flows" / "main.flow").write_text(V2)
+
+    status, diagnostics = compile_json(project / "flows", project / "build", capsys)
+
+    assert status == 0  # warnings only
+    assert hooks.read_text() == EDITED  # byte for byte
+    by_code = {}
+    for d in diagnostics:
+        by_code.setdefault(d["code"], []).append(d)
+    assert set(by_code) == {"FC701", "FC702"}
+    [missing] = by_code["FC701"]
+    assert "salutation" in missing["message"] and missing["filename"].endswith("main.flow")
+    assert missing["location"]["row"] == 8  # where hook(salutation) is used
+    assert "def salutation(payload: " in missing["help"]
+    stale = sorted(d["message"].split("`")[1] for d in by_code["FC702"])
+    assert stale == ["coached", "greeting"]  # _helper, welcome and the observer are still in use
+    assert all(d["filename"].endswith("hooks.py") for d in by_code["FC702"])
+    app_after = (project / "build" / "app.py").read_text()
+    assert app_after != app_before and "'salutation'" in app_after and "'greeting'" not in app_after
+
+
+def test_a_stale_async_hook_is_located_on_its_definition(project, capsys):
+    compile_json(project / "flows", project / "build", capsys)
+    (project / "hooks.py").write_text(EDITED + "\n\nasync def leftover(payload):\n    return 'x'\n")
+    _, diagnostics = compile_json(project / "flows", project / "build", capsys)
+    [stale] = [d for d in diagnostics if d["code"] == "FC702"]
+    assert "leftover" in stale["message"]
+    assert stale["location"]["row"] == EDITED.count("\n") + 3
+
+
+def test_missing_hooks_are_reported_in_text_output(project, capsys):
+    flowc(["compile", str(project / "flows"), "-o", str(project / "build")])
+    (project / "hooks.py").write_text("def greeting(payload):\n    return 'hi'\n")
+    capsys.readouterr()
+    assert flowc(["compile", str(project / "flows"), "-o", str(project / "build")]) == 0
+    output = capsys.readouterr().out
+    assert "warning[FC701]" in output and "`coached`" in output and "`welcome`" in output
+
+
+def test_unreadable_hooks_module_is_fc704(project, capsys):
+    compile_json(project / "flows", project / "build", capsys)
+    (project / "hooks.py").write_text("def greeting(payload:\n")
+    status, diagnostics = compile_json(project / "flows", project / "build", capsys)
+    assert status == 0
+    assert [d["code"] for d in diagnostics] == ["FC704"]
+    assert (project / "hooks.py").read_text() == "def greeting(payload:\n"
+
+
+def test_flows_without_hooks_or_events_create_no_module(tmp_path, capsys):
+    (tmp_path / "main.flow").write_text('flow main {\n    say "Hi"\n}\n')
+    status, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
+    assert (status, diagnostics) == (0, [])
+    assert not (tmp_path / "hooks.py").exists()
+
+
+def test_flowc_hooks_names_another_module(project, capsys, monkeypatch):
+    target = project / "app_code" / "my_hooks.py"
+    target.parent.mkdir()
+    monkeypatch.setenv("FLOWC_HOOKS", str(target))
+    status, diagnostics = compile_json(project / "flows", project / "build", capsys)
+    assert status == 0 and [d["code"] for d in diagnostics] == ["FC703"]
+    assert target.exists() and not (project / "hooks.py").exists()
+
+
+def test_errors_write_nothing_and_create_no_module(tmp_path, capsys):
+    (tmp_path / "main.flow").write_text("flow main {\n    say hook(x)\n    bogus\n}\n")
+    status, _ = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
+    assert status == 1
+    assert not (tmp_path / "hooks.py").exists()
