@@ -51,7 +51,8 @@ for _, file in ipairs(files) do
     end
     groups[l] = row
   end
-  out[file] = { filetype = vim.bo.filetype, syntax = vim.b.current_syntax, groups = groups }
+  out[file] = { filetype = vim.bo.filetype, syntax = vim.b.current_syntax, groups = groups,
+                commentstring = vim.bo.commentstring }
 end
 local buf = vim.api.nvim_get_current_buf()
 local attached = vim.wait(20000, function()
@@ -115,7 +116,7 @@ def test_runtimepath_setup_colours_examples_and_starts_the_server(tmp_path):
     assert lsp["published"] and all(code.startswith("FC") for code in lsp["codes"]), lsp
     for path in EXAMPLES:
         seen = result[str(path)]
-        assert seen["filetype"] == "flow" and seen["syntax"] == "flow"
+        assert seen["filetype"] == "flow" and seen["syntax"] == "flow" and seen["commentstring"] == "# %s"
         check_groups(path, seen["groups"])
 
 
@@ -166,5 +167,5 @@ def test_single_file_snippet_sets_up_filetype_and_server(tmp_path):
     result = run_neovim(tmp_path, (NEOVIM / "flowc.lua").read_text(), [broken_file(tmp_path)])
     lsp = result.pop("lsp")
     [seen] = result.values()
-    assert seen["filetype"] == "flow"
+    assert seen["filetype"] == "flow" and seen["commentstring"] == "# %s"
     assert lsp["cmd"] == ["flowc", "lsp"] and lsp["attached"] and lsp["published"], lsp
