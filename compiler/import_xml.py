@@ -232,12 +232,15 @@ class Writer:
         attributes = self.attributes(node, ir, spec)
         positional = self.positional(attributes, spec)
         words = [spec.keyword]
-        block = bool(children)
+        # text is positional only where the positional values before it are written (`lang es-MX "hola"`);
+        # otherwise it would be read as one of them, so it goes in a block (`lang { "hola" }`)
+        text_in_place = "text" in spec.positional and spec.positional.index("text") == len(positional)
+        block = bool(children) or (bool(texts) and not text_in_place)
         if "@children" in spec.positional and children and self.short_destinations(spec, children, pieces):
             words.append(", ".join(self.text_value((p.node.text or "").strip()) for p in children))
             block = False
         text = []
-        if not block and "text" in spec.positional and spec.text is not None:
+        if not block and text_in_place and spec.text is not None:
             if texts:
                 text = [self.text_value(texts[0].text)]
             elif spec.text.get("required"):

@@ -209,6 +209,13 @@ def test_fc602_published_spelling_and_bxml_root():
         b'<Response><StartStream destination="wss://m.example.com" streamEventUrl="/e"/></Response>')
 
 
+def test_fc602_namespaced_root():
+    xml = '<Response xmlns="urn:x"><SpeakSentence>Hi</SpeakSentence></Response>'
+    result = import_source("doc.xml", xml.encode())
+    assert [(d.code, d.span.start) for d in result.diagnostics] == [("FC602", 1)]
+    assert result.flow == 'flow doc {\n    say "Hi"\n}\n'
+
+
 @pytest.mark.parametrize("xml, code", [
     ("<Response><Speak>hi</Speak></Response>", "FC502"),
     ("<Document><Hangup/></Document>", "FC504"),
@@ -290,3 +297,83 @@ def test_the_migration_example_in_the_language_docs_is_what_import_prints():
     document = re.search(r"^```text\n(.*?)^```$", section, re.MULTILINE | re.DOTALL).group(1)
     flow = re.search(r"^```flow\n(.*?)^```$", section, re.MULTILINE | re.DOTALL).group(1)
     assert imported(document, "home") == flow
+
+
+# -- generated documents -----------------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+VOCAB = vocabulary()
+# Text with everything .flow strings or XML treat specially, whitespace runs, non-ASCII and runtime look-alikes.
+TEXT = st.lists(st.sampled_from(list('ab Z09"\\{}$|<>&\'\n\t\ré—日👋') + ["{from}", "${to}", "{{", "}}", "  "]),
+                max_size=10).map("".join)
+NUMBERS = st.one_of(st.integers(0, 100_000).map(str), st.decimals(0, 500, places=2).map(str),
+                    st.sampled_from(["0", "1.50", "-2", "010", "1e3", "", " 5"]))
+
+
+def attribute_value(spec) -> st.SearchStrategy[str]:
+    if spec.type == "boolean":
+        return st.sampled_from(["true", "false"])
+    if spec.type in ("integer", "decimal"):
+        return NUMBERS
+    if spec.type in ("enum", "http_method"):
+        return st.one_of(st.sampled_from(list(spec.enum) or ["x"]), TEXT)
+    if spec.type == "ssml_time":
+        return st.one_of(st.sampled_from(["500ms", "1s", "2.5s", "0s"]), TEXT)
+    if spec.type == "csv_list":
+        return st.lists(st.sampled_from(["c-1", "c-2", " c-3", "en-US", ""]), min_size=1, max_size=3).map(",".join)
+    return st.one_of(TEXT, st.sampled_from(["+15551234567", "/next", "sip:a@b.example.com", "GET"]))
+
+
+@st.composite
+def element(draw, name: str, depth: int) -> etree._Element:
+    spec = VOCAB.elements[name]
+    node = etree.Element(name)
+    for attribute in draw(st.lists(st.sampled_from(list(spec.attributes) or [""]), unique=True, max_size=4)):
+        if attribute:
+            key = XML_LANG if attribute == "xml:lang" else attribute
+            node.set(key, draw(attribute_value(spec.attributes[attribute])))
+    if spec.text is not None:
+        node.text = draw(TEXT)
+    children = list(spec.children) if depth < 3 else []
+    for _ in range(draw(st.integers(0, 3 if children else 0))):
+        child = draw(element(draw(st.sampled_from(children)), depth + 1))
+        child.tail = draw(TEXT) if spec.text is not None else draw(st.sampled_from(["", "\n  "]))
+        node.append(child)
+    if draw(st.booleans()) and depth < 2:
+        node.append(etree.Comment(draw(st.sampled_from([" note ", "a\nb", ""]))))
+    return node
+
+
+@st.composite
+def documents(draw) -> bytes:
+    root = etree.Element(draw(st.sampled_from(["Response", "Response", "Bxml"])))
+    verbs = [name for name, spec in VOCAB.elements.items() if spec.kind == "verb"]
+    for name in draw(st.lists(st.sampled_from(verbs), max_size=4)):
+        verb = draw(element(name, 1))
+        verb.tail = "\n    "
+        root.append(verb)
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents())
+def test_generated_documents_round_trip(data):
+    result = import_source("doc.xml", data)
+    assert not result.has_errors, [(d.code, d.message) for d in result.diagnostics]
+    xml = compiled(result.flow, "doc", check=False)  # values are random: the checker would refuse many
+    original = data.replace(b"<Bxml", b"<Response").replace(b"</Bxml>", b"</Response>").replace(b"<Bxml/>",
+                                                                                                b"<Response/>")
+    assert canonical(xml) == canonical(original), result.flow
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["<Response>", "</Response>", "<SpeakSentence>", "</SpeakSentence>", "hi", "&",
+                                 "<!--", "-->", '<Pause duration="', '"/>', "<Tag/>", "<", ">", "\x00", "é"]),
+                max_size=20).map("".join))
+def test_any_input_gives_a_flow_or_diagnostics(text):
+    result = import_source("soup.xml", text.encode())
+    assert (result.flow is None) == result.has_errors
+    for diagnostic in result.diagnostics:
+        assert 0 <= diagnostic.span.start <= diagnostic.span.end <= len(result.source.text)
