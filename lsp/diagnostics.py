@@ -16,6 +16,13 @@ from pygls.workspace.position_codec import PositionCodec
 logger = logging.getLogger(__name__)
 
 
+def snapshot(diagnostics: list[Diagnostic]) -> tuple:
+    """What was published, as plain values: spans are mutable and an incremental re-parse moves them."""
+    return tuple((d.code, d.severity, d.message, d.span.file, d.span.start, d.span.end, d.help, tuple(d.notes),
+                  tuple((lb.span.file, lb.span.start, lb.span.end, lb.message) for lb in d.labels),
+                  d.fix is not None) for d in diagnostics)
+
+
 def positions_of(result: CheckResult, codec: PositionCodec) -> dict[str, Positions]:
     return {path: Positions(analysis.source, codec) for path, analysis in result.analyses.items()}
 
@@ -29,7 +36,7 @@ class Publisher:
         self.send = send
         self.codec = codec
         self.version_of = version_of
-        self.published: dict[str, list[Diagnostic]] = {}
+        self.published: dict[str, tuple] = {}
         self.task: asyncio.Task | None = None
 
     def schedule(self, delay: float) -> None:
@@ -53,9 +60,10 @@ class Publisher:
             new = sorted(result.diagnostics.get(path, []), key=sort_key)
             old = self.published.get(path)
             is_open = path in self.project.open
-            if not is_open and (old == new or (old is None and not new)):
+            state = snapshot(new)
+            if not is_open and (old == state or (old is None and not new)):
                 continue
-            self.published[path] = new
+            self.published[path] = state
             if path not in positions:  # a file that left the project (closed, deleted): clear it
                 self.send(types.PublishDiagnosticsParams(uri=uri_of(path), diagnostics=[]))
                 del self.published[path]

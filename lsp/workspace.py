@@ -15,6 +15,7 @@ from functools import cached_property
 from flowc.diagnostics import Diagnostic, Severity, Span
 from flowc.ir import Conference, Flow, FlowFile, Project
 from flowc.lower import lower
+from flowc.lsp.incremental import IncrementalFile
 from flowc.parser import parse
 from flowc.source import MAX_SOURCE_BYTES, SourceError, SourceFile, decode
 from flowc.syntax import Module
@@ -45,8 +46,9 @@ class FileAnalysis:
         return self._index
 
 
-def analyse(path: str, text: str) -> FileAnalysis:
-    """Decode, parse and lower one file; never raises for bad input (problems become diagnostics)."""
+def analyse(path: str, text: str, incremental: IncrementalFile | None = None) -> FileAnalysis:
+    """Decode, parse and lower one file; never raises for bad input (problems become diagnostics).
+    With `incremental`, only the declarations that changed since its last text are parsed again."""
     try:
         source = decode(path, text.encode("utf-8", "surrogateescape"))
     except (SourceError, UnicodeError) as error:
@@ -54,6 +56,10 @@ def analyse(path: str, text: str) -> FileAnalysis:
         empty = SourceFile(path, "")
         return FileAnalysis(path, text, empty, None, FlowFile(path),
                             [Diagnostic(code, Severity.ERROR, message, Span(path, 0, 0))])
+    if incremental is not None:
+        parts = incremental.analyse(source.text)
+        if parts is not None:
+            return FileAnalysis(path, text, source, *parts)
     module, diagnostics = parse(source.text, path)
     flow_file, lowering = lower(module)
     return FileAnalysis(path, text, source, module, flow_file, diagnostics + lowering)
@@ -110,6 +116,7 @@ class Workspace:
     disk: dict[str, str] = field(default_factory=dict)
     open: dict[str, str] = field(default_factory=dict)
     cache: dict[str, FileAnalysis] = field(default_factory=dict)
+    incremental: dict[str, IncrementalFile] = field(default_factory=dict)  # for open documents
     last: CheckResult | None = None
 
     def load_folders(self, folders: list[str]) -> None:
@@ -141,7 +148,12 @@ class Workspace:
         cached = self.cache.get(path)
         if cached is not None and (cached.text is text or cached.text == text):
             return cached
-        fresh = analyse(path, text)
+        incremental = None
+        if path in self.open:
+            incremental = self.incremental.get(path)
+            if incremental is None:
+                incremental = self.incremental[path] = IncrementalFile(path)
+        fresh = analyse(path, text, incremental)
         self.cache[path] = fresh
         return fresh
 
@@ -170,6 +182,8 @@ class Workspace:
                 analyses[path] = analysis
         for stale in set(self.cache) - set(analyses):
             del self.cache[stale]
+        for closed in set(self.incremental) - set(self.open):
+            del self.incremental[closed]
         project = Project([a.flow_file for a in analyses.values()])
         diagnostics: dict[str, list[Diagnostic]] = {path: list(a.diagnostics) for path, a in analyses.items()}
         for diagnostic in check_project(project):

@@ -1,0 +1,196 @@
+"""Language-server latency, measured the way an editor sees it: a real `python -m flowc lsp` over stdio.
+
+    .venv/bin/python benchmarks/bench_lsp.py [--sizes 500 5000] [--edits 30] [--requests 300] [--debounce 150]
+
+For each file size the script writes a one-file workspace (the realistic flows of bench_check.py, repeated
+with fresh names until the file has that many lines), starts the server, opens the file and then:
+
+- edit -> diagnostics: sends a one-line incremental change (alternately introducing and removing an error, so
+  the diagnostics really change) and times until the server publishes diagnostics for that document version.
+  The figure that matters is that time minus the debounce (the server waits for typing to pause first);
+- hover and completion: times request -> response at many positions (statement keywords, attribute names,
+  enum values, flow names; line starts, after attributes and after `then`), with the file analysed.
+
+Times are wall-clock on the client side, so they include JSON-RPC encoding and the pipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_check import FILE_TEMPLATE  # noqa: E402  (the same realistic flows as the checker benchmark)
+
+
+def generate(lines: int) -> str:
+    parts: list[str] = []
+    total = n = 0
+    while total < lines:
+        part = FILE_TEMPLATE.format(n=n, prev=max(n - 1, 0))
+        parts.append(part)
+        total += part.count("\n")
+        n += 1
+    return "".join(parts)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def summary(values: list[float]) -> str:
+    ms = [v * 1000 for v in values]
+    return (f"median {statistics.median(ms):6.1f} ms   p95 {percentile(ms, 0.95):6.1f} ms   "
+            f"max {max(ms):6.1f} ms   (n={len(ms)})")
+
+
+class Bench:
+    def __init__(self, debounce_ms: int) -> None:
+        self.client = LanguageClient("flowc-bench", "1")
+        self.debounce_ms = debounce_ms
+        self.published: dict[tuple[str, int | None], float] = {}
+        self.waiters: dict[tuple[str, int | None], asyncio.Future] = {}
+
+        @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
+            key = (params.uri, params.version)
+            self.published[key] = time.perf_counter()
+            waiter = self.waiters.pop(key, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(len(params.diagnostics))
+
+    async def start(self, folder: Path) -> None:
+        await self.client.start_io(sys.executable, "-m", "flowc", "lsp")
+        await self.client.initialize_async(types.InitializeParams(
+            capabilities=types.ClientCapabilities(),
+            workspace_folders=[types.WorkspaceFolder(uri=folder.as_uri(), name="bench")],
+            initialization_options={"debounceMs": self.debounce_ms}))
+        self.client.initialized(types.InitializedParams())
+
+    async def stop(self) -> None:
+        await self.client.shutdown_async(None)
+        self.client.exit(None)
+        await self.client.stop()
+
+    def expect(self, uri: str, version: int) -> asyncio.Future:
+        future = asyncio.get_running_loop().create_future()
+        self.waiters[(uri, version)] = future
+        return future
+
+    async def open(self, uri: str, text: str) -> None:
+        done = self.expect(uri, 1)
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="flow", version=1, text=text)))
+        await asyncio.wait_for(done, 30)
+
+    async def edits(self, uri: str, text: str, count: int) -> list[float]:
+        """Replace one `say` line in the middle of the file, alternately with an error and back."""
+        lines = text.splitlines()
+        line = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].strip().startswith("say \""))
+        original = lines[line]
+        broken = original.replace("say", "sya", 1)
+        latencies = []
+        for version in range(2, count + 2):
+            new = broken if version % 2 == 0 else original
+            old = broken if version % 2 == 1 else original
+            done = self.expect(uri, version)
+            sent = time.perf_counter()
+            self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangePartial(
+                    range=types.Range(start=types.Position(line=line, character=0),
+                                      end=types.Position(line=line, character=len(old))),
+                    text=new)]))
+            await asyncio.wait_for(done, 30)
+            latencies.append(self.published[(uri, version)] - sent)
+            await asyncio.sleep(0.05)
+        return latencies
+
+    async def requests(self, uri: str, positions: list[types.Position], kind: str) -> list[float]:
+        identifier = types.TextDocumentIdentifier(uri=uri)
+        latencies = []
+        for position in positions:
+            sent = time.perf_counter()
+            if kind == "hover":
+                await self.client.text_document_hover_async(types.HoverParams(identifier, position))
+            else:
+                await self.client.text_document_completion_async(types.CompletionParams(identifier, position))
+            latencies.append(time.perf_counter() - sent)
+        return latencies
+
+
+def hover_positions(text: str, count: int) -> list[types.Position]:
+    words = ("say ", "gender ", "male", "gather ", "then ", "join ", "voice", "timeout ", "redirect to ")
+    found = []
+    for number, line in enumerate(text.splitlines()):
+        for word in words:
+            column = line.find(word)
+            if column != -1:
+                shift = len(word) if word.endswith("then ") or word == "redirect to " else 1
+                found.append(types.Position(line=number, character=column + shift))
+    step = max(1, len(found) // count)
+    return found[::step][:count]
+
+
+def completion_positions(text: str, count: int) -> list[types.Position]:
+    found = []
+    for number, line in enumerate(text.splitlines()):
+        stripped = line.lstrip()
+        if not stripped:
+            continue
+        indent = len(line) - len(stripped)
+        found.append(types.Position(line=number, character=indent))  # statement start
+        for marker in ("then ", "gender ", "say "):
+            column = line.find(marker)
+            if column != -1:
+                found.append(types.Position(line=number, character=column + len(marker)))
+    step = max(1, len(found) // count)
+    return found[::step][:count]
+
+
+async def run_size(lines: int, options) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        folder = Path(directory)
+        text = generate(lines)
+        path = folder / "big.flow"
+        path.write_text(text)
+        bench = Bench(options.debounce)
+        await bench.start(folder)
+        try:
+            uri = path.as_uri()
+            await bench.open(uri, text)
+            edit = await bench.edits(uri, text, options.edits)
+            beyond = [latency - options.debounce / 1000 for latency in edit]
+            hovers = await bench.requests(uri, hover_positions(text, options.requests), "hover")
+            completions = await bench.requests(uri, completion_positions(text, options.requests), "completion")
+        finally:
+            await bench.stop()
+    print(f"{text.count(chr(10))}-line file, debounce {options.debounce} ms:")
+    print(f"  edit -> diagnostics:            {summary(edit)}")
+    print(f"  ... beyond the debounce:        {summary(beyond)}")
+    print(f"  hover:                          {summary(hovers)}")
+    print(f"  completion:                     {summary(completions)}")
+
+
+async def main() -> None:
+    arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    arguments.add_argument("--sizes", type=int, nargs="+", default=[500, 5000])
+    arguments.add_argument("--edits", type=int, default=30)
+    arguments.add_argument("--requests", type=int, default=300)
+    arguments.add_argument("--debounce", type=int, default=150, help="the server's debounce, in ms")
+    options = arguments.parse_args()
+    for lines in options.sizes:
+        await run_size(lines, options)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
