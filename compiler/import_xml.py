@@ -30,6 +30,7 @@ from flowc.source import MAX_SOURCE_BYTES, SourceFile
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 
 INDENT = "    "
+MAX_DEPTH = 256  # libxml2's limit on nested elements, which lxml keeps unless told to parse huge trees
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # Token shapes, as grammar/flow.lark defines them: a value written bare must lex back as the same token.
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z0-9_]+)*")
@@ -84,7 +85,12 @@ def flow_name(path: str) -> str:
 
 def import_source(path: str, data: bytes, name: str | None = None) -> ImportResult:
     """Import one BXML document held in memory. Never raises for bad input: problems become diagnostics."""
-    document = read_bxml(path, data)
+    try:
+        document = read_bxml(path, data)
+    except RecursionError:  # read_bxml recurses per level; lxml would refuse past 256 levels anyway
+        source = SourceFile(path, data.decode("utf-8", "replace"))
+        return ImportResult(source, None, [Diagnostic("FC501", Severity.ERROR, "malformed XML: elements are "
+                                                      f"nested more than {MAX_DEPTH} levels deep", Span(path, 0, 1))])
     result = ImportResult(document.source, None)
     for diagnostic in document.diagnostics:
         if diagnostic.code in LOST_IN_IMPORT:
@@ -115,7 +121,10 @@ def parse_exact(path: str, data: bytes, result: ImportResult):
     except etree.XMLSyntaxError as error:  # read_bxml accepted it: only namespace errors get here
         line, column = error.position if error.position else (1, 1)
         start = result.source.offset(line, max(column, 1))
-        result.diagnostics.append(Diagnostic("FC501", Severity.ERROR, f"malformed XML: {error.msg}",
+        reason = re.sub(r", line \d+, column \d+$", "", error.msg)
+        if reason.startswith("Excessive depth"):
+            reason = f"elements are nested more than {MAX_DEPTH} levels deep"
+        result.diagnostics.append(Diagnostic("FC501", Severity.ERROR, f"malformed XML: {reason}",
                                              Span(path, start, min(start + 1, len(result.source.text)))))
         return None
 
