@@ -7,6 +7,7 @@ negotiated encoding (UTF-16 unless the client offers another). The unit counting
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import flowc
@@ -22,6 +23,7 @@ SEVERITIES = {
     Severity.INFO: types.DiagnosticSeverity.Information,
 }
 UNNECESSARY = frozenset(("FC403", "FC405"))  # unused flow, statements that never run: editors grey them out
+URI_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 DIAGNOSTICS_PAGE = Path(flowc.__file__).resolve().parent.parent / "docs" / "diagnostics.md"
 
 
@@ -35,7 +37,9 @@ def path_of(uri: str) -> str:
 
 
 def uri_of(path: str) -> str:
-    if "://" in path or path.startswith("untitled:"):
+    """Inverse of path_of: a file URI for a path, and non-file URIs (untitled:, ...) unchanged."""
+    scheme, colon, _ = path.partition(":")
+    if colon and len(scheme) > 1 and URI_SCHEME.fullmatch(scheme):  # (one letter: a Windows drive)
         return path
     return from_fs_path(path) or path
 

@@ -163,6 +163,17 @@ def did_change_watched_files(ls: FlowServer, params: types.DidChangeWatchedFiles
     ls.publisher.schedule(0)
 
 
+@server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+@guarded(none)
+def did_change_workspace_folders(ls: FlowServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+    for folder in params.event.removed:
+        root = os.path.join(path_of(folder.uri), "")
+        for path in [p for p in ls.project.disk if p.startswith(root)]:
+            del ls.project.disk[path]
+    ls.project.load_folders([path_of(f.uri) for f in params.event.added if os.path.isdir(path_of(f.uri))])
+    ls.publisher.schedule(0)
+
+
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 @guarded(none)
 def hover(ls: FlowServer, params: types.HoverParams) -> types.Hover | None:

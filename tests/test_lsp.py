@@ -212,6 +212,21 @@ async def test_cross_file_rules_rechecked_across_the_workspace(client: LanguageC
     close_document(client, document)
 
 
+async def test_workspace_folders_added_and_removed(client: LanguageClient, folder: Path, tmp_path: Path):
+    (tmp_path / "extra.flow").write_text("flow extra_target {\n    hangup\n}\n")
+    document = uri(folder, "uses_extra.flow")
+    open_document(client, document, "flow uses_extra {\n    redirect to extra_target\n}\n")
+    await diagnostics(client, document, lambda ds: codes(ds) == ["FC401"])
+    extra = types.WorkspaceFolder(uri=tmp_path.as_uri(), name="extra")
+    client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+        event=types.WorkspaceFoldersChangeEvent(added=[extra], removed=[])))
+    await diagnostics(client, document, lambda ds: not ds)
+    client.workspace_did_change_workspace_folders(types.DidChangeWorkspaceFoldersParams(
+        event=types.WorkspaceFoldersChangeEvent(added=[], removed=[extra])))
+    await diagnostics(client, document, lambda ds: codes(ds) == ["FC401"])
+    close_document(client, document)
+
+
 # -- hover ---------------------------------------------------------------------------------------------------------
 
 async def test_hover_statement_attribute_value_and_names(client: LanguageClient, folder: Path):
