@@ -261,7 +261,8 @@ async def test_hover_statement_attribute_value_and_names(client: LanguageClient,
 
 async def test_completion_statements_attributes_values_and_names(client: LanguageClient, folder: Path):
     document = uri(folder, "complete.flow")
-    text = ('flow complete_main {\n    \n    say "Hi" \n    say "Hi" voice \n    gather then \n    join \n}\n'
+    text = ('flow complete_main {\n    \n    say "Hi" \n    say "Hi" voice \n    gather then \n    join \n'
+            '    say "Hi" locale \n    redirect to menu method \n}\n'
             'conference complete_room {\n    on member join {\n        \n    }\n}\n')
     open_document(client, document, text)
     await diagnostics(client, document, lambda ds: True)
@@ -270,7 +271,7 @@ async def test_completion_statements_attributes_values_and_names(client: Languag
     assert {"say", "play", "join conference", "gather", "hangup", "when", "otherwise"} <= set(labels)
     assert "flow" not in labels and "number" not in labels
 
-    labels = await complete(client, document, types.Position(line=9, character=8))  # a conference reply
+    labels = await complete(client, document, types.Position(line=11, character=8))  # a conference reply
     assert {"say", "play", "start recording"} <= set(labels) and "hangup" not in labels
 
     labels = await complete(client, document, types.Position(line=2, character=13))  # after say's text
@@ -285,8 +286,28 @@ async def test_completion_statements_attributes_values_and_names(client: Languag
     labels = await complete(client, document, types.Position(line=5, character=9))  # after `join`
     assert {"team", "complete_room", "conference"} <= set(labels)
 
+    labels = await complete(client, document, position(text, "locale ", 7))
+    assert {"en_US", "fr", "es_MX"} <= set(labels)
+    labels = await complete(client, document, position(text, "method ", 7))
+    assert labels == ["GET", "POST"]
+
     labels = await complete(client, document, types.Position(line=0, character=0))  # top level
     assert set(labels) == {"flow", "conference"}
+    close_document(client, document)
+
+
+async def test_completion_follows_where_the_statement_runs(client: LanguageClient, folder: Path):
+    document = uri(folder, "contexts.flow")
+    text = ('flow ctx_main {\n    transfer then ctx_done {\n        number "+15551234567" answer ctx_whisper\n'
+            '    }\n}\nflow ctx_whisper {\n    \n}\nflow ctx_done {\n    say {\n        \n    }\n}\n')
+    open_document(client, document, text)
+    await diagnostics(client, document, lambda ds: True)
+    labels = await complete(client, document, types.Position(line=6, character=4))  # answers transferAnswer
+    assert {"say", "gather", "hangup"} <= set(labels) and not {"transfer", "join", "bridge"} & set(labels)
+    labels = await complete(client, document, types.Position(line=10, character=8))  # SSML inside `say`
+    assert {"break", "emphasis", "prosody"} <= set(labels) and "say" not in labels
+    labels = await complete(client, document, position(text, "answer", -1))  # a transfer destination
+    assert {"answer", "on disconnect", "uui"} <= set(labels)
     close_document(client, document)
 
 
