@@ -70,7 +70,7 @@ def statement_items(scope: Scope, before: list[Atom], names: Names) -> list[Item
     typed = words(before)
     items: list[Item] = []
     if len(typed) == len(before):  # only words so far: the statement's keyword may still be unfinished
-        for phrase, spec in phrases.items():
+        for phrase, spec in sorted(phrases.items()):
             if len(phrase) > len(typed) and list(phrase[: len(typed)]) == typed:
                 items.append(Item(" ".join(phrase[len(typed) :]), "keyword", f"<{spec.name}>", spec.doc))
         if not before and scope.kind == "flow":

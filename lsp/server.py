@@ -204,12 +204,13 @@ def completion(ls: FlowServer, params: types.CompletionParams) -> types.Completi
     names = Names(sorted(last.flows) if last else [], sorted(last.conferences) if last else [])
     start, end = (cursor.word.start, cursor.word.end) if cursor.word else (offset, offset)
     where = positions.range(start, end)
-    return types.CompletionList(is_incomplete=False, items=[_item(item, where) for item in complete(cursor, names)])
+    items = complete(cursor, names)
+    return types.CompletionList(is_incomplete=False, items=[_item(item, where, i) for i, item in enumerate(items)])
 
 
-def _item(item: Item, where: types.Range) -> types.CompletionItem:
+def _item(item: Item, where: types.Range, rank: int) -> types.CompletionItem:
     return types.CompletionItem(
-        label=item.label, kind=ITEM_KINDS.get(item.kind), detail=item.detail or None,
+        label=item.label, kind=ITEM_KINDS.get(item.kind), detail=item.detail or None, sort_text=f"{rank:04d}",
         documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=item.documentation)
         if item.documentation else None,
         text_edit=types.TextEdit(range=where, new_text=item.label))
