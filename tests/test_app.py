@@ -8,6 +8,7 @@ the documents in OUT, placeholders filled in by the test's own (independent) sub
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import re
@@ -518,3 +519,42 @@ def test_flowc_serve_runs_the_app(examples, client):
 def test_flowc_serve_without_app_is_a_usage_error(tmp_path, capsys):
     assert flowc(["serve", str(tmp_path)]) == 2
     assert "flowc compile" in capsys.readouterr().err
+
+
+# -- the specialised render functions match the generic renderer ---------------------------------------------
+
+def _outcome(function, *args):
+    from flowc.runtime import Problem
+
+    try:
+        return function(*args)
+    except Problem as problem:
+        return problem.status, problem.message
+
+
+def _generic(document, data):
+    return document.fill([get(data) for get in document.getters])
+
+
+def test_specialised_renderers_match_the_generic_one(examples):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    documents = []
+    for project, _ in examples.values():
+        spec = importlib.util.spec_from_file_location(f"generated_{project.root.name}", project.out / "app.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        documents += [d for d in module.DOCUMENTS.values() if d.fast is not None]
+    assert len(documents) >= 5
+    fields = sorted({s.name for d in documents for s in d.slots if s.source == "payload"})
+    values = st.one_of(st.none(), st.text(max_size=120), st.integers(), st.booleans(), st.just("a" * 300))
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.fixed_dictionaries({}, optional={name: values for name in fields}))
+    def check(data):
+        for document in documents:
+            generic = _outcome(_generic, document, data)
+            assert _outcome(document.fast, data) == generic, document.file
+
+    check()
