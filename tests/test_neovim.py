@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from flowc.vocabulary import vocabulary
 ROOT = Path(__file__).resolve().parent.parent
 NEOVIM = ROOT / "editors" / "neovim"
 EXAMPLES = sorted((ROOT / "examples").rglob("*.flow"))
+FLOW_BLOCK = re.compile(r"^```flow\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 BIN = Path(sys.executable).parent
 LEXICAL_GROUPS = {
     "COMMENT": {"flowComment"},
@@ -97,6 +99,19 @@ def run_neovim(tmp_path: Path, setup: str, files: list[Path]) -> dict:
     return json.loads(out.read_text())
 
 
+def doc_blocks(tmp_path: Path) -> list[Path]:
+    """The ```flow blocks of docs/language.md that compile without errors, as files."""
+    folder = tmp_path / "docs"
+    folder.mkdir(exist_ok=True)
+    paths = []
+    for index, block in enumerate(FLOW_BLOCK.findall((ROOT / "docs" / "language.md").read_text())):
+        module, errors = parse(block, "block.flow")
+        if not errors and not [d for d in lower(module)[1] if d.severity.name == "ERROR"]:
+            paths.append(folder / f"block{index}.flow")
+            paths[-1].write_text(block)
+    return paths
+
+
 def broken_file(tmp_path: Path) -> Path:
     project = tmp_path / "project"
     project.mkdir()
@@ -109,12 +124,12 @@ def broken_file(tmp_path: Path) -> Path:
 def test_runtimepath_setup_colours_examples_and_starts_the_server(tmp_path):
     """editors/neovim on 'runtimepath' plus vim.lsp.enable("flowc"), as docs/editors.md says."""
     setup = f'vim.opt.runtimepath:prepend({json.dumps(str(NEOVIM))})\nvim.lsp.enable("flowc")\n'
-    result = run_neovim(tmp_path, setup, [*EXAMPLES, broken_file(tmp_path)])
+    result = run_neovim(tmp_path, setup, [*EXAMPLES, *doc_blocks(tmp_path), broken_file(tmp_path)])
     lsp = result.pop("lsp")
     assert lsp["cmd"] == ["flowc", "lsp"] and lsp["filetypes"] == ["flow"]
     assert lsp["attached"], "the flowc language server did not start"
     assert lsp["published"] and all(code.startswith("FC") for code in lsp["codes"]), lsp
-    for path in EXAMPLES:
+    for path in [*EXAMPLES, *doc_blocks(tmp_path)]:
         seen = result[str(path)]
         assert seen["filetype"] == "flow" and seen["syntax"] == "flow" and seen["commentstring"] == "# %s"
         check_groups(path, seen["groups"])
