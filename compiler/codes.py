@@ -52,6 +52,10 @@ CODES: dict[str, Code] = _codes(
          "Numbers are written 3 or 2.5; durations 500ms, 2s, 1m or 1h.",
          "flow main {\n    pause 2sec\n}\n", "flow main {\n    pause 2s\n}\n"),
     # -- declarations and statements -----------------------------------------------------------------------
+    Code("FC008", E, "nesting too deep",
+         "Blocks (or, in BXML, elements) are nested more than 64 levels deep. No real call flow needs that: a "
+         "gather holding a say holding SSML is four levels. flowc stops there rather than risk running out of "
+         "stack, and reports the block instead of checking or compiling what is inside it."),
     Code("FC101", E, "unknown declaration",
          "At the top of a file only `flow NAME { ... }` and `conference NAME { ... }` may appear.",
          'flwo main {\n    say "Hi"\n}\n', 'flow main {\n    say "Hi"\n}\n'),

@@ -18,6 +18,7 @@ from flowc.codes import CODES
 from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Severity, Span, did_you_mean
 from flowc.ir import Attribute, Element, Flow, FlowFile, ListValue, Number, Project, Text, Value, Word
 from flowc.source import SourceError, SourceFile, decode
+from flowc.syntax import MAX_NESTING_DEPTH
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 
 ROOTS = ("Response", "Bxml")
@@ -272,7 +273,11 @@ class Converter:
             edits.append(Edit(self.span(*raw.end_tag), new_name))
         return Fix(f"rename to <{new_name}>", tuple(edits))
 
-    def element(self, raw: RawElement, parent: ElementSpec | None) -> Element | None:
+    def element(self, raw: RawElement, parent: ElementSpec | None, depth: int = 1) -> Element | None:
+        if depth > MAX_NESTING_DEPTH:
+            self.report("FC008", f"elements are nested more than {MAX_NESTING_DEPTH} deep", self.name_span(raw),
+                        help="nothing inside this element is checked")
+            return None
         allowed = list(parent.children) if parent is not None else self.verbs
         where = f"inside <{parent.name}>" if parent is not None else "in <Response>"
         spec = self.vocab.elements.get(raw.name)
@@ -297,7 +302,7 @@ class Converter:
                 else:
                     self.stray_text(item, raw.name)
                 continue
-            child = self.element(item, spec)
+            child = self.element(item, spec, depth + 1)
             if child is not None:
                 element.content.append(child)
         return element

@@ -24,7 +24,7 @@ from flowc.ir import (
     Value,
     Word,
 )
-from flowc.syntax import Atom, Block, Call, Module, Statement, Token
+from flowc.syntax import MAX_NESTING_DEPTH, Atom, Block, Call, Module, Statement, Token
 from flowc.vocabulary import ElementSpec, vocabulary
 
 BOOLEAN_WORDS = {"true", "false"}
@@ -203,7 +203,7 @@ class Lowering:
                 return spec, length
         return None
 
-    def element(self, statement: Statement, parent: str | None) -> Element | None:
+    def element(self, statement: Statement, parent: str | None, depth: int = 1) -> Element | None:
         if not statement.atoms:
             self.error("FC113", "a block must follow a statement", statement.block)
             return None
@@ -216,7 +216,7 @@ class Lowering:
         element = Element(spec.name, self.span(statement), keyword_span)
         element.attributes = self.attributes(spec, statement.atoms, used, element)
         if statement.block is not None:
-            self.element_block(element, spec, statement.block)
+            self.element_block(element, spec, statement.block, depth)
         return element
 
     def unknown_statement(self, statement: Statement, parent: str | None) -> None:
@@ -241,7 +241,11 @@ class Lowering:
             self.error("FC102", f"unknown statement `{word}`", first,
                        help="statements here: " + ", ".join(sorted(set(allowed))) if allowed else None)
 
-    def element_block(self, element: Element, spec: ElementSpec, block: Block) -> None:
+    def element_block(self, element: Element, spec: ElementSpec, block: Block, depth: int) -> None:
+        if depth >= MAX_NESTING_DEPTH:
+            self.error("FC008", f"blocks are nested more than {MAX_NESTING_DEPTH} deep", block,
+                       help="flatten the statements; nothing inside this block is checked or compiled")
+            return
         takes_text = spec.text is not None and spec.kind != "child"
         if not spec.children and not takes_text:
             self.error("FC113", f"`{spec.keyword}` does not take a block", block)
@@ -255,7 +259,7 @@ class Lowering:
                     else:
                         self.error("FC107", f"unexpected `{atom.text}` in text", atom)
                 continue
-            child = self.element(inner, spec.name)
+            child = self.element(inner, spec.name, depth + 1)
             if child is not None:
                 element.content.append(child)
 

@@ -57,6 +57,9 @@ def render_one(diagnostic: Diagnostic, sources: dict[str, SourceFile], color: bo
     return "\n".join(out) + "\n"
 
 
+MAX_SNIPPET_WIDTH = 120
+
+
 def snippet(span: Span, sources: dict[str, SourceFile], mark: str, message: str, paint, color: str) -> list[str]:
     source = sources.get(span.file)
     if source is None or not source.text:
@@ -64,12 +67,25 @@ def snippet(span: Span, sources: dict[str, SourceFile], mark: str, message: str,
     line, column, end_line, end_column = location(span, sources)
     text = source.line_text(line).replace("\t", " ")
     width = max(1, (end_column if end_line == line else len(text) + 1) - column)
+    if len(text) > MAX_SNIPPET_WIDTH:  # minified XML, generated files: show a window around the span
+        text, column, width = _window(text, column, width)
     gutter = " " * len(str(line))
     return [
         paint(BLUE, f"{gutter} |"),
         paint(BLUE, f"{line} |") + f" {text}",
         paint(BLUE, f"{gutter} |") + " " * (column) + paint(color, mark * width + (f" {message}" if message else "")),
     ]
+
+
+def _window(text: str, column: int, width: int) -> tuple[str, int, int]:
+    """Cut a long line to MAX_SNIPPET_WIDTH characters around `column`, marking the cuts with `…`."""
+    start = max(0, column - 1 - MAX_SNIPPET_WIDTH // 3)
+    end = min(len(text), start + MAX_SNIPPET_WIDTH)
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if end < len(text) else ""
+    column = column - start + len(prefix)
+    width = max(1, min(width, end - start + len(prefix) - column + 1))
+    return prefix + text[start:end] + suffix, column, width
 
 
 def to_json(diagnostic: Diagnostic, sources: dict[str, SourceFile]) -> dict:

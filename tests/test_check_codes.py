@@ -13,7 +13,7 @@ from flowc.project import compile_sources
 
 COMPILER = Path(__file__).resolve().parent.parent / "compiler"
 # Codes without a `bad` example in the table, each with its own test below.
-TESTED_HERE = {"FC002", "FC003", "FC004", "FC204", "FC209"}
+TESTED_HERE = {"FC002", "FC003", "FC004", "FC008", "FC204", "FC209"}
 TESTED_HERE |= {"FC701", "FC702", "FC703", "FC704"}  # the hooks module: tests/test_app_hooks.py
 
 
@@ -77,6 +77,17 @@ def test_binary_file():
 def test_invalid_utf8():
     found = compile_sources({"t.flow": b'flow main {\n    say "caf\xe9"\n}\n'}).diagnostics
     assert [d.code for d in found] == ["FC004"]
+
+
+def test_nesting_too_deep_is_reported_not_a_crash():
+    deep = "flow main {\n    say {\n" + "emphasis {\n" * 3000 + "}\n" * 3000 + "    }\n}\n"
+    found = compile_sources({"t.flow": deep.encode()}).diagnostics
+    assert [d.code for d in found] == ["FC008"]
+    shallow = "flow main {\n    say {\n" + "emphasis {\n" * 10 + '"hi"\n' + "}\n" * 10 + "    }\n}\n"
+    assert codes(shallow) == []
+    xml = ("<Response><SpeakSentence>" + "<emphasis>" * 3000 + "hi" + "</emphasis>" * 3000
+           + "</SpeakSentence></Response>")
+    assert [d.code for d in lint_sources({"t.xml": xml.encode()})[1]] == ["FC008"]
 
 
 def test_value_too_long():

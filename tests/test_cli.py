@@ -155,3 +155,13 @@ def test_check_does_not_import_heavy_modules():
     ).format(str(SEED / "join.flow"))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_a_long_line_is_shown_as_a_window_around_the_problem(tmp_path):
+    path = tmp_path / "long.flow"
+    path.write_text("flow main { " + "pause 1s; " * 200 + "sayy \"hi\" }\n")
+    result = flowc("check", str(path))
+    source_line = next(line for line in result.stdout.splitlines() if line.startswith("1 |"))
+    caret_line = result.stdout.splitlines()[result.stdout.splitlines().index(source_line) + 1]
+    assert len(source_line) < 140 and source_line.startswith("1 | …")
+    assert source_line[caret_line.index("^"):].startswith("sayy")
