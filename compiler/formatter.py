@@ -67,7 +67,7 @@ def format_source(text: str, path: str = "<input>") -> str | None:
 
 def format_module(module: Module, text: str) -> str:
     """Lay out a parsed, error-free module. Raises TooDeep past MAX_DEPTH nested blocks."""
-    lines = _attach_comments(_structure(module.statements), _comments(module, text), text)
+    lines = _attach_comments(_structure(module.statements), _comments(module), text)
     return _render(lines, text)
 
 
@@ -105,16 +105,9 @@ def _structure(statements: list[Statement]) -> list[Line]:
     return lines
 
 
-def _comments(module: Module, text: str) -> list[tuple[int, int, str]]:
-    """(start, end, text) of every comment. A comment runs to the end of its line; the tokens the lexer
-    recorded stop early at a lone CR, so the extent is taken from the text, except on a last line without a
-    newline, where the lexer's token is what the parser actually treated as comment."""
-    found = []
-    for token in module.comments:
-        newline = text.find("\n", token.start)
-        end = token.end if newline == -1 else newline
-        found.append((token.start, end, text[token.start : end].rstrip(COMMENT_BLANKS)))
-    return found
+def _comments(module: Module) -> list[tuple[int, int, str]]:
+    """(start, end, text) of every comment; a comment runs to the end of its line."""
+    return [(token.start, token.end, token.text.rstrip(COMMENT_BLANKS)) for token in module.comments]
 
 
 def _attach_comments(lines: list[Line], comments: list[tuple[int, int, str]], text: str) -> list[Line]:

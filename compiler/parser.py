@@ -66,7 +66,8 @@ def tables() -> Tables:
     return Tables(data)
 
 
-COMMENT_IN_NEWLINE = re.compile(r"#[^\r\n]*")
+# A comment inside a newline token runs to the end of its line (a lone CR is comment text, as in COMMENT).
+COMMENT_IN_NEWLINE = re.compile(r"#[^\r\n]*(?:\r+[^\r\n]+)*")
 
 
 def lex(text: str, comments: list[Token], errors: list[Diagnostic], path: str):
@@ -82,8 +83,16 @@ def lex(text: str, comments: list[Token], errors: list[Diagnostic], path: str):
         if kind == "_NL":
             value = match.group(kind)
             if "#" in value:
+                inner = None
                 for inner in COMMENT_IN_NEWLINE.finditer(value):
                     comments.append(Token("COMMENT", inner.group(), start + inner.start(), start + inner.end()))
+                if inner is not None and inner.end() == len(value) and text.find("\n", end) == -1:
+                    # On a last line without newline, _NL's pattern ends a comment at a `;` in it (`x; # a; b`):
+                    # the comment still runs to the end of the text, as it would with a newline.
+                    comment_start = start + inner.start()
+                    comments[-1] = Token("COMMENT", text[comment_start:], comment_start, len(text))
+                    yield Token("_NL", value[: inner.start()], start, comment_start)
+                    return
             yield Token("_NL", value, start, end)
             continue
         if kind.startswith("BAD_"):
