@@ -27,12 +27,10 @@ from pathlib import Path
 from flowc.diagnostics import Diagnostic, Severity, Span
 from flowc.parser import parse
 from flowc.source import MAX_SOURCE_BYTES, SourceError, SourceFile, decode
-from flowc.syntax import Atom, Module, Statement
+from flowc.syntax import MAX_NESTING_DEPTH, Atom, Block, Module, Statement
 
 INDENT = "    "
 COMMENT_GAP = "  "
-# Deeper nesting has no meaning in .flow; refusing it bounds the output (indentation grows with depth).
-MAX_DEPTH = 100
 BOM = b"\xef\xbb\xbf"
 COMMENT_BLANKS = " \t\r\f"
 
@@ -51,11 +49,16 @@ class Line:
 
 
 class TooDeep(Exception):
-    pass
+    """Blocks nested deeper than the compiler follows (FC008). Refusing them also bounds the output, whose
+    indentation grows with depth."""
+
+    def __init__(self, block: Block) -> None:
+        super().__init__(f"blocks are nested more than {MAX_NESTING_DEPTH} deep")
+        self.block = block
 
 
 def format_source(text: str, path: str = "<input>") -> str | None:
-    """The formatted text, or None when `text` has syntax errors (or blocks nested absurdly deep)."""
+    """The formatted text, or None when `text` has syntax errors (or blocks nested too deep, FC008)."""
     module, errors = parse(text, path)
     if errors:
         return None
@@ -66,7 +69,7 @@ def format_source(text: str, path: str = "<input>") -> str | None:
 
 
 def format_module(module: Module, text: str) -> str:
-    """Lay out a parsed, error-free module. Raises TooDeep past MAX_DEPTH nested blocks."""
+    """Lay out a parsed, error-free module. Raises TooDeep past MAX_NESTING_DEPTH nested blocks."""
     lines = _attach_comments(_structure(module.statements), _comments(module), text)
     return _render(lines, text)
 
@@ -97,8 +100,8 @@ def _structure(statements: list[Statement]) -> list[Line]:
         if statement.block is None:
             lines.append(Line("statement", head, depth, statement.start, statement.end, top=depth == 0))
             continue
-        if depth >= MAX_DEPTH:
-            raise TooDeep(f"blocks are nested more than {MAX_DEPTH} deep")
+        if depth >= MAX_NESTING_DEPTH:
+            raise TooDeep(statement.block)
         opening = f"{head} {{" if head else "{"
         lines.append(Line("open", opening, depth, statement.start, statement.block.start + 1))
         stack.append((iter(statement.block.statements), depth + 1, statement.block))
@@ -184,7 +187,9 @@ def format_file(path: str) -> Outcome:
     try:
         formatted = format_module(module, source.text)
     except TooDeep as error:
-        print(f"flowc: error: cannot format {path}: {error}", file=sys.stderr)
+        block = error.block
+        _print_diagnostics([Diagnostic("FC008", Severity.ERROR, str(error), Span(path, block.start, block.start + 1),
+                                       help="flatten the statements")], source)
         return Outcome("failed")
     new = (BOM if data.startswith(BOM) else b"") + formatted.encode()
     return Outcome("unchanged" if new == data else "changed", source.text, new)

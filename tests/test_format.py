@@ -16,10 +16,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
-from flowc.formatter import MAX_DEPTH, format_source
+from flowc.formatter import format_source
 from flowc.ir import ir_adapter
 from flowc.parser import parse
 from flowc.project import compile_sources
+from flowc.syntax import MAX_NESTING_DEPTH
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -147,8 +148,12 @@ def test_syntax_errors_give_none():
 
 
 def test_deep_nesting_is_refused_not_exploded():
-    assert format_source("{" * (MAX_DEPTH + 1) + "}" * (MAX_DEPTH + 1)) is None
-    assert format_source("{" * MAX_DEPTH + "}" * MAX_DEPTH) is not None
+    deepest = MAX_NESTING_DEPTH
+    formatted = format_source("{" * deepest + "}" * deepest)
+    assert formatted is not None and formatted.count("\n") == 2 * deepest
+    assert " " * 4 * (deepest - 1) + "{\n" in formatted
+    assert format_source("{" * (deepest + 1) + "}" * (deepest + 1)) is None
+    assert format_source("{" * 100_000 + "}" * 100_000) is None  # refused, not indented 100,000 levels deep
 
 
 # -- properties ---------------------------------------------------------------------------------------------
@@ -357,6 +362,16 @@ def test_fmt_leaves_files_with_errors_alone_and_reports_them(tmp_path):
     assert broken.read_text() == 'flow main {\n    say "unterminated\n}\n'
     assert binary.read_bytes() == b"flow\x00main" and latin1.read_bytes() == b'flow main { say "caf\xe9" }'
     assert ugly.read_text() == PRETTY  # the good file is still formatted
+
+
+def test_fmt_refuses_nesting_deeper_than_the_compiler_follows(tmp_path):
+    path = tmp_path / "deep.flow"
+    text = "flow main " + "{" * (MAX_NESTING_DEPTH + 1) + "}" * (MAX_NESTING_DEPTH + 1) + "\n"
+    path.write_text(text)
+    result = flowc("fmt", str(path))
+    assert result.returncode == 1
+    assert f"error[FC008]: blocks are nested more than {MAX_NESTING_DEPTH} deep" in result.stderr
+    assert path.read_text() == text
 
 
 def test_fmt_missing_file_is_an_io_error(tmp_path):
