@@ -7,7 +7,9 @@ with fresh names until the file has that many lines), starts the server, opens t
 
 - edit -> diagnostics: sends a one-line incremental change (alternately introducing and removing an error, so
   the diagnostics really change) and times until the server publishes diagnostics for that document version.
-  The figure that matters is that time minus the debounce (the server waits for typing to pause first);
+  The figure that matters is that time minus the debounce (the server waits for typing to pause first). The
+  error is a misspelt statement, then (second series) an unterminated string, a syntax error that makes the
+  server parse the whole file rather than only the declaration that changed;
 - hover and completion: times request -> response at many positions (statement keywords, attribute names,
   enum values, flow names; line starts, after attributes and after `then`), with the file analysed.
 
@@ -92,14 +94,16 @@ class Bench:
             text_document=types.TextDocumentItem(uri=uri, language_id="flow", version=1, text=text)))
         await asyncio.wait_for(done, 30)
 
-    async def edits(self, uri: str, text: str, count: int) -> list[float]:
-        """Replace one `say` line in the middle of the file, alternately with an error and back."""
+    async def edits(self, uri: str, text: str, count: int, first_version: int, syntax_error: bool) -> list[float]:
+        """Replace one `say` line in the middle of the file, alternately with an error and back. The error is a
+        misspelt statement, or with `syntax_error` an unterminated string (the server then parses the whole
+        file instead of the declaration that changed)."""
         lines = text.splitlines()
         line = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].strip().startswith("say \""))
         original = lines[line]
-        broken = original.replace("say", "sya", 1)
+        broken = original + ' "' if syntax_error else original.replace("say", "sya", 1)
         latencies = []
-        for version in range(2, count + 2):
+        for version in range(first_version, first_version + count):
             new = broken if version % 2 == 0 else original
             old = broken if version % 2 == 1 else original
             done = self.expect(uri, version)
@@ -168,8 +172,10 @@ async def run_size(lines: int, options) -> None:
         try:
             uri = path.as_uri()
             await bench.open(uri, text)
-            edit = await bench.edits(uri, text, options.edits)
+            edit = await bench.edits(uri, text, options.edits, 2, syntax_error=False)
             beyond = [latency - options.debounce / 1000 for latency in edit]
+            syntax = await bench.edits(uri, text, options.edits // 2 * 2, 2 + options.edits, syntax_error=True)
+            syntax_beyond = [latency - options.debounce / 1000 for latency in syntax]
             hovers = await bench.requests(uri, hover_positions(text, options.requests), "hover")
             completions = await bench.requests(uri, completion_positions(text, options.requests), "completion")
         finally:
@@ -177,6 +183,7 @@ async def run_size(lines: int, options) -> None:
     print(f"{text.count(chr(10))}-line file, debounce {options.debounce} ms:")
     print(f"  edit -> diagnostics:            {summary(edit)}")
     print(f"  ... beyond the debounce:        {summary(beyond)}")
+    print(f"  ... with a syntax error:        {summary(syntax_beyond)}")
     print(f"  hover:                          {summary(hovers)}")
     print(f"  completion:                     {summary(completions)}")
 
