@@ -4,6 +4,7 @@ unfinished statement) still has a usable answer."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -54,6 +55,8 @@ def words(atoms: list[Atom]) -> list[str]:
 
 
 def locate(module: Module, text: str, offset: int, context_of: Callable[[str], str]) -> Cursor:
+    if _in_comment(module.comments, offset):
+        return Cursor(offset, [Scope("unknown")], None)
     scopes = [Scope("top")]
     statements = module.statements
     while True:
@@ -66,6 +69,11 @@ def locate(module: Module, text: str, offset: int, context_of: Callable[[str], s
             statements = block.statements
             continue
         return _in_statement(scopes, statement, text, offset)
+
+
+def _in_comment(comments: list[Token], offset: int) -> bool:
+    index = bisect_right([c.start for c in comments], offset - 1) - 1
+    return index >= 0 and comments[index].start < offset <= comments[index].end
 
 
 def _statement_at(statements: list[Statement], text: str, offset: int) -> Statement | None:
@@ -109,7 +117,7 @@ def _in_statement(scopes: list[Scope], statement: Statement, text: str, offset: 
             word = atom
             break
         if atom.end > offset:  # inside a string or number: nothing to complete there
-            return Cursor(offset, scopes, statement, list(statement.atoms), None)
+            return Cursor(offset, [*scopes, Scope("unknown")], statement, list(statement.atoms), None)
         before.append(atom)
     return Cursor(offset, scopes, statement, before, word)
 

@@ -293,6 +293,11 @@ async def test_completion_statements_attributes_values_and_names(client: Languag
 
     labels = await complete(client, document, types.Position(line=0, character=0))  # top level
     assert set(labels) == {"flow", "conference"}
+
+    text = 'flow complete_main {\n    say "Hi there" # say \n}\n'
+    change_document(client, document, text, 2)
+    assert await complete(client, document, position(text, "there")) == []  # inside a string
+    assert await complete(client, document, position(text, "# say", 5)) == []  # inside a comment
     close_document(client, document)
 
 
