@@ -17,7 +17,6 @@ Statements never span lines in .flow, so there is no line wrapping: a long state
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -124,7 +123,7 @@ def _attach_comments(lines: list[Line], comments: list[tuple[int, int, str]], te
             start, end, comment = comments[index]
             index += 1
             previous = result[-1] if result else None
-            if previous is not None and previous.trailing is None and "\n" not in text[previous.end : start]:
+            if previous is not None and previous.trailing is None and text.find("\n", previous.end, start) == -1:
                 previous.trailing = comment
                 previous.end = end
                 continue
@@ -249,6 +248,8 @@ LINE = re.compile(r"[^\n]*\n|[^\n]+$")  # lines split at LF only: a lone CR is n
 
 
 def unified_diff(old: str, new: str, path: str) -> str:
+    import difflib
+
     lines = difflib.unified_diff(LINE.findall(old), LINE.findall(new), fromfile=f"{path} (original)",
                                  tofile=f"{path} (formatted)")
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
