@@ -145,13 +145,14 @@ async def load(port: int, request: bytes, seconds: float, connections: int) -> t
     return latencies, errors
 
 
-def bench_http(out: Path, seconds: float, connections: int) -> list[tuple[str, float, float, float, int]]:
+def bench_http(out: Path, seconds: float, connections: int, pure_python: bool = False) -> list[tuple]:
     import base64
 
     port = free_port()
     server = subprocess.Popen(
         ["taskset", "-c", "0", sys.executable, "-m", "uvicorn", "--app-dir", str(out), "app:app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+         *(["--http", "h11", "--loop", "asyncio"] if pure_python else [])],
         env={**os.environ, **ENV})
     os.sched_setaffinity(0, {1})  # the load generator runs on the other core
     try:
@@ -188,6 +189,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--pure-python", action="store_true",
+                        help="uvicorn without httptools and uvloop (plain `pip install uvicorn`)")
     args = parser.parse_args()
     os.environ.update(ENV)
     with tempfile.TemporaryDirectory() as tmp:
@@ -202,9 +205,10 @@ def main() -> None:
             sdk = rows[names[3]]
             print(f"\nSDK / flowc: {sdk / rows[names[0]]:.1f}x (rendering only), "
                   f"{sdk / rows[names[1]]:.1f}x (flowc also validating the payload)")
-        print(f"\n| route ({args.connections} keep-alive connections, {args.seconds:.0f} s, server on 1 core) "
+        server = "uvicorn, h11 + asyncio" if args.pure_python else "uvicorn, httptools + uvloop"
+        print(f"\n| route ({server}; {args.connections} keep-alive connections, {args.seconds:.0f} s, 1 core) "
               "| requests/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|")
-        for name, rps, p50, p99, errors in bench_http(out, args.seconds, args.connections):
+        for name, rps, p50, p99, errors in bench_http(out, args.seconds, args.connections, args.pure_python):
             print(f"| {name} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {errors} |")
 
 

@@ -23,7 +23,7 @@ from flowc.files import write_atomic
 from flowc.ir import Attribute, Element, Env, ListValue, Project, Slot, Text, Word, walk
 from flowc.links import FLOW_PATH, bodies
 from flowc.plan import NO_BXML_EVENTS, Plan, conference_join_attributes
-from flowc.runtime import Check, Credential, Route, Secret, observer_name
+from flowc.runtime import Check, Credential, Route, Secret, observer_name, python_name
 from flowc.runtime import Slot as RuntimeSlot
 from flowc.vocabulary import vocabulary
 from flowc.webhooks import model_name
@@ -44,7 +44,8 @@ class CompiledDocument:
 
 @dataclass
 class HookUse:
-    name: str
+    name: str  # the Python function: hook(agent-id) is agent_id, hook(class) is class_
+    written: str = ""  # as written in .flow
     events: list[str] = field(default_factory=list)
     where: list[str] = field(default_factory=list)
     is_list: bool = False
@@ -271,7 +272,7 @@ def _hook_uses(documents: list[CompiledDocument], routes: list[Route]) -> dict[s
         for index, slot in enumerate(document.slots):
             if slot.source != "hook":
                 continue
-            use = uses.setdefault(slot.name, HookUse(slot.name))
+            use = uses.setdefault(slot.name, HookUse(python_name(slot.name), slot.name))
             use.events.extend(e for e in events_of.get(document.file, []) if e not in use.events)
             where = document.uses.get(index, "the document")
             use.where.append(f"{where} in {document.file}")
@@ -389,20 +390,20 @@ def _missing(model: AppModel, project: Project, shown: str, defined: dict) -> li
     spans = hook_spans(project)
     found = []
     for name, use in model.hooks.items():
-        if name in defined:
+        if use.name in defined:
             continue
         returns = "str | list[str]" if use.is_list else "str"
         span = spans.get(name, Span(shown, 0, 0))
         found.append(Diagnostic(
             "FC701", Severity.WARNING, f"hook `{name}` is used by the flows but `{shown}` does not define it",
-            span, help=f"add `def {name}(payload: {model_name(use.events or ['initiate'])}) -> {returns}:` to "
+            span, help=f"add `def {use.name}(payload: {model_name(use.events or ['initiate'])}) -> {returns}:` to "
             f"`{shown}`", notes=[f"used for {w}" for w in use.where[:3]]
             + ["until it exists, requests that need it are answered 501"]))
     return found
 
 
 def _stale(model: AppModel, shown: str, defined: dict, source) -> list[Diagnostic]:
-    used = set(model.hooks) | {observer_name(e) for e in model.all_events}
+    used = {use.name for use in model.hooks.values()} | {observer_name(e) for e in model.all_events}
     found = []
     for name, node in defined.items():
         if name.startswith("_") or name in used:

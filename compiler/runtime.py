@@ -20,6 +20,7 @@ import hmac
 import importlib.util
 import inspect
 import json
+import keyword
 import logging
 import os
 import re
@@ -50,6 +51,12 @@ def escape(value: str) -> str:
     if _INVALID_XML.search(value):
         value = _INVALID_XML.sub("", value)
     return value.translate(_ESCAPES)
+
+
+def python_name(hook: str) -> str:
+    """The function implementing hook(name): `-` becomes `_`, and a Python keyword gets a trailing `_`."""
+    name = re.sub(r"\W", "_", hook)
+    return name + "_" if keyword.iskeyword(name) else name
 
 
 def snake(event_type: str) -> str:
@@ -277,7 +284,7 @@ class Hooks:
         return await result if inspect.isawaitable(result) else result
 
     async def value(self, name: str, payload: Webhook | None, file: str) -> str:
-        function = self.functions.get(name)
+        function = self.functions.get(python_name(name))
         if function is None:
             raise Problem(501, f"hook `{name}` (used by {file}) is not defined in the hooks module")
         try:
@@ -456,7 +463,7 @@ def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_fi
     FLOWC_MAX_BODY the request body limit in bytes."""
     path = Path(os.environ.get("FLOWC_HOOKS") or Path(app_file).resolve().parent / hooks_file)
     hooks = Hooks.load(path)
-    missing = [name for name in value_hooks if name not in hooks.functions]
+    missing = [python_name(name) for name in value_hooks if python_name(name) not in hooks.functions]
     if missing and hooks.module is not None:
         log.warning("hooks module %s does not define %s: requests that need them answer 501", path,
                     ", ".join(missing))

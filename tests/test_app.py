@@ -558,3 +558,13 @@ def test_specialised_renderers_match_the_generic_one(examples):
             assert _outcome(document.fast, data) == generic, document.file
 
     check()
+
+
+def test_hooks_with_names_python_cannot_spell(tmp_path, client):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.flow").write_text("flow main {\n    say hook(agent-id)\n    say hook(class)\n}\n")
+    assert compile_project(tmp_path / "src", tmp_path / "out") == 0
+    (tmp_path / "hooks.py").write_text("def agent_id(p):\n    return 'A'\n\n\ndef class_(p):\n    return 'B&'\n")
+    with running(load_app(tmp_path / "out")) as base:
+        response = client.post(base + "/flows/main", json=payload("initiate"))
+    assert b"<SpeakSentence>A</SpeakSentence>\n<SpeakSentence>B&amp;</SpeakSentence>" in response.content

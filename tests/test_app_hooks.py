@@ -167,3 +167,16 @@ def test_errors_write_nothing_and_create_no_module(tmp_path, capsys):
     status, _ = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
     assert status == 1
     assert not (tmp_path / "hooks.py").exists()
+
+
+def test_hook_names_that_are_not_python_names(tmp_path, capsys):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.flow").write_text("flow main {\n    say hook(agent-id)\n    say hook(class)\n}\n")
+    status, diagnostics = compile_json(tmp_path / "src", tmp_path / "out", capsys)
+    assert status == 0 and [d["code"] for d in diagnostics] == ["FC703"]
+    stubs = (tmp_path / "hooks.py").read_text()
+    names = {f.name for f in ast.parse(stubs).body if isinstance(f, ast.FunctionDef)}
+    assert {"agent_id", "class_"} <= names and "hook(agent-id)" in stubs
+    (tmp_path / "hooks.py").write_text("def agent_id(p):\n    return 'A'\n\n\ndef class_(p):\n    return 'B'\n")
+    status, diagnostics = compile_json(tmp_path / "src", tmp_path / "out", capsys)
+    assert (status, diagnostics) == (0, [])
