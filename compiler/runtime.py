@@ -389,7 +389,8 @@ def parse_body(body: bytes, content_type: str, query: dict[str, str]) -> dict:
 
 def validate(data: dict, route: Route) -> Webhook:
     event_type = data.get("eventType")
-    model = model_for(event_type if isinstance(event_type, str) else "", route.kind == "conference")
+    event_type = event_type if isinstance(event_type, str) else ""
+    model = model_for(event_type, route.kind == "conference" or event_type.startswith("conference"))
     try:
         return model.model_validate(data)
     except ValidationError as error:

@@ -568,3 +568,18 @@ def test_hooks_with_names_python_cannot_spell(tmp_path, client):
     with running(load_app(tmp_path / "out")) as base:
         response = client.post(base + "/flows/main", json=payload("initiate"))
     assert b"<SpeakSentence>A</SpeakSentence>\n<SpeakSentence>B&amp;</SpeakSentence>" in response.content
+
+
+def test_flow_named_as_a_conference_event_url(tmp_path, client):
+    (tmp_path / "main.flow").write_text('flow main {\n    join conference "room" events on_room\n}\n\n'
+                                        'flow on_room {\n    say "Someone joined or left."\n}\n')
+    assert compile_project(tmp_path / "main.flow", tmp_path / "out") == 0
+    expected = (tmp_path / "out" / "flows/on_room.xml").read_bytes()
+    with running(load_app(tmp_path / "out")) as base:
+        for event in ("conferenceCreated", "conferenceMemberJoin", "conferenceMemberExit", "conferenceRedirect"):
+            response = client.post(base + "/flows/on_room", json=payload(event))
+            assert (response.status_code, response.content) == (200, expected), event
+        completed = client.post(base + "/flows/on_room", json=payload("conferenceCompleted"))
+        assert (completed.status_code, completed.content) == (204, b"")
+        newer = client.post(base + "/flows/on_room", json=payload("conferenceRedirect", eventType="conferenceFuture"))
+        assert newer.status_code == 200  # an event Bandwidth may add later: validated as a conference event
