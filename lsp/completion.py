@@ -100,14 +100,13 @@ def attribute_items(spec: ElementSpec, atoms: list[Atom], index: int, names: Nam
     """After a statement's keyword: the values the last attribute still needs, else the attributes left."""
     pending, used = _pending_attribute(spec, atoms, index)
     if pending is not None:
-        items = value_items(pending, spec, names)
-        if pending.type != "boolean":
+        items = value_items(pending, names)
+        if pending.type != "boolean":  # an on/off attribute may also stand alone
             return items
+    elif spec.name == "Conference" and len(atoms) == index == 1:  # `join NAME`: a declared conference
+        items = [Item(n, "conference", "declared conference") for n in names.conferences]
     else:
         items = []
-        if spec.name == "Conference" and index == len(atoms) and index > 0 and atoms[0].text == "join" and (
-                index == 1):
-            items += [Item(n, "conference", "declared conference") for n in names.conferences]
     for phrase, attribute in spec.attribute_phrases.items():
         if attribute.name in used:
             continue
@@ -161,7 +160,7 @@ def _pending_attribute(spec: ElementSpec, atoms: list[Atom], index: int) -> tupl
     return None, used
 
 
-def value_items(spec: AttributeSpec, element: ElementSpec, names: Names) -> list[Item]:
+def value_items(spec: AttributeSpec, names: Names) -> list[Item]:
     if spec.type == "boolean":
         return [Item(w, "value", spec.name) for w in sorted(BOOLEAN_WORDS)]
     if spec.name == "voice":

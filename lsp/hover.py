@@ -39,7 +39,7 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
     if site.kind == "value":
         return value_text(site)
     if site.kind == "flow":
-        return flow_text(site.name, result)
+        return flow_text(site.name, result, site.declaration)
     if site.kind == "conference":
         return conference_text(site.name, result)
     if site.kind == "handler":
@@ -194,13 +194,12 @@ def value_text(site: Site) -> str | None:
     return "\n".join(lines)
 
 
-def flow_text(name: str, result: CheckResult | None) -> str:
+def flow_text(name: str, result: CheckResult | None, declared: bool = False) -> str:
+    """`declared`: the cursor is on the declaration (which the last check may predate, mid-typing)."""
     lines = [f"**flow `{name}`**, served at `{FLOW_PATH.format(name=name)}`"]
-    if result is None:
-        return lines[0]
-    flow = result.flows.get(name)
-    if flow is None:
-        return lines[0] + "\n\nNot defined in the project."
+    flow = result.flows.get(name) if result else None
+    if flow is None or result is None:
+        return lines[0] + ("" if declared or result is None else "\n\nNot defined in the project.")
     links = result.links
     lines += ["", f"Answers {', '.join(f'`{e}`' for e in links.events(flow))}."]
     context = links.context(name)
