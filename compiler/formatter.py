@@ -203,7 +203,7 @@ def _print_diagnostics(diagnostics: list[Diagnostic], source: SourceFile) -> Non
 
 def format_command(paths: list[str], check: bool, diff: bool) -> int:
     """`flowc fmt`: 0 when every file is (now) formatted; 1 when a file has errors, or with --check/--diff
-    when a file would change; 2 when a file cannot be read."""
+    when a file would change; 2 when a file cannot be read or written."""
     counts = {"unchanged": 0, "changed": 0, "failed": 0, "error": 0}
     for path in paths:
         outcome = format_file(path)
@@ -215,7 +215,13 @@ def format_command(paths: list[str], check: bool, diff: bool) -> int:
         if check or diff:
             print(f"would reformat {path}", file=sys.stderr)
         else:
-            _rewrite(path, outcome.new)
+            try:
+                _rewrite(path, outcome.new)
+            except OSError as error:  # the file is left as it was (atomic write); go on with the others
+                print(f"flowc: error: cannot write {path}: {error.strerror or error}", file=sys.stderr)
+                counts["changed"] -= 1
+                counts["error"] += 1
+                continue
             print(f"reformatted {path}", file=sys.stderr)
     print(_summary(counts, dry_run=check or diff), file=sys.stderr)
     if counts["error"]:

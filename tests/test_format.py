@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -374,6 +375,24 @@ def test_fmt_refuses_nesting_deeper_than_the_compiler_follows(tmp_path):
     assert path.read_text() == text
 
 
+def test_fmt_goes_on_when_a_file_cannot_be_written(tmp_path):
+    locked, free = tmp_path / "locked", tmp_path / "free"
+    locked.mkdir()
+    free.mkdir()
+    (locked / "a.flow").write_text(UGLY)
+    (free / "b.flow").write_text(UGLY)
+    lock = ["chattr", "+i", str(locked)]
+    if shutil.which("chattr") is None or subprocess.run(lock, capture_output=True).returncode:
+        pytest.skip("needs chattr +i (root on a filesystem with immutable directories)")
+    try:
+        result = flowc("fmt", str(locked), str(free))
+    finally:
+        subprocess.run(["chattr", "-i", str(locked)], check=True)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"cannot write {locked / 'a.flow'}" in result.stderr
+    assert (locked / "a.flow").read_text() == UGLY and (free / "b.flow").read_text() == PRETTY
+
+
 def test_fmt_missing_file_is_an_io_error(tmp_path):
     result = flowc("fmt", str(tmp_path / "missing.flow"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
@@ -382,8 +401,6 @@ def test_fmt_missing_file_is_an_io_error(tmp_path):
 
 def test_fmt_of_examples_keeps_their_bxml(tmp_path):
     """Formatting cannot change what a project compiles to: compile, format a copy, compile again."""
-    import shutil
-
     project = tmp_path / "project"
     shutil.copytree(ROOT / "examples" / "support-line", project)
     for path in project.glob("*.flow"):  # de-format first, so fmt has work to do
