@@ -193,6 +193,18 @@ async def test_related_information_from_labels(client: LanguageClient, folder: P
     close_document(client, document)
 
 
+async def test_positions_count_utf16_units(client: LanguageClient, folder: Path):
+    document = uri(folder, "utf16.flow")
+    line = '    say "\U0001F600 caf\u00e9" gender mal'
+    open_document(client, document, f"flow utf16_main {{\n{line}\n}}\n")
+    [found] = await diagnostics(client, document, lambda ds: len(ds) == 1)
+    units = len(line[: line.index("mal")].encode("utf-16-le")) // 2  # the emoji is two UTF-16 units
+    assert found.code == "FC202" and found.range.start == types.Position(line=1, character=units)
+    at = types.Position(line=1, character=len(line[: line.index("gender") + 2].encode("utf-16-le")) // 2)
+    assert "`gender`" in await hover(client, document, at)
+    close_document(client, document)
+
+
 async def test_cross_file_rules_rechecked_across_the_workspace(client: LanguageClient, folder: Path):
     menu, billing = uri(folder, "menu.flow"), uri(folder, "billing.flow")
     document = uri(folder, "cross.flow")
