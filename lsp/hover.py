@@ -156,6 +156,8 @@ def attribute_text(spec: AttributeSpec, element: ElementSpec, written: str = "",
     spellings = [f"`{alias}`" for alias in spec.aliases] + [f"`{spec.name}`"]
     if value is not None:
         spellings.insert(0, f"as the {('first', 'second')[value]} value of `{written}`")
+    elif spec.name in element.positional:
+        spellings.insert(0, f"as a value right after `{element.keyword}`")
     lines.append("- written " + " or ".join(spellings))
     if spec.events:
         lines.append("- receives " + ", ".join(f"`{e}`" for e in spec.events)

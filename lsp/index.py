@@ -89,10 +89,11 @@ def _attribute(attribute: Attribute, element: Element | None, spec: ElementSpec,
     if attribute_spec is None:
         return
     name = attribute.name_span
-    if attribute.written:  # positional values have no name of their own
+    value = attribute.value
+    # A positional value (`pause 2s`) has no name of its own: hovering the value describes its attribute.
+    if attribute.written or not isinstance(value, Word):
         sites.append(Site(name.start, name.end, "attribute", element=element, spec=spec, attribute=attribute,
                           attribute_spec=attribute_spec, context=context))
-    value = attribute.value
     if isinstance(value, Word) and value.span != name:
         kind = "flow" if is_flow_reference(attribute_spec, attribute) else "value"
         sites.append(Site(value.span.start, value.span.end, kind, value.value, element=element, spec=spec,

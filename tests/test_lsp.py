@@ -268,6 +268,13 @@ async def test_hover_statement_attribute_value_and_names(client: LanguageClient,
 
     assert await hover(client, menu, types.Position(line=0, character=11)) is None  # on `{`
 
+    document = uri(folder, "positional.flow")
+    text = "flow positional_main {\n    pause 2s\n}\n"
+    open_document(client, document, text)
+    hovered = await hover(client, document, position(text, "2s", 1))  # a value standing for its attribute
+    assert "`duration`" in hovered and "right after `pause`" in hovered and "0.1 to 86400" in hovered
+    close_document(client, document)
+
 
 # -- completion ----------------------------------------------------------------------------------------------------
 
