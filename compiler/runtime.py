@@ -280,7 +280,13 @@ class Hooks:
         return cls(module, str(path))
 
     async def call(self, function: Any, payload: Webhook | None) -> Any:
-        result = function(payload)
+        """`async def` hooks run on the event loop; plain `def` hooks in a worker thread, so a blocking lookup
+        (a database, an HTTP API) does not stall the other requests (FastAPI's rule for endpoints)."""
+        if inspect.iscoroutinefunction(function):
+            return await function(payload)
+        from starlette.concurrency import run_in_threadpool
+
+        result = await run_in_threadpool(function, payload)
         return await result if inspect.isawaitable(result) else result
 
     async def value(self, name: str, payload: Webhook | None, file: str) -> str:

@@ -176,7 +176,7 @@ def _servers(tmp_path_factory, served):
             root = tmp_path_factory.mktemp(name)
             assert compile_project(ROOT / "examples" / name, root / "out") == 0
             hooks = root / "hooks.py"
-            names = re.findall(r"^def (\w+)", hooks.read_text(), re.M) if hooks.exists() else []
+            names = re.findall(r"^(?:async )?def (\w+)", hooks.read_text(), re.M) if hooks.exists() else []
             if hooks.exists():
                 write_hooks(hooks, names)
             served[name] = (Project(root), stack.enter_context(running(load_app(root / "out"))))
@@ -583,3 +583,20 @@ def test_flow_named_as_a_conference_event_url(tmp_path, client):
         assert (completed.status_code, completed.content) == (204, b"")
         newer = client.post(base + "/flows/on_room", json=payload("conferenceRedirect", eventType="conferenceFuture"))
         assert newer.status_code == 200  # an event Bandwidth may add later: validated as a conference event
+
+
+def test_blocking_sync_hooks_do_not_stall_other_requests(tmp_path, client):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.flow").write_text('flow slow {\n    say hook(lookup)\n}\n\nflow fast {\n'
+                                                '    say "fast"\n}\n')
+    assert compile_project(tmp_path / "src", tmp_path / "out") == 0
+    (tmp_path / "hooks.py").write_text("import time\n\n\ndef lookup(payload):\n    time.sleep(1.0)\n"
+                                       "    return 'slow'\n")
+    with running(load_app(tmp_path / "out")) as base:
+        slow = threading.Thread(target=lambda: httpx.post(base + "/flows/slow", json=payload("initiate"), timeout=5))
+        slow.start()
+        time.sleep(0.1)
+        started = time.monotonic()
+        assert client.post(base + "/flows/fast", json=payload("initiate")).status_code == 200
+        assert time.monotonic() - started < 0.5  # served while the slow hook sleeps in its thread
+        slow.join()

@@ -80,12 +80,13 @@ def test_first_build_creates_typed_stubs(project, capsys):
     hooks = project / "hooks.py"  # beside OUT, so cleaning OUT never loses it
     text = hooks.read_text()
     tree = ast.parse(text)
-    functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+    functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)}
     expected = {"greeting", "coached", "welcome", "on_conference_member_join", "on_conference_completed"}
     assert expected <= set(functions)
     assert ast.unparse(functions["welcome"].args.args[0].annotation) == "ConferenceMemberJoin"
     assert ast.unparse(functions["greeting"].args.args[0].annotation) == "CallEvent"  # initiate or answer
     assert ast.unparse(functions["coached"].returns) == "str | list[str]"
+    assert isinstance(functions["on_conference_member_join"], ast.AsyncFunctionDef)  # no thread hop per event
     assert "hooks.py" not in json.loads((project / "build" / "manifest.json").read_text())["generated"]
     namespace: dict = {}
     exec(compile(text, "hooks.py", "exec"), namespace)  # the stubs import and run
