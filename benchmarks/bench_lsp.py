@@ -11,7 +11,8 @@ with fresh names until the file has that many lines), starts the server, opens t
   error is a misspelt statement, then (second series) an unterminated string, a syntax error that makes the
   server parse the whole file rather than only the declaration that changed;
 - hover and completion: times request -> response at many positions (statement keywords, attribute names,
-  enum values, flow names; line starts, after attributes and after `then`), with the file analysed.
+  enum values, flow names; line starts, after attributes and after `then`), with the file analysed; then
+  hover sent right after an edit (before the debounced check), so the server first analyses the new text.
 
 Times are wall-clock on the client side, so they include JSON-RPC encoding and the pipe.
 """
@@ -119,6 +120,31 @@ class Bench:
             await asyncio.sleep(0.05)
         return latencies
 
+    async def hovers_after_edits(self, uri: str, text: str, count: int, first_version: int,
+                                 at: types.Position) -> list[float]:
+        """Edit a line in the middle (its length changes, so the declarations after it move), then hover at
+        once, before the debounced check: the server analyses the new text for the hover."""
+        lines = text.splitlines()
+        line = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].strip().startswith("say \""))
+        original = current = lines[line]
+        latencies = []
+        for version in range(first_version, first_version + count):
+            new = (original.replace("say", "sya", 1) if version % 2 else original) + " " * (version % 3)
+            done = self.expect(uri, version)
+            self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+                content_changes=[types.TextDocumentContentChangePartial(
+                    range=types.Range(start=types.Position(line=line, character=0),
+                                      end=types.Position(line=line, character=len(current))),
+                    text=new)]))
+            current = new
+            sent = time.perf_counter()
+            await self.client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri=uri), at))
+            latencies.append(time.perf_counter() - sent)
+            await asyncio.wait_for(done, 30)
+            await asyncio.sleep(0.05)
+        return latencies
+
     async def requests(self, uri: str, positions: list[types.Position], kind: str) -> list[float]:
         identifier = types.TextDocumentIdentifier(uri=uri)
         latencies = []
@@ -176,7 +202,10 @@ async def run_size(lines: int, options) -> None:
             beyond = [latency - options.debounce / 1000 for latency in edit]
             syntax = await bench.edits(uri, text, options.edits // 2 * 2, 2 + options.edits, syntax_error=True)
             syntax_beyond = [latency - options.debounce / 1000 for latency in syntax]
-            hovers = await bench.requests(uri, hover_positions(text, options.requests), "hover")
+            version = 2 + options.edits + options.edits // 2 * 2
+            hover_at = hover_positions(text, options.requests)
+            typing = await bench.hovers_after_edits(uri, text, options.edits, version, hover_at[len(hover_at) // 4])
+            hovers = await bench.requests(uri, hover_at, "hover")
             completions = await bench.requests(uri, completion_positions(text, options.requests), "completion")
         finally:
             await bench.stop()
@@ -186,6 +215,7 @@ async def run_size(lines: int, options) -> None:
     print(f"  ... with a syntax error:        {summary(syntax_beyond)}")
     print(f"  hover:                          {summary(hovers)}")
     print(f"  completion:                     {summary(completions)}")
+    print(f"  hover right after an edit:      {summary(typing)}")
 
 
 async def main() -> None:

@@ -48,6 +48,9 @@ class Publisher:
         if delay > 0:
             await asyncio.sleep(delay)
         try:
+            for path in list(self.project.open):  # the edited files' front end first (cached by text) ...
+                self.project.analysis(path)
+            await asyncio.sleep(0)  # ... then let requests that arrived meanwhile answer before the rules run
             self.publish()
         except Exception:  # a checker bug must not stop later checks; the log says what happened
             logger.exception("checking the project failed")

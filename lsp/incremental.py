@@ -117,7 +117,8 @@ class IncrementalFile:
                 piece = Piece(chunk, self.path)
             pieces[key] = piece
             if not piece.clean:
-                self.pieces = pieces  # keep what was parsed: the next edit will likely reuse it
+                # Keep the earlier clean pieces too: the edit that fixes this error will reuse them.
+                self.pieces = {**{k: p for k, p in self.pieces.items() if p.clean}, **pieces}
                 return None
             piece.move_to(start)
             ordered.append(piece)

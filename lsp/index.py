@@ -1,5 +1,5 @@
 """What is at an offset of a file: the IR's spans (statement keywords, attribute names, values, flow and
-conference names) as a sorted list of sites, built once per analysed text."""
+conference names) as sorted lists of sites, one per top-level declaration."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from flowc.check import NO_BXML_EVENTS
-from flowc.ir import Attribute, Element, FlowFile, Word
+from flowc.ir import Attribute, Conference, Element, Flow, FlowFile, Word
 from flowc.links import is_flow_reference
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 
@@ -27,44 +27,60 @@ class Site:
 
 
 class FileIndex:
-    def __init__(self, sites: list[Site]) -> None:
-        self.sites = sorted(sites, key=lambda s: (s.start, -s.end))
-        self.starts = [s.start for s in self.sites]
+    """Sites are built per top-level declaration on first use, so a hover right after an edit of a large file
+    costs one declaration's walk, not the file's."""
+
+    def __init__(self, flow_file: FlowFile) -> None:
+        declarations: list[Flow | Conference] = [*flow_file.flows, *flow_file.conferences]
+        self.declarations = sorted(declarations, key=lambda d: d.span.start)
+        self.starts = [d.span.start for d in self.declarations]
+        self.built: dict[int, tuple[list[Site], list[int]]] = {}
 
     def at(self, offset: int) -> Site | None:
         """The narrowest site containing the offset (the cursor at either end of a word counts)."""
-        best = None
         index = bisect_right(self.starts, offset) - 1
+        if index < 0 or offset > self.declarations[index].span.end:
+            return None
+        if index not in self.built:
+            sites = sorted(declaration_sites(self.declarations[index]), key=lambda s: (s.start, -s.end))
+            self.built[index] = (sites, [s.start for s in sites])
+        sites, starts = self.built[index]
+        best = None
+        last = bisect_right(starts, offset) - 1
         # Sites barely nest (a statement's keyword and its attributes are disjoint), so a short look back suffices.
-        for site in self.sites[max(0, index - 16) : index + 1]:
+        for site in sites[max(0, last - 16) : last + 1]:
             if site.start <= offset <= site.end and (best is None or site.end - site.start <= best.end - best.start):
                 best = site
         return best
 
 
 def build_index(flow_file: FlowFile) -> FileIndex:
+    return FileIndex(flow_file)
+
+
+def declaration_sites(declaration: Flow | Conference) -> list[Site]:
     sites: list[Site] = []
-    vocab = vocabulary()
-    conference_spec = vocab.elements["Conference"]
-    for flow in flow_file.flows:
+    if isinstance(declaration, Flow):
+        flow = declaration
         sites.append(Site(flow.name_span.start, flow.name_span.end, "flow", flow.name, declaration=True))
         sites.append(Site(flow.span.start, flow.span.start + len("flow"), "flow", flow.name, declaration=True))
         _elements(flow.body, None, "call", sites)
         for branch in flow.branches:
             _elements(branch.body, None, "call", sites)
-    for conference in flow_file.conferences:
-        name = conference.name
-        sites.append(Site(conference.name_span.start, conference.name_span.end, "conference", name, declaration=True))
-        sites.append(Site(conference.span.start, conference.span.start + len("conference"), "conference", name,
-                          declaration=True))
-        for attribute in conference.settings:
-            _attribute(attribute, None, conference_spec, "call", sites)
-        for handler in conference.handlers:
-            context = "no-bxml" if handler.event in NO_BXML_EVENTS else "conference"
-            sites.append(Site(handler.span.start, handler.span.start + len("on"), "handler", handler.event,
-                              context=context))
-            _elements(handler.body, None, context, sites)
-    return FileIndex(sites)
+        return sites
+    conference, name = declaration, declaration.name
+    conference_spec = vocabulary().elements["Conference"]
+    sites.append(Site(conference.name_span.start, conference.name_span.end, "conference", name, declaration=True))
+    sites.append(Site(conference.span.start, conference.span.start + len("conference"), "conference", name,
+                      declaration=True))
+    for attribute in conference.settings:
+        _attribute(attribute, None, conference_spec, "call", sites)
+    for handler in conference.handlers:
+        context = "no-bxml" if handler.event in NO_BXML_EVENTS else "conference"
+        sites.append(Site(handler.span.start, handler.span.start + len("on"), "handler", handler.event,
+                          context=context))
+        _elements(handler.body, None, context, sites)
+    return sites
 
 
 def _elements(elements: list[Element], parent: ElementSpec | None, context: str, sites: list[Site]) -> None:

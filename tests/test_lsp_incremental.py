@@ -103,3 +103,14 @@ def test_hover_and_completion_never_fail_anywhere():
             answered += bool(complete(cursor, names))
             answered += bool(hover_at(analysis, offset, result))
     assert answered > len(texts) * 10
+
+
+def test_pieces_survive_a_syntax_error():
+    text = generate(600)
+    incremental = IncrementalFile("f.flow")
+    assert_same(incremental, text)
+    before = set(map(id, incremental.pieces.values()))
+    middle = text.index("say", len(text) // 2)
+    assert incremental.analyse(text[:middle] + 'say "unterminated\n' + text[middle:]) is None
+    assert_same(incremental, text)  # the error fixed again: every piece is reused
+    assert set(map(id, incremental.pieces.values())) == before
