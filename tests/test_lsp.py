@@ -47,6 +47,10 @@ def folder(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("workspace")
     (root / "menu.flow").write_text(MENU)
     (root / "billing.flow").write_text(BILLING)
+    (root / "legacy.flow").write_text('flow legacy {\n    hangup "now"\n}\n')  # never opened in the editor
+    (root / "blob.flow").write_bytes(b"\x89PNG\r\n\x00\x00")
+    (root / ".hidden").mkdir()
+    (root / ".hidden" / "skipped.flow").write_text("flow skipped {\n    sya\n}\n")
     return root
 
 
@@ -182,6 +186,14 @@ async def test_diagnostics_on_open_change_and_save_and_cleared_when_fixed(client
     assert "male" in found[0].message
     close_document(client, document)
     await diagnostics(client, document, lambda ds: not ds)  # a closed unsaved document leaves no diagnostics
+
+
+async def test_workspace_files_are_checked_without_being_opened(client: LanguageClient, folder: Path):
+    [found] = await diagnostics(client, uri(folder, "legacy.flow"), lambda ds: len(ds) == 1)
+    assert found.code == "FC107" and found.range.start.line == 1
+    [found] = await diagnostics(client, uri(folder, "blob.flow"), lambda ds: len(ds) == 1)
+    assert found.code == "FC003"
+    assert uri(folder, ".hidden/skipped.flow") not in client.diagnostics  # hidden directories are skipped
 
 
 async def test_related_information_from_labels(client: LanguageClient, folder: Path):
