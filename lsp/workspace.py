@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from flowc.diagnostics import Diagnostic, Severity, Span
 from flowc.ir import Conference, Flow, FlowFile, Project
@@ -19,6 +20,9 @@ from flowc.lsp.incremental import IncrementalFile
 from flowc.parser import parse
 from flowc.source import MAX_SOURCE_BYTES, SourceError, SourceFile, decode
 from flowc.syntax import Module
+
+if TYPE_CHECKING:
+    from flowc.lsp.index import FileIndex
 
 MAX_WORKSPACE_FILES = 5000  # a workspace with more .flow files than this is scanned only this far
 SKIPPED_DIRECTORIES = frozenset(("node_modules", "__pycache__", "build", "dist"))
@@ -34,10 +38,10 @@ class FileAnalysis:
     module: Module | None  # None when the file could not be read as text (binary, too large)
     flow_file: FlowFile
     diagnostics: list[Diagnostic]
-    _index: object = None
+    _index: FileIndex | None = field(default=None, repr=False)
 
     @property
-    def index(self):
+    def index(self) -> FileIndex:
         """The sites of this text (built on first use: only hover and navigation need it)."""
         if self._index is None:
             from flowc.lsp.index import build_index
@@ -52,7 +56,8 @@ def analyse(path: str, text: str, incremental: IncrementalFile | None = None) ->
     try:
         source = decode(path, text.encode("utf-8", "surrogateescape"))
     except (SourceError, UnicodeError) as error:
-        code, message = (error.code, error.message) if isinstance(error, SourceError) else ("FC004", str(error))
+        code, message = (error.code, error.message) if isinstance(error, SourceError) else (
+            "FC004", "file is not valid UTF-8 (it contains an unpaired surrogate)")
         empty = SourceFile(path, "")
         return FileAnalysis(path, text, empty, None, FlowFile(path),
                             [Diagnostic(code, Severity.ERROR, message, Span(path, 0, 0))])
