@@ -393,6 +393,54 @@ def _number(value: float | None) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+SIP_URI = re.compile(r"sips?:[^\s]+", re.IGNORECASE)
+# Where a literal must be a phone number or SIP address: (element, attribute or None for the text content).
+ADDRESSES = {("PhoneNumber", None): "E.164", ("SipUri", None): "SIP URI", ("Forward", "to"): "E.164 or SIP URI",
+             ("Forward", "from"): "E.164"}
+
+
+@rule
+def addresses(context: Context) -> Iterator[Diagnostic]:
+    """Phone numbers and SIP URIs written as literals; runtime values are left to Bandwidth."""
+    for (tag, attribute_name), shape in ADDRESSES.items():
+        for element, _, _ in context.tagged(tag):
+            if attribute_name is None:
+                values: list[Value] = list(element.texts)
+            else:
+                attribute = element.attribute(attribute_name)
+                values = [attribute.value] if attribute is not None else []
+            for value in values:
+                yield from check_address(value, shape)
+
+
+def check_address(value: Value, shape: str) -> Iterator[Diagnostic]:
+    literal = value.literal if isinstance(value, Text) else value.value if isinstance(value, Word) else None
+    if literal is None:
+        return
+    literal = literal.strip()
+    if ("E.164" in shape and E164.fullmatch(literal)) or ("SIP" in shape and SIP_URI.fullmatch(literal)):
+        return
+    fix = None
+    digits = re.sub(r"[\s().-]", "", literal)
+    if "E.164" in shape and re.fullmatch(r"\+?[1-9][0-9]{10,14}", digits):  # long enough to hold a country code
+        fix = Fix(f"write `+{digits.lstrip('+')}`", (Edit(_inner(value), f"+{digits.lstrip('+')}"),), safe=False)
+    what = {"E.164": "a phone number", "SIP URI": "a SIP URI"}.get(shape, "a phone number or SIP URI")
+    yield diagnostic("FC212", f"`{literal}` is not {what}", value.span,
+                     help="phone numbers are written +, country code, number (+15551234567); SIP addresses "
+                     "start with `sip:`", fix=fix)
+
+
+def _inner(value: Value) -> Span:
+    """The span of a literal's characters, inside the quotes when it was written as a string."""
+    span = value.span
+    return Span(span.file, span.start + 1, span.end - 1) if isinstance(value, Text) and _quoted(value) else span
+
+
+def _quoted(value: Text) -> bool:
+    return value.span.end - value.span.start == len(value.literal or "") + 2
+
+
 @rule
 def content_urls(context: Context) -> Iterator[Diagnostic]:
     """`play "..."`: the audio URL is the element's text; relative URLs resolve against the document's URL."""

@@ -147,6 +147,11 @@ CODES: dict[str, Code] = _codes(
          "name, stream and transcription parameters a name and a value, and `start gather` the URL its digits "
          "are sent to.",
          "flow main {\n    start stream\n}\n", 'flow main {\n    start stream "wss://stream.example.com"\n}\n'),
+    Code("FC212", E, "malformed phone number or SIP URI",
+         "Bandwidth dials exactly what the document says. A phone number must be in E.164 form: a `+`, the "
+         "country code and the number, up to 15 digits and nothing else (+15551234567). A SIP address must "
+         "start with `sip:` (or `sips:`). Anything else fails the transfer or forward during the call.",
+         'flow main {\n    transfer "1-555-123-4567"\n}\n', 'flow main {\n    transfer +15551234567\n}\n'),
     # -- contexts ------------------------------------------------------------------------------------------
     Code("FC301", E, "verb not allowed in a conference reply",
          "Replies to conferenceCreated, conferenceMemberJoin, conferenceMemberExit and conferenceRedirect may "

@@ -348,15 +348,25 @@ class Lowering:
                 return
             items = value.items if isinstance(value, ListValue) else [value]
             for item in items:
-                element.content.append(self.destination(spec, item))
+                destination = self.destination(spec, item)
+                if destination is not None:
+                    element.content.append(destination)
         else:
             result.append(Attribute(target, value, span, span, ""))
 
-    def destination(self, spec: ElementSpec, value: Value) -> Element:
+    def destination(self, spec: ElementSpec, value: Value) -> Element | None:
         """`transfer +15551234567, "sip:agent@example.com"`: each value becomes a PhoneNumber or SipUri."""
-        literal = value.literal if isinstance(value, Text) else None
+        if isinstance(value, Text):
+            text = value
+        elif isinstance(value, Slot):
+            text = Text([value], value.span)
+        elif isinstance(value, Word | Number):
+            text = Text([value.text if isinstance(value, Number) else value.value], value.span)
+        else:
+            self.error("FC107", f"`{spec.keyword}` needs a phone number, SIP URI or runtime value here", value.span)
+            return None
+        literal = text.literal
         tag = "SipUri" if (literal or "").startswith("sip:") or spec.name == "Refer" else "PhoneNumber"
-        text = value if isinstance(value, Text) else Text([value], value.span)  # type: ignore[list-item]
         return Element(tag, value.span, value.span, content=[text])
 
     def unexpected_word(self, spec: ElementSpec, atom: Atom) -> None:

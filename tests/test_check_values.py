@@ -25,6 +25,8 @@ def valid(spec) -> str:
         return str(int(spec.min) if spec.min is not None and spec.min == int(spec.min) else spec.min or 1)
     if spec.enum:
         return spec.enum[0]
+    if spec.format and spec.format.startswith("E.164"):
+        return "+15551234567"
     return {"url": "https://example.com/hook", "csv_list": "c-1,c-2", "ssml_time": "1s"}.get(spec.type, "text")
 
 
@@ -46,6 +48,8 @@ def invalid(spec) -> list[tuple[str, str]]:
         cases.append(("not a url", "FC205"))
     if spec.max_length is not None:
         cases.append(("x" * (spec.max_length + 1), "FC204"))
+    if spec.format and spec.format.startswith("E.164") and spec.name in {"to", "from"}:  # Forward's addresses
+        cases.append(("555-1234", "FC212"))
     return cases
 
 

@@ -233,7 +233,7 @@ def test_documents_that_cannot_be_imported(xml, code):
 def test_absurdly_deep_nesting_is_reported_not_raised(depth):
     xml = "<Response><SpeakSentence>" + "<s>" * depth + "x" + "</s>" * depth + "</SpeakSentence></Response>"
     result = import_source("deep.xml", xml.encode())
-    assert [d.code for d in result.diagnostics] == ["FC501"] and "deep" in result.diagnostics[0].message
+    assert [d.code for d in result.diagnostics] == ["FC008"] and "deep" in result.diagnostics[0].message
 
 
 # -- command line ------------------------------------------------------------------------------------------------
