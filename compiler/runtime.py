@@ -193,8 +193,15 @@ class Document:
         if self.fast is not None:
             return self.fast(data)
         values = []
+        computed: dict[str, str] = {}  # each hook runs once per request, however many places use it
         for slot, get in zip(self.slots, self.getters, strict=True):
-            values.append(get(data) if get is not None else await self.hook_value(slot, payload, hooks))
+            if get is not None:
+                values.append(get(data))
+                continue
+            if slot.name not in computed:
+                computed[slot.name] = await self.hook_value(slot.name, payload, hooks)
+            value = computed[slot.name]
+            values.append(FILTERS[slot.filter](value) if slot.filter else value)
         return self.fill(values)
 
     def render_sync(self, data: dict) -> bytes:
@@ -210,11 +217,10 @@ class Document:
             check.verify(values)
         return self.template.join([v if _SPECIAL(v) is None else escape(v) for v in values]).encode()
 
-    async def hook_value(self, slot: Slot, payload: Webhook | None, hooks: Hooks | None) -> str:
+    async def hook_value(self, name: str, payload: Webhook | None, hooks: Hooks | None) -> str:
         if hooks is None:
-            raise Problem(501, f"hook `{slot.name}` is not available")
-        value = await hooks.value(slot.name, payload, self.file)
-        return FILTERS[slot.filter](value) if slot.filter else value
+            raise Problem(501, f"hook `{name}` is not available")
+        return await hooks.value(name, payload, self.file)
 
 
 def _specialise(document: Document):

@@ -600,3 +600,16 @@ def test_blocking_sync_hooks_do_not_stall_other_requests(tmp_path, client):
         assert client.post(base + "/flows/fast", json=payload("initiate")).status_code == 200
         assert time.monotonic() - started < 0.5  # served while the slow hook sleeps in its thread
         slow.join()
+
+
+def test_a_hook_runs_once_per_request(tmp_path, client):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.flow").write_text("flow main {\n    say hook(case)\n    tag hook(case)\n"
+                                                "    say hook(case)\n}\n")
+    assert compile_project(tmp_path / "src", tmp_path / "out") == 0
+    (tmp_path / "hooks.py").write_text("CALLS = []\n\n\ndef case(payload):\n    CALLS.append(1)\n"
+                                       "    return f'Case {len(CALLS)}'\n")
+    with running(load_app(tmp_path / "out")) as base:
+        first = client.post(base + "/flows/main", json=payload("initiate"))
+        second = client.post(base + "/flows/main", json=payload("initiate"))
+    assert first.content.count(b"Case 1") == 3 and second.content.count(b"Case 2") == 3
