@@ -94,7 +94,7 @@ def _field_check(tag: str, attribute: str | None, text: str) -> Check | None:
                          rule="a conference name (1 to 100 letters, digits, `-`, `_` or `.`)")
         if spec is not None and spec.text and spec.text.get("format") == "callId":
             return Check(f"the call id of <{tag}>", items, pattern=call_id, rule="a call id")
-        if tag == "Tag":
+        if tag == "Tag":  # <Tag> sets the same tag as the `tag` attribute of the verbs, with the same limit
             limit = vocab.elements["Gather"].attributes["tag"].max_length
             return Check("the <Tag> text", items, max_length=limit)
         return None
@@ -112,8 +112,6 @@ def _field_check(tag: str, attribute: str | None, text: str) -> Check | None:
 
 def compile_document(item: RenderedDocument) -> CompiledDocument:
     """Segments -> parts (XML text or slot index), plus the checks on every field holding a runtime value."""
-    from lxml import etree
-
     refs: list[SlotRef] = list(dict.fromkeys(s for s in item.segments if isinstance(s, SlotRef)))
     index = {ref: i for i, ref in enumerate(refs)}
     parts = tuple(s if isinstance(s, str) else index[s] for s in item.segments)
@@ -121,22 +119,31 @@ def compile_document(item: RenderedDocument) -> CompiledDocument:
     uses: dict[int, str] = {}
     if refs:
         marked = "".join(s if isinstance(s, str) else f"{MARK_OPEN}{index[s]}{MARK_CLOSE}" for s in item.segments)
-        root = etree.fromstring(marked.encode())
-        for element in root.iter():
-            tag = str(element.tag)
-            fields: list[tuple[str | None, str]] = [(str(n), v) for n, v in element.attrib.items() if MARK_OPEN in v]
-            if element.text and MARK_OPEN in element.text:
-                fields.append((None, element.text))
-            for name, value in fields:
-                check = _field_check(tag, name, value)
-                if check is not None:
-                    checks.append(check)
-                _note_uses(uses, value, f"{name} of <{tag}>" if name else f"the text of <{tag}>")
-            parent = element.getparent()
-            if element.tail and MARK_OPEN in element.tail and parent is not None:
-                _note_uses(uses, element.tail, f"the text of <{parent.tag}>")
+        for tag, name, value, checked in _marked_fields(marked):
+            check = _field_check(tag, name, value) if checked else None
+            if check is not None:
+                checks.append(check)
+            _note_uses(uses, value, f"{name} of <{tag}>" if name else f"the text of <{tag}>")
     slots = tuple(RuntimeSlot(r.source, r.name, r.filter) for r in refs)
     return CompiledDocument(item.document.file, parts, slots, tuple(checks), uses)
+
+
+def _marked_fields(marked: str):
+    """(element, attribute or None for text, value, whether it is the whole field) for every attribute value
+    and text holding a slot marker. Text after a child element (SSML inside <SpeakSentence>) is part of the
+    parent's mixed content, where no rule applies."""
+    from lxml import etree
+
+    for element in etree.fromstring(marked.encode()).iter():
+        tag = str(element.tag)
+        for name, value in element.attrib.items():
+            if MARK_OPEN in value:
+                yield tag, str(name), value, True
+        if element.text and MARK_OPEN in element.text:
+            yield tag, None, element.text, True
+        parent = element.getparent()
+        if element.tail and MARK_OPEN in element.tail and parent is not None:
+            yield str(parent.tag), None, element.tail, False
 
 
 def _note_uses(uses: dict[int, str], text: str, where: str) -> None:
