@@ -58,8 +58,8 @@ def user_repo(tmp_path: Path, files: dict[str, str]) -> Path:
     return tmp_path
 
 
-def try_repo(repo: Path, hook_repo: Path, environment) -> subprocess.CompletedProcess:
-    return subprocess.run([*PRE_COMMIT, "try-repo", str(hook_repo), "flowc-check", "--all-files"], cwd=repo,
+def try_repo(repo: Path, hook_repo: Path, environment, hook: str = "flowc-check") -> subprocess.CompletedProcess:
+    return subprocess.run([*PRE_COMMIT, "try-repo", str(hook_repo), hook, "--all-files"], cwd=repo,
                           env=environment, capture_output=True, text=True, timeout=600)
 
 
@@ -90,3 +90,15 @@ def test_installed_hook_blocks_the_commit(tmp_path, hook_repo, environment):
     allowed = subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-m", "good"],
                              cwd=repo, env=environment, capture_output=True, text=True, timeout=600)
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+
+
+def test_format_hook_rewrites_unformatted_files_then_passes(tmp_path, hook_repo, environment):
+    messy = 'flow main {say "Hello" gender male;   hangup}  # done\n'
+    repo = user_repo(tmp_path, {"main.flow": messy, "tidy.flow": GOOD})
+    first = try_repo(repo, hook_repo, environment, "flowc-fmt")
+    assert first.returncode == 1 and "files were modified by this hook" in first.stdout, first.stdout
+    assert (repo / "main.flow").read_text() == 'flow main {\n    say "Hello" gender male\n    hangup\n}  # done\n'
+    assert (repo / "tidy.flow").read_text() == GOOD
+    git("add", "-A", cwd=repo)
+    second = try_repo(repo, hook_repo, environment, "flowc-fmt")
+    assert second.returncode == 0, second.stdout + second.stderr
