@@ -392,7 +392,7 @@ def parse_body(body: bytes, content_type: str, query: dict[str, str]) -> dict:
         return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..." nested too deep
         raise Problem(400, "the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise Problem(400, "the body must be a JSON object")

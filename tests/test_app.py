@@ -327,7 +327,7 @@ def test_literal_password_is_kept_only_as_a_digest(tmp_path, client):
 
 def test_malformed_json_is_400(examples, client):
     _, base = examples["support-line"]
-    for body in (b"{not json", b"[1, 2]", b"\xff\xfe"):
+    for body in (b"{not json", b"[1, 2]", b"\xff\xfe", b"[" * 100_000, b'{"a":' * 50_000):
         response = client.post(base + "/flows/agent", content=body, headers={"content-type": "application/json"})
         assert response.status_code == 400, body
         assert "error" in response.json()
