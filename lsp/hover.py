@@ -34,7 +34,8 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
     if site.kind == "element":
         return element_text(site.spec)  # type: ignore[arg-type]
     if site.kind == "attribute":
-        return credentials_text(site) or attribute_text(
+        on_name = site.attribute is not None and site.start == site.attribute.name_span.start
+        return (credentials_text(site) if on_name else None) or attribute_text(
             site.attribute_spec, site.spec, site.attribute.written)  # type: ignore[arg-type,union-attr]
     if site.kind == "value":
         return value_text(site)

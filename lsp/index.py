@@ -110,7 +110,12 @@ def _attribute(attribute: Attribute, element: Element | None, spec: ElementSpec,
     if attribute.written or not isinstance(value, Word):
         sites.append(Site(name.start, name.end, "attribute", element=element, spec=spec, attribute=attribute,
                           attribute_spec=attribute_spec, context=context))
-    if isinstance(value, Word) and value.span != name:
+    if value.span == name:
+        return
+    if isinstance(value, Word):
         kind = "flow" if is_flow_reference(attribute_spec, attribute) else "value"
         sites.append(Site(value.span.start, value.span.end, kind, value.value, element=element, spec=spec,
+                          attribute=attribute, attribute_spec=attribute_spec, context=context))
+    else:  # a number, text, env() or list: hovering it describes the attribute it sets
+        sites.append(Site(value.span.start, value.span.end, "attribute", element=element, spec=spec,
                           attribute=attribute, attribute_spec=attribute_spec, context=context))

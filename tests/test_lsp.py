@@ -263,6 +263,8 @@ async def test_hover_statement_attribute_value_and_names(client: LanguageClient,
 
     text = await hover(client, menu, position(MENU, "male", 1))
     assert "a value of `gender`" in text
+    text = await hover(client, menu, position(MENU, "max 1", 4))  # a number describes its attribute
+    assert "`maxDigits`" in text and "1 to 50" in text and "default: `50`" in text
 
     text = await hover(client, billing, position(BILLING, "kate", 1))
     assert "en_US" in text and "female" in text
