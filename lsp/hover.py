@@ -45,6 +45,9 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
         return conference_text(site.name, result)
     if site.kind == "handler":
         return handler_text(site)
+    if site.kind == "branch":
+        entry = CODES["FC114"]
+        return f"**`when {site.name}`**: a branch on the webhook's `{site.name}` field\n\n{entry.explanation}"
     return None
 
 

@@ -16,8 +16,8 @@ from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 class Site:
     start: int
     end: int
-    kind: str  # element | attribute | value | flow | conference | handler
-    name: str = ""  # flow or conference name, handler event
+    kind: str  # element | attribute | value | flow | conference | handler | branch
+    name: str = ""  # flow or conference name, handler event, branch field
     element: Element | None = None
     spec: ElementSpec | None = None
     attribute: Attribute | None = None
@@ -66,6 +66,7 @@ def declaration_sites(declaration: Flow | Conference) -> list[Site]:
         sites.append(Site(flow.span.start, flow.span.start + len("flow"), "flow", flow.name, declaration=True))
         _elements(flow.body, None, "call", sites)
         for branch in flow.branches:
+            sites.append(Site(branch.span.start, branch.span.start + len("when"), "branch", branch.field))
             _elements(branch.body, None, "call", sites)
         return sites
     conference, name = declaration, declaration.name
