@@ -8,6 +8,7 @@ IR of every file, and the name links.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,6 +25,7 @@ from flowc.syntax import Module
 if TYPE_CHECKING:
     from flowc.lsp.index import FileIndex
 
+logger = logging.getLogger(__name__)
 MAX_WORKSPACE_FILES = 5000  # a workspace with more .flow files than this is scanned only this far
 SKIPPED_DIRECTORIES = frozenset(("node_modules", "__pycache__", "build", "dist"))
 
@@ -61,12 +63,20 @@ def analyse(path: str, text: str, incremental: IncrementalFile | None = None) ->
         empty = SourceFile(path, "")
         return FileAnalysis(path, text, empty, None, FlowFile(path),
                             [Diagnostic(code, Severity.ERROR, message, Span(path, 0, 0))])
-    if incremental is not None:
-        parts = incremental.analyse(source.text)
-        if parts is not None:
-            return FileAnalysis(path, text, source, *parts)
-    module, diagnostics = parse(source.text, path)
-    flow_file, lowering = lower(module)
+    try:
+        if incremental is not None:
+            parts = incremental.analyse(source.text)
+            if parts is not None:
+                return FileAnalysis(path, text, source, *parts)
+        module, diagnostics = parse(source.text, path)
+    except Exception:  # a parser bug must not stop the other files (or the server): log it, skip the file
+        logger.exception("parsing %s failed", path)
+        return FileAnalysis(path, text, source, None, FlowFile(path), [])
+    try:
+        flow_file, lowering = lower(module)
+    except Exception:  # a lowering bug: the syntax errors are still worth showing
+        logger.exception("lowering %s failed", path)
+        flow_file, lowering = FlowFile(path), []
     return FileAnalysis(path, text, source, module, flow_file, diagnostics + lowering)
 
 
@@ -191,7 +201,12 @@ class Workspace:
             del self.incremental[closed]
         project = Project([a.flow_file for a in analyses.values()])
         diagnostics: dict[str, list[Diagnostic]] = {path: list(a.diagnostics) for path, a in analyses.items()}
-        for diagnostic in check_project(project):
+        try:
+            found = check_project(project)
+        except Exception:  # a checker bug: keep the syntax and structure diagnostics rather than none
+            logger.exception("the checker failed; publishing the front end's diagnostics only")
+            found = []
+        for diagnostic in found:
             diagnostics.setdefault(diagnostic.span.file, []).append(diagnostic)
         self.last = CheckResult(analyses, diagnostics, project)
         return self.last

@@ -142,3 +142,17 @@ def test_random_edit_sequences_match_whole_file_parses():
             assert parts[1] == whole.flow_file and parts[2] == whole.diagnostics
             compared += 1
     assert compared > 30
+
+
+def test_a_failing_checker_still_leaves_the_front_end_diagnostics(monkeypatch):
+    """Fault injection: a bug in the checker's rules must not cost the syntax and structure diagnostics."""
+    import flowc.check
+
+    def broken(project):
+        raise RuntimeError("checker bug")
+
+    monkeypatch.setattr(flowc.check, "check_project", broken)
+    workspace = Workspace()
+    workspace.open["f.flow"] = 'flow main {\n    sya "Hi"\n    say "x" )\n}\n'
+    result = workspace.check()
+    assert sorted(d.code for d in result.diagnostics["f.flow"]) == ["FC001", "FC102"]
