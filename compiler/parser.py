@@ -18,6 +18,11 @@ from flowc.syntax import Block, Call, Module, Statement, Token
 END = "$END"
 SYNC = ("_NL", "RBRACE", END)
 MAX_SYNTAX_ERRORS = 50
+MAX_OPEN_BLOCKS = 1000  # far beyond any real flow (lowering reports FC008 from 64 levels) yet bounded
+
+
+class _TooDeep(Exception):
+    """Raised from the driver when blocks nest past MAX_OPEN_BLOCKS; carries the `{` token."""
 
 PLAIN_NAMES = {
     "WORD": "a word",
@@ -51,7 +56,9 @@ class Tables:
         patterns += [r'(?P<BAD_STRING>"([^"\\\n]|\\[^\n])*\\?)', r"(?P<BAD_NUMBER>[0-9][A-Za-z0-9_.]*)",
                      r"(?P<BAD_CHAR>[^ \t\f\r])"]
         # Leading blanks are folded into each match, so the scanner yields one match per token.
-        self.scanner = re.compile("[ \t\f\r]*(?:" + "|".join(patterns) + ")")
+        # Possessive `*+`: a run of blanks is never rescanned from each of its positions (quadratic on a long
+        # run that nothing follows); the empty `\Z` alternative lets trailing blanks end the text.
+        self.scanner = re.compile("[ \t\f\r]*+(?:" + "|".join(patterns) + r"|\Z)")
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +103,8 @@ def lex(text: str, comments: list[Token], errors: list[Diagnostic], path: str):
             yield Token("_NL", value, start, end)
             continue
         if kind.startswith("BAD_"):
-            errors.append(_lexical_error(kind, match.group(kind), Span(path, start, end)))
+            if len(errors) < MAX_SYNTAX_ERRORS:  # a binary-looking file must not yield a million diagnostics
+                errors.append(_lexical_error(kind, match.group(kind), Span(path, start, end)))
             continue
         yield Token(kind, match.group(kind), start, end)
 
@@ -161,6 +169,8 @@ class Parser:
                 values.append(token if kind[0] != "_" else None)  # _NL carries no value
                 if kind == "LBRACE":
                     self.open_braces.append(token)
+                    if len(self.open_braces) > MAX_OPEN_BLOCKS:
+                        raise _TooDeep(token)
                 elif kind == "RBRACE" and self.open_braces:
                     self.open_braces.pop()
                 return True
@@ -236,10 +246,14 @@ class Parser:
         """Make the parser able to continue at a sync token (end of line, '}' or end of file)."""
         kind = token.kind
         if kind == END:
-            while self.open_braces and not self.accepts(END):
+            # `accepts(END)` is false while any block is open, so only braces are tested per step: simulating on
+            # a copy of the stack for each of a million unclosed `{` would be quadratic.
+            while self.open_braces:
                 brace = self.open_braces[-1]
-                self.errors.append(Diagnostic("FC001", Severity.ERROR, "this `{` is never closed",
-                                              Span(self.path, brace.start, brace.end), help="add the missing `}`"))
+                if len(self.errors) < MAX_SYNTAX_ERRORS:
+                    self.errors.append(Diagnostic("FC001", Severity.ERROR, "this `{` is never closed",
+                                                  Span(self.path, brace.start, brace.end),
+                                                  help="add the missing `}`"))
                 self._insert("RBRACE", token.start)
                 if self.open_braces and self.open_braces[-1] is brace:
                     break
@@ -267,9 +281,19 @@ class Parser:
         self.feed(Token(kind, "", at, at))
 
     def run(self) -> Module:
+        try:
+            return self._run()
+        except _TooDeep as too_deep:  # a pathological file: report it rather than parse a million blocks
+            brace = too_deep.args[0]
+            message = f"blocks are nested more than {MAX_OPEN_BLOCKS} deep; the file was not read further"
+            self.errors.append(Diagnostic("FC008", Severity.ERROR, message, Span(self.path, brace.start, brace.end),
+                                          help="flatten the statements"))
+            return Module(self.path, [], self.comments)
+
+    def _run(self) -> Module:
         # The loop below is feed() inlined for the common case (every token accepted): it is the hot path of
         # every compile. Anything unusual goes through feed()/recover().
-        table, reductions, end_state = self.tables.states, self.tables.reductions, self.tables.end_state
+        table, reductions = self.tables.states, self.tables.reductions
         states, values, open_braces = self.states, self.values, self.open_braces
         skipping = False
         for token in lex(self.text, self.comments, self.errors, self.path):

@@ -1,10 +1,11 @@
 """The parser: statements and blocks, positions, and recovery that reports every syntax error in plain words."""
 
 import json
+import time
 
 import pytest
 from flowc.grammar_tables import GRAMMAR_PATH, TABLES_PATH, build_tables
-from flowc.parser import PLAIN_NAMES, parse
+from flowc.parser import MAX_SYNTAX_ERRORS, PLAIN_NAMES, parse
 
 
 def codes(text: str) -> list[str]:
@@ -108,3 +109,21 @@ def test_grammar_has_no_conflicts():
     from lark import Lark
 
     Lark(GRAMMAR_PATH.read_text(), parser="lalr", strict=True)
+
+
+@pytest.mark.parametrize("text, codes", [
+    (" " * 1_000_000, []),  # a run of blanks with nothing after it: once quadratic in the scanner
+    ("\n" * 1_000_000, []),  # a million blank lines are one newline token, scanned without backtracking
+    ("{" * 500_000, ["FC008"]),  # nesting past MAX_OPEN_BLOCKS stops the parse instead of crawling
+    ("$" * 500_000, ["FC005"] * MAX_SYNTAX_ERRORS),  # lexical errors are capped like syntax errors
+])
+def test_pathological_input_is_quick_and_bounded(text, codes):
+    start = time.perf_counter()
+    _, diagnostics = parse(text, "big.flow")
+    assert [d.code for d in diagnostics] == codes
+    assert time.perf_counter() - start < 5  # generous: each case takes well under a second here
+
+
+def test_comment_on_a_last_line_without_newline_keeps_its_semicolons():
+    module, diagnostics = parse("flow main { hangup }; # a; b", "t.flow")
+    assert diagnostics == [] and [c.text for c in module.comments] == ["# a; b"]
