@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flowc.ir import Attribute, Element, Env, ListValue, Number, Slot, Text, Value, Word
+from flowc.ir import Attribute, Element, Env, ListValue, Number, Slot, Text, Value, Word, placeholder
 from flowc.links import FLOW_PATH
 from flowc.plan import Document, Plan, conference_join_attributes
 from flowc.vocabulary import AttributeSpec, vocabulary
@@ -30,9 +30,7 @@ class SlotRef:
 
     @property
     def placeholder(self) -> str:
-        prefix = "" if self.source == "payload" else f"{self.source}:"
-        suffix = f"|{self.filter}" if self.filter else ""
-        return "${" + prefix + self.name + suffix + "}"
+        return placeholder(self.source, self.name, self.filter)
 
 
 @dataclass

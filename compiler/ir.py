@@ -15,6 +15,12 @@ from flowc.diagnostics import Span
 # -- values ----------------------------------------------------------------------------------------------
 
 
+def placeholder(source: str, name: str, filter: str | None = None) -> str:
+    """How a runtime value is shown in the documents written to OUT, and found again by the web app."""
+    prefix = "" if source == "payload" else f"{source}:"
+    return "${" + prefix + name + (f"|{filter}" if filter else "") + "}"
+
+
 @dataclass(slots=True)
 class Slot:
     """A value filled in per request: a webhook payload field ($from) or a user hook (hook(name))."""

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from flowc.ir import placeholder
 from flowc.webhooks import Webhook, model_for
 from pydantic import ValidationError
 
@@ -87,8 +88,7 @@ class Slot:
 
     @property
     def placeholder(self) -> str:
-        prefix = "" if self.source == "payload" else f"{self.source}:"
-        return "${" + prefix + self.name + (f"|{self.filter}" if self.filter else "") + "}"
+        return placeholder(self.source, self.name, self.filter)
 
 
 class Template:

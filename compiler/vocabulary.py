@@ -142,3 +142,47 @@ def vocabulary() -> Vocabulary:
     }
     contexts = {name: frozenset(c["allowed"]) for name, c in raw["contexts"].items()}
     return Vocabulary(elements, contexts, raw["max_document_bytes"], raw.get("voices", []))
+
+
+UNIT_NAMES = {"s": "seconds", "ms": "milliseconds"}
+
+
+def format_number(value: float) -> str:
+    return str(int(value)) if float(value) == int(value) else str(value)
+
+
+def describe_value(spec: AttributeSpec) -> str:
+    """What an attribute accepts, in words: the language reference and the editor's hover both show this."""
+    kind = spec.type
+    if kind == "boolean":
+        return "`true` or `false`; written alone it means `true`"
+    if kind in ("enum", "http_method"):
+        return "one of " + ", ".join(f"`{value}`" for value in spec.enum)
+    if kind in ("integer", "decimal"):
+        text = "a whole number" if kind == "integer" else "a number"
+        if spec.unit:
+            text += f" of {UNIT_NAMES[spec.unit]} (or a duration such as 2s)"
+        if spec.min is not None and spec.max is not None:
+            text += f", {format_number(spec.min)} to {format_number(spec.max)}"
+        elif spec.max is not None:
+            text += f", at most {format_number(spec.max)}"
+        elif spec.min is not None:
+            text += f", at least {format_number(spec.min)}"
+        return text
+    if kind == "url":
+        relative = " (relative allowed)" if spec.relative_ok else ""
+        if spec.reply_bxml:
+            return "a flow name, or a URL" + relative
+        if (spec.format or "").startswith("websocket"):
+            return "a WebSocket URL (`wss://...`)"
+        return "a URL" + relative
+    if kind == "csv_list":
+        return f"a list of {spec.item or 'values'}: `a, b`"
+    if kind == "ssml_time":
+        return "a duration such as `500ms` or `2s` (at most 10 seconds)"
+    text = "text"
+    if spec.format:
+        text += f" ({spec.format})"
+    if spec.max_length:
+        text += f", at most {spec.max_length} characters"
+    return text

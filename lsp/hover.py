@@ -12,10 +12,9 @@ from flowc.links import CONFERENCE_PATH, FLOW_PATH
 from flowc.lower import CREDENTIAL_PAIRS
 from flowc.lsp.index import Site
 from flowc.lsp.workspace import CheckResult, FileAnalysis
-from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
+from flowc.vocabulary import AttributeSpec, ElementSpec, describe_value, vocabulary
 
 CONTEXT_NAMES = {"call": "calls", "conference": "conference replies", "transfer-answer": "transfer answers"}
-UNIT_NAMES = {"s": "seconds", "ms": "milliseconds"}
 # Rules about joining a conference (flowc.codes FC3xx and FC406): the room's name, the coach, its settings.
 CONFERENCE_JOIN_RULES = ("FC304", "FC305", "FC306", "FC309", "FC406")
 COACH_RULES = ("FC307", "FC308")
@@ -95,43 +94,6 @@ def element_text(spec: ElementSpec) -> str:
     return "\n".join(lines)
 
 
-def value_description(spec: AttributeSpec) -> str:
-    kind = spec.type
-    if kind == "boolean":
-        return "`true` or `false`; written alone it means `true`"
-    if kind in ("enum", "http_method"):
-        return "one of " + ", ".join(f"`{value}`" for value in spec.enum)
-    if kind in ("integer", "decimal"):
-        text = "a whole number" if kind == "integer" else "a number"
-        if spec.unit:
-            text += f" of {UNIT_NAMES[spec.unit]} (or a duration such as 2s)"
-        if spec.min is not None and spec.max is not None:
-            text += f", {_number(spec.min)} to {_number(spec.max)}"
-        elif spec.max is not None:
-            text += f", at most {_number(spec.max)}"
-        elif spec.min is not None:
-            text += f", at least {_number(spec.min)}"
-        return text
-    if kind == "url":
-        if spec.reply_bxml:
-            return "a flow name, or a URL" + (" (relative allowed)" if spec.relative_ok else "")
-        return "a URL" + (" (relative allowed)" if spec.relative_ok else "")
-    if kind == "csv_list":
-        return f"a list of {spec.item or 'values'}: `a, b`"
-    if kind == "ssml_time":
-        return "a duration such as `500ms` or `2s`"
-    text = "text"
-    if spec.format:
-        text += f" ({spec.format})"
-    if spec.max_length:
-        text += f", at most {spec.max_length} characters"
-    return text
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value) == int(value) else str(value)
-
-
 def attribute_rules(spec: AttributeSpec, element: ElementSpec) -> tuple[list[str], dict[str, str]]:
     codes: list[str] = []
     reasons: dict[str, str] = {}
@@ -153,7 +115,7 @@ def attribute_text(spec: AttributeSpec, element: ElementSpec, written: str = "",
     """`value`: for a phrase that sets several attributes (`auth`), which of its values this attribute is."""
     title = f"`{written}` → " if written and written != spec.name else ""
     lines = [f"**{title}`{spec.name}`** on `<{element.name}>` (`{element.keyword}`)", "", spec.doc, "",
-             f"- value: {value_description(spec)}"]
+             f"- value: {describe_value(spec)}"]
     if spec.default is not None:
         default = str(spec.default).lower() if isinstance(spec.default, bool) else spec.default
         lines.append(f"- default: `{default}`")
@@ -192,7 +154,7 @@ def value_text(site: Site) -> str | None:
         voice = next((v for v in vocabulary().voices if v["voice"].lower() == value.lower()), None)
         if voice is not None:
             lines += ["", f"{voice['type']} voice, {voice['gender']}, locale `{voice['locale']}`"]
-    lines += ["", f"{spec.name}: {value_description(spec)}"]
+    lines += ["", f"{spec.name}: {describe_value(spec)}"]
     if spec.default is not None:
         default = str(spec.default).lower() if isinstance(spec.default, bool) else spec.default
         lines.append(f"(default `{default}`)")

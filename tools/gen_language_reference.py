@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from flowc.vocabulary import AttributeSpec, ElementSpec, Vocabulary, vocabulary
+from flowc.vocabulary import AttributeSpec, ElementSpec, Vocabulary, describe_value, vocabulary
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "language.md"
 BEGIN = "<!-- BEGIN GENERATED REFERENCE: tools/gen_language_reference.py writes this region; do not edit -->"
@@ -136,48 +136,6 @@ for _tag, _items in SSML_EXAMPLES.items():
 
 # -- describing the table --------------------------------------------------------------------------------------
 
-def number(value: float) -> str:
-    return str(int(value)) if float(value) == int(value) else str(value)
-
-
-UNIT_NAMES = {"s": "seconds", "ms": "milliseconds"}
-
-
-def value_description(spec: AttributeSpec) -> str:
-    kind = spec.type
-    if kind == "boolean":
-        return "`true`/`false`; alone means `true`"
-    if kind in ("enum", "http_method"):
-        return " ".join(f"`{value}`" for value in spec.enum)
-    if kind in ("integer", "decimal"):
-        text = "whole number" if kind == "integer" else "number"
-        if spec.unit:
-            text += f" of {UNIT_NAMES[spec.unit]} (or a duration)"
-        low = number(spec.min) if spec.min is not None else None
-        high = number(spec.max) if spec.max is not None else None
-        if low is not None and high is not None:
-            text += f", {low} to {high}"
-        elif high is not None:
-            text += f", at most {high}"
-        elif low is not None:
-            text += f", at least {low}"
-        return text
-    if kind == "url":
-        if spec.reply_bxml:
-            return "flow name, or URL" + (" (relative allowed)" if spec.relative_ok else "")
-        if (spec.format or "").startswith("websocket"):
-            return "WebSocket URL (`wss://...`)"
-        return "URL" + (" (relative allowed)" if spec.relative_ok else "")
-    if kind == "csv_list":
-        return f"list of {spec.item or 'values'}: `a, b`"
-    if kind == "ssml_time":
-        return "duration: `500ms`, `2s` (at most 10 seconds)"
-    text = "text"
-    if spec.format:
-        text += f" ({spec.format})"
-    if spec.max_length:
-        text += f", at most {spec.max_length} characters"
-    return text
 
 
 def spellings(spec: AttributeSpec, element: ElementSpec) -> str:
@@ -310,7 +268,7 @@ def element_section(element: ElementSpec, vocab: Vocabulary) -> list[str]:
         lines += ["| .flow | BXML attribute | value | default | notes |", "|---|---|---|---|---|"]
         for spec in element.attributes.values():
             default = default_text(spec.default)
-            lines.append(f"| {spellings(spec, element)} | `{spec.name}` | {value_description(spec)} | {default} | "
+            lines.append(f"| {spellings(spec, element)} | `{spec.name}` | {describe_value(spec)} | {default} | "
                          f"{notes(spec)} |")
         lines.append("")
     else:
