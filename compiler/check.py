@@ -469,7 +469,9 @@ def literal_passwords(context: Context) -> Iterator[Diagnostic]:
         if spec is not None and spec.is_secret and isinstance(attribute.value, Text) and attribute.value.literal:
             variable = re.sub(r"(?<!^)(?=[A-Z])", "_", spec.name).upper()
             written = attribute.written or spec.name
-            yield diagnostic("FC404", f"`{written}` is written in the file", attribute.value.span,
+            which = "the password" if spec.name == "password" else "the fallback password"
+            yield diagnostic("FC404", f"{which} of `{written}` is written in the file as plain text",
+                             attribute.value.span,
                              help=f"read it from the environment: `env({variable})`",
                              fix=Fix(f"use env({variable})", (Edit(attribute.value.span, f"env({variable})"),),
                                      safe=False))
@@ -494,14 +496,20 @@ def unused_fallback_credentials(context: Context) -> Iterator[Diagnostic]:
         fallback_urls = [n for n in spec.attributes if n.endswith("FallbackUrl")]
         if not fallback_urls or any(a.name in fallback_urls for a in attributes):
             return
+        # `fallback auth USER PASSWORD` sets both attributes from one phrase: one report, one removal for it
+        phrases: dict[Span, list[Attribute]] = {}
         for attribute in attributes:
             if attribute.name in FALLBACK_CREDENTIALS:
-                written = attribute.written or attribute.name
-                url = spec.attributes[fallback_urls[0]]
-                yield diagnostic("FC210", f"`{written}` is never used: there is no fallback URL", attribute.span,
-                                 help=f"add the fallback URL (`{url.aliases[0] if url.aliases else url.name}`) or "
-                                 "remove the credentials",
-                                 fix=removal(attribute))
+                phrases.setdefault(attribute.name_span, []).append(attribute)
+        url = spec.attributes[fallback_urls[0]]
+        xml = any(context.is_xml(span.file) for span in phrases)
+        url_name = url.name if xml or not url.aliases else url.aliases[0]
+        for pair in phrases.values():
+            written = pair[0].written or pair[0].name
+            span = Span(pair[0].span.file, min(a.span.start for a in pair), max(a.span.end for a in pair))
+            yield diagnostic("FC210", f"`{written}` is never used: there is no fallback URL", span,
+                             help=f"add the fallback URL (`{url_name}`) or remove the credentials",
+                             fix=Fix(f"remove `{written}`", (Edit(span, ""),), safe=False))
 
     conference_spec = context.vocab.elements["Conference"]
     for element, spec, _ in context.sites:

@@ -153,7 +153,7 @@ class Lowering:
         conference = Conference(name.text, self.span(statement), self.span(name), conference_name)
         spec = self.vocab.elements["Conference"]
         if atoms:
-            conference.settings.extend(self.attributes(spec, atoms, 0))
+            conference.settings.extend(self.attributes(spec, atoms, 0, setting=True))
         for inner in statement.block.statements if statement.block else []:
             if _word(inner, 0) == "on":
                 handler = self.handler(inner)
@@ -162,7 +162,7 @@ class Lowering:
             elif inner.block is not None:
                 self.error("FC113", "only `on EVENT { ... }` blocks may appear in a conference", inner.block)
             else:
-                conference.settings.extend(self.attributes(spec, inner.atoms, 0))
+                conference.settings.extend(self.attributes(spec, inner.atoms, 0, setting=True))
         return conference
 
     def handler(self, statement: Statement) -> Handler | None:
@@ -264,9 +264,11 @@ class Lowering:
                 element.content.append(child)
 
     def attributes(self, spec: ElementSpec, atoms: list[Atom], index: int,
-                   element: Element | None = None) -> list[Attribute]:
+                   element: Element | None = None, setting: bool = False) -> list[Attribute]:
+        """`setting`: a conference declaration's settings, which have no positional values (the room name
+        is read before them), so every word there must be a setting's name."""
         result: list[Attribute] = []
-        positional = list(spec.positional)
+        positional = [] if setting else list(spec.positional)
         phrases = spec.attribute_phrases
         while index < len(atoms):
             atom = atoms[index]
@@ -281,7 +283,7 @@ class Lowering:
                 value, index = self.read_value(atoms, index)
                 self.positional(spec, target, value, atom, result, element)
                 continue
-            self.unexpected_word(spec, atom)
+            self.unexpected_word(spec, atom, setting)
             index += 1
             if atom.kind == "WORD" and index < len(atoms) and self.match_attribute(phrases, atoms, index) is None:
                 _, index = self.read_value(atoms, index)  # skip the unknown attribute's value too
@@ -369,18 +371,22 @@ class Lowering:
         tag = "SipUri" if (literal or "").startswith("sip:") or spec.name == "Refer" else "PhoneNumber"
         return Element(tag, value.span, value.span, content=[text])
 
-    def unexpected_word(self, spec: ElementSpec, atom: Atom) -> None:
+    def unexpected_word(self, spec: ElementSpec, atom: Atom, setting: bool = False) -> None:
         if atom.kind != "WORD":
-            self.error("FC107", f"unexpected `{atom.text}`: `{spec.keyword}` takes no more values", atom)
+            where = "a conference setting's name" if setting else f"`{spec.keyword}` takes no more values"
+            self.error("FC107", f"unexpected `{atom.text}`: expected {where}" if setting else
+                       f"unexpected `{atom.text}`: {where}", atom)
             return
         candidates = {" ".join(p) for p in spec.attribute_phrases} | {"auth"}
         guess = did_you_mean(atom.text, candidates)
+        owner = "a conference declaration has no setting" if setting else f"`{spec.keyword}` has no attribute"
+        what = "settings of a conference" if setting else f"attributes of `{spec.keyword}`"
         if guess:
-            self.error("FC103", f"`{spec.keyword}` has no attribute `{atom.text}`", atom,
+            self.error("FC103", f"{owner} `{atom.text}`", atom,
                        help=f"did you mean `{guess}`?", fix=self.replace_fix(atom, atom.text, guess))
         else:
-            self.error("FC103", f"`{spec.keyword}` has no attribute `{atom.text}`", atom,
-                       help=f"see `flowc explain FC103`; attributes of `{spec.keyword}`: "
+            self.error("FC103", f"{owner} `{atom.text}`", atom,
+                       help=f"see `flowc explain FC103`; {what}: "
                        + ", ".join(sorted(a.aliases[0] if a.aliases else a.name for a in spec.attributes.values())))
 
     # -- values ----------------------------------------------------------------------------------------

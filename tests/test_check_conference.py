@@ -222,8 +222,11 @@ def test_conference_attribute_values(setting, code):
 
 def test_fallback_credentials_without_a_fallback_url_are_unused():
     text = 'conference room {\n    fallback auth "u" env(FALLBACK_PASSWORD)\n}\nflow main {\n    join room\n}\n'
-    problems = [d for d in check(text) if d.code == "FC210"]
-    assert len(problems) == 2 and all(d.severity is Severity.WARNING for d in problems)
+    problem = only("FC210", text)  # one phrase sets two attributes: reported once
+    assert problem.severity is Severity.WARNING
+    assert text[problem.span.start : problem.span.end] == 'fallback auth "u" env(FALLBACK_PASSWORD)'
+    assert "fallback auth" not in apply(text, problem) and "env(" not in apply(text, problem)
+    assert codes(apply(text, problem)) == []
     fixed = text.replace("fallback auth", 'fallback "https://backup.example.com" fallback auth')
     assert codes(fixed) == []
 
@@ -291,3 +294,19 @@ def test_one_report_per_join_lists_every_difference():
     second = 'flow b {\n    join conference "room" tag "b"\n}\n'
     problem = only("FC309", first, second)
     assert "`tag`, `timeout`" in problem.message and '"a" in flow `a`' in problem.message
+
+
+@pytest.mark.parametrize("where", ['conference room "r1" calbackTimeout 5 {\n}\n',
+                                   'conference room "r1" {\n    calbackTimeout 5\n}\n'])
+def test_misspelt_setting_of_a_declaration_gets_did_you_mean(where):
+    text = where + "flow main {\n    join room\n}\n"
+    problem = only("FC103", text)
+    assert problem.message == "a conference declaration has no setting `calbackTimeout`"
+    assert text[problem.span.start : problem.span.end] == "calbackTimeout"
+    assert codes(apply(text, problem)) == []
+
+
+def test_a_declaration_has_no_second_room_name():
+    text = 'conference room "r1" tag "x" "r2" {\n}\nflow main {\n    join room\n}\n'
+    problem = only("FC107", text)
+    assert "join conference" not in problem.message and text[problem.span.start : problem.span.end] == '"r2"'
