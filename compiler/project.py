@@ -30,13 +30,20 @@ class Compilation:
 
 
 def find_flow_files(paths: list[str]) -> list[str]:
-    """Expand directories into the .flow files below them (sorted, so output is deterministic)."""
+    """Expand directories into the .flow files below them (sorted, so output is deterministic).
+
+    A file named twice (`a.flow ./a.flow`, a directory and a file in it, a symlink to it) is read once: it is
+    one file, not two files defining the same names."""
     found: list[str] = []
+    seen: set[str] = set()
     for path in paths:
-        if os.path.isdir(path):
-            found.extend(sorted(str(p) for p in Path(path).rglob("*.flow") if p.is_file()))
-        else:
-            found.append(path)
+        expanded = sorted(str(p) for p in Path(path).rglob("*.flow") if p.is_file()) if os.path.isdir(path) \
+            else [path]
+        for file in expanded:
+            real = os.path.realpath(file)
+            if real not in seen:
+                seen.add(real)
+                found.append(file)
     return found
 
 

@@ -165,3 +165,10 @@ def test_a_long_line_is_shown_as_a_window_around_the_problem(tmp_path):
     caret_line = result.stdout.splitlines()[result.stdout.splitlines().index(source_line) + 1]
     assert len(source_line) < 140 and source_line.startswith("1 | …")
     assert source_line[caret_line.index("^"):].startswith("sayy")
+
+
+def test_a_file_named_twice_is_one_file(tmp_path):
+    write(tmp_path / "p" / "main.flow", 'flow main {\n    say "Hello"\n}\n')
+    (tmp_path / "alias.flow").symlink_to(tmp_path / "p" / "main.flow")
+    result = flowc("check", "p/main.flow", "./p/main.flow", "p", "alias.flow", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout == "", result.stdout
