@@ -136,6 +136,8 @@ def test_literal_password_suggests_env():
     text = 'flow main {\n    redirect to "https://example.com/next" auth "agent" "hunter2"\n}\n'
     problem = only("FC404", text)
     assert problem.severity is Severity.WARNING and not problem.fix.safe
+    assert problem.message == "the password of `auth` is written in the file as plain text"
+    assert text[problem.span.start : problem.span.end] == '"hunter2"'
     assert apply(text, problem).endswith('auth "agent" env(PASSWORD)\n}\n')
     assert codes(apply(text, problem)) == []
 
