@@ -189,11 +189,16 @@ def _credentials(attributes: list[Attribute], url_attribute: str, path: str) -> 
     return [c for c in found if c is not None]
 
 
+# Call status webhooks no verb attribute names (the application's or createCall's URLs): Bandwidth expects an
+# empty 204 to them, and an application may point them at a flow's URL.
+_STATUS_EVENTS = {"disconnect", "machineDetectionComplete"}
+
+
 def _silent_events() -> tuple[str, ...]:
     vocab = vocabulary()
     no_reply = {e for spec in vocab.elements.values() for a in spec.attributes.values() if not a.reply_bxml
                 for e in a.events}
-    return tuple(sorted(no_reply | NO_BXML_EVENTS))
+    return tuple(sorted(no_reply | NO_BXML_EVENTS | _STATUS_EVENTS))
 
 
 def _flow_route(plan: Plan, path: str, flow: str, events: list[str], documents) -> Route:

@@ -287,13 +287,21 @@ class Hooks:
 
     async def call(self, function: Any, payload: Webhook | None) -> Any:
         """`async def` hooks run on the event loop; plain `def` hooks in a worker thread, so a blocking lookup
-        (a database, an HTTP API) does not stall the other requests (FastAPI's rule for endpoints)."""
-        if inspect.iscoroutinefunction(function):
-            return await function(payload)
-        from starlette.concurrency import run_in_threadpool
+        (a database, an HTTP API) does not stall the other requests (FastAPI's rule for endpoints). A hook that
+        raises is logged with its traceback and answered 500; the server carries on."""
+        try:
+            if inspect.iscoroutinefunction(function):
+                return await function(payload)
+            from starlette.concurrency import run_in_threadpool
 
-        result = await run_in_threadpool(function, payload)
-        return await result if inspect.isawaitable(result) else result
+            result = await run_in_threadpool(function, payload)
+            return await result if inspect.isawaitable(result) else result
+        except (NotImplementedError, Problem):
+            raise
+        except Exception:
+            name = getattr(function, "__name__", "?")
+            log.exception("hook %s (%s) raised an exception", name, self.path)
+            raise Problem(500, f"hook `{name}` failed") from None
 
     async def value(self, name: str, payload: Webhook | None, file: str) -> str:
         function = self.functions.get(python_name(name))
@@ -313,7 +321,10 @@ class Hooks:
     async def observe(self, payload: Webhook) -> None:
         function = self.functions.get(observer_name(payload.event_type))
         if function is not None:
-            await self.call(function, payload)
+            try:
+                await self.call(function, payload)
+            except NotImplementedError:
+                raise Problem(501, f"`{function.__name__}` is not implemented yet") from None
 
 
 # -- routes --------------------------------------------------------------------------------------------------
@@ -447,7 +458,13 @@ class WebhookApp:
 
         async def handle(request):
             try:
-                status, body = await self.answer(route, request)
+                try:
+                    status, body = await self.answer(route, request)
+                except Problem:
+                    raise
+                except Exception:  # a bug: logged, answered like any other refusal, the server carries on
+                    log.exception("%s %s failed", request.method, route.path)
+                    raise Problem(500, "internal error") from None
             except Problem as problem:
                 if problem.status >= 500 or problem.status == 422:
                     log.warning("%s %s: %s", request.method, route.path, problem.message)
@@ -480,8 +497,28 @@ def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_fi
     if missing and hooks.module is not None:
         log.warning("hooks module %s does not define %s: requests that need them answer 501", path,
                     ", ".join(missing))
+    _report_unset_secrets(documents, routes)
     limit = int(os.environ.get("FLOWC_MAX_BODY") or DEFAULT_BODY_LIMIT)
     return WebhookApp(documents, routes, hooks, limit).asgi()
+
+
+def _report_unset_secrets(documents: dict[str, Document], routes: tuple[Route, ...]) -> None:
+    """Say at start-up, not at the first call, that a secret the flows read with env() is missing. The app
+    still starts (other routes work), but never serves without it: documents that need it answer 500 and
+    routes whose credentials need it refuse every request (401)."""
+    needed: dict[str, set[str]] = {}
+    for document in documents.values():
+        for slot in document.slots:
+            if slot.source == "env":
+                needed.setdefault(slot.name, set()).add(document.file)
+    for route in routes:
+        for credential in route.auth:
+            for secret in (credential.username, credential.password):
+                if secret.kind == "env":
+                    needed.setdefault(secret.value, set()).add(f"the credentials of {route.path}")
+    for name in sorted(n for n in needed if n not in os.environ):
+        log.error("environment variable %s is not set: %s will be refused until it is", name,
+                  ", ".join(sorted(needed[name])))
 
 
 def load_app(out: str | Path):

@@ -613,3 +613,44 @@ def test_a_hook_runs_once_per_request(tmp_path, client):
         first = client.post(base + "/flows/main", json=payload("initiate"))
         second = client.post(base + "/flows/main", json=payload("initiate"))
     assert first.content.count(b"Case 1") == 3 and second.content.count(b"Case 2") == 3
+
+
+# -- failures of the user's code and of the configuration ------------------------------------------------------
+
+def test_a_hook_that_raises_is_a_logged_500_and_the_server_carries_on(tmp_path, client, caplog):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.flow").write_text('flow main {\n    say hook(greeting)\n}\n\nflow keys {\n'
+                                                '    start gather on dtmf "/hooks/keys"\n}\n')
+    assert compile_project(tmp_path / "src", tmp_path / "out") == 0
+    (tmp_path / "hooks.py").write_text("def greeting(payload):\n    raise KeyError('no such customer')\n\n\n"
+                                       "async def on_dtmf(payload):\n    raise RuntimeError('database down')\n\n\n"
+                                       "def on_redirect(payload):\n    raise NotImplementedError\n")
+    with running(load_app(tmp_path / "out")) as base:
+        for path, event, function in (("/flows/main", "initiate", "greeting"), ("/hooks/keys", "dtmf", "on_dtmf")):
+            caplog.clear()
+            response = client.post(base + path, json=payload(event))
+            assert response.status_code == 500, (path, response.text)
+            assert response.json() == {"error": f"hook `{function}` failed"}
+            assert any(function in r.getMessage() and r.exc_info for r in caplog.records), caplog.text
+        assert client.post(base + "/flows/keys", json=payload("redirect")).status_code == 501  # on_redirect
+        (tmp_path / "hooks.py").write_text("def greeting(payload):\n    return 'still here'\n")
+    with running(load_app(tmp_path / "out")) as base:
+        assert b"still here" in client.post(base + "/flows/main", json=payload("initiate")).content
+
+
+@pytest.mark.parametrize("event", ["disconnect", "machineDetectionComplete"])
+def test_call_status_events_at_a_flow_url_are_204(examples, client, event):
+    # The application's disconnect or machine-detection URL may point at a flow: Bandwidth expects no BXML.
+    _, base = examples["support-line"]
+    response = client.post(base + "/flows/agent", json=payload(event))
+    assert (response.status_code, response.content) == (204, b"")
+
+
+def test_unset_secrets_are_reported_at_start_up(examples, caplog, monkeypatch):
+    project, _ = examples["support-line"]
+    monkeypatch.delenv("SUPPORT_FALLBACK_PASSWORD")
+    caplog.clear()
+    load_app(project.out)
+    [record] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "SUPPORT_FALLBACK_PASSWORD is not set" in record.getMessage()
+    assert "/conferences/case_room/events" in record.getMessage()  # the route whose credentials need it
