@@ -330,6 +330,11 @@ CODES: dict[str, Code] = _codes(
     Code("FC704", W, "hooks module cannot be read",
          "The hooks module has a Python syntax error, so flowc cannot tell which hooks it defines, and the web "
          "app will fail to start. Fix the error; the hooks are checked again on the next build."),
+    Code("FC705", W, "webhook credentials the web app cannot check",
+         "A username or password for a webhook is computed per request (`hook(name)` or a payload field). "
+         "Bandwidth sends it back with the webhook, but the generated app cannot know which value to expect, so "
+         "it serves that URL without checking any credentials. Use a literal username and `env(NAME)` for the "
+         "password when the route must be protected."),
 )
 
 

@@ -56,6 +56,7 @@ class AppModel:
     documents: list[CompiledDocument]
     routes: list[Route]
     hooks: dict[str, HookUse]
+    unverified: list[tuple[str, Span]] = field(default_factory=list)  # credentials the app cannot check
 
     @property
     def observed_events(self) -> list[str]:
@@ -163,12 +164,19 @@ def _secret(value, password: bool) -> Secret | None:
     return None  # a hook or payload value cannot be known before the request: not enforced
 
 
-def _credential(attributes: list[Attribute], user: str, password: str) -> Credential | None:
-    values = {a.name: a.value for a in attributes}
+_unverified: list[tuple[str, Span]] = []  # (route path, credential attribute) found by the latest build_model
+
+
+def _credential(attributes: list[Attribute], user: str, password: str, path: str) -> Credential | None:
+    values = {a.name: a for a in attributes}
     if user not in values or password not in values:
         return None
-    username, secret = _secret(values[user], False), _secret(values[password], True)
-    return Credential(username, secret) if username and secret else None
+    username, secret = _secret(values[user].value, False), _secret(values[password].value, True)
+    if username and secret:
+        return Credential(username, secret)
+    # Computed per request (hook or payload value): the app cannot know what Bandwidth will send back (FC705).
+    _unverified.append((path, values[user if username is None else password].span))
+    return None
 
 
 def _path_of(value) -> str | None:
@@ -182,10 +190,10 @@ def _path_of(value) -> str | None:
 def _credentials(attributes: list[Attribute], url_attribute: str, path: str) -> list[Credential]:
     """The credentials Bandwidth sends to `path`: username/password, and the fallback pair when the fallback
     URL of the same callback is this path too (the same app behind another host)."""
-    found = [_credential(attributes, "username", "password")]
+    found = [_credential(attributes, "username", "password", path)]
     fallback = url_attribute[:-3] + "FallbackUrl" if url_attribute.endswith("Url") else ""
     if any(a.name == fallback and _path_of(a.value) == path for a in attributes):
-        found.append(_credential(attributes, "fallbackUsername", "fallbackPassword"))
+        found.append(_credential(attributes, "fallbackUsername", "fallbackPassword", path))
     return [c for c in found if c is not None]
 
 
@@ -256,6 +264,7 @@ def _event_routes(project: Project, taken: set[str]) -> list[Route]:
 
 
 def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
+    _unverified.clear()
     documents = [compile_document(item) for item in rendered]
     routes: list[Route] = []
     seen: set[str] = set()
@@ -268,7 +277,8 @@ def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
         else:
             routes.append(_flow_route(plan, route.path, route.flow, route.events, route.documents))
     routes += _event_routes(plan.project, seen)
-    return AppModel(documents, routes, _hook_uses(documents, routes))
+    unverified = list(dict.fromkeys(_unverified))
+    return AppModel(documents, routes, _hook_uses(documents, routes), unverified)
 
 
 def _hook_uses(documents: list[CompiledDocument], routes: list[Route]) -> dict[str, HookUse]:
@@ -365,16 +375,30 @@ def hook_spans(project: Project) -> dict[str, Span]:
     return spans
 
 
-def sync_user_module(compilation, out: Path) -> list[Diagnostic]:
-    """Create the hooks module if absent; otherwise report hooks it lacks and functions no flow uses."""
-    from flowc.source import SourceFile
+def unverified_credentials(model: AppModel) -> list[Diagnostic]:
+    """FC705: credentials computed per request cannot be checked by the app, so their route is open."""
+    return [Diagnostic(
+        "FC705", Severity.WARNING, f"the web app cannot check these credentials: `{path}` accepts requests "
+        "without them", span, help="use literal values or `env(NAME)` for webhook credentials",
+        notes=["the value is computed per request, so the server cannot know what Bandwidth will send back"])
+        for path, span in model.unverified]
 
+
+def sync_user_module(compilation, out: Path) -> list[Diagnostic]:
+    """Create the hooks module if absent; otherwise report hooks it lacks and functions no flow uses. Also
+    reports what the app built from these flows cannot enforce (FC705)."""
     model = _last.get(id(compilation.project))
     if model is None:
         from flowc.build import render
 
         plan, rendered, _ = render(compilation)
         model = build_model(plan, rendered)
+    return unverified_credentials(model) + _sync_hooks(compilation, model, out)
+
+
+def _sync_hooks(compilation, model: AppModel, out: Path) -> list[Diagnostic]:
+    from flowc.source import SourceFile
+
     path = hooks_path(out)
     shown = os.path.relpath(path) if not os.path.isabs(str(path)) or path.is_relative_to(Path.cwd()) else str(path)
     if not path.exists():

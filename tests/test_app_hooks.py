@@ -181,3 +181,22 @@ def test_hook_names_that_are_not_python_names(tmp_path, capsys):
     (tmp_path / "hooks.py").write_text("def agent_id(p):\n    return 'A'\n\n\ndef class_(p):\n    return 'B'\n")
     status, diagnostics = compile_json(tmp_path / "src", tmp_path / "out", capsys)
     assert (status, diagnostics) == (0, [])
+
+
+def test_credentials_computed_per_request_are_fc705(tmp_path, capsys):
+    # The app cannot know a password a hook computed for an earlier request: the route is open, so say so.
+    source = ('flow main {\n    gather then next auth hook(user) env(PW) { say "Hi" }\n'
+              '    record on recording "/hooks/rec" auth "rec" "{callId}"\n}\n'
+              'flow next {\n    gather then last auth "bob" env(PW) { say "Hi" }\n}\nflow last {\n    hangup\n}\n')
+    (tmp_path / "main.flow").write_text(source)
+    status, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
+    assert status == 0
+    lines = source.splitlines()
+
+    def text(d: dict) -> str:  # the source the diagnostic points at (one line)
+        start, end = d["location"], d["end_location"]
+        return lines[start["row"] - 1][start["column"] - 1:end["column"] - 1]
+
+    found = sorted((d["message"].split("`")[1], text(d)) for d in diagnostics if d["code"] == "FC705")
+    assert [path for path, _ in found] == ["/flows/next", "/hooks/rec"]
+    assert "hook(user)" in found[0][1] and "{callId}" in found[1][1]  # located on the credential
