@@ -33,6 +33,8 @@ def format_edits(text: str, path: str, positions: Positions) -> list[types.TextE
     from flowc.formatter import format_source  # written alongside the server; imported when first used
 
     formatted = format_source(text, path)
+    if formatted is not None and "\r\n" in text:  # the editor keeps the document's line endings; so do we
+        formatted = formatted.replace("\n", "\r\n")
     if formatted is None or formatted == text:
         return []
     return [types.TextEdit(range=positions.range(0, len(text)), new_text=formatted)]

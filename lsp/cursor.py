@@ -4,6 +4,7 @@ unfinished statement) still has a usable answer."""
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ def words(atoms: list[Atom]) -> list[str]:
 
 
 def locate(module: Module, text: str, offset: int, context_of: Callable[[str], str]) -> Cursor:
-    if _in_comment(module.comments, offset):
+    if _in_comment(module.comments, offset) or _in_open_string(text, offset):
         return Cursor(offset, [Scope("unknown")], None)
     scopes = [Scope("top")]
     statements = module.statements
@@ -74,6 +75,18 @@ def locate(module: Module, text: str, offset: int, context_of: Callable[[str], s
 def _in_comment(comments: list[Token], offset: int) -> bool:
     index = bisect_right([c.start for c in comments], offset - 1) - 1
     return index >= 0 and comments[index].start < offset <= comments[index].end
+
+
+# What the lexer skips on a line before the cursor: whole strings, and anything else but a quote or a comment.
+_LINE_PREFIX = re.compile(r'(?:"(?:[^"\\\n]|\\.)*"|[^"#\n])*+')
+
+
+def _in_open_string(text: str, offset: int) -> bool:
+    """Whether the cursor is inside a string not closed yet (the parser drops an unterminated string, so the
+    tree cannot tell): typing a sentence must not pop up attribute names."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    prefix = _LINE_PREFIX.match(text, line_start, offset)
+    return prefix is not None and prefix.end() < offset and text[prefix.end()] == '"'
 
 
 def _statement_at(statements: list[Statement], text: str, offset: int) -> Statement | None:

@@ -121,7 +121,7 @@ def initialized(ls: FlowServer, params: types.InitializedParams) -> None:
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 @guarded(none)
 def did_open(ls: FlowServer, params: types.DidOpenTextDocumentParams) -> None:
-    ls.project.open[path_of(params.text_document.uri)] = params.text_document.text
+    ls.project.opened(path_of(params.text_document.uri), params.text_document.text)
     ls.publisher.schedule(0)
 
 
@@ -142,10 +142,7 @@ def did_save(ls: FlowServer, params: types.DidSaveTextDocumentParams) -> None:
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 @guarded(none)
 def did_close(ls: FlowServer, params: types.DidCloseTextDocumentParams) -> None:
-    path = path_of(params.text_document.uri)
-    ls.project.open.pop(path, None)
-    if path in ls.project.disk or os.path.isfile(path):
-        ls.project.reload(path)
+    ls.project.closed(path_of(params.text_document.uri))
     ls.publisher.schedule(0)
 
 
@@ -156,10 +153,7 @@ def did_change_watched_files(ls: FlowServer, params: types.DidChangeWatchedFiles
         path = path_of(change.uri)
         if not path.endswith(".flow"):
             continue
-        if change.type == types.FileChangeType.Deleted:
-            ls.project.disk.pop(path, None)
-        else:
-            ls.project.reload(path)
+        ls.project.changed_on_disk(path, deleted=change.type == types.FileChangeType.Deleted)
     ls.publisher.schedule(0)
 
 
@@ -167,9 +161,7 @@ def did_change_watched_files(ls: FlowServer, params: types.DidChangeWatchedFiles
 @guarded(none)
 def did_change_workspace_folders(ls: FlowServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
     for folder in params.event.removed:
-        root = os.path.join(path_of(folder.uri), "")
-        for path in [p for p in ls.project.disk if p.startswith(root)]:
-            del ls.project.disk[path]
+        ls.project.remove_folder(path_of(folder.uri))
     ls.project.load_folders([path_of(f.uri) for f in params.event.added if os.path.isdir(path_of(f.uri))])
     ls.publisher.schedule(0)
 
@@ -181,7 +173,8 @@ def hover(ls: FlowServer, params: types.HoverParams) -> types.Hover | None:
     if found is None or found[0].module is None:
         return None
     analysis, positions = found
-    answer = hover_at(analysis, positions.offset(params.position), ls.project.last)
+    last = ls.project.last.group(analysis.path) if ls.project.last else None
+    answer = hover_at(analysis, positions.offset(params.position), last)
     if answer is None:
         return None
     text, start, end = answer
@@ -198,7 +191,7 @@ def completion(ls: FlowServer, params: types.CompletionParams) -> types.Completi
         return empty
     analysis, positions = found
     offset = positions.offset(params.position)
-    last = ls.project.last
+    last = ls.project.last.group(analysis.path) if ls.project.last else None
     context_of = (lambda name: last.links.context(name)) if last else (lambda name: "call")
     cursor = locate(analysis.module, analysis.source.text, offset, context_of)
     names = Names(sorted(last.flows) if last else [], sorted(last.conferences) if last else [])
@@ -233,7 +226,7 @@ def definition(ls: FlowServer, params: types.DefinitionParams) -> list[types.Loc
     name = name_at(analysis, positions.offset(params.position))
     if name is None:
         return []
-    return _locations(ls, definitions(ls.project.current(), name))
+    return _locations(ls, definitions(ls.project.current().group(analysis.path), name))
 
 
 @server.feature(types.TEXT_DOCUMENT_REFERENCES)
@@ -246,7 +239,7 @@ def find_references(ls: FlowServer, params: types.ReferenceParams) -> list[types
     name = name_at(analysis, positions.offset(params.position))
     if name is None:
         return []
-    spans = references(ls.project.current(), name, params.context.include_declaration)
+    spans = references(ls.project.current().group(analysis.path), name, params.context.include_declaration)
     return _locations(ls, spans)
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 MAX_WORKSPACE_FILES = 5000  # a workspace with more .flow files than this is scanned only this far
+WORKSPACE = ""  # root_of() for the workspace folders' project (a path is never empty)
 SKIPPED_DIRECTORIES = frozenset(("node_modules", "__pycache__", "build", "dist"))
 
 
@@ -103,11 +104,17 @@ def find_flow_files(folders: list[str], limit: int = MAX_WORKSPACE_FILES) -> lis
 
 @dataclass
 class CheckResult:
-    """One whole-project check: the analyses it used and every diagnostic, by file."""
+    """One check of a project: the analyses it used and every diagnostic, by file. The workspace's result
+    combines its projects (one per workspace folder, one per directory of a file opened outside them);
+    `group(path)` is the project a file belongs to, whose names its features use."""
 
     analyses: dict[str, FileAnalysis]
     diagnostics: dict[str, list[Diagnostic]]
     project: Project
+    groups: dict[str, CheckResult] = field(default_factory=dict, repr=False)  # by path, when combined
+
+    def group(self, path: str) -> CheckResult:
+        return self.groups.get(path, self)
 
     @cached_property
     def links(self):
@@ -128,18 +135,88 @@ class CheckResult:
 class Workspace:
     """Texts of the project's files (disk, or the editor's for open documents) and the cached analyses."""
 
-    disk: dict[str, str] = field(default_factory=dict)
+    disk: dict[str, str] = field(default_factory=dict)  # the workspace folders' files
     open: dict[str, str] = field(default_factory=dict)
+    folders: list[str] = field(default_factory=list)
+    neighbours: dict[str, str] = field(default_factory=dict)  # files beside open documents outside the folders
     cache: dict[str, FileAnalysis] = field(default_factory=dict)
     incremental: dict[str, IncrementalFile] = field(default_factory=dict)  # for open documents
     last: CheckResult | None = None
 
     def load_folders(self, folders: list[str]) -> None:
+        self.folders += [os.path.normpath(f) for f in folders if os.path.normpath(f) not in self.folders]
         for path in find_flow_files(folders):
             try:
                 self.disk[path] = read_text(path)
             except OSError:
                 continue
+
+    def remove_folder(self, folder: str) -> None:
+        folder = os.path.normpath(folder)
+        if folder in self.folders:
+            self.folders.remove(folder)
+        root = os.path.join(folder, "")
+        for path in [p for p in self.disk if p.startswith(root) and self.folder_of(p) is None]:
+            del self.disk[path]
+
+    def folder_of(self, path: str) -> str | None:
+        """The innermost workspace folder holding `path`."""
+        found = None
+        for folder in self.folders:
+            if path.startswith(os.path.join(folder, "")) and (found is None or len(folder) > len(found)):
+                found = folder
+        return found
+
+    def root_of(self, path: str) -> str:
+        """Which project a file belongs to: the workspace folders' files form one project (and unsaved documents,
+        untitled:, join it: that is likely where they will be saved); a file outside them belongs with the files
+        of its directory, as `flowc check DIR` would see it."""
+        if self.folder_of(path) is not None or (self.folders and not os.path.isabs(path)):
+            return WORKSPACE
+        return os.path.dirname(path) if os.path.isabs(path) else path
+
+    def opened(self, path: str, text: str) -> None:
+        """A document opened in the editor; one outside the folders brings the .flow files beside it."""
+        self.open[path] = text
+        if self.folder_of(path) is None and os.path.isabs(path):
+            directory = os.path.dirname(path)
+            try:
+                names = sorted(os.listdir(directory))[:MAX_WORKSPACE_FILES]
+            except OSError:
+                names = []
+            for name in names:
+                sibling = os.path.join(directory, name)
+                if name.endswith(".flow") and sibling not in self.neighbours and os.path.isfile(sibling):
+                    try:
+                        self.neighbours[sibling] = read_text(sibling)
+                    except OSError:
+                        continue
+
+    def closed(self, path: str) -> None:
+        """A document closed: a workspace file goes back to its disk text; files outside the folders leave the
+        project once no open document needs them."""
+        self.open.pop(path, None)
+        if self.folder_of(path) is not None:
+            if path in self.disk or os.path.isfile(path):
+                self.reload(path)
+            return
+        needed = self._outside_directories()
+        for sibling in [p for p in self.neighbours if os.path.dirname(p) not in needed]:
+            del self.neighbours[sibling]
+
+    def changed_on_disk(self, path: str, deleted: bool) -> None:
+        """A watched file changed: files outside the folders matter only beside an open document."""
+        texts = self.disk if self.folder_of(path) is not None else self.neighbours
+        if deleted:
+            texts.pop(path, None)
+        elif texts is self.disk or path in self.neighbours or os.path.dirname(path) in self._outside_directories():
+            try:
+                texts[path] = read_text(path)
+            except OSError:
+                texts.pop(path, None)
+
+    def _outside_directories(self) -> set[str]:
+        return {os.path.dirname(p) for p in self.open if self.folder_of(p) is None and os.path.isabs(p)}
 
     def reload(self, path: str) -> None:
         """Re-read a file from disk (after it is closed in the editor, or changed on disk)."""
@@ -149,10 +226,13 @@ class Workspace:
             self.disk.pop(path, None)
 
     def text(self, path: str) -> str | None:
-        return self.open.get(path, self.disk.get(path))
+        text = self.open.get(path)
+        if text is None:
+            text = self.disk.get(path)
+        return self.neighbours.get(path) if text is None else text
 
     def paths(self) -> list[str]:
-        return sorted(set(self.disk) | set(self.open))
+        return sorted(set(self.disk) | set(self.open) | set(self.neighbours))
 
     def analysis(self, path: str, text: str | None = None) -> FileAnalysis | None:
         """The analysis of a file's current text, reusing the cached one when the text has not changed."""
@@ -199,6 +279,21 @@ class Workspace:
             del self.cache[stale]
         for closed in set(self.incremental) - set(self.open):
             del self.incremental[closed]
+        by_root: dict[str, dict[str, FileAnalysis]] = {}
+        for path, analysis in analyses.items():
+            by_root.setdefault(self.root_of(path), {})[path] = analysis
+        results = [self._check_group(group, check_project) for group in by_root.values()]
+        if len(results) <= 1:
+            self.last = results[0] if results else CheckResult({}, {}, Project([]))
+            return self.last
+        diagnostics = {path: found for result in results for path, found in result.diagnostics.items()}
+        groups = {path: result for result in results for path in result.analyses}
+        main = next((r for root, r in zip(by_root, results, strict=True) if root == WORKSPACE), results[0])
+        self.last = CheckResult(analyses, diagnostics, main.project, groups)
+        return self.last
+
+    @staticmethod
+    def _check_group(analyses: dict[str, FileAnalysis], check_project) -> CheckResult:
         project = Project([a.flow_file for a in analyses.values()])
         diagnostics: dict[str, list[Diagnostic]] = {path: list(a.diagnostics) for path, a in analyses.items()}
         try:
@@ -208,8 +303,7 @@ class Workspace:
             found = []
         for diagnostic in found:
             diagnostics.setdefault(diagnostic.span.file, []).append(diagnostic)
-        self.last = CheckResult(analyses, diagnostics, project)
-        return self.last
+        return CheckResult(analyses, diagnostics, project)
 
     def current(self) -> CheckResult:
         """The latest check, re-run first if any text changed since (features that need whole-project facts)."""

@@ -42,7 +42,7 @@ def adapter():
 
 def strip_spans(data):
     if isinstance(data, dict):
-        return {k: strip_spans(v) for k, v in data.items() if k != "span" and not k.endswith("_span")}
+        return {k: strip_spans(v) for k, v in data.items() if k != "span" and not k.endswith(("_span", "_spans"))}
     if isinstance(data, list):
         return [strip_spans(v) for v in data]
     return data

@@ -331,6 +331,10 @@ async def test_completion_statements_attributes_values_and_names(client: Languag
     change_document(client, document, text, 2)
     assert await complete(client, document, position(text, "there")) == []  # inside a string
     assert await complete(client, document, position(text, "# say", 5)) == []  # inside a comment
+    text = 'flow complete_main {\n    say "Hi there, vo\n}\n'  # typing a sentence: the string is not closed yet
+    change_document(client, document, text, 3)
+    assert await complete(client, document, position(text, "vo", 2)) == []
+    assert await complete(client, document, position(text, "Hi", 0)) == []
     close_document(client, document)
 
 
@@ -366,6 +370,30 @@ async def test_half_typed_document_still_gets_hover_and_completion(client: Langu
     labels = await complete(client, document, types.Position(line=4, character=8))
     assert set(labels) >= {"say", "play"} and "hangup" not in labels  # gather's prompts only
     close_document(client, document)
+
+
+async def test_a_file_outside_the_workspace_is_checked_with_its_own_directory(
+        client: LanguageClient, folder: Path, tmp_path: Path):
+    # Another project: its `billing` must not clash with the workspace's, its `helper` must be found.
+    (tmp_path / "lib.flow").write_text("flow helper {\n    redirect to billing\n}\nflow billing {\n    hangup\n}\n")
+    document = (tmp_path / "outside.flow").as_uri()
+    text = "flow outside_main on initiate {\n    redirect to helper\n}\n"
+    open_document(client, document, text)
+    assert await diagnostics(client, document, lambda ds: True) == []
+    [target] = await client.text_document_definition_async(types.DefinitionParams(
+        text_document=types.TextDocumentIdentifier(uri=document), position=position(text, "helper", 1)))
+    assert target.uri == (tmp_path / "lib.flow").as_uri()
+    assert "menu" not in await complete(client, document, position(text, "helper"))  # the workspace's flows
+    assert "billing" in await complete(client, document, position(text, "helper"))
+
+    change_document(client, document, text.replace("helper", "menu"), 2)  # a workspace name means nothing here
+    await diagnostics(client, document, lambda ds: codes(ds) == ["FC401"])
+    close_document(client, document)
+    await diagnostics(client, document, lambda ds: not ds)  # closed: it leaves no diagnostics and no names
+    workspace_file = uri(folder, "after_outside.flow")
+    open_document(client, workspace_file, "flow after_outside {\n    redirect to outside_main\n}\n")
+    await diagnostics(client, workspace_file, lambda ds: codes(ds) == ["FC401"])
+    close_document(client, workspace_file)
 
 
 # -- navigation ----------------------------------------------------------------------------------------------------
@@ -440,6 +468,18 @@ async def test_formatting_through_the_formatter(client: LanguageClient, folder: 
         text_document=types.TextDocumentIdentifier(uri=document),
         options=types.FormattingOptions(tab_size=4, insert_spaces=True)))
     assert not edits
+
+    crlf = 'flow format_main {\r\n  say "Hi"\r\n}\r\n'  # a Windows document stays one
+    change_document(client, document, crlf, 3)
+    edits = await client.text_document_formatting_async(types.DocumentFormattingParams(
+        text_document=types.TextDocumentIdentifier(uri=document),
+        options=types.FormattingOptions(tab_size=4, insert_spaces=True)))
+    formatted = apply(crlf, edits)
+    assert formatted == 'flow format_main {\r\n    say "Hi"\r\n}\r\n'
+    change_document(client, document, formatted, 4)
+    assert not await client.text_document_formatting_async(types.DocumentFormattingParams(
+        text_document=types.TextDocumentIdentifier(uri=document),
+        options=types.FormattingOptions(tab_size=4, insert_spaces=True)))
     close_document(client, document)
 
 
