@@ -193,7 +193,7 @@ def read_bxml(path: str, data: bytes | str) -> BxmlDocument:
     except expat.ExpatError as error:
         return BxmlDocument(source, None, [malformed(source, error, builder)])
     except Refused as error:
-        span = Span(path, builder.position(), builder.position() + 1)
+        span = Span(path, *_declaration_at(source.text, builder.position()))
         return BxmlDocument(source, None, [Diagnostic("FC501", Severity.ERROR, str(error), span,
                                                       help="write the text out instead of declaring entities")])
     converter = Converter(path)
@@ -203,6 +203,16 @@ def read_bxml(path: str, data: bytes | str) -> BxmlDocument:
         converter.report("FC209", f"this document is {len(data)} bytes; Bandwidth accepts at most {limit}",
                          root.keyword_span, help="split it: end it with a <Redirect> to a second document")
     return BxmlDocument(source, root, converter.diagnostics)
+
+
+ENTITY_DECLARATION = re.compile(r"""<!ENTITY\s(?:[^>"']|"[^"]*"|'[^']*')*>?""")
+
+
+def _declaration_at(text: str, position: int) -> tuple[int, int]:
+    """The `<!ENTITY ...>` declaration around `position` (expat reports a point inside or at the end of it)."""
+    start = text.rfind("<!ENTITY", 0, position + 1)
+    match = ENTITY_DECLARATION.match(text, start) if start >= 0 else None
+    return (match.start(), match.end()) if match else (position, min(position + 1, len(text)))
 
 
 def malformed(source: SourceFile, error: expat.ExpatError, builder: TreeBuilder) -> Diagnostic:

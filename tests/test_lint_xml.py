@@ -103,10 +103,13 @@ def test_malformed_xml_is_a_diagnostic_with_a_position(text, where, hint):
         assert hint in problem.help
 
 
-def test_entity_declarations_are_refused():
-    text = ('<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "aaaa">]>\n'
+@pytest.mark.parametrize("declaration", ['<!ENTITY a "aaaa">', '<!ENTITY a SYSTEM "file:///etc/hostname">',
+                                         "<!ENTITY a 'x>y'>"])
+def test_entity_declarations_are_refused(declaration):
+    text = (f'<?xml version="1.0"?>\n<!DOCTYPE r [{declaration}]>\n'
             "<Response><SpeakSentence>&a;</SpeakSentence></Response>")
-    assert codes(text) == ["FC501"]
+    [problem] = lint(text)
+    assert problem.code == "FC501" and text[problem.span.start : problem.span.end] == declaration
 
 
 def test_binary_and_non_utf8_files():
