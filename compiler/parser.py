@@ -77,8 +77,13 @@ def tables() -> Tables:
 COMMENT_IN_NEWLINE = re.compile(r"#[^\r\n]*(?:\r+[^\r\n]+)*")
 
 
+# Characters XML 1.0 cannot carry at all (not even escaped): in a string they would reach a BXML document.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def lex(text: str, comments: list[Token], errors: list[Diagnostic], path: str):
     """Yield tokens; comments go to `comments`, bad characters become error diagnostics and are skipped."""
+    strings_to_check = NOT_XML.search(text) is not None  # one C-speed scan; almost never true
     for match in tables().scanner.finditer(text):
         kind = match.lastgroup
         if kind is None:  # trailing blanks at the end of the text
@@ -106,7 +111,19 @@ def lex(text: str, comments: list[Token], errors: list[Diagnostic], path: str):
             if len(errors) < MAX_SYNTAX_ERRORS:  # a binary-looking file must not yield a million diagnostics
                 errors.append(_lexical_error(kind, match.group(kind), Span(path, start, end)))
             continue
+        if strings_to_check and kind == "STRING":
+            _check_string_characters(match.group(kind), start, path, errors)
         yield Token(kind, match.group(kind), start, end)
+
+
+def _check_string_characters(text: str, start: int, path: str, errors: list[Diagnostic]) -> None:
+    for bad in NOT_XML.finditer(text):
+        if len(errors) < MAX_SYNTAX_ERRORS:
+            char = bad.group()
+            errors.append(Diagnostic(
+                "FC005", Severity.ERROR, f"control character U+{ord(char):04X} cannot appear in a BXML document",
+                Span(path, start + bad.start(), start + bad.end()),
+                help="remove it (write `\\n` or `\\t` for a line break or a tab)"))
 
 
 def _lexical_error(kind: str, text: str, span: Span) -> Diagnostic:

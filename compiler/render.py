@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+import unicodedata
+from dataclasses import replace
 
-from flowc.diagnostics import Diagnostic, Severity, Span, sort_key
+from flowc.diagnostics import Diagnostic, Fix, Label, Severity, Span, sort_key
 from flowc.source import SourceFile
 
 COLORS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m", Severity.INFO: "\x1b[1;36m"}
@@ -32,7 +34,24 @@ def render_text(diagnostics: list[Diagnostic], sources: dict[str, SourceFile], c
     return "\n".join(blocks)
 
 
+# Control characters from a file (an ESC in a string, a BEL) would drive the reader's terminal: show them as
+# their one-column Unicode "control pictures" instead. Tabs become one space so carets stay aligned.
+VISIBLE = {code: chr(0x2400 + code) for code in range(32)} | {0x7F: "\u2421", 0x09: " "}
+
+
+def visible(text: str) -> str:
+    return text.translate(VISIBLE)
+
+
+def display_width(text: str) -> int:
+    """Terminal columns `text` takes: wide (CJK, emoji) characters take two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def render_one(diagnostic: Diagnostic, sources: dict[str, SourceFile], color: bool = False) -> str:
+    diagnostic = _visible_diagnostic(diagnostic)
     paint = (lambda code, text: f"{code}{text}{RESET}") if color else (lambda code, text: text)
     severity = diagnostic.severity
     line, column, _, _ = location(diagnostic.span, sources)
@@ -57,6 +76,14 @@ def render_one(diagnostic: Diagnostic, sources: dict[str, SourceFile], color: bo
     return "\n".join(out) + "\n"
 
 
+def _visible_diagnostic(diagnostic: Diagnostic) -> Diagnostic:
+    """The diagnostic with every text that can quote the user's file made safe to print."""
+    fix = diagnostic.fix and Fix(visible(diagnostic.fix.message), diagnostic.fix.edits, diagnostic.fix.safe)
+    return replace(diagnostic, message=visible(diagnostic.message),
+                   help=diagnostic.help and visible(diagnostic.help), notes=[visible(n) for n in diagnostic.notes],
+                   labels=[Label(label.span, visible(label.message)) for label in diagnostic.labels], fix=fix)
+
+
 MAX_SNIPPET_WIDTH = 120
 
 
@@ -65,15 +92,19 @@ def snippet(span: Span, sources: dict[str, SourceFile], mark: str, message: str,
     if source is None or not source.text:
         return []
     line, column, end_line, end_column = location(span, sources)
-    text = source.line_text(line).replace("\t", " ")
+    text = visible(source.line_text(line))
     width = max(1, (end_column if end_line == line else len(text) + 1) - column)
     if len(text) > MAX_SNIPPET_WIDTH:  # minified XML, generated files: show a window around the span
         text, column, width = _window(text, column, width)
+    # carets are placed in terminal columns, not characters: `say "日本" gendr` underlines `gendr`
+    marked = text[column - 1 : column - 1 + width]
+    indent = display_width(text[: column - 1]) + 1
+    width = max(1, display_width(marked) + max(0, width - len(marked)))
     gutter = " " * len(str(line))
     return [
         paint(BLUE, f"{gutter} |"),
         paint(BLUE, f"{line} |") + f" {text}",
-        paint(BLUE, f"{gutter} |") + " " * (column) + paint(color, mark * width + (f" {message}" if message else "")),
+        paint(BLUE, f"{gutter} |") + " " * indent + paint(color, mark * width + (f" {message}" if message else "")),
     ]
 
 

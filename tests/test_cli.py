@@ -172,3 +172,19 @@ def test_a_file_named_twice_is_one_file(tmp_path):
     (tmp_path / "alias.flow").symlink_to(tmp_path / "p" / "main.flow")
     result = flowc("check", "p/main.flow", "./p/main.flow", "p", "alias.flow", cwd=tmp_path)
     assert result.returncode == 0 and result.stdout == "", result.stdout
+
+
+def test_rendering_shows_control_characters_harmlessly_and_aligns_carets_under_wide_characters(tmp_path):
+    import unicodedata
+
+    write(tmp_path / "esc.flow", 'flow esc {\n    say "\x1b[31m"\n}\n')
+    result = flowc("check", "esc.flow", cwd=tmp_path)
+    assert "FC005" in result.stdout and "\x1b" not in result.stdout and "␛[31m" in result.stdout
+    write(tmp_path / "main.flow", 'flow main {\n    say "日本語 🎉" gendr male\n}\n')
+    result = flowc("check", "main.flow", cwd=tmp_path)
+    lines = result.stdout.splitlines()
+    source = next(line for line in lines if line.startswith("2 |"))
+    carets = lines[lines.index(source) + 1]
+    # wide characters take two terminal columns: the carets start under `gendr`
+    width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in source[: source.index("gendr")])
+    assert carets.index("^") == width and carets.count("^") == len("gendr")

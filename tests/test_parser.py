@@ -127,3 +127,16 @@ def test_pathological_input_is_quick_and_bounded(text, codes):
 def test_comment_on_a_last_line_without_newline_keeps_its_semicolons():
     module, diagnostics = parse("flow main { hangup }; # a; b", "t.flow")
     assert diagnostics == [] and [c.text for c in module.comments] == ["# a; b"]
+
+
+def test_characters_xml_cannot_carry_are_reported_in_strings_not_crashing_the_emitter():
+    from flowc.build import render
+    from flowc.project import compile_sources
+
+    text = 'flow main {\n    say "a\x1bb\x07" gender male\n    play "https://cdn.example.com/\ufffe.wav"\n}\n'
+    compilation = compile_sources({"main.flow": text.encode()})
+    found = [d for d in compilation.diagnostics if d.code == "FC005"]
+    assert [text[d.span.start : d.span.end] for d in found] == ["\x1b", "\x07", "\ufffe"]
+    assert "U+001B" in found[0].message and compilation.has_errors
+    clean = compile_sources({"main.flow": b'flow main {\n    say "tab\\there\tand\\n"\n}\n'})
+    assert clean.diagnostics == [] and render(clean)[1]
