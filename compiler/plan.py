@@ -6,6 +6,7 @@ conference that receives events. This is the data behind OUT/manifest.json and t
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
@@ -60,6 +61,23 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
 
 
+MAX_BRANCH_STEM = 64  # file names stay far below the 255 bytes file systems allow
+
+
+def branch_file(flow: str, field: str, values: list[str], taken: set[str]) -> str:
+    """`flows/route.digits-1-2.xml`; distinct for every branch even when values slug alike ("*" and "#")."""
+    stem = f"{slug(field)}-{slug('-'.join(values))}"
+    if len(stem) > MAX_BRANCH_STEM:
+        digest = hashlib.sha256("\0".join([field, *values]).encode()).hexdigest()[:10]
+        stem = f"{stem[:MAX_BRANCH_STEM - 11].rstrip('-.')}-{digest}"
+    name, count = f"flows/{flow}.{stem}.xml", 1
+    while name in taken:
+        count += 1
+        name = f"flows/{flow}.{stem}-{count}.xml"
+    taken.add(name)
+    return name
+
+
 def conference_event_url(conference: Conference) -> str | None:
     """The conferenceEventUrl a declared conference uses: its `events` setting, or a derived path."""
     setting = conference.setting("conferenceEventUrl")
@@ -87,8 +105,9 @@ def plan(project: Project, links: Links | None = None) -> Plan:
         for flow in file.flows:
             context = links.context(flow.name)
             flow_documents = [Document(f"flows/{flow.name}.xml", flow.name, context, flow.span, flow.body)]
+            taken: set[str] = set()
             for branch in flow.branches:
-                name = f"flows/{flow.name}.{slug(branch.field)}-{slug('-'.join(branch.values))}.xml"
+                name = branch_file(flow.name, branch.field, branch.values, taken)
                 flow_documents.append(Document(name, flow.name, context, branch.span, branch.body,
                                                branch={"field": branch.field, "values": branch.values}))
             documents.extend(flow_documents)
