@@ -1069,6 +1069,24 @@ def _order(elements: list[Element], context: Context) -> Iterator[Diagnostic]:
         yield _after_join(elements[join_index], elements[join_index + 1 :], context)
 
 
+@rule
+def shadowed_branch_values(context: Context) -> Iterator[Diagnostic]:
+    """`when digits "1"` twice: the web app serves the first branch that matches, so the later value is dead."""
+    for flow in context.flows.values():
+        earlier: dict[tuple[str, str], Span] = {}
+        for branch in flow.branches:
+            pairs = list(zip(branch.values, branch.value_spans, strict=False))
+            shadowed = [(value, span) for value, span in pairs if (branch.field, value) in earlier]
+            what = "this branch never runs" if len(shadowed) == len(pairs) else "this value never selects this branch"
+            for value, span in shadowed:
+                yield diagnostic("FC405", f"{what}: `{branch.field}` \"{value}\" is matched by an earlier branch",
+                                 span, labels=[Label(earlier[(branch.field, value)], "matched here first")],
+                                 help="the web app serves the first branch whose values include the payload's "
+                                 "field; remove the repeated value")
+            for value, span in pairs:
+                earlier.setdefault((branch.field, value), span)
+
+
 def _dead(takeover: Element, after: list[Element], context: Context) -> Diagnostic:
     first, last = after[0], after[-1]
     span = first.span.cover(last.span)

@@ -145,6 +145,7 @@ class Branch:
     body: list[Element]
     span: Span
     kind: Literal["branch"] = "branch"
+    value_spans: list[Span] = field(default_factory=list)  # one per value, for diagnostics about a value
 
 
 @dataclass(slots=True)

@@ -130,15 +130,17 @@ class Lowering:
                        help='for example `when digits "1" { ... }`')
             return None
         values: list[str] = []
+        spans: list[Span] = []
         for atom in atoms[2:]:
             if atom.kind == "COMMA":
                 continue
             if atom.kind in ("STRING", "NUMBER", "WORD", "PHONE"):
                 values.append(_unquote(atom.text) if atom.kind == "STRING" else atom.text)
+                spans.append(self.span(atom))
             else:
                 self.error("FC114", f"`{atom.text}` cannot be compared with a webhook field", atom)
         body = self.body(statement.block.statements, None)
-        return Branch(atoms[1].text, values, body, self.span(statement))
+        return Branch(atoms[1].text, values, body, self.span(statement), value_spans=spans)
 
     def conference(self, statement: Statement) -> Conference | None:
         name = self.declaration_name(statement, "conference")

@@ -147,3 +147,15 @@ def test_play_url_without_a_scheme():
     problem = only("FC205", text)
     assert apply(text, problem) == 'flow main {\n    play "https://cdn.example.com/a.wav"\n}\n'
     assert codes('flow main {\n    play "/audio/a.wav"\n}\n') == []
+
+
+def test_a_branch_value_matched_by_an_earlier_branch_never_selects_it():
+    text = ('flow main {\n    when digits "1" { say "a" }\n    when digits "1", "2" { say "b" }\n'
+            '    when digits 2 { say "c" }\n    when from "1" { say "d" }\n}\n')
+    found = [d for d in check(text) if d.code == "FC405"]
+    assert [text[d.span.start : d.span.end] for d in found] == ['"1"', "2"]
+    assert found[0].message.startswith("this value never selects this branch")
+    assert found[1].message.startswith("this branch never runs")
+    assert text[found[0].labels[0].span.start : found[0].labels[0].span.end] == '"1"'
+    assert all(d.severity is Severity.WARNING for d in found)
+    assert codes('flow main {\n    when digits "1", "1" { say "a" }\n    when digits "2" { say "b" }\n}\n') == []
