@@ -53,6 +53,12 @@ def manifest_data(plan, rendered, sources) -> dict:
         if route.conference:
             entry["conference"] = route.conference
         routes.append(entry)
+    # URLs for webhooks that take no BXML: the web app serves them too (answering 204), so they are listed
+    from flowc.event_routes import event_routes
+
+    for extra in event_routes(plan.project, {route.path for route in plan.routes}):
+        routes.append({"method": extra.method, "path": extra.path, "events": extra.events, "flow": extra.owner,
+                       "bxml": False})
     return {"documents": documents, "routes": routes}
 
 

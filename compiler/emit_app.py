@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 from flowc import __version__
 from flowc.diagnostics import Diagnostic, Severity, Span
 from flowc.emit_xml import MARK_CLOSE, MARK_OPEN, RenderedDocument, SlotRef
+from flowc.event_routes import event_routes
 from flowc.files import write_atomic
 from flowc.ir import Attribute, Element, Env, ListValue, Project, Slot, Text, Word, walk
 from flowc.links import FLOW_PATH, bodies
@@ -236,31 +237,13 @@ def _conference_route(plan: Plan, path: str, name: str, events: list[str], docum
 
 
 def _event_routes(project: Project, taken: set[str]) -> list[Route]:
-    """Relative URLs of webhooks that take no BXML (recordings, transcriptions, dtmf, streams ...): the app
+    """Relative URLs of webhooks that take no BXML (flowc.event_routes, also listed in the manifest): the app
     validates them, calls the user's on_<event> function if there is one, and answers 204."""
-    vocab = vocabulary()
-    found: dict[str, tuple[list[str], list[Credential]]] = {}
-    for owner, body in bodies(project):
-        for element in walk(body):
-            spec = vocab.elements[element.tag]
-            for attribute in element.attributes:
-                attribute_spec = spec.attributes.get(attribute.name)
-                if attribute_spec is None or attribute_spec.reply_bxml or not attribute_spec.events:
-                    continue
-                value = attribute.value
-                if not isinstance(value, Text) or not (value.literal or "").startswith("/"):
-                    continue
-                path = urlparse(value.literal).path  # type: ignore[arg-type]
-                if path in taken:
-                    continue
-                events = list(attribute_spec.events)
-                if owner is None and "recordingAvailable" in events:  # a conference handler's recording
-                    events = ["conferenceRecordingAvailable"]
-                entry = found.setdefault(path, ([], []))
-                entry[0].extend(e for e in events if e not in entry[0])
-                entry[1].extend(_credentials(element.attributes, attribute.name, path))
-    return [Route(path, "event", tuple(events), auth=tuple(dict.fromkeys(auth)))
-            for path, (events, auth) in found.items()]
+    routes = []
+    for found in event_routes(project, taken):
+        auth = [c for attributes, name in found.uses for c in _credentials(attributes, name, found.path)]
+        routes.append(Route(found.path, "event", tuple(found.events), auth=tuple(dict.fromkeys(auth))))
+    return routes
 
 
 def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:

@@ -125,6 +125,8 @@ class Project:
         return re.sub(r"\$\{([^}]*)\}", fill, (self.out / file).read_text()).encode()
 
     def document_for(self, route: dict, data: dict, event: str) -> str | None:
+        if route.get("bxml") is False:  # a URL for webhooks that take no BXML
+            return None
         if route.get("conference"):
             return next((d["file"] for d in self.manifest["documents"]
                          if d["flow"] == route["flow"] and d.get("event") == event), None)
@@ -209,6 +211,15 @@ def test_every_route_answers_every_event_it_expects(examples, client, name):
             assert response.headers["content-type"] == "application/xml"
             assert response.content == project.expected(file, data), (route["path"], event)
             assert etree.fromstring(response.content).tag == "Response"
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_the_manifest_lists_every_served_route(examples, name):
+    project, _ = examples[name]
+    listed = {(r["path"], tuple(r["events"])) for r in project.manifest["routes"]}
+    assert listed == {(r.path, r.events) for r in project.app_routes}
+    assert {r["path"] for r in project.manifest["routes"] if r.get("bxml") is False} == \
+        {r.path for r in project.app_routes if r.kind == "event"}
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
