@@ -128,6 +128,15 @@ def keyword(element: Element, context: Context) -> str:
     return f"<{spec.name}>" if context.is_xml(element.span.file) else spec.keyword
 
 
+def phrase_span(element: Element, attribute: Attribute) -> Span:
+    """The whole phrase that set `attribute`: `auth USER PASSWORD` sets two attributes from one name."""
+    span = attribute.span
+    for other in element.attributes:
+        if other.name_span == attribute.name_span:
+            span = span.cover(other.span)
+    return span
+
+
 def removal(attribute: Attribute) -> Fix:
     return Fix(f"remove `{attribute.written or attribute.name}`", (Edit(attribute.span, ""),), safe=False)
 
@@ -230,14 +239,17 @@ def attribute_values(context: Context) -> Iterator[Diagnostic]:
             continue
         conference_scope = body.joins or body.context == "conference"
         seen: dict[str, Attribute] = {}
+        repeated: set[Span] = set()
         for attribute in element.attributes:
             attribute_spec = spec.attributes.get(attribute.name)
             if attribute_spec is None:
                 continue
-            if attribute.name in seen:
-                yield diagnostic("FC206", f"`{attribute.written or attribute.name}` is set twice", attribute.span,
-                                 labels=[Label(seen[attribute.name].span, "first set here")],
-                                 fix=Fix("remove the second one", (Edit(attribute.span, ""),)))
+            if attribute.name in seen and attribute.name_span not in repeated:
+                repeated.add(attribute.name_span)  # `auth U P` twice: one report, removing the whole phrase
+                span, first = phrase_span(element, attribute), phrase_span(element, seen[attribute.name])
+                yield diagnostic("FC206", f"`{attribute.written or attribute.name}` is set twice", span,
+                                 labels=[Label(first, "first set here")],
+                                 fix=Fix("remove the second one", (Edit(span, ""),)))
             seen[attribute.name] = attribute
             if conference_scope and _longer_than_a_day(attribute.value, attribute_spec):
                 hours = _hours(attribute.value, attribute_spec)  # type: ignore[arg-type]

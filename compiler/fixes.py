@@ -18,10 +18,19 @@ def fixable(diagnostics: Iterable[Diagnostic], unsafe: bool = False) -> list[Dia
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """Apply non-overlapping edits (offsets into `text`); later edits first so offsets stay valid."""
+    """Apply non-overlapping edits (offsets into `text`); later edits first so offsets stay valid.
+
+    A deletion that leaves a blank before a blank or the end of the line takes that blank with it, so removing
+    `gender female` from `say "x" gender male gender female` leaves no trailing space."""
+    ordered = sorted(edits, key=lambda e: (e.span.start, e.span.end))
+    floors = [0] + [e.span.end for e in ordered[:-1]]  # a widened deletion never reaches into the edit before
     out = text
-    for edit in sorted(edits, key=lambda e: (e.span.start, e.span.end), reverse=True):
-        out = out[: edit.span.start] + edit.new_text + out[edit.span.end :]
+    for edit, floor in reversed(list(zip(ordered, floors, strict=True))):
+        start, end = edit.span.start, edit.span.end
+        if not edit.new_text and end > start and (end == len(text) or text[end] in " \t\r\n;}"):
+            while start > floor and text[start - 1] in " \t":
+                start -= 1
+        out = out[:start] + edit.new_text + out[end:]
     return out
 
 

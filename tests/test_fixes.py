@@ -68,3 +68,23 @@ def test_fix_in_a_bxml_file(tmp_path):
                     '<Conference calbackTimeout="5">room</Conference>\n</Response>\n')
     flowc("check", "--fix", "--context", "call", str(path))
     assert 'callbackTimeout="5"' in path.read_text()
+
+
+def test_a_deletion_takes_the_blank_before_it_along():
+    text = 'say "x" gender male gender female\nsay "y" voice kate  gender male\n'
+    first = text.index(" gender female") + 1
+    second = text.index("voice kate")
+    edits = [Edit(Span("f", first, first + len("gender female")), ""),
+             Edit(Span("f", second, second + len("voice kate")), "")]
+    assert apply_edits(text, edits) == 'say "x" gender male\nsay "y"  gender male\n'
+    # an insertion or replacement keeps its surroundings; a deletion never eats into the edit before it
+    assert apply_edits("a b", [Edit(Span("f", 1, 2), "_")]) == "a_b"
+    assert apply_edits("ab  c", [Edit(Span("f", 1, 2), "B"), Edit(Span("f", 4, 5), "")]) == "aB"
+
+
+def test_check_fix_removes_a_repeated_credential_pair_whole(tmp_path):
+    path = tmp_path / "main.flow"
+    path.write_text('flow main {\n    redirect to "/next" auth env(A) env(B) auth env(C) env(D)\n}\n')
+    result = flowc("check", "--fix", str(path))
+    assert path.read_text() == 'flow main {\n    redirect to "/next" auth env(A) env(B)\n}\n'
+    assert result.returncode == 0 and "fixed 1 problem " in result.stderr
