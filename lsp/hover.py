@@ -18,6 +18,12 @@ CONTEXT_NAMES = {"call": "calls", "conference": "conference replies", "transfer-
 # Rules about joining a conference (flowc.codes FC3xx and FC406): the room's name, the coach, its settings.
 CONFERENCE_JOIN_RULES = ("FC304", "FC305", "FC306", "FC309", "FC406")
 COACH_RULES = ("FC307", "FC308")
+ENTRY_EVENT_TEXTS = {
+    "initiate": "the webhook Bandwidth sends when a call comes in to your number; this flow's document answers "
+                "it, so set the application's initiate URL to the flow's address.",
+    "answer": "the webhook Bandwidth sends when an outgoing call made through the API is answered; this flow's "
+              "document answers it, so give the flow's address as the call's answer URL.",
+}
 
 
 def hover_at(analysis: FileAnalysis, offset: int, result: CheckResult | None) -> tuple[str, int, int] | None:
@@ -44,6 +50,8 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
         return conference_text(site.name, result)
     if site.kind == "handler":
         return handler_text(site)
+    if site.kind == "event":
+        return f"**`{site.name}`**: {ENTRY_EVENT_TEXTS.get(site.name, 'a webhook')}"
     if site.kind == "branch":
         entry = CODES["FC114"]
         return f"**`when {site.name}`**: a branch on the webhook's `{site.name}` field\n\n{entry.explanation}"

@@ -3,6 +3,7 @@ conference names) as sorted lists of sites, one per top-level declaration."""
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -11,13 +12,15 @@ from flowc.ir import Attribute, Conference, Element, Flow, FlowFile, Word
 from flowc.links import is_flow_reference
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
 
 @dataclass(slots=True)
 class Site:
     start: int
     end: int
-    kind: str  # element | attribute | value | flow | conference | handler | branch
-    name: str = ""  # flow or conference name, handler event, branch field
+    kind: str  # element | attribute | value | flow | conference | handler | branch | event
+    name: str = ""  # flow or conference name, handler event, branch field, entry event
     element: Element | None = None
     spec: ElementSpec | None = None
     attribute: Attribute | None = None
@@ -30,7 +33,8 @@ class FileIndex:
     """Sites are built per top-level declaration on first use, so a hover right after an edit of a large file
     costs one declaration's walk, not the file's."""
 
-    def __init__(self, flow_file: FlowFile) -> None:
+    def __init__(self, flow_file: FlowFile, text: str = "") -> None:
+        self.text = text  # the source, for the words the IR keeps no span of (events)
         declarations: list[Flow | Conference] = [*flow_file.flows, *flow_file.conferences]
         self.declarations = sorted(declarations, key=lambda d: d.span.start)
         self.starts = [d.span.start for d in self.declarations]
@@ -42,7 +46,7 @@ class FileIndex:
         if index < 0 or offset > self.declarations[index].span.end:
             return None
         if index not in self.built:
-            sites = sorted(declaration_sites(self.declarations[index]), key=lambda s: (s.start, -s.end))
+            sites = sorted(declaration_sites(self.declarations[index], self.text), key=lambda s: (s.start, -s.end))
             self.built[index] = (sites, [s.start for s in sites])
         sites, starts = self.built[index]
         best = None
@@ -54,19 +58,39 @@ class FileIndex:
         return best
 
 
-def build_index(flow_file: FlowFile) -> FileIndex:
-    return FileIndex(flow_file)
+def build_index(flow_file: FlowFile, text: str = "") -> FileIndex:
+    return FileIndex(flow_file, text)
 
 
-def declaration_sites(declaration: Flow | Conference) -> list[Site]:
+def _header(text: str, start: int) -> tuple[int, str]:
+    """The rest of a declaration's first line from `start` up to its `{` (or a comment, or the line's end)."""
+    end = len(text)
+    for stop in ("\n", "{", "#"):  # (the line first: the others are searched within it)
+        found = text.find(stop, start, end)
+        if found != -1:
+            end = found
+    return end, text[start:end]
+
+
+def declaration_sites(declaration: Flow | Conference, text: str = "") -> list[Site]:
     sites: list[Site] = []
     if isinstance(declaration, Flow):
         flow = declaration
         sites.append(Site(flow.name_span.start, flow.name_span.end, "flow", flow.name, declaration=True))
         sites.append(Site(flow.span.start, flow.span.start + len("flow"), "flow", flow.name, declaration=True))
+        if flow.entry_events and text:  # `on initiate, answer`: each event word
+            _, header = _header(text, flow.name_span.end)
+            for word in WORD.finditer(header):
+                if word.group() in flow.entry_events:
+                    start = flow.name_span.end + word.start()
+                    sites.append(Site(start, start + len(word.group()), "event", word.group()))
         _elements(flow.body, None, "call", sites)
         for branch in flow.branches:
-            sites.append(Site(branch.span.start, branch.span.start + len("when"), "branch", branch.field))
+            end = branch.span.start + len("when")
+            if text:  # `when digits`: the keyword and the field
+                field = WORD.search(text, end, _header(text, end)[0])
+                end = field.end() if field is not None and field.group() == branch.field else end
+            sites.append(Site(branch.span.start, end, "branch", branch.field))
             _elements(branch.body, None, "call", sites)
         return sites
     conference, name = declaration, declaration.name
@@ -78,8 +102,10 @@ def declaration_sites(declaration: Flow | Conference) -> list[Site]:
         _attribute(attribute, None, conference_spec, "call", sites)
     for handler in conference.handlers:
         context = "no-bxml" if handler.event in NO_BXML_EVENTS else "conference"
-        sites.append(Site(handler.span.start, handler.span.start + len("on"), "handler", handler.event,
-                          context=context))
+        end = handler.span.start + len("on")
+        if text:  # the whole `on member join`
+            end = handler.span.start + len(_header(text, handler.span.start)[1].rstrip())
+        sites.append(Site(handler.span.start, end, "handler", handler.event, context=context))
         _elements(handler.body, None, context, sites)
     return sites
 

@@ -49,7 +49,7 @@ class FileAnalysis:
         if self._index is None:
             from flowc.lsp.index import build_index
 
-            self._index = build_index(self.flow_file)
+            self._index = build_index(self.flow_file, self.source.text)
         return self._index
 
 

@@ -290,6 +290,21 @@ async def test_hover_statement_attribute_value_and_names(client: LanguageClient,
     close_document(client, document)
 
 
+async def test_hover_on_events_and_branch_fields(client: LanguageClient, folder: Path):
+    document = uri(folder, "events.flow")
+    text = ('flow events_main on initiate, answer {\n    gather then events_main\n}\n'
+            'flow events_digits {\n    when digits "1" {\n        hangup\n    }\n}\n'
+            'conference events_room {\n    on member join {\n        say "Hi"\n    }\n}\n')
+    open_document(client, document, text)
+    assert "call comes in" in await hover(client, document, position(text, "initiate", 3))
+    assert "outgoing call" in await hover(client, document, position(text, "answer", 2))
+    for word in ("member", "join {"):  # every word of the event, not only `on`
+        hovered = await hover(client, document, position(text, word, 1))
+        assert "`conferenceMemberJoin`" in hovered and "FC301" in hovered
+    assert "`digits` field" in await hover(client, document, position(text, "when digits", 7))
+    close_document(client, document)
+
+
 # -- completion ----------------------------------------------------------------------------------------------------
 
 async def test_completion_statements_attributes_values_and_names(client: LanguageClient, folder: Path):
