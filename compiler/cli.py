@@ -107,6 +107,16 @@ def sources_of(paths: list[str], suffix: str = ".flow") -> list[str]:
     return files
 
 
+def flow_sources(paths: list[str], command: str) -> list[str]:
+    """The .flow files for `compile` and `ir`, which do not read BXML: say what to use instead."""
+    files = sources_of(paths)
+    xml = [p for p in files if p.lower().endswith(".xml")]
+    if xml:
+        raise UsageError(f"`flowc {command}` reads .flow files, not BXML ({xml[0]}): lint a BXML document with "
+                         "`flowc check`, or convert it with `flowc import`")
+    return files
+
+
 def report(compilation, fmt: str) -> int:
     from flowc.render import render_json, render_text, summary, use_color
 
@@ -155,7 +165,8 @@ def fix_files(paths: list[str], compilation, args):
             break
         for path, file_edits in edits.items():
             source = compilation.sources[path]
-            write_atomic(Path(path), apply_edits(source.text, file_edits), mode=Path(path).stat().st_mode & 0o777)
+            target = Path(path).resolve()  # through a symlink: fix the file, keep the link
+            write_atomic(target, apply_edits(source.text, file_edits), mode=target.stat().st_mode & 0o777)
             fixed[path] = fixed.get(path, 0) + len(file_edits)
         compilation = check_paths(paths, args.context)
     if args.format == "text":
@@ -173,7 +184,7 @@ def run_compile(args) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a directory")
-    compilation = compile_sources(read_files(sources_of(args.sources)))
+    compilation = compile_sources(read_files(flow_sources(args.sources, "compile")))
     result = build(compilation, out, extra_outputs=_extra_outputs())
     _check_user_module(compilation, out)
     status = report(compilation, args.format)
@@ -204,10 +215,16 @@ def run_ir(args) -> int:
     from flowc.ir import ir_adapter
     from flowc.project import compile_sources, read_files
 
-    compilation = compile_sources(read_files(sources_of(args.sources)), check=False)
+    compilation = compile_sources(read_files(flow_sources(args.sources, "ir")), check=False)
     sys.stdout.write(ir_adapter().dump_json(compilation.project, indent=2).decode() + "\n")
-    status = report(compilation, "text") if compilation.diagnostics else EXIT_OK
-    return status
+    if not compilation.diagnostics:
+        return EXIT_OK
+    from flowc.render import render_text, use_color
+
+    # stdout is the JSON (`flowc ir f.flow | jq ...`); what went wrong goes to stderr
+    print(render_text(compilation.sorted_diagnostics(), compilation.sources, color=use_color(sys.stderr)),
+          file=sys.stderr)
+    return EXIT_DIAGNOSTICS if compilation.has_errors else EXIT_OK
 
 
 def run_import(args) -> int:

@@ -188,3 +188,18 @@ def test_rendering_shows_control_characters_harmlessly_and_aligns_carets_under_w
     # wide characters take two terminal columns: the carets start under `gendr`
     width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in source[: source.index("gendr")])
     assert carets.index("^") == width and carets.count("^") == len("gendr")
+
+
+def test_ir_keeps_stdout_for_the_json_and_reports_problems_on_stderr(tmp_path):
+    write(tmp_path / "main.flow", 'flow main {\n    say "Hi" gendr male\n}\n')
+    result = flowc("ir", "main.flow", cwd=tmp_path)
+    assert result.returncode == 1 and "FC103" in result.stderr
+    assert json.loads(result.stdout)["files"][0]["flows"][0]["name"] == "main"
+
+
+@pytest.mark.parametrize("command", [["compile", "-o", "out"], ["ir"]])
+def test_compile_and_ir_given_bxml_point_to_check_and_import(tmp_path, command):
+    write(tmp_path / "doc.xml", "<Response><Hangup/></Response>")
+    result = flowc(*command, "doc.xml", cwd=tmp_path)
+    assert result.returncode == 2 and "flowc import" in result.stderr and result.stdout == ""
+    assert not (tmp_path / "out").exists()

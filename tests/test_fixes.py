@@ -88,3 +88,12 @@ def test_check_fix_removes_a_repeated_credential_pair_whole(tmp_path):
     result = flowc("check", "--fix", str(path))
     assert path.read_text() == 'flow main {\n    redirect to "/next" auth env(A) env(B)\n}\n'
     assert result.returncode == 0 and "fixed 1 problem " in result.stderr
+
+
+def test_check_fix_through_a_symlink_fixes_the_file_and_keeps_the_link(tmp_path):
+    real = tmp_path / "real.flow"
+    real.write_text('flow main {\n    say "Hi" gendr male\n}\n')
+    link = tmp_path / "link.flow"
+    link.symlink_to(real.name)
+    assert flowc("check", "--fix", str(link)).returncode == 0
+    assert link.is_symlink() and 'gender male' in real.read_text()
