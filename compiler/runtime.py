@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import importlib.util
@@ -24,6 +25,7 @@ import keyword
 import logging
 import os
 import re
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,7 @@ from urllib.parse import parse_qsl
 
 from flowc.ir import placeholder
 from flowc.webhooks import Webhook, model_for
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 log = logging.getLogger("flowc.app")
 
@@ -396,6 +398,11 @@ def authorized(route: Route, header: str | None) -> bool:
     return ok
 
 
+def is_flat(body: bytes, content_type: str) -> bool:
+    """Whether parse_body reads flat text fields (query parameters or a form) rather than JSON."""
+    return not body.strip() or content_type.startswith("application/x-www-form-urlencoded")
+
+
 def parse_body(body: bytes, content_type: str, query: dict[str, str]) -> dict:
     if not body.strip():
         return dict(query)
@@ -410,12 +417,47 @@ def parse_body(body: bytes, content_type: str, query: dict[str, str]) -> dict:
     return data
 
 
-def validate(data: dict, route: Route) -> Webhook:
+@functools.cache
+def _object_fields(model: type[Webhook]) -> frozenset[str]:
+    """The JSON names of the fields holding an object (diversion, machineDetectionResult, sipHeaders ...)."""
+    names = set()
+    for name, info in model.model_fields.items():
+        kinds = typing.get_args(info.annotation) or (info.annotation,)
+        if any(typing.get_origin(k) is dict or isinstance(k, type) and (k is dict or issubclass(k, BaseModel))
+               for k in kinds):
+            names.add(info.alias or name)
+    return frozenset(names)
+
+
+def _unflatten(data: dict, model: type[Webhook]) -> dict:
+    """Query parameters and form fields are flat text: an object field arrives as JSON text, or in some form
+    this app cannot read. Decode the first; leave the second out of the typed payload (it stays in the raw
+    data) rather than refuse the call over a field no document needs."""
+    found = _object_fields(model) & data.keys()
+    if not found:
+        return data
+    data = dict(data)
+    for name in found:
+        value = data[name]
+        if isinstance(value, str):
+            try:
+                decoded = json.loads(value)
+            except (ValueError, RecursionError):
+                decoded = None
+            if isinstance(decoded, dict):
+                data[name] = decoded
+            else:
+                del data[name]
+    return data
+
+
+def validate(data: dict, route: Route, flat: bool = False) -> Webhook:
+    """The typed payload; `flat` for GET query parameters and form bodies."""
     event_type = data.get("eventType")
     event_type = event_type if isinstance(event_type, str) else ""
     model = model_for(event_type, route.kind == "conference" or event_type.startswith("conference"))
     try:
-        return model.model_validate(data)
+        return model.model_validate(_unflatten(data, model) if flat else data)
     except ValidationError as error:
         detail = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
                   for e in error.errors(include_url=False, include_input=False)]
@@ -445,8 +487,9 @@ class WebhookApp:
         if not authorized(route, request.headers.get("authorization")):
             raise Problem(401, "credentials required")
         body = b"" if request.method == "GET" else await self.read_body(request)
-        data = parse_body(body, request.headers.get("content-type", ""), request.query_params)
-        payload = validate(data, route)
+        content_type = request.headers.get("content-type", "")
+        data = parse_body(body, content_type, request.query_params)
+        payload = validate(data, route, is_flat(body, content_type))
         await self.hooks.observe(payload)
         file = route.select(data, payload.event_type)
         if file is None:

@@ -367,6 +367,23 @@ def test_get_with_query_parameters(examples, client):
     assert empty.content == (project.out / "flows/customer_case.digits-x.xml").read_bytes()
 
 
+def test_object_fields_in_query_parameters_and_forms(examples, client):
+    # Flat transports cannot nest: an object field sent as JSON text is decoded, one in any other form is left
+    # out of the typed payload instead of failing the call.
+    project, base = examples["support-line"]
+    data = {k: v for k, v in payload("initiate").items() if isinstance(v, str)}
+    for diversion in ('{"reason": "unknown", "origTo": "+15551112222"}', "reason=unknown;origTo=+1555"):
+        query = {**data, "diversion": diversion, "stirShaken": "{broken"}
+        for response in (client.get(base + "/flows/agent", params=query),
+                         client.post(base + "/flows/agent", data=query)):
+            assert response.status_code == 200, response.text
+            assert response.content == (project.out / "flows/agent.xml").read_bytes()
+    answer = {**data, "eventType": "answer", "machineDetectionResult": '{"value": "human", "duration": "PT4S"}'}
+    assert client.get(base + "/flows/agent", params=answer).status_code == 200
+    wrong = client.get(base + "/flows/agent", params={**answer, "machineDetectionResult": '{"value": 3}'})
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["field"] == "machineDetectionResult.value"
+
+
 def test_form_encoded_post(examples, client):
     project, base = examples["support-line"]
     data = {k: v for k, v in payload("gather", digits="7").items() if isinstance(v, str)}
