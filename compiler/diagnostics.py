@@ -89,6 +89,8 @@ def did_you_mean(word: str, candidates) -> str | None:
     best, best_distance = None, max(1, len(word) // 3) + 1
     lowered = word.lower()
     for candidate in sorted(candidates):
+        if abs(len(candidate) - len(word)) >= best_distance:  # at least that many edits: skip (a huge word is slow)
+            continue
         distance = edit_distance(lowered, candidate.lower())
         if distance < best_distance:
             best, best_distance = candidate, distance

@@ -516,6 +516,18 @@ async def test_binary_and_huge_documents_get_a_diagnostic(client: LanguageClient
     close_document(client, huge)
 
 
+async def test_a_document_that_is_one_enormous_word_answers_at_once(client: LanguageClient, folder: Path):
+    # Just under the size limit: a pasted blob with no spaces is an unknown statement; looking for a keyword it
+    # might be a misspelling of once compared all 1.9 million characters with each keyword (seconds per edit).
+    document = uri(folder, "blob_word.flow")
+    open_document(client, document, "a" * 1_900_000)
+    answer = await asyncio.wait_for(client.text_document_document_symbol_async(types.DocumentSymbolParams(
+        text_document=types.TextDocumentIdentifier(uri=document))), 3.0)  # 6 s and more without the fix
+    assert answer == []
+    await diagnostics(client, document, lambda ds: codes(ds) == ["FC101"])
+    close_document(client, document)
+
+
 @pytest_lsp.fixture(scope="module", config=ClientServerConfig(
     server_command=SERVER, server_env={**os.environ, "FLOWC_LSP_FAULT": "hover"}))
 async def faulty(lsp_client: LanguageClient, folder: Path):
