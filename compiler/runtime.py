@@ -25,6 +25,7 @@ import keyword
 import logging
 import os
 import re
+import sys
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +41,11 @@ log = logging.getLogger("flowc.app")
 DEFAULT_BODY_LIMIT = 256 * 1024  # Bandwidth's payloads are a few KB; transcriptions can be longer
 XML = "application/xml"
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_SPECIAL = re.compile('[&<>"\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]').search
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+_SPECIAL = re.compile('[&<>"\x00-\x1f\ud800-\udfff\ufffe\uffff]').search
+# Tab, newline and carriage return as character references: a parser turns them into spaces in an attribute
+# value (and \r\n into \n in text) when written as themselves.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;",
+                          "\r": "&#13;"})
 _NOT_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 _NOT_DIGIT = re.compile(r"[^0-9]+")
 FILTERS = {"safe": lambda v: _NOT_SAFE.sub("", v), "digits": lambda v: _NOT_DIGIT.sub("", v)}
@@ -281,11 +285,7 @@ class Hooks:
         if not path.is_file():
             log.warning("no hooks module at %s: flows that use hook(...) will answer 501", path)
             return cls()
-        spec = importlib.util.spec_from_file_location(f"flowc_hooks_{abs(hash(str(path)))}", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return cls(module, str(path))
+        return cls(_import_file(f"flowc_hooks_{_digest(path)}", path), str(path))
 
     async def call(self, function: Any, payload: Webhook | None) -> Any:
         """`async def` hooks run on the event loop; plain `def` hooks in a worker thread, so a blocking lookup
@@ -541,8 +541,16 @@ def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_fi
         log.warning("hooks module %s does not define %s: requests that need them answer 501", path,
                     ", ".join(missing))
     _report_unset_secrets(documents, routes)
-    limit = int(os.environ.get("FLOWC_MAX_BODY") or DEFAULT_BODY_LIMIT)
-    return WebhookApp(documents, routes, hooks, limit).asgi()
+    return WebhookApp(documents, routes, hooks, _body_limit()).asgi()
+
+
+def _body_limit() -> int:
+    raw = os.environ.get("FLOWC_MAX_BODY", "").strip()
+    if not raw:
+        return DEFAULT_BODY_LIMIT
+    if not raw.isdigit() or int(raw) == 0:
+        raise ValueError(f"FLOWC_MAX_BODY must be a positive number of bytes, not {raw!r}")
+    return int(raw)
 
 
 def _report_unset_secrets(documents: dict[str, Document], routes: tuple[Route, ...]) -> None:
@@ -567,9 +575,25 @@ def _report_unset_secrets(documents: dict[str, Document], routes: tuple[Route, .
 def load_app(out: str | Path):
     """Import OUT/app.py by path and return its ASGI app (what `flowc serve` runs)."""
     path = Path(out) / "app.py"
-    spec = importlib.util.spec_from_file_location(f"flowc_app_{abs(hash(str(path.resolve())))}", path)
-    if spec is None or spec.loader is None or not path.is_file():
+    if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: run `flowc compile -o {out}` with flowc[serve] installed")
+    return _import_file(f"flowc_app_{_digest(path)}", path).app
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+
+
+def _import_file(name: str, path: Path) -> Any:
+    """Import a file as module `name`, registered in sys.modules first as a normal import does: dataclasses
+    (with `from __future__ import annotations`), pydantic models and pickling look their module up there."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.app
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module

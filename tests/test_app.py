@@ -356,6 +356,19 @@ def test_oversized_body_is_413(examples, client):
     assert client.post(base + "/flows/agent", content=chunks()).status_code == 413
 
 
+def test_body_limit_from_the_environment(examples, client, monkeypatch):
+    project, _ = examples["seed"]
+    monkeypatch.setenv("FLOWC_MAX_BODY", "600")
+    with running(load_app(project.out)) as base:
+        assert client.post(base + "/flows/join", json=payload("initiate")).status_code == 200
+        big = {**payload("initiate"), "padding": "x" * 600}
+        assert client.post(base + "/flows/join", json=big).status_code == 413
+    for wrong in ("256k", "-1", "0"):
+        monkeypatch.setenv("FLOWC_MAX_BODY", wrong)
+        with pytest.raises(ValueError, match="FLOWC_MAX_BODY must be a positive number of bytes"):
+            load_app(project.out)
+
+
 def test_get_with_query_parameters(examples, client):
     project, base = examples["support-line"]
     data = payload("gather", digits="42")
@@ -500,6 +513,12 @@ def test_runtime_values_are_escaped(risky, client):
     assert root.find("SpeakSentence").text == 'You said 1<2>&"3.'
     assert root.find("Conference").get("tag") == 'x"/><Hangup/>'
     assert root.find("Hangup") is None
+    # Whitespace other than spaces survives in attribute values (a parser would make spaces of it) and text.
+    multiline = client.post(risky + "/flows/main", json=payload("initiate", **{"from": "a"}, digits="1\r\n2",
+                                                                 tag="line 1\nline\t2\r\n"))
+    root = etree.fromstring(multiline.content)
+    assert root.find("Conference").get("tag") == "line 1\nline\t2\r\n"
+    assert root.find("SpeakSentence").text == "You said 1\r\n2."
 
 
 def test_hook_not_implemented_is_501(tmp_path, client):
@@ -539,6 +558,37 @@ def test_flowc_serve_runs_the_app(examples, client):
                 time.sleep(0.05)
         assert response.status_code == 200
         assert response.content == (project.out / "flows/join.xml").read_bytes()
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_uvicorn_with_several_workers_imports_the_app_as_a_module(examples, client):
+    # Production: `uvicorn --app-dir OUT app:app --workers N` (README). No state in memory, so each worker
+    # process answers alike; the hooks module is found relative to OUT/app.py in every one.
+    project, _ = examples["support-line"]
+    log = project.root / "events.log"
+    log.unlink(missing_ok=True)
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "--app-dir", str(project.out), "app:app",
+                                "--workers", "2", "--port", str(port), "--no-access-log"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd="/")
+    url = f"http://127.0.0.1:{port}/conferences/case_room/events"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                client.get(f"http://127.0.0.1:{port}/")
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, process.stdout.read().decode()
+                time.sleep(0.05)
+        expected = (project.out / "conferences/case_room.member-join.xml").read_bytes()
+        for _ in range(10):
+            with httpx.Client(timeout=10) as fresh:  # a new connection each time, so both workers may answer
+                response = fresh.post(url, json=payload("conferenceMemberJoin"), headers=basic("support", "s3cret"))
+            assert (response.status_code, response.content) == (200, expected)
+        assert log.read_text() == "conferenceMemberJoin\n" * 10
     finally:
         process.terminate()
         process.wait(10)
@@ -586,6 +636,22 @@ def test_specialised_renderers_match_the_generic_one(examples):
             assert _outcome(document.fast, data) == generic, document.file
 
     check()
+
+
+def test_hooks_module_may_define_dataclasses_and_models(tmp_path, client):
+    # The stub starts with `from __future__ import annotations`; dataclasses and pydantic then need the module
+    # in sys.modules, as any normal import has it.
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.flow").write_text("flow main {\n    say hook(agent)\n}\n")
+    assert compile_project(tmp_path / "src", tmp_path / "out") == 0
+    (tmp_path / "hooks.py").write_text(
+        "from __future__ import annotations\n\nimport typing\nfrom dataclasses import dataclass\n\n"
+        "from pydantic import BaseModel\n\n\n@dataclass\nclass _Agent:\n    name: str\n"
+        "    count: typing.ClassVar[int] = 0\n\n\nclass _Row(BaseModel):\n    agent: _Agent | None = None\n\n\n"
+        "def agent(payload):\n    return _Row(agent=_Agent('Ada')).agent.name\n")
+    with running(load_app(tmp_path / "out")) as base:
+        response = client.post(base + "/flows/main", json=payload("initiate"))
+    assert b"<SpeakSentence>Ada</SpeakSentence>" in response.content
 
 
 def test_hooks_with_names_python_cannot_spell(tmp_path, client):
