@@ -82,7 +82,8 @@ def render(compilation: Compilation):
 def previous_outputs(out: Path) -> set[str]:
     try:
         manifest = json.loads((out / MANIFEST).read_text())
-        return {d["file"] for d in manifest.get("documents", [])} | set(manifest.get("generated", []))
+        listed = {d["file"] for d in manifest.get("documents", [])} | set(manifest.get("generated", []))
+        return {path for path in listed if isinstance(path, str)}
     except (OSError, ValueError, AttributeError, TypeError, KeyError):
         return set()
 
@@ -108,7 +109,16 @@ def build(compilation: Compilation, out: Path, extra_outputs=None) -> BuildResul
     write_atomic(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     for relative in sorted(stale):
         target = out / relative
-        if target.is_file() and ".." not in Path(relative).parts:
+        if _inside(out, relative) and target.is_file():
             target.unlink()
             result.removed.append(relative)
     return result
+
+
+def _inside(out: Path, relative: str) -> bool:
+    """Whether a path listed by a previous manifest names a file under OUT: an absolute path, `..` or a
+    symlink out of OUT in a stray or hand-edited manifest must never make a build delete files elsewhere."""
+    path = Path(relative)
+    if path.is_absolute() or ".." in path.parts:
+        return False
+    return (out / path).resolve().is_relative_to(out.resolve())

@@ -203,3 +203,18 @@ def test_compile_and_ir_given_bxml_point_to_check_and_import(tmp_path, command):
     result = flowc(*command, "doc.xml", cwd=tmp_path)
     assert result.returncode == 2 and "flowc import" in result.stderr and result.stdout == ""
     assert not (tmp_path / "out").exists()
+
+
+def test_a_stray_manifest_in_out_never_makes_compile_delete_files_outside_out(tmp_path):
+    out = tmp_path / "out"
+    victims = [write(tmp_path / "victim.txt", "keep"), write(tmp_path / "elsewhere" / "v.xml", "keep")]
+    (out / "linked").parent.mkdir(parents=True)
+    (out / "linked").symlink_to(tmp_path / "elsewhere")
+    write(out / "flows" / "old.xml", "<Response/>")
+    write(out / "manifest.json", json.dumps({
+        "documents": [{"file": str(victims[0])}, {"file": "linked/v.xml"}, {"file": 3}, {"file": "flows/old.xml"}],
+        "generated": ["../victim.txt", "flows/../../victim.txt"]}))
+    result = flowc("compile", str(SEED), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert all(victim.read_text() == "keep" for victim in victims)
+    assert not (out / "flows" / "old.xml").exists()  # a genuine stale document is still cleaned up
