@@ -110,6 +110,8 @@ def lex(text: str, comments: list[Token], errors: list[Diagnostic], path: str):
         if kind.startswith("BAD_"):
             if len(errors) < MAX_SYNTAX_ERRORS:  # a binary-looking file must not yield a million diagnostics
                 errors.append(_lexical_error(kind, match.group(kind), Span(path, start, end)))
+            if kind == "BAD_STRING":  # read it as if closed, so `say "Hi` is not also reported as missing its text
+                yield Token("STRING", match.group(kind) + '"', start, end)
             continue
         if strings_to_check and kind == "STRING":
             _check_string_characters(match.group(kind), start, path, errors)

@@ -140,3 +140,12 @@ def test_characters_xml_cannot_carry_are_reported_in_strings_not_crashing_the_em
     assert "U+001B" in found[0].message and compilation.has_errors
     clean = compile_sources({"main.flow": b'flow main {\n    say "tab\\there\tand\\n"\n}\n'})
     assert clean.diagnostics == [] and render(clean)[1]
+
+
+def test_an_unterminated_string_is_one_error_not_also_missing_text():
+    from flowc.project import compile_sources
+
+    text = 'flow main {\n    say "Hello\n    play "https://cdn.example.com/a.wav\n}\n'
+    found = compile_sources({"main.flow": text.encode()}).diagnostics
+    assert [(d.code, text[d.span.start : d.span.end]) for d in found] == [
+        ("FC006", '"Hello'), ("FC006", '"https://cdn.example.com/a.wav')]
