@@ -566,9 +566,9 @@ def _report_unset_secrets(documents: dict[str, Document], routes: tuple[Route, .
         for credential in route.auth:
             for secret in (credential.username, credential.password):
                 if secret.kind == "env":
-                    needed.setdefault(secret.value, set()).add(f"the credentials of {route.path}")
+                    needed.setdefault(secret.value, set()).add(f"credentials of {route.path}")
     for name in sorted(n for n in needed if n not in os.environ):
-        log.error("environment variable %s is not set: %s will be refused until it is", name,
+        log.error("environment variable %s is not set: requests that need it are refused until it is (%s)", name,
                   ", ".join(sorted(needed[name])))
 
 
