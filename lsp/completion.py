@@ -44,7 +44,11 @@ def complete(cursor: Cursor, names: Names) -> list[Item]:
             return [Item(k, "keyword", "declaration", d) for k, d in TOP_KEYWORDS.items()]
         head = words(before)
         if head[:1] == ["flow"] and "on" in head[2:]:
-            return [Item(e, "event", "entry event") for e in ENTRY_EVENTS]
+            last = before[-1]
+            if type(last) is Token and last.kind == "WORD" and last.text != "on":  # `on initiate |`: a comma first
+                return []
+            listed = {a.text for a in before[head.index("on", 2) + 1 :] if type(a) is Token}
+            return [Item(e, "event", "entry event") for e in ENTRY_EVENTS if e not in listed]
         return []
     if scope.kind == "conference":
         return conference_items(before, names)
@@ -99,8 +103,11 @@ def conference_items(before: list[Atom], names: Names) -> list[Item]:
 def attribute_items(spec: ElementSpec, atoms: list[Atom], index: int, names: Names) -> list[Item]:
     """After a statement's keyword: the values the last attribute still needs, else the attributes left."""
     pending, used = _pending_attribute(spec, atoms, index)
+    continuations = _phrase_continuations(spec, atoms, index, used)  # `fallback |`: a URL, or `fallback method`
+    if continuations and pending is None:
+        return continuations
     if pending is not None:
-        items = value_items(pending, names)
+        items = value_items(pending, names) + continuations
         if pending.type != "boolean":  # an on/off attribute may also stand alone
             return items
     elif spec.name == "Conference" and len(atoms) == index == 1:  # `join NAME`: a declared conference
@@ -118,6 +125,25 @@ def attribute_items(spec: ElementSpec, atoms: list[Atom], index: int, names: Nam
             items.append(Item(" ".join(phrase), "attribute", f"{pair[0]} and {pair[1]}",
                               spec.attributes[pair[0]].doc))
     return items
+
+
+def _phrase_continuations(spec: ElementSpec, atoms: list[Atom], index: int, used: set[str]) -> list[Item]:
+    """`start recording on |`: the words that complete a several-word attribute phrase begun at the end."""
+    for length in (2, 1):
+        if len(atoms) - index < length:
+            continue
+        tail = atoms[len(atoms) - length :]
+        if not all(type(a) is Token and a.kind == "WORD" for a in tail):
+            continue
+        if _pending_attribute(spec, atoms[: len(atoms) - length], index)[0] is not None:
+            continue  # the words are the value of the attribute before them
+        typed = [a.text for a in tail]  # type: ignore[union-attr]
+        items = [Item(" ".join(phrase[length:]), "attribute", attribute.name, attribute.doc)
+                 for phrase, attribute in spec.attribute_phrases.items()
+                 if len(phrase) > length and list(phrase[:length]) == typed and attribute.name not in used]
+        if items:
+            return items
+    return []
 
 
 def value_kind(spec: AttributeSpec) -> str:

@@ -350,6 +350,16 @@ async def test_completion_statements_attributes_values_and_names(client: Languag
     change_document(client, document, text, 3)
     assert await complete(client, document, position(text, "vo", 2)) == []
     assert await complete(client, document, position(text, "Hi", 0)) == []
+
+    text = 'flow complete_main on initiate, \n'  # the entry events not listed yet; after one, a comma first
+    change_document(client, document, text, 4)
+    assert await complete(client, document, position(text, ", ", 2)) == ["answer"]
+    text = 'flow complete_main on initiate \n'
+    change_document(client, document, text, 5)
+    assert await complete(client, document, position(text, "initiate ", 9)) == []
+    text = 'flow complete_main {\n    start recording on \n}\n'  # the rest of a several-word attribute
+    change_document(client, document, text, 6)
+    assert await complete(client, document, position(text, "on ", 3)) == ["recording", "transcription"]
     close_document(client, document)
 
 
