@@ -402,10 +402,26 @@ def _sync_hooks(compilation, model: AppModel, out: Path) -> list[Diagnostic]:
         return [Diagnostic("FC704", Severity.WARNING, f"`{shown}` cannot be read: {error.msg}",
                            Span(shown, offset, offset), help="fix the syntax error; hooks were not checked")]
     defined = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
-    return _missing(model, compilation.project, shown, defined) + _stale(model, shown, defined, source)
+    return _missing(model, compilation.project, shown, set(defined) | _bound_names(tree)) + \
+        _stale(model, shown, defined, source)
 
 
-def _missing(model: AppModel, project: Project, shown: str, defined: dict) -> list[Diagnostic]:
+def _bound_names(tree: ast.Module) -> set[str]:
+    """Top-level names bound otherwise than by `def`: `from mycode import greeting`, `greeting = make()`. The
+    app calls them like functions, so they count as present (only `def`s are reported as unused)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for target in targets for t in ast.walk(target) if isinstance(t, ast.Name))
+        elif isinstance(node, ast.ClassDef):
+            names.add(node.name)
+    return names
+
+
+def _missing(model: AppModel, project: Project, shown: str, defined: set[str]) -> list[Diagnostic]:
     spans = hook_spans(project)
     found = []
     for name, use in model.hooks.items():

@@ -200,3 +200,15 @@ def test_credentials_computed_per_request_are_fc705(tmp_path, capsys):
     found = sorted((d["message"].split("`")[1], text(d)) for d in diagnostics if d["code"] == "FC705")
     assert [path for path, _ in found] == ["/flows/next", "/hooks/rec"]
     assert "hook(user)" in found[0][1] and "{callId}" in found[1][1]  # located on the credential
+
+
+def test_hooks_bound_by_an_import_or_an_assignment_are_present(project, capsys):
+    # Larger apps keep their code elsewhere and import it into the hooks module: not "missing" (FC701).
+    compile_json(project / "flows", project / "build", capsys)
+    (project / "hooks.py").write_text("from os.path import basename as greeting\nimport json as _json\n\n"
+                                      "coached = _json.loads\nwelcome: object = str\n")
+    status, diagnostics = compile_json(project / "flows", project / "build", capsys)
+    assert (status, diagnostics) == (0, [])
+    (project / "hooks.py").write_text("from os.path import basename as greeting\n")
+    _, diagnostics = compile_json(project / "flows", project / "build", capsys)
+    assert sorted(d["message"].split("`")[1] for d in diagnostics) == ["coached", "welcome"]
