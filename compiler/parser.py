@@ -317,6 +317,11 @@ class Parser:
         skipping = False
         for token in lex(self.text, self.comments, self.errors, self.path):
             kind = token.kind
+            if kind == "RBRACE" and not open_braces:
+                # A stray `}`: report and drop it before the tables see it. Fed, its lookahead would first reduce
+                # the statements read so far into a finished list, and nothing after it could be parsed.
+                self.report(token)
+                continue
             while True:
                 action = table[states[-1]].get(kind)
                 if action is None or kind == "LBRACE" or kind == "RBRACE":

@@ -149,3 +149,10 @@ def test_an_unterminated_string_is_one_error_not_also_missing_text():
     found = compile_sources({"main.flow": text.encode()}).diagnostics
     assert [(d.code, text[d.span.start : d.span.end]) for d in found] == [
         ("FC006", '"Hello'), ("FC006", '"https://cdn.example.com/a.wav')]
+
+
+@pytest.mark.parametrize("stray", ["}\n", "flow a {\n    say \"x\"\n}\n}\n", 'flow a { say "x" } }\n'])
+def test_a_stray_closing_brace_does_not_hide_the_rest_of_the_file(stray):
+    module, errors = parse(stray + 'flow z {\n    play "https://cdn.example.com/a.wav"\n}\n', "t.flow")
+    assert [e.message for e in errors] == ["unmatched `}`"]
+    assert [a.text for a in module.statements[-1].atoms] == ["flow", "z"]
