@@ -995,13 +995,16 @@ def consistent_settings(room: list[Join], context: Context) -> Iterator[Diagnost
         other = first.settings[name].span if name in first.settings else first.element.keyword_span
         where = ("elsewhere in " if join.body.owner is first.body.owner else "in ") + _where(first, context)
         names = ", ".join(f"`{_alias(n, spec)}`" for n in differing)
+        own = join.declared is not None and all(join.settings.get(n) in join.element.attributes for n in differing)
         yield diagnostic(
             "FC309", f"joins of {_room(join)} disagree on {names}: `{_alias(name, spec)}` is {_describe(value)} "
             f"here, {_describe(expected[name])} {where}", span,
             labels=[Label(other, f"{_describe(expected[name])} here")],
             help="only the call that creates the conference decides its webhook settings; Bandwidth silently "
-            "ignores them on every later join. Declare them once with `conference NAME \"name\" { ... }` and use "
-            "`join NAME` everywhere",
+            "ignores them on every later join. " + (
+                f"Conference `{join.declared.name}` is declared: set them on its declaration only, not on this join"
+                if own else
+                "Declare them once with `conference NAME \"name\" { ... }` and use `join NAME` everywhere"),
         )
 
 

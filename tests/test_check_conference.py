@@ -310,3 +310,13 @@ def test_a_declaration_has_no_second_room_name():
     text = 'conference room "r1" tag "x" "r2" {\n}\nflow main {\n    join room\n}\n'
     problem = only("FC107", text)
     assert "join conference" not in problem.message and text[problem.span.start : problem.span.end] == '"r2"'
+
+
+def test_a_join_overriding_a_declared_setting_is_told_to_leave_it_to_the_declaration():
+    text = ('conference room "r1" {\n    tag "t"\n}\nflow a {\n    join room\n}\n'
+            'flow b {\n    join room tag "other"\n}\n')
+    problem = only("FC309", text)
+    assert text[problem.span.start : problem.span.end] == 'tag "other"'
+    assert "`room` is declared: set them on its declaration only" in problem.help
+    undeclared = only("FC309", join('"r1"', ' tag "t"') + join('"r1"', ' tag "other"').replace("main", "other"))
+    assert "Declare them once" in undeclared.help
