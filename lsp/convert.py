@@ -120,7 +120,9 @@ def lsp_diagnostic(diagnostic: Diagnostic, positions: dict[str, Positions]) -> t
 
 
 def _whole_lines(edit: Edit, text: str) -> tuple[int, int]:
-    """A deletion that would leave a blank line takes the line with it (flowc's fixes delete statements)."""
+    """Widen a deletion so that it leaves tidy text (flowc's fixes delete statements and attributes): a deletion
+    that would leave a blank line takes the line with it (and a blank line after it, when one is before it too);
+    one inside a line takes its `;` or the blanks before it."""
     start, end = edit.span.start, edit.span.end
     if edit.new_text or start == end:
         return start, end
@@ -128,8 +130,29 @@ def _whole_lines(edit: Edit, text: str) -> tuple[int, int]:
     line_end = text.find("\n", end)
     line_end = len(text) if line_end == -1 else line_end
     if text[line_start:start].strip() or text[end:line_end].strip():
-        return start, end
-    return line_start, min(line_end + 1, len(text))
+        return _within_line(text, start, end)
+    end = min(line_end + 1, len(text))
+    blank_before = line_start == 0 or not text[text.rfind("\n", 0, line_start - 1) + 1 : line_start].strip()
+    next_end = text.find("\n", end)
+    if blank_before and next_end != -1 and not text[end:next_end].strip():
+        end = next_end + 1  # `}` + blank + removed flow + blank: one blank line stays, not two
+    return line_start, end
+
+
+def _within_line(text: str, start: int, end: int) -> tuple[int, int]:
+    """`say "a"; hangup; say "b"` -> `say "a"; say "b"`; `pause 5s duration 3` -> `pause 5s`."""
+    after = end
+    while after < len(text) and text[after] in " \t":
+        after += 1
+    if after < len(text) and text[after] == ";":
+        after += 1
+        while after < len(text) and text[after] in " \t":
+            after += 1
+        return start, after
+    before = start
+    while before > 0 and text[before - 1] in " \t":
+        before -= 1
+    return (before, end) if before < start and text[before - 1 : before] not in ("", "\n") else (start, end)
 
 
 def workspace_edit(fix: Fix, positions: dict[str, Positions]) -> types.WorkspaceEdit | None:

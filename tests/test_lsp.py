@@ -477,6 +477,23 @@ async def test_code_actions_apply_each_fix(client: LanguageClient, folder: Path)
     close_document(client, document)
 
 
+async def test_quick_fixes_leave_tidy_text(client: LanguageClient, folder: Path):
+    document = uri(folder, "tidy.flow")
+    text = ('flow tidy_main on initiate {\n    pause 5s duration 3\n    join tidy_room\n}\n\n'
+            'flow tidy_unused {\n    hangup\n}\n\nflow tidy_last on answer {\n    hangup\n}\n'
+            'conference tidy_room {\n    on created {\n        say "a"; hangup; say "b"\n    }\n}\n')
+    open_document(client, document, text)
+    found = await diagnostics(client, document, lambda ds: {"FC206", "FC403", "FC301"} <= set(codes(ds)))
+    by_code = {d.code: d for d in found}
+    [action] = await fix(client, document, text, by_code["FC206"])  # an attribute: its blank goes with it
+    assert "    pause 5s\n" in apply(text, action.edit.changes[document])
+    [action] = await fix(client, document, text, by_code["FC301"])  # a statement: its `;` goes with it
+    assert '        say "a"; say "b"\n' in apply(text, action.edit.changes[document])
+    [action] = await fix(client, document, text, by_code["FC403"])  # a declaration: one blank line stays
+    assert "}\n\nflow tidy_last on answer {" in apply(text, action.edit.changes[document])
+    close_document(client, document)
+
+
 # -- formatting ------------------------------------------------------------------------------------------------------
 
 async def test_formatting_through_the_formatter(client: LanguageClient, folder: Path):
