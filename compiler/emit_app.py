@@ -85,11 +85,29 @@ def _items(text: str) -> tuple[str | int, ...]:
     return tuple(int(p) if i % 2 else p for i, p in enumerate(pieces) if i % 2 or p)
 
 
+def _address_check(tag: str, attribute: str | None, items: tuple[str | int, ...]) -> Check | None:
+    """Phone numbers and SIP URIs (<PhoneNumber>, <SipUri>, <Forward to/from>): the checker's FC212 rule."""
+    from flowc.check import ADDRESSES, E164, SIP_URI
+
+    shape = ADDRESSES.get((tag, attribute))
+    if shape is None:
+        return None
+    patterns = {"E.164": E164.pattern, "SIP URI": f"(?i:{SIP_URI.pattern})"}
+    pattern = "|".join(p for name, p in patterns.items() if name in shape)
+    rule = " or ".join(w for name, w in (("E.164", "a phone number (+15551234567)"), ("SIP URI", "a SIP URI"))
+                       if name in shape)
+    what = f"{attribute} of <{tag}>" if attribute else f"the text of <{tag}>"
+    return Check(what, items, pattern=pattern, rule=rule)
+
+
 def _field_check(tag: str, attribute: str | None, text: str) -> Check | None:
     vocab = vocabulary()
     spec = vocab.elements.get(tag)
     name_pattern, name_length, call_id = _rules()
     items = _items(text)
+    address = _address_check(tag, attribute, items)
+    if address is not None:
+        return address
     if attribute is None:
         if tag == "Conference":
             return Check("the conference name", items, pattern=name_pattern, max_length=name_length,

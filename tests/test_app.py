@@ -504,6 +504,24 @@ def test_runtime_call_ids_and_tag_length_are_checked(risky, client):
     assert f'callIdsToCoach="{CALL_ID},c-abc-123"'.encode() in two.content
 
 
+def test_runtime_phone_numbers_and_sip_uris_are_checked(tmp_path, client):
+    # FC212 checks literal addresses at compile time; values known only per request are checked per request.
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.flow").write_text('flow main {\n    transfer {\n        number hook(agent_number)\n'
+                                                '        sip "{sip}"\n    }\n}\n')
+    assert compile_project(tmp_path / "src", tmp_path / "out") == 0
+    (tmp_path / "hooks.py").write_text("def agent_number(payload):\n    return payload.model_extra['agent']\n")
+    with running(load_app(tmp_path / "out")) as base:
+        def send(agent: str, sip: str) -> httpx.Response:
+            return client.post(base + "/flows/main", json=payload("initiate", agent=agent, sip=sip))
+
+        assert send("+15553334444", "sip:desk@pbx.example.com").status_code == 200
+        wrong_number = send("555-3334444", "sip:desk@pbx.example.com")
+        assert wrong_number.status_code == 422 and "PhoneNumber" in wrong_number.json()["error"]
+        wrong_uri = send("+15553334444", "desk@pbx.example.com")
+        assert wrong_uri.status_code == 422 and "SipUri" in wrong_uri.json()["error"]
+
+
 def test_runtime_values_are_escaped(risky, client):
     digits = '1<2>&"3\x00'
     response = client.post(risky + "/flows/main", json=payload("initiate", **{"from": "a"}, digits=digits,
