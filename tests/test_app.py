@@ -213,6 +213,27 @@ def test_every_route_answers_every_event_it_expects(examples, client, name):
             assert etree.fromstring(response.content).tag == "Response"
 
 
+def flat(data: dict) -> dict[str, str]:
+    """A payload as GET query parameters or form fields: text, objects as JSON text."""
+    return {k: v if isinstance(v, str) else json.dumps(v) if isinstance(v, dict) else str(v)
+            for k, v in data.items()}
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_get_and_form_answer_as_post_json_does(examples, client, name):
+    project, base = examples[name]
+    for route in project.manifest["routes"]:
+        headers = credentials_for(project.route(route["path"]))
+        for event in route["events"]:
+            data = payload(event)
+            posted = client.post(base + route["path"], json=data, headers=headers)
+            got = client.get(base + route["path"], params=flat(data), headers=headers)
+            form = client.post(base + route["path"], data=flat(data), headers=headers)
+            for response in (got, form):
+                assert (response.status_code, response.content) == (posted.status_code, posted.content), \
+                    (route["path"], event, response.text)
+
+
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_the_manifest_lists_every_served_route(examples, name):
     project, _ = examples[name]
