@@ -162,7 +162,7 @@ BUILDERS = {"statement": _statement, "block": _block, "call": _call}
 class Parser:
     """One parse of one file. Holds the LALR stacks so error recovery can inspect and repair them."""
 
-    def __init__(self, text: str, path: str) -> None:
+    def __init__(self, text: str, path: str, split_declarations: bool = False) -> None:
         self.text = text
         self.path = path
         self.tables = tables()
@@ -172,6 +172,10 @@ class Parser:
         self.comments: list[Token] = []
         self.open_braces: list[Token] = []
         self.last_error_line_end = -1
+        # Set for a second parse of a file with a `{` never closed: a declaration starting a line then closes
+        # the blocks left open, so the declarations after it are still read (see close_blocks).
+        self.split_declarations = split_declarations
+        self.unclosed = False
 
     # -- the LALR driver ---------------------------------------------------------------------------------
     def feed(self, token: Token) -> bool:
@@ -269,6 +273,7 @@ class Parser:
             # a copy of the stack for each of a million unclosed `{` would be quadratic.
             while self.open_braces:
                 brace = self.open_braces[-1]
+                self.unclosed = True
                 if len(self.errors) < MAX_SYNTAX_ERRORS:
                     self.errors.append(Diagnostic("FC001", Severity.ERROR, "this `{` is never closed",
                                                   Span(self.path, brace.start, brace.end),
@@ -292,6 +297,24 @@ class Parser:
                 del self.values[depth - 1 :]
                 return
 
+    def _line_start(self, token: Token) -> bool:
+        return token.start == 0 or self.text[token.start - 1] == "\n"
+
+    def close_blocks(self, token: Token) -> None:
+        """Close every open block before a declaration that starts a line: declarations cannot nest, so an
+        unclosed `{` ends there, and the declarations after it are still read (as the language server cuts
+        files at the same lines)."""
+        while self.open_braces:
+            brace = self.open_braces[-1]
+            if len(self.errors) < MAX_SYNTAX_ERRORS:
+                self.errors.append(Diagnostic("FC001", Severity.ERROR, "this `{` is never closed",
+                                              Span(self.path, brace.start, brace.end), help="add the missing `}`"))
+            self._insert("RBRACE", token.start)
+            if self.open_braces and self.open_braces[-1] is brace:
+                return  # the stack cannot take a `}` here; leave the rest to the usual recovery
+        if self.accepts("_NL"):
+            self._insert("_NL", token.start)
+
     def _accepts_after(self, filler: str, kind: str) -> bool:
         stack = self._simulate(list(self.states), filler)
         return stack is not None and self._simulate(stack, kind) is not None
@@ -314,9 +337,12 @@ class Parser:
         # every compile. Anything unusual goes through feed()/recover().
         table, reductions = self.tables.states, self.tables.reductions
         states, values, open_braces = self.states, self.values, self.open_braces
+        split = self.split_declarations
         skipping = False
         for token in lex(self.text, self.comments, self.errors, self.path):
             kind = token.kind
+            if split and open_braces and kind == "WORD" and token.text in TOP_LEVEL and self._line_start(token):
+                self.close_blocks(token)  # `flow` at column 0 inside a block: the block was left unclosed
             if kind == "RBRACE" and not open_braces:
                 # A stray `}`: report and drop it before the tables see it. Fed, its lookahead would first reduce
                 # the statements read so far into a finished list, and nothing after it could be parsed.
@@ -375,6 +401,8 @@ class Parser:
         return Module(self.path, statements, self.comments)
 
 
+TOP_LEVEL = frozenset(("flow", "conference"))  # the words that start a declaration, which never nests
+TOP_LEVEL_LINE = re.compile(r"\n(?:flow|conference)(?![A-Za-z0-9_-])")
 VALUE_KINDS = ("WORD", "STRING", "NUMBER", "DURATION", "PHONE", "VAR", "COMMA")
 
 
@@ -392,4 +420,7 @@ def _one_of(kinds: list[str]) -> str:
 def parse(text: str, path: str = "<input>") -> tuple[Module, list[Diagnostic]]:
     parser = Parser(text, path)
     module = parser.run()
+    if parser.unclosed and TOP_LEVEL_LINE.search(text):  # rare: read again, ending blocks at declarations
+        parser = Parser(text, path, split_declarations=True)
+        module = parser.run()
     return module, parser.errors

@@ -156,3 +156,18 @@ def test_a_stray_closing_brace_does_not_hide_the_rest_of_the_file(stray):
     module, errors = parse(stray + 'flow z {\n    play "https://cdn.example.com/a.wav"\n}\n', "t.flow")
     assert [e.message for e in errors] == ["unmatched `}`"]
     assert [a.text for a in module.statements[-1].atoms] == ["flow", "z"]
+
+
+def test_an_unclosed_block_ends_at_the_next_declaration_so_later_errors_are_still_reported():
+    from flowc.project import compile_sources
+
+    text = ('flow a {\n    gather then b {\n        say "x"\n\nflow b {\n    paly "x"\n}\n'
+            'conference c {\n    on member join {\n}\nflow d {\n    hangup\n}\n')
+    found = compile_sources({"t.flow": text.encode()}).sorted_diagnostics()
+    assert [(d.code, d.message, text[d.span.start : d.span.end]) for d in found] == [
+        ("FC001", "this `{` is never closed", "{"), ("FC001", "this `{` is never closed", "{"),
+        ("FC102", "unknown statement `paly`", "paly"), ("FC001", "this `{` is never closed", "{")]
+    assert [d.span.start for d in found if d.code == "FC001"] == [text.index("{"), text.index("{", 10),
+                                                                    text.index("{", text.index("conference"))]
+    # a file whose braces balance is read as written, even with `flow` starting a line inside a block
+    assert parse("x {\nflow\n}\n", "t.flow")[1] == []
