@@ -633,6 +633,25 @@ def test_uvicorn_with_several_workers_imports_the_app_as_a_module(examples, clie
         process.wait(10)
 
 
+def test_flowc_serve_reports_a_broken_hooks_module_in_one_line(tmp_path, capsys, monkeypatch):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "main.flow").write_text("flow main {\n    say hook(greeting)\n}\n")
+    assert compile_project(tmp_path / "src", tmp_path / "out") == 0
+    capsys.readouterr()
+    (tmp_path / "hooks.py").write_text("def greeting(payload:\n")
+    assert flowc(["serve", str(tmp_path / "out")]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("flowc: error: the app cannot start: ") and "hooks.py:1: " in error
+    assert "Traceback" not in error and error.count("\n") == 1
+    (tmp_path / "hooks.py").write_text("import no_such_module_here\n")
+    assert flowc(["serve", str(tmp_path / "out")]) == 1
+    assert "ModuleNotFoundError: No module named 'no_such_module_here'" in capsys.readouterr().err
+    (tmp_path / "hooks.py").write_text("")
+    monkeypatch.setenv("FLOWC_MAX_BODY", "lots")
+    assert flowc(["serve", str(tmp_path / "out")]) == 1
+    assert "FLOWC_MAX_BODY must be a positive number of bytes" in capsys.readouterr().err
+
+
 def test_flowc_serve_without_app_is_a_usage_error(tmp_path, capsys):
     assert flowc(["serve", str(tmp_path)]) == 2
     assert "flowc compile" in capsys.readouterr().err
