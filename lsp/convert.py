@@ -63,8 +63,17 @@ class Positions:
         offset = max(0, min(offset, len(source.text)))
         line, column = source.position(offset)
         prefix = source.text[source.line_starts[line - 1] : offset]
-        units = len(prefix) if prefix.isascii() else self.codec.client_num_units(prefix)
-        return types.Position(line=line - 1, character=units)
+        return types.Position(line=line - 1, character=len(prefix) if prefix.isascii() else self._units(prefix))
+
+    def _units(self, text: str) -> int:
+        """Code units of `text` in the negotiated encoding (by encoding it: pygls counts in a Python loop, tens of
+        milliseconds on a very long line)."""
+        encoding = self.codec.encoding
+        if encoding == types.PositionEncodingKind.Utf8:
+            return len(text.encode("utf-8", "surrogatepass"))
+        if encoding == types.PositionEncodingKind.Utf32:
+            return len(text)
+        return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
     def range(self, start: int, end: int) -> types.Range:
         return types.Range(start=self.position(start), end=self.position(end))
@@ -83,12 +92,19 @@ class Positions:
         line = source.text[line_start:line_end]
         if line.isascii():
             return line_start + min(position.character, len(line))
-        units = 0
-        for index, char in enumerate(line):
-            if units >= position.character:
-                return line_start + index
-            units += self.codec.client_num_units(char)
-        return line_end
+        encoding = self.codec.encoding
+        if encoding == types.PositionEncodingKind.Utf32:
+            return line_start + min(position.character, len(line))
+        if encoding == types.PositionEncodingKind.Utf8:
+            data, unit = line.encode("utf-8", "surrogatepass"), 1
+        else:
+            data, unit = line.encode("utf-16-le", "surrogatepass"), 2
+        # The characters whose code units come before the position; a position inside a character means the next.
+        codec = "utf-8" if unit == 1 else "utf-16-le"
+        cut = data[: position.character * unit]
+        before = cut.decode(codec, "ignore")
+        inside = len(before.encode(codec, "surrogatepass")) < len(cut)
+        return line_start + len(before) + inside
 
 
 def lsp_diagnostic(diagnostic: Diagnostic, positions: dict[str, Positions]) -> types.Diagnostic:
