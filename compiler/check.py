@@ -258,7 +258,7 @@ def attribute_values(context: Context) -> Iterator[Diagnostic]:
                                  help="this flow puts its call into a conference" if body.joins else None)
                 continue
             if not _plainly_valid(attribute.value, attribute_spec):
-                yield from check_value(attribute, attribute_spec, spec)
+                yield from check_value(attribute, attribute_spec, spec, xml=context.is_xml(body.file))
 
 
 def _plainly_valid(value: Value, spec: AttributeSpec) -> bool:
@@ -293,7 +293,8 @@ def _hours(value: Number, spec: AttributeSpec) -> str:
     return _number(round(_seconds(value, spec) / 3600, 2))
 
 
-def check_value(attribute: Attribute, spec: AttributeSpec, element: ElementSpec) -> Iterator[Diagnostic]:
+def check_value(attribute: Attribute, spec: AttributeSpec, element: ElementSpec,
+                xml: bool = False) -> Iterator[Diagnostic]:
     value = attribute.value
     written = attribute.written or spec.name
     if isinstance(value, Slot):
@@ -306,7 +307,7 @@ def check_value(attribute: Attribute, spec: AttributeSpec, element: ElementSpec)
         if not (isinstance(value, Word) and value.value in ("true", "false")):
             yield diagnostic("FC201", f"`{written}` is true or false", value.span)
     elif kind in ("integer", "decimal"):
-        yield from check_number(value, spec, written)
+        yield from check_number(value, spec, written, xml)
     elif kind in ("enum", "http_method"):
         yield from check_enum(value, spec, written)
     elif kind == "url":
@@ -319,9 +320,13 @@ def check_value(attribute: Attribute, spec: AttributeSpec, element: ElementSpec)
                 yield diagnostic("FC201", f"`{written}` takes a list of text values", item.span)
 
 
-def check_number(value: Value, spec: AttributeSpec, written: str) -> Iterator[Diagnostic]:
+def check_number(value: Value, spec: AttributeSpec, written: str, xml: bool = False) -> Iterator[Diagnostic]:
     if not isinstance(value, Number):
-        expected = "a duration such as 10s" if spec.unit else "a number"
+        units = {"s": "seconds", "ms": "milliseconds"}
+        if xml:  # BXML has no durations: `maxDuration="10s"` is wrong, `maxDuration="10"` right
+            expected = f"a number of {units[spec.unit]}" if spec.unit in units else "a number"
+        else:
+            expected = "a duration such as 10s" if spec.unit else "a number"
         yield diagnostic("FC201", f"`{written}` takes {expected}", value.span)
         return
     if value.unit and not spec.unit:
@@ -384,11 +389,35 @@ def check_url_text(value: Text, relative_ok: bool, quoted: bool = True) -> Itera
                      help="it looks like a host name without `https://`" if host_like else None, fix=fix)
 
 
+SSML_TIME = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s)")
+MAX_SSML_BREAK_SECONDS = 10
+
+
+def check_ssml_time(value: Value, written: str) -> Iterator[Diagnostic]:
+    """SSML pauses are written in seconds or milliseconds (`2s`, `500ms`), at most 10 seconds."""
+    if isinstance(value, Number):
+        seconds = value.value if not value.unit else value.in_unit("s")
+        valid = value.unit in ("", "s", "ms")
+    elif isinstance(value, Text) and value.literal is not None:
+        match = SSML_TIME.fullmatch(value.literal.strip())
+        valid = match is not None
+        seconds = float(match[1]) / (1000 if match[2] == "ms" else 1) if match else 0.0
+    else:
+        return
+    if not valid:
+        yield diagnostic("FC201", f"`{written}` takes seconds or milliseconds, such as 2s or 500ms", value.span)
+    elif seconds > MAX_SSML_BREAK_SECONDS:
+        yield diagnostic("FC203", f"`{written}` is {_number(seconds)} seconds, but a pause may be at most "
+                         f"{MAX_SSML_BREAK_SECONDS} seconds", value.span)
+
+
 def check_text(value: Value, spec: AttributeSpec, written: str) -> Iterator[Diagnostic]:
     if isinstance(value, Env):
         return
-    if isinstance(value, Number) and spec.type == "ssml_time":
-        return
+    if spec.type == "ssml_time":
+        yield from check_ssml_time(value, written)
+        if isinstance(value, Number):
+            return
     if not isinstance(value, Text | Word | Number):
         yield diagnostic("FC201", f"`{written}` takes text", value.span)
         return

@@ -148,3 +148,21 @@ def test_dtmf_digits():
     assert codes('flow main {\n    send dtmf "12w34#*A,"\n}\n') == []
     assert codes('flow main {\n    send dtmf "12x"\n}\n') == ["FC202"]
     assert codes(f'flow main {{\n    send dtmf "{"1" * 51}"\n}}\n') == ["FC204"]
+
+
+@pytest.mark.parametrize(("item", "code"), [("break 2", None), ("break 500ms", None), ('break "1.5s"', None),
+                                            ("break 10s", None), ("break 11s", "FC203"), ("break 11", "FC203"),
+                                            ('break "2x"', "FC201"), ("break 1h", "FC201"), ("break 1m", "FC201")])
+def test_ssml_pause_lengths_are_seconds_or_milliseconds_up_to_ten_seconds(item, code):
+    text = f"flow main {{\n    say {{\n        {item}\n    }}\n}}\n"
+    found = compile_sources({"main.flow": text.encode()}).diagnostics
+    assert [d.code for d in found] == ([code] if code else [])
+    if code:
+        assert text[found[0].span.start : found[0].span.end] == item.split(" ", 1)[1]
+
+
+@pytest.mark.parametrize(("time", "code"), [("500ms", None), ("2s", None), ("2", "FC201"), ("2x", "FC201"),
+                                            ("11s", "FC203")])
+def test_ssml_pause_lengths_in_bxml(time, code):
+    xml = f'<Response><SpeakSentence>Hi<break time="{time}"/></SpeakSentence></Response>'
+    assert [d.code for d in lint_sources({"doc.xml": xml.encode()})[1]] == ([code] if code else [])

@@ -238,3 +238,12 @@ def test_check_stays_light(tmp_path):
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_duration_written_in_bxml_is_told_to_be_a_number_of_seconds():
+    text = '<Response><Record maxDuration="10s"/><SendDtmf toneDuration="0.2s">1</SendDtmf></Response>'
+    found = lint(text)
+    assert [(d.code, d.message) for d in found] == [
+        ("FC201", "`maxDuration` takes a number of seconds"),
+        ("FC201", "`toneDuration` takes a number of milliseconds")]
+    assert text[found[0].span.start : found[0].span.end] == "10s"
