@@ -487,7 +487,7 @@ class WebhookApp:
         if not authorized(route, request.headers.get("authorization")):
             raise Problem(401, "credentials required")
         body = b"" if request.method == "GET" else await self.read_body(request)
-        content_type = request.headers.get("content-type", "")
+        content_type = request.headers.get("content-type", "").lower()  # media types are case-insensitive
         data = parse_body(body, content_type, request.query_params)
         payload = validate(data, route, is_flat(body, content_type))
         await self.hooks.observe(payload)

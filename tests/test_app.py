@@ -423,6 +423,9 @@ def test_form_encoded_post(examples, client):
     data = {k: v for k, v in payload("gather", digits="7").items() if isinstance(v, str)}
     response = client.post(base + "/flows/agent_case", data=data)
     assert response.content == project.expected("flows/agent_case.xml", data)
+    upper = client.post(base + "/flows/agent_case", content=str(httpx.QueryParams(data)).encode(),
+                        headers={"content-type": "Application/X-WWW-Form-URLEncoded; Charset=UTF-8"})
+    assert upper.content == response.content
 
 
 def test_branches_follow_the_payload(examples, client):
