@@ -390,11 +390,10 @@ def check_url_text(value: Text, relative_ok: bool, quoted: bool = True) -> Itera
 
 
 SSML_TIME = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s)")
-MAX_SSML_BREAK_SECONDS = 10
 
 
-def check_ssml_time(value: Value, written: str) -> Iterator[Diagnostic]:
-    """SSML pauses are written in seconds or milliseconds (`2s`, `500ms`), at most 10 seconds."""
+def check_ssml_time(value: Value, spec: AttributeSpec, written: str) -> Iterator[Diagnostic]:
+    """SSML pauses are written in seconds or milliseconds (`2s`, `500ms`), up to the table's `max` seconds."""
     if isinstance(value, Number):
         seconds = value.value if not value.unit else value.in_unit("s")
         valid = value.unit in ("", "s", "ms")
@@ -406,16 +405,16 @@ def check_ssml_time(value: Value, written: str) -> Iterator[Diagnostic]:
         return
     if not valid:
         yield diagnostic("FC201", f"`{written}` takes seconds or milliseconds, such as 2s or 500ms", value.span)
-    elif seconds > MAX_SSML_BREAK_SECONDS:
+    elif spec.max is not None and seconds > spec.max:
         yield diagnostic("FC203", f"`{written}` is {_number(seconds)} seconds, but a pause may be at most "
-                         f"{MAX_SSML_BREAK_SECONDS} seconds", value.span)
+                         f"{_number(spec.max)} seconds", value.span)
 
 
 def check_text(value: Value, spec: AttributeSpec, written: str) -> Iterator[Diagnostic]:
     if isinstance(value, Env):
         return
     if spec.type == "ssml_time":
-        yield from check_ssml_time(value, written)
+        yield from check_ssml_time(value, spec, written)
         if isinstance(value, Number):
             return
     if not isinstance(value, Text | Word | Number):

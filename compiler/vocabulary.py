@@ -179,7 +179,7 @@ def describe_value(spec: AttributeSpec) -> str:
     if kind == "csv_list":
         return f"a list of {spec.item or 'values'}: `a, b`"
     if kind == "ssml_time":
-        return "a duration such as `500ms` or `2s` (at most 10 seconds)"
+        return "a duration such as `500ms` or `2s`" + (f" (at most {spec.max:g} seconds)" if spec.max else "")
     text = "text"
     if spec.format:
         text += f" ({spec.format})"
