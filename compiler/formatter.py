@@ -28,6 +28,7 @@ from flowc.parser import parse
 from flowc.source import MAX_SOURCE_BYTES, SourceError, SourceFile, decode
 from flowc.syntax import MAX_NESTING_DEPTH, Atom, Block, Module, Statement
 
+STDIN = "-"  # `flowc fmt -`
 INDENT = "    "
 COMMENT_GAP = "  "
 BOM = b"\xef\xbb\xbf"
@@ -168,11 +169,18 @@ class Outcome:
 def format_file(path: str) -> Outcome:
     """Format one file in memory, printing its diagnostics to stderr when it cannot be formatted."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_SOURCE_BYTES + 1)  # decode() refuses anything longer with a diagnostic
+        if path == STDIN:
+            data = sys.stdin.buffer.read(MAX_SOURCE_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_SOURCE_BYTES + 1)  # decode() refuses anything longer with a diagnostic
     except OSError as error:
         print(f"flowc: error: {error.strerror or error}: {path}", file=sys.stderr)
         return Outcome("error")
+    return format_data(path, data)
+
+
+def format_data(path: str, data: bytes) -> Outcome:
     try:
         source = decode(path, data)
     except SourceError as error:
@@ -203,11 +211,16 @@ def _print_diagnostics(diagnostics: list[Diagnostic], source: SourceFile) -> Non
 
 def format_command(paths: list[str], check: bool, diff: bool) -> int:
     """`flowc fmt`: 0 when every file is (now) formatted; 1 when a file has errors, or with --check/--diff
-    when a file would change; 2 when a file cannot be read or written."""
+    when a file would change; 2 when a file cannot be read or written. `-` formats standard input to standard
+    output (editors and pipes); nothing is written to standard output when it cannot be formatted."""
     counts = {"unchanged": 0, "changed": 0, "failed": 0, "error": 0}
     for path in paths:
         outcome = format_file(path)
         counts[outcome.status] += 1
+        if path == STDIN and outcome.status in ("changed", "unchanged") and not (check or diff):
+            sys.stdout.buffer.write(outcome.new)
+            sys.stdout.flush()
+            continue
         if outcome.status != "changed":
             continue
         if diff:
@@ -223,7 +236,8 @@ def format_command(paths: list[str], check: bool, diff: bool) -> int:
                 counts["error"] += 1
                 continue
             print(f"reformatted {path}", file=sys.stderr)
-    print(_summary(counts, dry_run=check or diff), file=sys.stderr)
+    if paths != [STDIN] or check or diff or counts["failed"] or counts["error"]:  # a pipe wants only the text
+        print(_summary(counts, dry_run=check or diff), file=sys.stderr)
     if counts["error"]:
         return 2
     if counts["failed"] or ((check or diff) and counts["changed"]):

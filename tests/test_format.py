@@ -311,6 +311,19 @@ def test_fmt_rewrites_only_files_that_change(tmp_path):
     assert again.returncode == 0 and "0 files reformatted, 2 files left unchanged" in again.stderr
 
 
+def test_fmt_dash_formats_standard_input_to_standard_output():
+    def run(*args: str, text: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "flowc", "fmt", *args], input=text, capture_output=True,
+                              text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=60)
+
+    result = run("-", text=UGLY)  # what editors and pipes use: the text only, nothing on stderr
+    assert (result.returncode, result.stdout, result.stderr) == (0, PRETTY, "")
+    assert run("-", text=PRETTY).stdout == PRETTY
+    broken = run("-", text="flow a {\n")  # nothing to replace the buffer with; the error on stderr
+    assert broken.returncode == 1 and broken.stdout == "" and "FC001" in broken.stderr
+    assert run("--check", "-", text=UGLY).returncode == 1 and run("--check", "-", text=PRETTY).returncode == 0
+
+
 def test_fmt_check_writes_nothing_and_fails_when_a_file_would_change(tmp_path):
     ugly, pretty = tmp_path / "ugly.flow", tmp_path / "pretty.flow"
     ugly.write_text(UGLY)
