@@ -404,17 +404,20 @@ def is_flat(body: bytes, content_type: str) -> bool:
 
 
 def parse_body(body: bytes, content_type: str, query: dict[str, str]) -> dict:
+    """The payload's fields. Parameters written in the callback URL (`"/hooks/rec?tenant=acme"`) are kept
+    under the body's own fields, so hooks can read them (`payload.model_extra`)."""
     if not body.strip():
         return dict(query)
     if content_type.startswith("application/x-www-form-urlencoded"):
-        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..." nested too deep
-        raise Problem(400, "the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise Problem(400, "the body must be a JSON object")
-    return data
+        data = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    else:
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: "[[[[..." nested too deep
+            raise Problem(400, "the body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise Problem(400, "the body must be a JSON object")
+    return {**query, **data} if query else data
 
 
 @functools.cache

@@ -418,6 +418,20 @@ def test_object_fields_in_query_parameters_and_forms(examples, client):
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["field"] == "machineDetectionResult.value"
 
 
+def test_parameters_of_the_callback_url_reach_the_hooks(tmp_path, client):
+    (tmp_path / "main.flow").write_text('flow main {\n    record on recording "/hooks/rec?tenant=acme&x=1"\n}\n')
+    assert compile_project(tmp_path / "main.flow", tmp_path / "out") == 0
+    (tmp_path / "hooks.py").write_text("import pathlib\n\n\ndef on_recording_available(payload):\n"
+                                       "    pathlib.Path(__file__).with_name('seen').write_text("
+                                       "payload.model_extra['tenant'] + payload.recording_id)\n")
+    data = payload("recordingAvailable")
+    with running(load_app(tmp_path / "out")) as base:
+        for response in (client.post(base + "/hooks/rec?tenant=acme&x=1", json=data),
+                         client.post(base + "/hooks/rec?tenant=acme&x=1", data=flat(data))):
+            assert response.status_code == 204
+            assert (tmp_path / "seen").read_text() == "acme" + data["recordingId"]
+
+
 def test_form_encoded_post(examples, client):
     project, base = examples["support-line"]
     data = {k: v for k, v in payload("gather", digits="7").items() if isinstance(v, str)}
