@@ -23,15 +23,32 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     A deletion that leaves a blank before a blank or the end of the line takes that blank with it, so removing
     `gender female` from `say "x" gender male gender female` leaves no trailing space."""
     ordered = sorted(edits, key=lambda e: (e.span.start, e.span.end))
-    floors = [0] + [e.span.end for e in ordered[:-1]]  # a widened deletion never reaches into the edit before
+    # a widened deletion never reaches into the edit before or after it
+    floors = [0] + [e.span.end for e in ordered[:-1]]
+    ceilings = [e.span.start for e in ordered[1:]] + [len(text)]
     out = text
-    for edit, floor in reversed(list(zip(ordered, floors, strict=True))):
+    for edit, floor, ceiling in reversed(list(zip(ordered, floors, ceilings, strict=True))):
         start, end = edit.span.start, edit.span.end
-        if not edit.new_text and end > start and (end == len(text) or text[end] in " \t\r\n;}"):
-            while start > floor and text[start - 1] in " \t":
-                start -= 1
+        if not edit.new_text and end > start:
+            start, end = _widen_deletion(text, start, end, floor, ceiling)
         out = out[:start] + edit.new_text + out[end:]
     return out
+
+
+def _widen_deletion(text: str, start: int, end: int, floor: int, ceiling: int) -> tuple[int, int]:
+    """Take along the blanks a deletion leaves behind: the blank before `gender female`, and for whole lines
+    (an unused flow) the line break and one of the blank lines that would otherwise pile up."""
+    if end < len(text) and text[end] not in " \t\r\n;}":
+        return start, end
+    while start > floor and text[start - 1] in " \t":
+        start -= 1
+    if (start == 0 or text[start - 1] == "\n") and text.startswith("\n", end) and end < ceiling:
+        end += 1  # the deleted lines' own line break
+        if (start < 2 or text[start - 2] == "\n") and text.startswith("\n", end) and end < ceiling:
+            end += 1  # a blank line before and after: keep one
+        elif end == len(text) and start >= 2 and text[start - 2] == "\n" and start - 1 >= floor:
+            start -= 1  # the last declaration: the blank line before it goes too
+    return start, end
 
 
 def choose_edits(diagnostics: Iterable[Diagnostic], unsafe: bool = False) -> dict[str, list[Edit]]:

@@ -97,3 +97,15 @@ def test_check_fix_through_a_symlink_fixes_the_file_and_keeps_the_link(tmp_path)
     link.symlink_to(real.name)
     assert flowc("check", "--fix", str(link)).returncode == 0
     assert link.is_symlink() and 'gender male' in real.read_text()
+
+
+def test_removing_a_whole_declaration_leaves_one_blank_line_between_the_others():
+    def remove(text: str, declaration: str) -> str:
+        start = text.index(declaration)
+        return apply_edits(text, [Edit(Span("f", start, start + len(declaration)), "")])
+
+    spare = "flow spare {\n    hangup\n}"
+    main, other = "flow main {\n    hangup\n}\n", "flow other {\n    hangup\n}\n"
+    assert remove(f"{main}\n{spare}\n\n{other}", spare) == f"{main}\n{other}"
+    assert remove(f"{main}\n{spare}\n", spare) == main
+    assert remove(f"{spare}\n\n{other}", spare) == other
