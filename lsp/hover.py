@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flowc.check import IGNORED_IN_CONFERENCE_RECORDINGS, WEBHOOK_SETTINGS
 from flowc.codes import CODES
+from flowc.ir import Slot
 from flowc.links import CONFERENCE_PATH, FLOW_PATH
 from flowc.lower import CREDENTIAL_PAIRS
 from flowc.lsp.index import Site
@@ -50,6 +51,10 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
         return conference_text(site.name, result)
     if site.kind == "handler":
         return handler_text(site)
+    if site.kind == "otherwise":
+        return "**`otherwise`**: the document served when no `when` branch of the flow matches the webhook"
+    if site.kind == "slot" and site.slot is not None:
+        return slot_text(site.slot)
     if site.kind == "event":
         return f"**`{site.name}`**: {ENTRY_EVENT_TEXTS.get(site.name, 'a webhook')}"
     if site.kind == "branch":
@@ -204,6 +209,20 @@ def conference_text(name: str, result: CheckResult | None) -> str:
         lines += ["", f"Events arrive at `{CONFERENCE_PATH.format(name=name)}`; handled: "
                   + ", ".join(f"`{h.event}`" for h in conference.handlers)]
     lines += rules_text(("FC309",))
+    return "\n".join(lines)
+
+
+SLOT_FILTERS = {"safe": "keeps only letters, digits, `-`, `_` and `.`", "digits": "keeps only digits"}
+
+
+def slot_text(slot: Slot) -> str:
+    if slot.source == "hook":
+        lines = [f"**`hook({slot.name})`**: a value your own code computes when the request arrives"]
+    else:
+        lines = [f"**`{slot.name}`**: the `{slot.name}` field of the webhook's payload, filled in when the request "
+                 "arrives (XML-escaped)"]
+    if slot.filter:
+        lines.append(f"\nFilter `{slot.filter}`: {SLOT_FILTERS.get(slot.filter, 'applied to the value')}.")
     return "\n".join(lines)
 
 

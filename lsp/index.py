@@ -8,18 +8,19 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from flowc.check import NO_BXML_EVENTS
-from flowc.ir import Attribute, Conference, Element, Flow, FlowFile, Word
+from flowc.ir import Attribute, Conference, Element, Flow, FlowFile, Slot, Text, Word
 from flowc.links import is_flow_reference
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+OTHERWISE = re.compile(r"^[ \t]*(otherwise)\b", re.MULTILINE)
 
 
 @dataclass(slots=True)
 class Site:
     start: int
     end: int
-    kind: str  # element | attribute | value | flow | conference | handler | branch | event
+    kind: str  # element | attribute | value | flow | conference | handler | branch | event | otherwise | slot
     name: str = ""  # flow or conference name, handler event, branch field, entry event
     element: Element | None = None
     spec: ElementSpec | None = None
@@ -27,6 +28,7 @@ class Site:
     attribute_spec: AttributeSpec | None = None
     context: str = "call"  # where the statement runs: call | conference | no-bxml (flow contexts come later)
     declaration: bool = False
+    slot: Slot | None = None
 
 
 class FileIndex:
@@ -85,6 +87,9 @@ def declaration_sites(declaration: Flow | Conference, text: str = "") -> list[Si
                     start = flow.name_span.end + word.start()
                     sites.append(Site(start, start + len(word.group()), "event", word.group()))
         _elements(flow.body, None, "call", sites)
+        if text and flow.branches:  # `otherwise { ... }` leaves no trace in the IR (its body joins the flow's)
+            for found in OTHERWISE.finditer(text, flow.span.start, flow.span.end):
+                sites.append(Site(found.start(1), found.end(1), "otherwise"))
         for branch in flow.branches:
             end = branch.span.start + len("when")
             if text:  # `when digits`: the keyword and the field
@@ -96,6 +101,7 @@ def declaration_sites(declaration: Flow | Conference, text: str = "") -> list[Si
     conference, name = declaration, declaration.name
     conference_spec = vocabulary().elements["Conference"]
     sites.append(Site(conference.name_span.start, conference.name_span.end, "conference", name, declaration=True))
+    _slots(conference.conference_name, sites)
     sites.append(Site(conference.span.start, conference.span.start + len("conference"), "conference", name,
                       declaration=True))
     for attribute in conference.settings:
@@ -121,6 +127,11 @@ def _elements(elements: list[Element], parent: ElementSpec | None, context: str,
             sites.append(Site(span.start, span.end, "conference", element.conference, element=element))
         for attribute in element.attributes:
             _attribute(attribute, element, spec, context, sites)
+        for part in element.content:  # the text a statement says, plays, dials ...: describes the statement
+            if isinstance(part, Text):
+                sites.append(Site(part.span.start, part.span.end, "element", element=element, spec=spec,
+                                  context=context))
+                _slots(part, sites)
         children = element.children
         if children:
             _elements(children, spec, context, sites)
@@ -146,3 +157,14 @@ def _attribute(attribute: Attribute, element: Element | None, spec: ElementSpec,
     else:  # a number, text, env() or list: hovering it describes the attribute it sets
         sites.append(Site(value.span.start, value.span.end, "attribute", element=element, spec=spec,
                           attribute=attribute, attribute_spec=attribute_spec, context=context))
+        if isinstance(value, Text):
+            _slots(value, sites)
+
+
+def _slots(text: Text | None, sites: list[Site]) -> None:
+    """The runtime parts of a string (`{digits|digits}`, `{hook(name)}`): each its own site."""
+    if text is None:
+        return
+    for part in text.parts:
+        if isinstance(part, Slot):
+            sites.append(Site(part.span.start, part.span.end, "slot", part.name, slot=part))

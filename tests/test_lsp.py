@@ -305,6 +305,23 @@ async def test_hover_on_events_and_branch_fields(client: LanguageClient, folder:
     close_document(client, document)
 
 
+async def test_hover_on_text_runtime_parts_and_otherwise(client: LanguageClient, folder: Path):
+    document = uri(folder, "texts.flow")
+    text = ('conference texts_room "case-{digits|digits}" {\n    tag "t"\n}\n'
+            'flow texts_main on initiate {\n    when digits "1" {\n        join texts_room\n    }\n'
+            '    otherwise {\n        say "Hello {from|safe}"\n        say hook(greeting)\n    }\n}\n')
+    open_document(client, document, text)
+    await diagnostics(client, document, lambda ds: True)
+    assert "`<SpeakSentence>`" in await hover(client, document, position(text, "Hello", 2))  # a statement's text
+    hovered = await hover(client, document, position(text, "from|", 1))
+    assert "`from` field of the webhook's payload" in hovered and "Filter `safe`" in hovered
+    assert "your own code" in await hover(client, document, position(text, "greeting", 2))
+    hovered = await hover(client, document, position(text, "digits|", 2))  # in a conference's room name
+    assert "`digits` field" in hovered and "keeps only digits" in hovered
+    assert "no `when` branch" in await hover(client, document, position(text, "otherwise", 3))
+    close_document(client, document)
+
+
 # -- completion ----------------------------------------------------------------------------------------------------
 
 async def test_completion_statements_attributes_values_and_names(client: LanguageClient, folder: Path):
