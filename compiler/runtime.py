@@ -488,7 +488,7 @@ class WebhookApp:
 
     async def answer(self, route: Route, request) -> tuple[int, bytes]:
         if not authorized(route, request.headers.get("authorization")):
-            raise Problem(401, "credentials required")
+            raise Problem(401, "missing or wrong credentials")
         body = b"" if request.method == "GET" else await self.read_body(request)
         content_type = request.headers.get("content-type", "").lower()  # media types are case-insensitive
         data = parse_body(body, content_type, request.query_params)
@@ -512,8 +512,9 @@ class WebhookApp:
                     log.exception("%s %s failed", request.method, route.path)
                     raise Problem(500, "internal error") from None
             except Problem as problem:
-                if problem.status >= 500 or problem.status == 422:
-                    log.warning("%s %s: %s", request.method, route.path, problem.message)
+                # Every refusal gets a line (with --no-access-log it is the only trace of, say, Bandwidth
+                # sending credentials the server does not expect).
+                log.warning("%s %s: %d %s", request.method, route.path, problem.status, problem.message)
                 content = {"error": problem.message}
                 if problem.detail is not None:
                     content["detail"] = problem.detail

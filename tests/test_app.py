@@ -314,6 +314,17 @@ def test_auth_required_rejected_and_accepted(examples, client):
     assert client.post(url, json=data, headers=basic("support", "fallback-s3cret")).status_code == 200
 
 
+def test_refused_requests_are_logged(examples, client, caplog):
+    _, base = examples["support-line"]
+    url = base + "/conferences/case_room/events"
+    caplog.clear()
+    client.post(url, json=payload("conferenceMemberJoin"), headers=basic("support", "wrong"))
+    client.post(url, content=b"{", headers=basic("support", "s3cret"))
+    messages = [r.getMessage() for r in caplog.records if r.name == "flowc.app"]
+    assert messages == ["POST /conferences/case_room/events: 401 missing or wrong credentials",
+                        "POST /conferences/case_room/events: 400 the body is not valid JSON"]
+
+
 def test_auth_is_checked_before_the_body_is_read(examples, client):
     _, base = examples["support-line"]
     response = client.post(base + "/conferences/case_room/events", content=b"{not json")
