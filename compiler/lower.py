@@ -171,6 +171,8 @@ class Lowering:
         words = tuple(a.text for a in statement.atoms[1:] if a.kind == "WORD")
         event = CONFERENCE_EVENTS.get(words)
         node = statement.atoms[1] if len(statement.atoms) > 1 else statement.atoms[0]
+        if len(statement.atoms) > 1:  # the whole event phrase: `member joined`
+            node = Span(self.path, statement.atoms[1].start, statement.atoms[-1].end)
         if event is None:
             written = " ".join(words)
             choices = [" ".join(k) for k in CONFERENCE_EVENTS]
@@ -322,8 +324,11 @@ class Lowering:
             ):
                 value: Value = Word("true", name_span)  # a bare flag: `mute`
             elif following is None or following.kind == "COMMA":
-                self.error("FC106", f"`{written}` needs a value", name_span,
-                           help=f"write `{written} VALUE`")
+                if len(names) == 2:  # `auth USER PASSWORD`
+                    self.error("FC106", f"`{written}` needs two values, a user name and a password", name_span,
+                               help=f"write `{written} USER env(PASSWORD)`")
+                else:
+                    self.error("FC106", f"`{written}` needs a value", name_span, help=f"write `{written} VALUE`")
                 return index
             else:
                 value, index = self.read_value(atoms, index)

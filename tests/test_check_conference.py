@@ -320,3 +320,10 @@ def test_a_join_overriding_a_declared_setting_is_told_to_leave_it_to_the_declara
     assert "`room` is declared: set them on its declaration only" in problem.help
     undeclared = only("FC309", join('"r1"', ' tag "t"') + join('"r1"', ' tag "other"').replace("main", "other"))
     assert "Declare them once" in undeclared.help
+
+
+def test_an_unknown_conference_event_is_underlined_whole():
+    text = 'conference room {\n    on member joined {\n        say "Hi"\n    }\n}\nflow main {\n    join room\n}\n'
+    problem = only("FC105", text)
+    assert text[problem.span.start : problem.span.end] == "member joined"
+    assert problem.help == "did you mean `on member join`?"

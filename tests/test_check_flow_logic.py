@@ -159,3 +159,11 @@ def test_a_branch_value_matched_by_an_earlier_branch_never_selects_it():
     assert text[found[0].labels[0].span.start : found[0].labels[0].span.end] == '"1"'
     assert all(d.severity is Severity.WARNING for d in found)
     assert codes('flow main {\n    when digits "1", "1" { say "a" }\n    when digits "2" { say "b" }\n}\n') == []
+
+
+@pytest.mark.parametrize("credentials", ['auth "agent"', "auth", 'fallback auth "agent"'])
+def test_a_credential_pair_missing_its_password_says_what_it_needs(credentials):
+    text = f'flow main {{\n    redirect to "https://example.com/next" {credentials}\n}}\n'
+    problem = only("FC106", text)
+    assert "needs two values, a user name and a password" in problem.message
+    assert text[problem.span.start : problem.span.end] == credentials.removesuffix(' "agent"')
