@@ -26,6 +26,8 @@ from flowc.lsp.navigation import Symbol, definitions, name_at, outline, referenc
 from flowc.lsp.workspace import FileAnalysis, Workspace
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 logger = logging.getLogger("flowc.lsp")
 DEFAULT_DEBOUNCE = 0.15  # seconds between the last keystroke and the check
@@ -47,9 +49,20 @@ SYMBOL_KINDS = {
 }
 
 
+class FlowProtocol(LanguageServerProtocol):
+    """pygls' protocol, minus a capability it always advertises: executeCommand, with no commands."""
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams):
+        result = yield from super().lsp_initialize(params)
+        if not self.fm.commands:
+            result.capabilities.execute_command_provider = None
+        return result
+
+
 class FlowServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("flowc", __version__)
+        super().__init__("flowc", __version__, protocol_cls=FlowProtocol)
         self.project = Workspace()
         self.debounce = DEFAULT_DEBOUNCE
         self.publisher = Publisher(self.project, self.text_document_publish_diagnostics,

@@ -161,6 +161,8 @@ async def test_advertises_only_what_it_implements(client: LanguageClient):
     assert capabilities.rename_provider is None and capabilities.semantic_tokens_provider is None
     assert capabilities.diagnostic_provider is None  # push diagnostics only
     assert capabilities.document_range_formatting_provider is None
+    assert capabilities.execute_command_provider is None  # pygls advertises it (with no commands) unless told
+    assert capabilities.completion_provider.resolve_provider is False
     assert client.initialize_result.server_info.name == "flowc"
 
 
