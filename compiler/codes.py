@@ -333,8 +333,9 @@ CODES: dict[str, Code] = _codes(
     Code("FC705", W, "webhook credentials the web app cannot check",
          "A username or password for a webhook is computed per request (`hook(name)` or a payload field). "
          "Bandwidth sends it back with the webhook, but the generated app cannot know which value to expect, so "
-         "it serves that URL without checking any credentials. Use a literal username and `env(NAME)` for the "
-         "password when the route must be protected."),
+         "it serves that URL without checking any credentials (or, when another statement reaching the same URL "
+         "declares credentials it can check, accepts only those and refuses these). Use a literal username and "
+         "`env(NAME)` for the password when the route must be protected."),
 )
 
 

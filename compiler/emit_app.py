@@ -378,9 +378,12 @@ def hook_spans(project: Project) -> dict[str, Span]:
 
 def unverified_credentials(model: AppModel) -> list[Diagnostic]:
     """FC705: credentials computed per request cannot be checked by the app, so their route is open."""
+    protected = {route.path for route in model.routes if route.auth}
     return [Diagnostic(
-        "FC705", Severity.WARNING, f"the web app cannot check these credentials: `{path}` accepts requests "
-        "without them", span, help="use literal values or `env(NAME)` for webhook credentials",
+        "FC705", Severity.WARNING, f"the web app cannot check these credentials: `{path}` "
+        + ("only accepts the other credentials declared for it, so requests carrying these are refused"
+           if path in protected else "accepts requests without them"),
+        span, help="use literal values or `env(NAME)` for webhook credentials",
         notes=["the value is computed per request, so the server cannot know what Bandwidth will send back"])
         for path, span in model.unverified]
 

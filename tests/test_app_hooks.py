@@ -200,6 +200,12 @@ def test_credentials_computed_per_request_are_fc705(tmp_path, capsys):
     found = sorted((d["message"].split("`")[1], text(d)) for d in diagnostics if d["code"] == "FC705")
     assert [path for path, _ in found] == ["/flows/next", "/hooks/rec"]
     assert "hook(user)" in found[0][1] and "{callId}" in found[1][1]  # located on the credential
+    assert all("accepts requests without them" in d["message"] for d in diagnostics if d["code"] == "FC705")
+    # Another statement reaching /flows/next with checkable credentials: the route then refuses these.
+    (tmp_path / "main.flow").write_text(source + 'flow other {\n    gather then next auth "ann" env(PW)\n}\n')
+    _, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
+    [mixed] = [d for d in diagnostics if d["code"] == "FC705" and "/flows/next" in d["message"]]
+    assert "requests carrying these are refused" in mixed["message"]
 
 
 def test_hooks_bound_by_an_import_or_an_assignment_are_present(project, capsys):
