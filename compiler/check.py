@@ -318,6 +318,10 @@ def check_value(attribute: Attribute, spec: AttributeSpec, element: ElementSpec,
         for item in value.items if isinstance(value, ListValue) else [value]:
             if not isinstance(item, Text | Slot | Word):
                 yield diagnostic("FC201", f"`{written}` takes a list of text values", item.span)
+            elif isinstance(item, Text) and item.literal is not None and not item.literal.strip() and (
+                    isinstance(value, ListValue)):
+                yield diagnostic("FC201", f"`{written}` has an empty item", item.span,
+                                 help="remove it (and its comma)")
 
 
 def check_number(value: Value, spec: AttributeSpec, written: str, xml: bool = False) -> Iterator[Diagnostic]:

@@ -205,6 +205,7 @@ def read_bxml(path: str, data: bytes | str) -> BxmlDocument:
     return BxmlDocument(source, root, converter.diagnostics)
 
 
+XML_NAME = re.compile(r"[^\s=/<>\"']+")
 ENTITY_DECLARATION = re.compile(r"""<!ENTITY\s(?:[^>"']|"[^"]*"|'[^']*')*>?""")
 
 
@@ -220,7 +221,13 @@ def malformed(source: SourceFile, error: expat.ExpatError, builder: TreeBuilder)
     start = source.offset(error.lineno, error.offset + 1)
     if source.text[start - 1 : start] == "&" and "invalid token" in reason:
         start -= 1  # expat points just past a bare `&`
-    span = Span(source.path, start, min(start + 1, len(source.text)))
+    end = min(start + 1, len(source.text))
+    name = XML_NAME.match(source.text, start)
+    if name and ("mismatched tag" in reason or "duplicate attribute" in reason):
+        end = name.end()  # the whole tag or attribute name, not its first letter
+    elif "junk after document element" in reason:
+        end = len(source.text.rstrip())  # everything after the root element is the junk
+    span = Span(source.path, start, max(end, min(start + 1, len(source.text))))
     at = source.text[start : start + 1]
     labels: list[Label] = []
     help_ = None

@@ -247,3 +247,21 @@ def test_a_duration_written_in_bxml_is_told_to_be_a_number_of_seconds():
         ("FC201", "`maxDuration` takes a number of seconds"),
         ("FC201", "`toneDuration` takes a number of milliseconds")]
     assert text[found[0].span.start : found[0].span.end] == "10s"
+
+
+@pytest.mark.parametrize(("text", "covered"), [
+    ("<Response><SpeakSentence>hi</Response>", "Response"),
+    ('<Response><Gather maxDigits="3" maxDigits="4"/></Response>', "maxDigits"),
+    ("<Response><Hangup/></Response>\n<Hangup/>\n", "<Hangup/>"),
+])
+def test_malformed_xml_underlines_the_offending_name_or_junk(text, covered):
+    [problem] = lint(text)
+    assert problem.code == "FC501" and text[problem.span.start : problem.span.end] == covered
+
+
+def test_an_empty_item_in_a_comma_list_is_reported():
+    text = '<Response><Conference callIdsToCoach="c-1, c-2,">room</Conference></Response>'
+    [problem] = lint(text)
+    assert (problem.code, problem.message) == ("FC201", "`callIdsToCoach` has an empty item")
+    assert problem.span.start == text.index('">room')
+    assert lint('<Response><Conference callIdsToCoach="c-1, c-2">room</Conference></Response>') == []
