@@ -58,6 +58,7 @@ class AppModel:
     routes: list[Route]
     hooks: dict[str, HookUse]
     unverified: list[tuple[str, Span]] = field(default_factory=list)  # credentials the app cannot check
+    uncredentialed: list[tuple[str, Span]] = field(default_factory=list)  # refused for lack of credentials
 
     @property
     def observed_events(self) -> list[str]:
@@ -184,6 +185,7 @@ def _secret(value, password: bool) -> Secret | None:
 
 
 _unverified: list[tuple[str, Span]] = []  # (route path, credential attribute) found by the latest build_model
+_uncredentialed: list[tuple[str, Span]] = []  # (protected route path, statement reaching it without credentials)
 
 
 def _credential(attributes: list[Attribute], user: str, password: str, path: str) -> Credential | None:
@@ -230,12 +232,17 @@ def _silent_events() -> tuple[str, ...]:
 
 def _flow_route(plan: Plan, path: str, flow: str, events: list[str], documents) -> Route:
     auth: list[Credential] = []
+    without: list[Span] = []  # statements reaching the flow that send no credentials at all
     for reference in plan.links.references_to(flow):
         element = reference.element
         attributes = element.attributes
         if element.tag == "Conference" and element.conference in plan.project.conferences:
             attributes = conference_join_attributes(plan.project.conferences[element.conference], element)
         auth += _credentials(attributes, reference.spec.name, path)
+        if not any(a.name in ("username", "password") for a in attributes):
+            without.append(reference.attribute.span)
+    if auth:  # the route will require credentials these statements' webhooks do not carry (FC706)
+        _uncredentialed.extend((path, span) for span in without)
     default = next(d.file for d in documents if d.branch is None)
     branches = tuple((d.branch["field"], tuple(str(v) for v in d.branch["values"]), d.file)
                      for d in documents if d.branch)
@@ -266,6 +273,7 @@ def _event_routes(project: Project, taken: set[str]) -> list[Route]:
 
 def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
     _unverified.clear()
+    _uncredentialed.clear()
     documents = [compile_document(item) for item in rendered]
     routes: list[Route] = []
     seen: set[str] = set()
@@ -278,8 +286,8 @@ def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
         else:
             routes.append(_flow_route(plan, route.path, route.flow, route.events, route.documents))
     routes += _event_routes(plan.project, seen)
-    unverified = list(dict.fromkeys(_unverified))
-    return AppModel(documents, routes, _hook_uses(documents, routes), unverified)
+    return AppModel(documents, routes, _hook_uses(documents, routes), list(dict.fromkeys(_unverified)),
+                    list(dict.fromkeys(_uncredentialed)))
 
 
 def _hook_uses(documents: list[CompiledDocument], routes: list[Route]) -> dict[str, HookUse]:
@@ -377,7 +385,8 @@ def hook_spans(project: Project) -> dict[str, Span]:
 
 
 def unverified_credentials(model: AppModel) -> list[Diagnostic]:
-    """FC705: credentials computed per request cannot be checked by the app, so their route is open."""
+    """FC705: credentials computed per request cannot be checked by the app, so their route is open. FC706: a
+    statement sends no credentials to a route that requires them."""
     protected = {route.path for route in model.routes if route.auth}
     return [Diagnostic(
         "FC705", Severity.WARNING, f"the web app cannot check these credentials: `{path}` "
@@ -385,7 +394,10 @@ def unverified_credentials(model: AppModel) -> list[Diagnostic]:
            if path in protected else "accepts requests without them"),
         span, help="use literal values or `env(NAME)` for webhook credentials",
         notes=["the value is computed per request, so the server cannot know what Bandwidth will send back"])
-        for path, span in model.unverified]
+        for path, span in model.unverified] + [Diagnostic(
+        "FC706", Severity.WARNING, f"`{path}` requires the credentials declared elsewhere, but this statement "
+        "sends none: the web app will refuse its webhook (401)", span,
+        help="declare the same `auth` here too") for path, span in model.uncredentialed]
 
 
 def sync_user_module(compilation, out: Path) -> list[Diagnostic]:

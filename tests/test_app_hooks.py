@@ -218,3 +218,16 @@ def test_hooks_bound_by_an_import_or_an_assignment_are_present(project, capsys):
     (project / "hooks.py").write_text("from os.path import basename as greeting\n")
     _, diagnostics = compile_json(project / "flows", project / "build", capsys)
     assert sorted(d["message"].split("`")[1] for d in diagnostics) == ["coached", "welcome"]
+
+
+def test_a_statement_reaching_a_protected_flow_without_credentials_is_fc706(tmp_path, capsys):
+    source = ('flow main on initiate {\n    gather then next auth "bob" env(PW) { say "Hi" }\n}\n'
+              'flow other on answer {\n    redirect to next\n}\nflow next {\n    hangup\n}\n')
+    (tmp_path / "main.flow").write_text(source)
+    _, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
+    [found] = [d for d in diagnostics if d["code"] == "FC706"]
+    assert "`/flows/next`" in found["message"] and "401" in found["message"]
+    assert found["location"]["row"] == 5  # on `redirect to next`
+    (tmp_path / "main.flow").write_text(source.replace("redirect to next", 'redirect to next auth "bob" env(PW)'))
+    status, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
+    assert status == 0 and "FC706" not in [d["code"] for d in diagnostics]
