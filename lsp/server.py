@@ -129,6 +129,18 @@ def initialize(ls: FlowServer, params: types.InitializeParams) -> None:
 def initialized(ls: FlowServer, params: types.InitializedParams) -> None:
     if ls.project.disk:
         ls.publisher.schedule(0)
+    watched = ls.client_capabilities.workspace and ls.client_capabilities.workspace.did_change_watched_files
+    if watched and watched.dynamic_registration:  # files created, changed or deleted outside the editor
+        ls.client_register_capability(types.RegistrationParams(registrations=[types.Registration(
+            id="flowc-watch-flow-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=types.DidChangeWatchedFilesRegistrationOptions(
+                watchers=[types.FileSystemWatcher(glob_pattern="**/*.flow")]))])).add_done_callback(_registered)
+
+
+def _registered(future) -> None:
+    """A client that refuses the registration still works (files change on disk less often than in the editor)."""
+    if not future.cancelled() and future.exception() is not None:
+        logger.info("the client did not register the .flow file watcher: %s", future.exception())
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)

@@ -55,6 +55,12 @@ def folder(tmp_path_factory) -> Path:
 
 
 async def start(client: LanguageClient, folder: Path) -> types.InitializeResult:
+    client.registrations = []  # what the server registers dynamically (file watchers), as VS Code would
+
+    @client.feature(types.CLIENT_REGISTER_CAPABILITY)
+    def register(params: types.RegistrationParams) -> None:
+        client.registrations.extend(params.registrations)
+
     capabilities = client_capabilities("visual-studio-code")
     return await client.initialize_session(types.InitializeParams(
         capabilities=capabilities,
@@ -251,6 +257,36 @@ async def test_workspace_folders_added_and_removed(client: LanguageClient, folde
         event=types.WorkspaceFoldersChangeEvent(added=[], removed=[extra])))
     await diagnostics(client, document, lambda ds: codes(ds) == ["FC401"])
     close_document(client, document)
+
+
+async def test_files_changed_on_disk_are_watched(client: LanguageClient, folder: Path):
+    for _ in range(100):  # the server registers its watcher after `initialized`, on its own time
+        if client.registrations:
+            break
+        await asyncio.sleep(0.05)
+    [registration] = client.registrations
+    assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    assert [w["globPattern"] for w in registration.register_options["watchers"]] == ["**/*.flow"]
+
+    def changed(path: Path, kind: types.FileChangeType) -> None:
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=path.as_uri(), type=kind)]))
+
+    user = uri(folder, "watch_user.flow")  # open: uses a flow that a file created outside the editor declares
+    open_document(client, user, "flow watch_user {\n    redirect to watch_target\n}\n")
+    await diagnostics(client, user, lambda ds: codes(ds) == ["FC401"])
+    target = folder / "watch_target.flow"
+    target.write_text("flow watch_target {\n    hangup\n}\n")
+    changed(target, types.FileChangeType.Created)
+    await diagnostics(client, user, lambda ds: not ds)
+    target.write_text("flow watch_target {\n    sya\n}\n")
+    changed(target, types.FileChangeType.Changed)
+    await diagnostics(client, target.as_uri(), lambda ds: codes(ds) == ["FC102"])
+    target.unlink()
+    changed(target, types.FileChangeType.Deleted)
+    await diagnostics(client, target.as_uri(), lambda ds: not ds)
+    await diagnostics(client, user, lambda ds: codes(ds) == ["FC401"])
+    close_document(client, user)
 
 
 # -- hover ---------------------------------------------------------------------------------------------------------
