@@ -147,15 +147,19 @@ def removal(attribute: Attribute) -> Fix:
 @rule
 def duplicate_names(context: Context) -> Iterator[Diagnostic]:
     for kind in ("flows", "conferences"):
-        seen: dict[str, Span] = {}
+        seen: dict[str, tuple[str, Span]] = {}
         for file in context.project.files:
             for declaration in getattr(file, kind):
-                first = seen.get(declaration.name)
+                # `Main` and `main` would write flows/Main.xml and flows/main.xml: one file on macOS and Windows
+                first = seen.get(declaration.name.casefold())
                 if first is None:
-                    seen[declaration.name] = declaration.name_span
+                    seen[declaration.name.casefold()] = (declaration.name, declaration.name_span)
                     continue
-                yield diagnostic("FC111", f"`{declaration.name}` is defined twice", declaration.name_span,
-                                 labels=[Label(first, "first defined here")],
+                message = f"`{declaration.name}` is defined twice" if first[0] == declaration.name else (
+                    f"`{declaration.name}` and `{first[0]}` differ only in case, so their documents would be one "
+                    "file on case-insensitive file systems")
+                yield diagnostic("FC111", message, declaration.name_span,
+                                 labels=[Label(first[1], "first defined here")],
                                  help="rename one of them")
 
 

@@ -71,10 +71,10 @@ def branch_file(flow: str, field: str, values: list[str], taken: set[str]) -> st
         digest = hashlib.sha256("\0".join([field, *values]).encode()).hexdigest()[:10]
         stem = f"{stem[:MAX_BRANCH_STEM - 11].rstrip('-.')}-{digest}"
     name, count = f"flows/{flow}.{stem}.xml", 1
-    while name in taken:
+    while name.casefold() in taken:  # `"a"` and `"A"` must not share a file on case-insensitive file systems
         count += 1
         name = f"flows/{flow}.{stem}-{count}.xml"
-    taken.add(name)
+    taken.add(name.casefold())
     return name
 
 

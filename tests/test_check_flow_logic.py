@@ -167,3 +167,9 @@ def test_a_credential_pair_missing_its_password_says_what_it_needs(credentials):
     problem = only("FC106", text)
     assert "needs two values, a user name and a password" in problem.message
     assert text[problem.span.start : problem.span.end] == credentials.removesuffix(' "agent"')
+
+
+def test_flow_names_that_differ_only_in_case_are_reported():
+    text = 'flow main {\n    hangup\n}\nflow Main {\n    hangup\n}\n'
+    problem = only("FC111", text)
+    assert "differ only in case" in problem.message and text[problem.span.start : problem.span.end] == "Main"

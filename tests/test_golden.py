@@ -142,9 +142,10 @@ def test_a_flow_named_as_a_conference_event_url_answers_conference_webhooks():
 def test_branches_whose_values_look_alike_in_a_file_name_get_distinct_documents():
     values = ", ".join(f'"{i}"' for i in range(200))
     text = (f'flow main {{\n    when digits "*" {{ say "star" }}\n    when digits "#" {{ say "pound" }}\n'
-            f'    when digits {values} {{ say "many" }}\n    otherwise {{ say "none" }}\n}}\n')
+            f'    when digits {values} {{ say "many" }}\n    when tag "a" {{ say "a" }}\n'
+            f'    when tag "A" {{ say "A" }}\n    otherwise {{ say "none" }}\n}}\n')
     documents = emitted(compile_sources({"main.flow": text.encode()}))
-    assert len(documents) == 4
+    assert len(documents) == 6 and len({name.casefold() for name in documents}) == 6
     assert all(len(name.rsplit("/", 1)[-1]) <= 100 for name in documents)
     texts = sorted(xml.decode().split("<SpeakSentence>")[1].split("<")[0] for _, xml in documents.values())
-    assert texts == ["many", "none", "pound", "star"]
+    assert texts == ["A", "a", "many", "none", "pound", "star"]
