@@ -337,8 +337,9 @@ CODES: dict[str, Code] = _codes(
          "declares credentials it can check, accepts only those and refuses these). Use a literal username and "
          "`env(NAME)` for the password when the route must be protected."),
     Code("FC706", W, "webhook sent without the credentials its route requires",
-         "Several statements name the same flow as a callback, and some declare credentials (`auth ...`) while "
-         "this one declares none. The generated app serves one route per flow, and it requires the declared "
+         "Several statements name the same flow as a callback (or the same URL for webhooks that take no BXML), "
+         "and some declare credentials (`auth ...`) while this one declares none. The generated app serves one "
+         "route per flow or URL, and it requires the declared "
          "credentials on every request, so the webhook this statement causes arrives without them and is "
          "refused (401), which fails the call. Declare the same credentials on every statement that reaches the "
          "flow."),

@@ -267,6 +267,10 @@ def _event_routes(project: Project, taken: set[str]) -> list[Route]:
     routes = []
     for found in event_routes(project, taken):
         auth = [c for attributes, name in found.uses for c in _credentials(attributes, name, found.path)]
+        if auth:  # FC706, as for flows
+            _uncredentialed.extend((found.path, a.span) for attributes, name in found.uses
+                                   if not any(a.name in ("username", "password") for a in attributes)
+                                   for a in attributes if a.name == name)
         routes.append(Route(found.path, "event", tuple(found.events), auth=tuple(dict.fromkeys(auth))))
     return routes
 

@@ -231,3 +231,10 @@ def test_a_statement_reaching_a_protected_flow_without_credentials_is_fc706(tmp_
     (tmp_path / "main.flow").write_text(source.replace("redirect to next", 'redirect to next auth "bob" env(PW)'))
     status, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
     assert status == 0 and "FC706" not in [d["code"] for d in diagnostics]
+    # The same for a URL given for webhooks that take no BXML.
+    (tmp_path / "main.flow").write_text('flow main on initiate {\n'
+                                        '    record on recording "/hooks/rec" auth "r" env(P)\n'
+                                        '    record on recording "/hooks/rec"\n}\n')
+    _, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
+    [found] = [d for d in diagnostics if d["code"] == "FC706"]
+    assert "`/hooks/rec`" in found["message"] and found["location"]["row"] == 3
