@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flowc.diagnostics import Diagnostic, Severity, Span
-from flowc.files import write_atomic
+from flowc.files import write_all_atomic, write_atomic
 from flowc.project import Compilation
 
 MANIFEST = "manifest.json"
@@ -103,9 +103,9 @@ def build(compilation: Compilation, out: Path, extra_outputs=None) -> BuildResul
     manifest = manifest_data(plan, rendered, compilation.sources)
     manifest["generated"] = sorted(p for p in outputs if p not in {d["file"] for d in manifest["documents"]})
     stale = previous_outputs(out) - set(outputs)
-    for relative, data in sorted(outputs.items()):
-        write_atomic(out / relative, data)
-        result.written.append(relative)
+    # all documents or none: a failure while writing them leaves the previous build as it was
+    write_all_atomic({out / relative: data for relative, data in sorted(outputs.items())})
+    result.written.extend(sorted(outputs))
     write_atomic(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     for relative in sorted(stale):
         target = out / relative

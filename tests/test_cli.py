@@ -218,3 +218,21 @@ def test_a_stray_manifest_in_out_never_makes_compile_delete_files_outside_out(tm
     assert result.returncode == 0, result.stderr
     assert all(victim.read_text() == "keep" for victim in victims)
     assert not (out / "flows" / "old.xml").exists()  # a genuine stale document is still cleaned up
+
+
+@pytest.mark.parametrize("problem", ["long name", "directory in the way"])
+def test_a_compile_that_cannot_write_leaves_the_previous_out_intact(tmp_path, problem):
+    out = tmp_path / "out"
+    write(tmp_path / "src" / "main.flow", "flow main {\n    hangup\n}\n")
+    assert flowc("compile", "src", "-o", "out", cwd=tmp_path).returncode == 0
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    if problem == "long name":
+        extra = "flow " + "x" * 300 + " {\n    hangup\n}\n"
+    else:
+        extra = "flow zz {\n    hangup\n}\n"
+        (out / "flows" / "zz.xml").mkdir()
+    write(tmp_path / "src" / "main.flow", 'flow main {\n    say "changed"\n}\n' + extra)
+    result = flowc("compile", "src", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
