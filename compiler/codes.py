@@ -343,6 +343,10 @@ CODES: dict[str, Code] = _codes(
          "credentials on every request, so the webhook this statement causes arrives without them and is "
          "refused (401), which fails the call. Declare the same credentials on every statement that reaches the "
          "flow."),
+    Code("FC707", I, "relative webhook URL the web app does not serve",
+         "A webhook that takes BXML is sent to a relative URL (a path on the same host) that is neither a flow "
+         "(`/flows/NAME`) nor a conference's event route, so the generated app answers it 404. That is right "
+         "when another server behind the same host answers that path; otherwise name a flow instead of the URL."),
 )
 
 

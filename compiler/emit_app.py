@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 from flowc import __version__
 from flowc.diagnostics import Diagnostic, Severity, Span
 from flowc.emit_xml import MARK_CLOSE, MARK_OPEN, RenderedDocument, SlotRef
-from flowc.event_routes import event_routes
+from flowc.event_routes import event_routes, unserved_urls
 from flowc.files import write_atomic
 from flowc.ir import Attribute, Element, Env, ListValue, Project, Slot, Text, Word, walk
 from flowc.links import FLOW_PATH, bodies
@@ -59,6 +59,7 @@ class AppModel:
     hooks: dict[str, HookUse]
     unverified: list[tuple[str, Span]] = field(default_factory=list)  # credentials the app cannot check
     uncredentialed: list[tuple[str, Span]] = field(default_factory=list)  # refused for lack of credentials
+    unserved: list[tuple[str, Attribute]] = field(default_factory=list)  # relative BXML URLs served elsewhere
 
     @property
     def observed_events(self) -> list[str]:
@@ -291,7 +292,7 @@ def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
             routes.append(_flow_route(plan, route.path, route.flow, route.events, route.documents))
     routes += _event_routes(plan.project, seen)
     return AppModel(documents, routes, _hook_uses(documents, routes), list(dict.fromkeys(_unverified)),
-                    list(dict.fromkeys(_uncredentialed)))
+                    list(dict.fromkeys(_uncredentialed)), unserved_urls(plan.project, {r.path for r in routes}))
 
 
 def _hook_uses(documents: list[CompiledDocument], routes: list[Route]) -> dict[str, HookUse]:
@@ -390,7 +391,7 @@ def hook_spans(project: Project) -> dict[str, Span]:
 
 def unverified_credentials(model: AppModel) -> list[Diagnostic]:
     """FC705: credentials computed per request cannot be checked by the app, so their route is open. FC706: a
-    statement sends no credentials to a route that requires them."""
+    statement sends no credentials to a route that requires them. FC707: a relative URL served elsewhere."""
     protected = {route.path for route in model.routes if route.auth}
     return [Diagnostic(
         "FC705", Severity.WARNING, f"the web app cannot check these credentials: `{path}` "
@@ -401,7 +402,10 @@ def unverified_credentials(model: AppModel) -> list[Diagnostic]:
         for path, span in model.unverified] + [Diagnostic(
         "FC706", Severity.WARNING, f"`{path}` requires the credentials declared elsewhere, but this statement "
         "sends none: the web app will refuse its webhook (401)", span,
-        help="declare the same `auth` here too") for path, span in model.uncredentialed]
+        help="declare the same `auth` here too") for path, span in model.uncredentialed] + [Diagnostic(
+        "FC707", Severity.INFO, f"the generated web app does not serve `{path}`", attribute.value.span,
+        help="name a flow here, or route this path to the server that answers it")
+        for path, attribute in model.unserved]
 
 
 def sync_user_module(compilation, out: Path) -> list[Diagnostic]:

@@ -62,3 +62,22 @@ def _owned_bodies(project: Project):
     conferences = {id(h.body): c.name for f in project.files for c in f.conferences for h in c.handlers}
     for owner, body in bodies(project):
         yield (owner, False) if owner is not None else (conferences.get(id(body), ""), True), body
+
+
+def unserved_urls(project: Project, served: set[str]) -> list[tuple[str, Attribute]]:
+    """Relative URLs given for webhooks that take BXML (`gather then "/custom"`) whose path the app does not
+    serve: some other server behind the same host must answer them."""
+    vocab = vocabulary()
+    found: list[tuple[str, Attribute]] = []
+    for _, body in bodies(project):
+        for element in walk(body):
+            spec = vocab.elements[element.tag]
+            for attribute in element.attributes:
+                attribute_spec = spec.attributes.get(attribute.name)
+                value = attribute.value
+                if attribute_spec is None or not attribute_spec.reply_bxml or not isinstance(value, Text):
+                    continue
+                path = urlparse(value.literal or "").path
+                if (value.literal or "").startswith("/") and path not in served:
+                    found.append((path, attribute))
+    return found

@@ -238,3 +238,13 @@ def test_a_statement_reaching_a_protected_flow_without_credentials_is_fc706(tmp_
     _, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
     [found] = [d for d in diagnostics if d["code"] == "FC706"]
     assert "`/hooks/rec`" in found["message"] and found["location"]["row"] == 3
+
+
+def test_a_relative_bxml_url_the_app_does_not_serve_is_fc707(tmp_path, capsys):
+    (tmp_path / "main.flow").write_text('flow main on initiate {\n    gather then "/custom/menu" { say "Hi" }\n'
+                                        '    join conference "room" events "/flows/main"\n}\n')
+    status, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
+    assert status == 0
+    [found] = [d for d in diagnostics if d["code"] == "FC707"]  # /flows/main is served: not reported
+    assert "`/custom/menu`" in found["message"] and found["severity"] == "info"
+    assert (found["location"]["row"], found["location"]["column"]) == (2, 17)
