@@ -566,14 +566,24 @@ async def test_formatting_through_the_formatter(client: LanguageClient, folder: 
         options=types.FormattingOptions(tab_size=4, insert_spaces=True)))
     assert not edits
 
+    # Only the lines that change are edited, so the editor keeps the cursor and marks elsewhere where they were.
+    body = "".join(f'    say "Line {i}."\n' for i in range(40))
+    text = f'flow format_main {{\n  say   "First."\n{body}    hangup  \n}}\n'
+    change_document(client, document, text, 3)
+    edits = await client.text_document_formatting_async(types.DocumentFormattingParams(
+        text_document=types.TextDocumentIdentifier(uri=document),
+        options=types.FormattingOptions(tab_size=4, insert_spaces=True)))
+    assert [(e.range.start.line, e.range.end.line) for e in edits] == [(1, 2), (42, 43)]
+    assert apply(text, edits) == f'flow format_main {{\n    say "First."\n{body}    hangup\n}}\n'
+
     crlf = 'flow format_main {\r\n  say "Hi"\r\n}\r\n'  # a Windows document stays one
-    change_document(client, document, crlf, 3)
+    change_document(client, document, crlf, 4)
     edits = await client.text_document_formatting_async(types.DocumentFormattingParams(
         text_document=types.TextDocumentIdentifier(uri=document),
         options=types.FormattingOptions(tab_size=4, insert_spaces=True)))
     formatted = apply(crlf, edits)
     assert formatted == 'flow format_main {\r\n    say "Hi"\r\n}\r\n'
-    change_document(client, document, formatted, 4)
+    change_document(client, document, formatted, 5)
     assert not await client.text_document_formatting_async(types.DocumentFormattingParams(
         text_document=types.TextDocumentIdentifier(uri=document),
         options=types.FormattingOptions(tab_size=4, insert_spaces=True)))
