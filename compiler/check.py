@@ -275,7 +275,7 @@ def _plainly_valid(value: Value, spec: AttributeSpec) -> bool:
             return value.value in spec.enum  # type: ignore[union-attr]
         return spec.type == "url" and spec.reply_bxml  # a flow name
     if kind is Text:
-        return spec.type == "string" and spec.max_length is None
+        return spec.type == "string" and spec.max_length is None and spec.pattern is None
     if kind is Number and spec.type in ("integer", "decimal") and (spec.unit or not value.unit):  # type: ignore
         amount = value.in_unit(spec.unit)  # type: ignore[union-attr]
         return (spec.type == "decimal" or amount == int(amount)) and (spec.min is None or amount >= spec.min) and (
@@ -427,6 +427,11 @@ def check_text(value: Value, spec: AttributeSpec, written: str) -> Iterator[Diag
             return
     if not isinstance(value, Text | Word | Number):
         yield diagnostic("FC201", f"`{written}` takes text", value.span)
+        return
+    literal = value.value if isinstance(value, Word) else value.text if isinstance(value, Number) else value.literal
+    if spec.pattern and literal is not None and not re.fullmatch(spec.pattern, literal):
+        yield diagnostic("FC202", f"`{literal}` is not a valid `{written}`", value.span,
+                         help=f"write {spec.format}" if spec.format else None)
         return
     if isinstance(value, Text) and spec.max_length is not None:
         literal = "".join(p for p in value.parts if isinstance(p, str))

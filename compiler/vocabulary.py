@@ -26,6 +26,7 @@ class AttributeSpec:
     max_length: int | None = None
     unit: str | None = None  # "s" or "ms": a duration written as 2s or 500ms is converted to this unit
     format: str | None = None
+    pattern: str | None = None  # a regular expression the whole value must match (SSML prosody values)
     item: str | None = None
     relative_ok: bool = False
     events: tuple[str, ...] = ()  # webhooks Bandwidth sends to this URL
@@ -112,6 +113,7 @@ def _attribute(name: str, raw: dict) -> AttributeSpec:
         max_length=raw.get("max_length"),
         unit=raw.get("unit"),
         format=raw.get("format"),
+        pattern=raw.get("pattern"),
         item=raw.get("item"),
         relative_ok=raw.get("relative_ok", False),
         events=tuple(raw.get("events", ())),

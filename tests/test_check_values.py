@@ -27,6 +27,8 @@ def valid(spec) -> str:
         return spec.enum[0]
     if spec.format and spec.format.startswith("E.164"):
         return "+15551234567"
+    if spec.pattern:  # SSML prosody: a named level or a relative change
+        return "medium"
     return {"url": "https://example.com/hook", "csv_list": "c-1,c-2", "ssml_time": "1s"}.get(spec.type, "text")
 
 
@@ -48,6 +50,8 @@ def invalid(spec) -> list[tuple[str, str]]:
         cases.append(("not a url", "FC205"))
     if spec.max_length is not None:
         cases.append(("x" * (spec.max_length + 1), "FC204"))
+    if spec.pattern:
+        cases.append(("louder", "FC202"))
     if spec.format and spec.format.startswith("E.164") and spec.name in {"to", "from"}:  # Forward's addresses
         cases.append(("555-1234", "FC212"))
     return cases
@@ -166,3 +170,19 @@ def test_ssml_pause_lengths_are_seconds_or_milliseconds_up_to_ten_seconds(item, 
 def test_ssml_pause_lengths_in_bxml(time, code):
     xml = f'<Response><SpeakSentence>Hi<break time="{time}"/></SpeakSentence></Response>'
     assert [d.code for d in lint_sources({"doc.xml": xml.encode()})[1]] == ([code] if code else [])
+
+
+@pytest.mark.parametrize(("setting", "valid"), [
+    ("rate fast", True), ('rate "150%"', True), ('pitch "+20%"', True), ('pitch "-15%"', True),
+    ("pitch x-high", True), ('volume "-6dB"', True), ("volume loud", True), ("rate faster", False),
+    ('volume "6"', False), ("pitch 10", False), ('rate "-50%"', False)])
+def test_prosody_values_follow_their_format(setting, valid):
+    text = f'flow main {{\n    say {{\n        prosody {setting} "Hello"\n    }}\n}}\n'
+    found = compile_sources({"main.flow": text.encode()}).diagnostics
+    assert [d.code for d in found] == ([] if valid else ["FC202"])
+    if not valid:
+        assert text[found[0].span.start : found[0].span.end] == setting.split(" ", 1)[1]
+        name, value = setting.split(" ", 1)
+        prosody = f'<prosody {name}="{value.strip(chr(34))}">Hi</prosody>'
+        xml = f"<Response><SpeakSentence>{prosody}</SpeakSentence></Response>"
+        assert [d.code for d in lint_sources({"doc.xml": xml.encode()})[1]] == ["FC202"]
