@@ -50,11 +50,26 @@ def complete(cursor: Cursor, names: Names) -> list[Item]:
             listed = {a.text for a in before[head.index("on", 2) + 1 :] if type(a) is Token}
             return [Item(e, "event", "entry event") for e in ENTRY_EVENTS if e not in listed]
         return []
+    if scope.kind == "slot":
+        return slot_items(scope.context)
     if scope.kind == "conference":
         return conference_items(before, names)
     if scope.kind in ("flow", "handler", "element"):
         return statement_items(scope, before, names)
     return []
+
+
+SLOT_FILTERS = {"safe": "keeps only letters, digits, `-`, `_` and `.`", "digits": "keeps only digits"}
+
+
+def slot_items(part: str) -> list[Item]:
+    """In a string's `{...}`: the webhook payload fields whose shape flowc knows, or the filters after `|`."""
+    from flowc.check import FIELD_SHAPES
+
+    if part == "filter":
+        return [Item(name, "value", "filter", text) for name, text in SLOT_FILTERS.items()]
+    return [Item(name, "value", shape.description, f"The webhook payload's `{name}` field: {shape.description}.")
+            for name, shape in FIELD_SHAPES.items()]
 
 
 def allowed_statements(scope: Scope) -> dict[tuple[str, ...], ElementSpec]:

@@ -20,8 +20,9 @@ _LOWERING = Lowering("<lsp>")  # its keyword and attribute matchers, so completi
 
 @dataclass
 class Scope:
-    kind: str  # top | flow | conference | handler | element | unknown
+    kind: str  # top | flow | conference | handler | element | slot (a string's `{...}`) | unknown
     context: str = "call"  # call | conference | transfer-answer | no-bxml: which verbs Bandwidth accepts
+    # (for a slot: field | filter)
     spec: ElementSpec | None = None  # for element blocks (gather, say, transfer ...)
 
 
@@ -56,8 +57,16 @@ def words(atoms: list[Atom]) -> list[str]:
 
 
 def locate(module: Module, text: str, offset: int, context_of: Callable[[str], str]) -> Cursor:
-    if _in_comment(module.comments, offset) or _in_open_string(text, offset):
+    if _in_comment(module.comments, offset):
         return Cursor(offset, [Scope("unknown")], None)
+    string = _string_start(text, offset)
+    if string != -1:  # in a string: only a runtime part `{field|filter}` has something to complete
+        slot = _SLOT.search(text, string + 1, offset)
+        if slot is None or "{{" in text[slot.start() - 1 : slot.start() + 1]:
+            return Cursor(offset, [Scope("unknown")], None)
+        name, written = ("filter", slot.group(2)) if slot.group(2) is not None else ("field", slot.group(1))
+        word = Token("WORD", written, offset - len(written), offset)
+        return Cursor(offset, [Scope("slot", name)], None, [], word)
     scopes = [Scope("top")]
     statements = module.statements
     while True:
@@ -78,15 +87,17 @@ def _in_comment(comments: list[Token], offset: int) -> bool:
 
 
 # What the lexer skips on a line before the cursor: whole strings, and anything else but a quote or a comment.
+_SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*|)(?:\|([A-Za-z_]*))?\Z")  # `{fie` or `{field|fil` at the cursor
 _LINE_PREFIX = re.compile(r'(?:"(?:[^"\\\n]|\\.)*"|[^"#\n])*+')
 
 
-def _in_open_string(text: str, offset: int) -> bool:
-    """Whether the cursor is inside a string not closed yet (the parser drops an unterminated string, so the
-    tree cannot tell): typing a sentence must not pop up attribute names."""
+def _string_start(text: str, offset: int) -> int:
+    """Where the string the cursor is in starts, or -1. Looked up in the text because the parser drops an
+    unterminated string (the one being typed): typing a sentence must not pop up attribute names."""
     line_start = text.rfind("\n", 0, offset) + 1
     prefix = _LINE_PREFIX.match(text, line_start, offset)
-    return prefix is not None and prefix.end() < offset and text[prefix.end()] == '"'
+    inside = prefix is not None and prefix.end() < offset and text[prefix.end()] == '"'
+    return prefix.end() if inside else -1  # type: ignore[union-attr]
 
 
 def _statement_at(statements: list[Statement], text: str, offset: int) -> Statement | None:

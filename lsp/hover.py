@@ -11,6 +11,7 @@ from flowc.codes import CODES
 from flowc.ir import Slot
 from flowc.links import CONFERENCE_PATH, FLOW_PATH
 from flowc.lower import CREDENTIAL_PAIRS
+from flowc.lsp.completion import SLOT_FILTERS
 from flowc.lsp.index import Site
 from flowc.lsp.workspace import CheckResult, FileAnalysis
 from flowc.vocabulary import AttributeSpec, ElementSpec, describe_value, vocabulary
@@ -212,15 +213,15 @@ def conference_text(name: str, result: CheckResult | None) -> str:
     return "\n".join(lines)
 
 
-SLOT_FILTERS = {"safe": "keeps only letters, digits, `-`, `_` and `.`", "digits": "keeps only digits"}
-
-
 def slot_text(slot: Slot) -> str:
     if slot.source == "hook":
         lines = [f"**`hook({slot.name})`**: a value your own code computes when the request arrives"]
     else:
+        from flowc.check import FIELD_SHAPES
+
+        shape = FIELD_SHAPES.get(slot.name)
         lines = [f"**`{slot.name}`**: the `{slot.name}` field of the webhook's payload, filled in when the request "
-                 "arrives (XML-escaped)"]
+                 "arrives (XML-escaped)" + (f"; {shape.description}" if shape else "")]
     if slot.filter:
         lines.append(f"\nFilter `{slot.filter}`: {SLOT_FILTERS.get(slot.filter, 'applied to the value')}.")
     return "\n".join(lines)

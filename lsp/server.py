@@ -207,7 +207,10 @@ def hover(ls: FlowServer, params: types.HoverParams) -> types.Hover | None:
                        range=positions.range(start, end))
 
 
-@server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(resolve_provider=False))
+# `|` only ever starts a filter in a string's `{field|...}`; `{` is not a trigger: it also opens blocks, where a list
+# popping up would take the Enter meant for a new line.
+@server.feature(types.TEXT_DOCUMENT_COMPLETION,
+                types.CompletionOptions(resolve_provider=False, trigger_characters=["|"]))
 @guarded(lambda: types.CompletionList(is_incomplete=False, items=[]))
 def completion(ls: FlowServer, params: types.CompletionParams) -> types.CompletionList:
     empty = types.CompletionList(is_incomplete=False, items=[])

@@ -169,6 +169,7 @@ async def test_advertises_only_what_it_implements(client: LanguageClient):
     assert capabilities.document_range_formatting_provider is None
     assert capabilities.execute_command_provider is None  # pygls advertises it (with no commands) unless told
     assert capabilities.completion_provider.resolve_provider is False
+    assert list(capabilities.completion_provider.trigger_characters) == ["|"]  # a filter in `{field|...}`
     assert client.initialize_result.server_info.name == "flowc"
 
 
@@ -355,7 +356,7 @@ async def test_hover_on_text_runtime_parts_and_otherwise(client: LanguageClient,
     assert "`from` field of the webhook's payload" in hovered and "Filter `safe`" in hovered
     assert "your own code" in await hover(client, document, position(text, "greeting", 2))
     hovered = await hover(client, document, position(text, "digits|", 2))  # in a conference's room name
-    assert "`digits` field" in hovered and "keeps only digits" in hovered
+    assert "`digits` field" in hovered and "keeps only digits" in hovered and "the digits pressed" in hovered
     assert "no `when` branch" in await hover(client, document, position(text, "otherwise", 3))
     close_document(client, document)
 
@@ -406,14 +407,23 @@ async def test_completion_statements_attributes_values_and_names(client: Languag
     assert await complete(client, document, position(text, "vo", 2)) == []
     assert await complete(client, document, position(text, "Hi", 0)) == []
 
-    text = 'flow complete_main on initiate, \n'  # the entry events not listed yet; after one, a comma first
+    text = 'flow complete_main {\n    join conference "room-{fr}-{to|"\n}\n'  # a string's runtime parts
     change_document(client, document, text, 4)
+    labels = await complete(client, document, position(text, "{fr", 3))
+    assert {"from", "to", "digits", "callId", "tag"} <= set(labels) and "say" not in labels
+    assert await complete(client, document, position(text, "to|", 3)) == ["safe", "digits"]
+    text = 'flow complete_main {\n    say "a {{fr"\n}\n'  # `{{` is a literal brace, not a runtime part
+    change_document(client, document, text, 5)
+    assert await complete(client, document, position(text, "{{fr", 4)) == []
+
+    text = 'flow complete_main on initiate, \n'  # the entry events not listed yet; after one, a comma first
+    change_document(client, document, text, 6)
     assert await complete(client, document, position(text, ", ", 2)) == ["answer"]
     text = 'flow complete_main on initiate \n'
-    change_document(client, document, text, 5)
+    change_document(client, document, text, 7)
     assert await complete(client, document, position(text, "initiate ", 9)) == []
     text = 'flow complete_main {\n    start recording on \n}\n'  # the rest of a several-word attribute
-    change_document(client, document, text, 6)
+    change_document(client, document, text, 8)
     assert await complete(client, document, position(text, "on ", 3)) == ["recording", "transcription"]
     close_document(client, document)
 
