@@ -315,7 +315,7 @@ def check_value(attribute: Attribute, spec: AttributeSpec, element: ElementSpec,
     elif kind in ("enum", "http_method"):
         yield from check_enum(value, spec, written)
     elif kind == "url":
-        yield from check_url(attribute, spec, written)
+        yield from check_url(attribute, spec, written, xml)
     elif kind in ("string", "ssml_time"):
         yield from check_text(value, spec, written)
     elif kind == "csv_list":
@@ -367,7 +367,7 @@ def check_enum(value: Value, spec: AttributeSpec, written: str) -> Iterator[Diag
                      fix=Fix(f"use `{guess}`", (Edit(value.span, guess),)) if guess else None)
 
 
-def check_url(attribute: Attribute, spec: AttributeSpec, written: str) -> Iterator[Diagnostic]:
+def check_url(attribute: Attribute, spec: AttributeSpec, written: str, xml: bool = False) -> Iterator[Diagnostic]:
     value = attribute.value
     if isinstance(value, Word):
         if not spec.reply_bxml:
@@ -377,7 +377,15 @@ def check_url(attribute: Attribute, spec: AttributeSpec, written: str) -> Iterat
     if not isinstance(value, Text):
         yield diagnostic("FC201", f"`{written}` takes a URL", value.span)
         return
-    yield from check_url_text(value, spec.relative_ok)
+    yield from check_url_text(value, spec.relative_ok, quoted=not xml)
+
+
+def _replacement(text: str, quoted: bool) -> str:
+    """`text` as it must be written over a value's span: a .flow string literal, or raw inside XML quotes."""
+    if not quoted:  # inside an XML attribute or element: escape what XML would read as markup
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("{", "{{").replace("}", "}}")
+    return f'"{escaped}"'
 
 
 def check_url_text(value: Text, relative_ok: bool, quoted: bool = True) -> Iterator[Diagnostic]:
@@ -390,8 +398,15 @@ def check_url_text(value: Text, relative_ok: bool, quoted: bool = True) -> Itera
     host_like = HOST_WITHOUT_SCHEME.match(literal) is not None and "/" in literal  # cdn.example.com/a.wav
     if relative_ok and literal and not host_like and RELATIVE_URL.match(literal) and "://" not in literal:
         return
+    if " " in literal:
+        encoded = literal.replace(" ", "%20")
+        if URL.match(encoded) or (relative_ok and RELATIVE_URL.match(encoded) and "://" not in encoded):
+            yield diagnostic("FC205", f"`{literal}` contains a space, which a URL cannot", value.span,
+                             help="write each space as `%20`",
+                             fix=Fix("write spaces as %20", (Edit(value.span, _replacement(encoded, quoted)),)))
+            return
     where = "an absolute http(s) URL" + (" or a relative path" if relative_ok else "")
-    fix = Fix("add https://", (Edit(value.span, f'"https://{literal}"' if quoted else f"https://{literal}"),),
+    fix = Fix("add https://", (Edit(value.span, _replacement(f"https://{literal}", quoted)),),
               safe=False) if host_like else None
     yield diagnostic("FC205", f"`{literal}` is not {where}", value.span,
                      help="it looks like a host name without `https://`" if host_like else None, fix=fix)

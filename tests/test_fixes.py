@@ -109,3 +109,20 @@ def test_removing_a_whole_declaration_leaves_one_blank_line_between_the_others()
     assert remove(f"{main}\n{spare}\n\n{other}", spare) == f"{main}\n{other}"
     assert remove(f"{main}\n{spare}\n", spare) == main
     assert remove(f"{spare}\n\n{other}", spare) == other
+
+
+def test_url_fixes_are_written_as_a_flow_string_or_as_escaped_xml(tmp_path):
+    flow = tmp_path / "main.flow"
+    flow.write_text('flow main {\n    play "https://cdn.example.com/a b.wav"\n    redirect to "/next step"\n}\n')
+    xml = tmp_path / "doc.xml"
+    xml.write_text('<Response><PlayAudio>https://x.example.com/a b.wav?x=1&amp;y=2</PlayAudio>'
+                   '<Redirect redirectUrl="/next step"/></Response>')
+    result = flowc("check", "--fix", str(flow), str(xml))
+    assert result.returncode == 0, result.stdout
+    assert flow.read_text() == ('flow main {\n    play "https://cdn.example.com/a%20b.wav"\n'
+                                '    redirect to "/next%20step"\n}\n')
+    assert xml.read_text() == ('<Response><PlayAudio>https://x.example.com/a%20b.wav?x=1&amp;y=2</PlayAudio>'
+                               '<Redirect redirectUrl="/next%20step"/></Response>')
+    xml.write_text('<Response><Gather gatherUrl="cdn.example.com/g"/></Response>')
+    flowc("check", "--fix", "--unsafe-fixes", str(xml))
+    assert xml.read_text() == '<Response><Gather gatherUrl="https://cdn.example.com/g"/></Response>'
