@@ -184,3 +184,27 @@ def test_single_file_snippet_sets_up_filetype_and_server(tmp_path):
     [seen] = result.values()
     assert seen["filetype"] == "flow" and seen["commentstring"] == "# %s"
     assert lsp["cmd"] == ["flowc", "lsp"] and lsp["attached"] and lsp["published"], lsp
+
+
+# Types a flow in insert mode, as a user would (Enter after `{`, `}` on its own line), and saves the buffer's lines.
+TYPE = r"""
+vim.cmd.edit(vim.fn.fnameescape(vim.env.FLOWC_TEST_FILE))
+local keys = 'iflow a {  # c<CR>say "x {"<CR>gather {<CR>say "{digits}"<CR>}<CR>}<Esc>'
+vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), "tx", false)
+vim.fn.writefile(vim.api.nvim_buf_get_lines(0, 0, -1, false), vim.env.FLOWC_TEST_OUT)
+vim.cmd("qa!")
+"""
+
+
+def test_typing_indents_blocks_as_fmt_does(tmp_path):
+    (tmp_path / "init.lua").write_text(f"vim.opt.runtimepath:prepend({json.dumps(str(NEOVIM))})\n")
+    (tmp_path / "type.lua").write_text(TYPE)
+    out = tmp_path / "out.txt"
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path / "state"),
+           "FLOWC_TEST_FILE": str(tmp_path / "typed.flow"), "FLOWC_TEST_OUT": str(out)}
+    done = subprocess.run([nvim(), "--headless", "-i", "NONE", "-u", str(tmp_path / "init.lua"), "-c",
+                           f"luafile {tmp_path / 'type.lua'}"], capture_output=True, text=True, timeout=60, env=env,
+                          cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert out.exists(), f"Neovim wrote no result:\n{done.stdout}\n{done.stderr}"
+    assert out.read_text() == 'flow a {  # c\n    say "x {"\n    gather {\n        say "{digits}"\n    }\n}\n'
