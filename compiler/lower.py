@@ -391,6 +391,11 @@ class Lowering:
         if guess:
             self.error("FC103", f"{owner} `{atom.text}`", atom,
                        help=f"did you mean `{guess}`?", fix=self.replace_fix(atom, atom.text, guess))
+        elif not setting and "text" in spec.positional and spec.name != "Conference":
+            self.error("FC103", f"{owner} `{atom.text}`", atom,  # `say hello`: meant as the text to speak
+                       help=f'text and URLs are written in double quotes: `{spec.keyword} "{atom.text}"`')
+        elif not spec.attributes:
+            self.error("FC103", f"{owner} `{atom.text}`", atom, help=f"`{spec.keyword}` takes no attributes")
         else:
             self.error("FC103", f"{owner} `{atom.text}`", atom,
                        help=f"see `flowc explain FC103`; {what}: "

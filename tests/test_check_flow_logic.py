@@ -173,3 +173,9 @@ def test_flow_names_that_differ_only_in_case_are_reported():
     text = 'flow main {\n    hangup\n}\nflow Main {\n    hangup\n}\n'
     problem = only("FC111", text)
     assert "differ only in case" in problem.message and text[problem.span.start : problem.span.end] == "Main"
+
+
+def test_a_bare_word_where_text_goes_is_told_to_use_quotes():
+    problem = only("FC103", 'flow main {\n    say hello\n}\n')
+    assert problem.help == 'text and URLs are written in double quotes: `say "hello"`'
+    assert only("FC103", "flow main {\n    hangup now\n}\n").help == "`hangup` takes no attributes"
