@@ -1174,7 +1174,8 @@ def _after_join(join: Element, after: list[Element], context: Context) -> Diagno
     what = "this statement runs" if len(after) == 1 else f"these {len(after)} statements run"
     return diagnostic("FC406", f"{what} only after the call leaves the conference", span,
                       labels=[Label(join.keyword_span, "the call stays in the conference until it leaves")],
-                      help=f"move {'it' if len(after) == 1 else 'them'} before the join to run first")
+                      help=f"move {'it' if len(after) == 1 else 'them'} before the "
+                      f"{'<Conference>' if context.is_xml(join.span.file) else 'join'} to run first")
 
 
 __all__ = ["check_project", "RULES", "is_flow_reference", "Severity", "check_conference_name", "FIELD_SHAPES"]

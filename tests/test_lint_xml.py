@@ -265,3 +265,8 @@ def test_an_empty_item_in_a_comma_list_is_reported():
     assert (problem.code, problem.message) == ("FC201", "`callIdsToCoach` has an empty item")
     assert problem.span.start == text.index('">room')
     assert lint('<Response><Conference callIdsToCoach="c-1, c-2">room</Conference></Response>') == []
+
+
+def test_statements_after_a_conference_in_bxml_are_explained_in_bxml_terms():
+    [problem] = lint("<Response><Conference>room</Conference><Hangup/></Response>")
+    assert problem.code == "FC406" and problem.help == "move it before the <Conference> to run first"
