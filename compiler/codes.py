@@ -249,7 +249,9 @@ CODES: dict[str, Code] = _codes(
     Code("FC405", W, "statement never runs",
          "Some verbs hand the call over: `hangup` and `forward` end it, `redirect` and a `gather`, `record`, "
          "`transfer`, `bridge` or `refer` with a `then` callback replace the rest of the document with the "
-         "BXML their webhook returns. Statements after them in the same block never run.",
+         "BXML their webhook returns. Statements after them in the same block never run. Likewise a `when` "
+         "value that an earlier branch of the same flow already lists never selects its branch: the web app "
+         "serves the first branch that matches.",
          'flow main {\n    hangup\n    say "Goodbye"\n}\n', 'flow main {\n    say "Goodbye"\n    hangup\n}\n'),
     Code("FC406", I, "runs only after the call leaves the conference",
          "`join` keeps the call in the conference until it leaves (the caller hangs up, the call is redirected "
