@@ -52,6 +52,9 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
         return conference_text(site.name, result)
     if site.kind == "handler":
         return handler_text(site)
+    if site.kind == "when_value":
+        return (f"**`\"{site.value}\"`**: this branch's document is served when the webhook's `{site.name}` is "
+                f"`{site.value}`" + ("" if site.value else " (empty: nothing was entered)"))
     if site.kind == "otherwise":
         return "**`otherwise`**: the document served when no `when` branch of the flow matches the webhook"
     if site.kind == "slot" and site.slot is not None:

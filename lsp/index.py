@@ -20,7 +20,8 @@ OTHERWISE = re.compile(r"^[ \t]*(otherwise)\b", re.MULTILINE)
 class Site:
     start: int
     end: int
-    kind: str  # element | attribute | value | flow | conference | handler | branch | event | otherwise | slot
+    kind: str  # element | attribute | value | flow | conference | handler | branch | when_value | event | otherwise
+    # | slot
     name: str = ""  # flow or conference name, handler event, branch field, entry event
     element: Element | None = None
     spec: ElementSpec | None = None
@@ -29,6 +30,7 @@ class Site:
     context: str = "call"  # where the statement runs: call | conference | no-bxml (flow contexts come later)
     declaration: bool = False
     slot: Slot | None = None
+    value: str = ""  # a `when` branch's value
 
 
 class FileIndex:
@@ -96,6 +98,8 @@ def declaration_sites(declaration: Flow | Conference, text: str = "") -> list[Si
                 field = WORD.search(text, end, _header(text, end)[0])
                 end = field.end() if field is not None and field.group() == branch.field else end
             sites.append(Site(branch.span.start, end, "branch", branch.field))
+            for value, span in zip(branch.values, branch.value_spans, strict=False):
+                sites.append(Site(span.start, span.end, "when_value", branch.field, value=value))
             _elements(branch.body, None, "call", sites)
         return sites
     conference, name = declaration, declaration.name

@@ -341,6 +341,7 @@ async def test_hover_on_events_and_branch_fields(client: LanguageClient, folder:
         hovered = await hover(client, document, position(text, word, 1))
         assert "`conferenceMemberJoin`" in hovered and "FC301" in hovered
     assert "`digits` field" in await hover(client, document, position(text, "when digits", 7))
+    assert "when the webhook's `digits` is `1`" in await hover(client, document, position(text, '"1"', 1))
     close_document(client, document)
 
 
