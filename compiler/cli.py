@@ -141,8 +141,8 @@ def run_check(args) -> int:
 def check_paths(paths: list[str], context: str):
     from flowc.project import compile_sources, read_files
 
-    xml_paths = [p for p in paths if p.endswith(".xml")]
-    flow_paths = [p for p in paths if not p.endswith(".xml")]
+    xml_paths = [p for p in paths if p.lower().endswith(".xml")]
+    flow_paths = [p for p in paths if not p.lower().endswith(".xml")]
     compilation = compile_sources(read_files(flow_paths))
     if xml_paths:
         from flowc.lint_xml import lint_files

@@ -236,3 +236,9 @@ def test_a_compile_that_cannot_write_leaves_the_previous_out_intact(tmp_path, pr
     assert result.returncode == 2 and "Traceback" not in result.stderr
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_check_reads_an_upper_case_xml_extension_as_bxml(tmp_path):
+    write(tmp_path / "DOC.XML", "<Response><Hangup/></Response>")
+    result = flowc("check", "DOC.XML", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout == "", result.stdout
