@@ -166,7 +166,9 @@ def fix_files(paths: list[str], compilation, args):
         for path, file_edits in edits.items():
             source = compilation.sources[path]
             target = Path(path).resolve()  # through a symlink: fix the file, keep the link
-            write_atomic(target, apply_edits(source.text, file_edits), mode=target.stat().st_mode & 0o777)
+            with open(target, "rb") as handle:  # keep a byte-order mark the editor wrote (the text has none)
+                bom = "\ufeff" if handle.read(3) == b"\xef\xbb\xbf" else ""
+            write_atomic(target, bom + apply_edits(source.text, file_edits), mode=target.stat().st_mode & 0o777)
             fixed[path] = fixed.get(path, 0) + len(file_edits)
         compilation = check_paths(paths, args.context)
     if args.format == "text":

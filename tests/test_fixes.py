@@ -126,3 +126,10 @@ def test_url_fixes_are_written_as_a_flow_string_or_as_escaped_xml(tmp_path):
     xml.write_text('<Response><Gather gatherUrl="cdn.example.com/g"/></Response>')
     flowc("check", "--fix", "--unsafe-fixes", str(xml))
     assert xml.read_text() == '<Response><Gather gatherUrl="https://cdn.example.com/g"/></Response>'
+
+
+def test_check_fix_keeps_a_byte_order_mark_and_crlf(tmp_path):
+    path = tmp_path / "main.flow"
+    path.write_bytes(b'\xef\xbb\xbfflow main {\r\n    say "Hi" gendr male\r\n}\r\n')
+    assert flowc("check", "--fix", str(path)).returncode == 0
+    assert path.read_bytes() == b'\xef\xbb\xbfflow main {\r\n    say "Hi" gender male\r\n}\r\n'
