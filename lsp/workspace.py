@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -82,7 +83,10 @@ def analyse(path: str, text: str, incremental: IncrementalFile | None = None) ->
 
 
 def read_text(path: str) -> str:
-    """A disk file as text for analyse(): at most MAX_SOURCE_BYTES + 1 bytes (decode reports larger files)."""
+    """A disk file as text for analyse(): at most MAX_SOURCE_BYTES + 1 bytes (decode reports larger files).
+    Raises OSError for anything but a regular file: opening a FIFO named x.flow would block the server for good."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(f"not a regular file: {path}")
     with open(path, "rb") as handle:
         data = handle.read(MAX_SOURCE_BYTES + 1)
     if len(data) > MAX_SOURCE_BYTES or b"\x00" in data:
