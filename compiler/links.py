@@ -8,6 +8,7 @@ transfer). The checker and the document planner both read this one analysis.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flowc.ir import Attribute, Element, Flow, Project, Word, walk
 from flowc.vocabulary import AttributeSpec, vocabulary
@@ -76,17 +77,26 @@ def bodies(project: Project):
                 yield None, handler.body
 
 
+@lru_cache(maxsize=1)
+def _callback_attributes() -> dict[str, dict[str, AttributeSpec]]:
+    """Per element, the attributes that may name a flow (URLs whose webhook replies with BXML)."""
+    return {tag: {name: a for name, a in spec.attributes.items() if a.is_url and a.reply_bxml}
+            for tag, spec in vocabulary().elements.items()}
+
+
 def resolve(project: Project) -> Links:
-    vocab = vocabulary()
+    callbacks = _callback_attributes()
     links = Links(project.flows)
     for owner, body in bodies(project):
         for element in walk(body):
-            spec = vocab.elements[element.tag]
             if element.tag == "Conference":
                 links.conference_joins.append((element, owner))
+            candidates = callbacks[element.tag]
+            if not candidates:
+                continue
             for attribute in element.attributes:
-                attribute_spec = spec.attributes.get(attribute.name)
-                if attribute_spec and is_flow_reference(attribute_spec, attribute):
+                attribute_spec = candidates.get(attribute.name)
+                if attribute_spec is not None and type(attribute.value) is Word:
                     method = element.attribute(attribute_spec.method_attribute or "")
                     method_value = method.value.value if method and isinstance(method.value, Word) else "POST"
                     links.add(Reference(attribute.value.value, element, attribute,  # type: ignore[union-attr]

@@ -195,15 +195,16 @@ class Lowering:
         return elements
 
     def match_keyword(self, statement: Statement, parent: str | None) -> tuple[ElementSpec, int] | None:
-        words = []
-        for atom in statement.atoms[:3]:
-            if atom.kind != "WORD":
-                break
-            words.append(atom.text)
-        index = self.vocab.statements(parent)
-        for length in range(len(words), 0, -1):  # longest phrase first: `pause recording` before `pause`
-            spec = index.get(tuple(words[:length]))
-            if spec is not None:
+        atoms = statement.atoms
+        if atoms[0].kind != "WORD":
+            return None
+        candidates = self.vocab.phrases_by_first_word(parent).get(atoms[0].text, ())
+        for phrase, spec in candidates:  # longest phrase first: `pause recording` before `pause`
+            length = len(phrase)
+            if length == 1:
+                return spec, 1
+            if len(atoms) >= length and all(atoms[i].kind == "WORD" and atoms[i].text == phrase[i]
+                                            for i in range(1, length)):
                 return spec, length
         return None
 
@@ -415,12 +416,14 @@ class Lowering:
         return first, index
 
     def value(self, atom: Atom) -> Value:
-        span = self.span(atom)
+        kind = atom.kind
+        if kind == "STRING":  # the most common value: text() makes its own span
+            return self.text(atom)
         if type(atom) is Call:
             return self.call(atom)
-        kind = atom.kind
-        if kind == "STRING":
-            return self.text(atom)
+        span = Span(self.path, atom.start, atom.end)
+        if kind == "WORD":
+            return Word(atom.text, span)
         if kind == "NUMBER":
             return Number(float(atom.text), atom.text, span)
         if kind == "DURATION":
@@ -451,7 +454,7 @@ class Lowering:
         """A string literal with escapes and `{field}` / `{field|filter}` runtime parts."""
         raw = token.text[1:-1]
         if "\\" not in raw and "{" not in raw and "}" not in raw:  # the common case: plain text
-            return Text([raw], self.span(token))
+            return Text([raw], Span(self.path, token.start, token.end))
         base = token.start + 1
         parts: list[str | Slot] = []
         literal: list[str] = []

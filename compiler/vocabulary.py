@@ -94,6 +94,16 @@ class Vocabulary:
             self._statement_index[parent] = dict(sorted(index.items(), key=lambda kv: -len(kv[0])))
         return self._statement_index[parent]
 
+    def phrases_by_first_word(self, parent: str | None) -> dict[str, list[tuple[tuple[str, ...], ElementSpec]]]:
+        """statements(parent) grouped by first word, longest phrase first: lowering's lookup per statement."""
+        key = ("by-first-word", parent)
+        if key not in self._statement_index:
+            grouped: dict[str, list[tuple[tuple[str, ...], ElementSpec]]] = {}
+            for phrase, spec in self.statements(parent).items():
+                grouped.setdefault(phrase[0], []).append((phrase, spec))
+            self._statement_index[key] = grouped  # type: ignore[index,assignment]
+        return self._statement_index[key]  # type: ignore[index,return-value]
+
     def by_keyword(self, keyword: str) -> ElementSpec | None:
         for element in self.elements.values():
             if keyword in element.keywords:
