@@ -168,4 +168,7 @@ def summary(diagnostics: list[Diagnostic]) -> str:
         parts.append(f"{errors} error{'s' * (errors != 1)}")
     if warnings:
         parts.append(f"{warnings} warning{'s' * (warnings != 1)}")
-    return "found " + " and ".join(parts) if parts else "no problems found"
+    notes = len(diagnostics) - errors - warnings
+    if not parts:
+        return f"no problems found ({notes} note{'s' * (notes != 1)})" if notes else "no problems found"
+    return "found " + " and ".join(parts)

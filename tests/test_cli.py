@@ -242,3 +242,13 @@ def test_check_reads_an_upper_case_xml_extension_as_bxml(tmp_path):
     write(tmp_path / "DOC.XML", "<Response><Hangup/></Response>")
     result = flowc("check", "DOC.XML", cwd=tmp_path)
     assert result.returncode == 0 and result.stdout == "", result.stdout
+
+
+def test_summary_counts_notes_when_there_is_nothing_worse():
+    from flowc.diagnostics import Diagnostic, Severity, Span
+    from flowc.render import summary
+
+    note = Diagnostic("FC406", Severity.INFO, "m", Span("f", 0, 1))
+    assert summary([note]) == "no problems found (1 note)"
+    assert summary([]) == "no problems found"
+    assert summary([note, Diagnostic("FC403", Severity.WARNING, "m", Span("f", 0, 1))]) == "found 1 warning"
