@@ -66,7 +66,7 @@ class CallEvent(Webhook):
     application_id: str | None = Field(None, alias="applicationId")
     from_: str | None = Field(None, alias="from")
     to: str | None = None
-    direction: Literal["inbound", "outbound"] | None = None
+    direction: Literal["inbound", "outbound"] | str | None = None  # str: values Bandwidth may add later
     call_url: str | None = Field(None, alias="callUrl")
     enqueued_time: datetime | None = Field(None, alias="enqueuedTime")
     start_time: datetime | None = Field(None, alias="startTime")
@@ -135,7 +135,7 @@ class BridgeTargetComplete(CallEvent):
 
 
 class ReferComplete(CallEvent):
-    refer_call_status: Literal["success", "failure"] | None = Field(None, alias="referCallStatus")
+    refer_call_status: Literal["success", "failure"] | str | None = Field(None, alias="referCallStatus")
     refer_sip_response_code: int | None = Field(None, alias="referSipResponseCode")
     notify_sip_response_code: int | None = Field(None, alias="notifySipResponseCode")
 
@@ -145,7 +145,7 @@ class _Recording(CallEvent):
     media_url: str | None = Field(None, alias="mediaUrl")
     end_time: datetime | None = Field(None, alias="endTime")
     duration: str | None = None  # ISO 8601 duration, e.g. PT20.056S
-    file_format: Literal["wav", "mp3"] | None = Field(None, alias="fileFormat")
+    file_format: Literal["wav", "mp3"] | str | None = Field(None, alias="fileFormat")
     channels: int | None = None
 
 
@@ -222,7 +222,7 @@ class ConferenceRecordingAvailable(ConferenceEvent):
     start_time: datetime | None = Field(None, alias="startTime")
     end_time: datetime | None = Field(None, alias="endTime")
     duration: str | None = None
-    file_format: Literal["wav", "mp3"] | None = Field(None, alias="fileFormat")
+    file_format: Literal["wav", "mp3"] | str | None = Field(None, alias="fileFormat")
     media_url: str | None = Field(None, alias="mediaUrl")
     status: str | None = None
 

@@ -492,6 +492,14 @@ def test_unknown_extra_fields_are_accepted(examples, client):
     assert response.content == project.expected("flows/agent_case.xml", data)
 
 
+def test_values_bandwidth_may_add_to_documented_sets_are_accepted(examples, client):
+    project, base = examples["support-line"]
+    data = payload("gather", digits="5", direction="sideways")  # documented: inbound, outbound
+    response = client.post(base + "/flows/agent_case", json=data)
+    assert response.status_code == 200
+    assert response.content == project.expected("flows/agent_case.xml", data)
+
+
 def test_every_webhook_the_vocabulary_names_has_a_model():
     from flowc.plan import CONFERENCE_ROUTE_EVENTS
     from flowc.vocabulary import vocabulary
