@@ -155,7 +155,7 @@ def did_open(ls: FlowServer, params: types.DidOpenTextDocumentParams) -> None:
 def did_change(ls: FlowServer, params: types.DidChangeTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.project.open[path_of(uri)] = ls.workspace.get_text_document(uri).source
-    ls.publisher.schedule(ls.debounce)
+    ls.publisher.schedule(ls.publisher.edit_delay(ls.debounce))
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)

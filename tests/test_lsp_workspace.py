@@ -22,3 +22,15 @@ def test_a_fifo_named_like_a_flow_file_does_not_block_the_workspace_scan(tmp_pat
             pass
     assert not scan.is_alive()
     assert list(workspace.disk) == [str(tmp_path / "main.flow")]
+
+
+def test_slow_checks_wait_for_longer_pauses_in_typing():
+    from flowc.lsp.diagnostics import MAX_EDIT_DELAY, Publisher
+
+    publisher = Publisher.__new__(Publisher)  # only the timing state matters here
+    publisher.last_check_seconds = 0.1
+    assert publisher.edit_delay(0.15) == 0.15  # a 5,000-line project: the debounce alone
+    publisher.last_check_seconds = 0.8
+    assert publisher.edit_delay(0.15) == 1.6  # a huge file: typing is not held up behind a check per keystroke
+    publisher.last_check_seconds = 9.0
+    assert publisher.edit_delay(0.15) == MAX_EDIT_DELAY
