@@ -26,3 +26,22 @@ def test_every_cli_command_is_listed_in_the_readme():
     readme = ROOT.joinpath("README.md").read_text()
     listed = set(re.findall(r"\| `flowc (\w+)", readme))
     assert set(commands) <= listed, set(commands) - listed
+
+
+def test_the_readme_main_command_compiles_every_example_cleanly(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    install_and_compile, _ = readme_commands()
+    loop = install_and_compile[install_and_compile.index("for d in"):]
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    flowc = f"{sys.executable} -m flowc"
+    environment = {"PATH": "/usr/bin:/bin", "NO_COLOR": "1"}
+    result = subprocess.run(["bash", "-c", loop.replace(".venv/bin/flowc", flowc)], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300, env=environment)
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stdout + result.stderr and "error" not in result.stdout + result.stderr
+    for example in (ROOT / "examples").iterdir():
+        if example.is_dir():
+            assert (tmp_path / "build" / example.name / "out" / "manifest.json").is_file()
