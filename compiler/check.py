@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from flowc.codes import CODES
 from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Severity, Span, did_you_mean
 from flowc.ir import Attribute, Conference, Element, Env, Flow, ListValue, Number, Project, Slot, Text, Value, Word
-from flowc.links import CONFERENCE_PATH, FLOW_PATH, Links, is_flow_reference, resolve
+from flowc.links import CONFERENCE_PATH, FLOW_PATH, is_flow_reference, resolve_elements
 from flowc.vocabulary import AttributeSpec, ElementSpec, Vocabulary, vocabulary
 
 NO_BXML_EVENTS = ("conferenceCompleted", "conferenceRecordingAvailable")
@@ -46,9 +46,8 @@ Site = tuple[Element, ElementSpec, Body]
 class Context:
     """What every rule reads: the project, its links, the vocabulary, and indexes computed once."""
 
-    def __init__(self, project: Project, links: Links, vocab: Vocabulary, xml_contexts: dict[str, str]) -> None:
+    def __init__(self, project: Project, vocab: Vocabulary, xml_contexts: dict[str, str]) -> None:
         self.project = project
-        self.links = links
         self.vocab = vocab
         self.xml_contexts = xml_contexts
         self.flows = project.flows
@@ -59,6 +58,11 @@ class Context:
         for body in self.bodies:
             _flatten(body.elements, body, specs, self.sites)
             body.joins = any(e.tag == "Conference" for e in body.elements)
+        # Name resolution reads the same walk, then decides which webhook each flow's documents answer.
+        self.links = resolve_elements(project, ((site[0], _owner_name(site[2])) for site in self.sites))
+        for body in self.bodies:
+            if type(body.owner) is Flow:
+                body.context = self.flow_context(body.owner)
         self.by_tag: dict[str, list[Site]] = {}
         for site in self.sites:
             self.by_tag.setdefault(site[0].tag, []).append(site)
@@ -80,15 +84,19 @@ class Context:
 
     def _bodies(self) -> Iterator[Body]:
         for file in self.project.files:
-            for flow in file.flows:
-                context = self.flow_context(flow)
-                yield Body(flow, flow.body, context, flow.span)
+            for flow in file.flows:  # the context is set once the links are known
+                yield Body(flow, flow.body, "call", flow.span)
                 for branch in flow.branches:
-                    yield Body(flow, branch.body, context, branch.span)
+                    yield Body(flow, branch.body, "call", branch.span)
             for conference in file.conferences:
                 for handler in conference.handlers:
                     context = "no-bxml" if handler.event in NO_BXML_EVENTS else "conference"
                     yield Body(conference, handler.body, context, handler.span, handler.event)
+
+
+def _owner_name(body: Body) -> str | None:
+    """The flow a statement belongs to, as name resolution records it (None in a conference handler)."""
+    return body.owner.name if type(body.owner) is Flow else None
 
 
 def _flatten(elements: list[Element], body: Body, specs: dict[str, ElementSpec], out: list[Site]) -> None:
@@ -116,7 +124,7 @@ def diagnostic(code: str, message: str, span: Span, **extra) -> Diagnostic:
 
 def check_project(project: Project, xml_contexts: dict[str, str] | None = None) -> list[Diagnostic]:
     """Run every rule. `xml_contexts` maps the files that came from BXML documents to the webhook they answer."""
-    context = Context(project, resolve(project), vocabulary(), xml_contexts or {})
+    context = Context(project, vocabulary(), xml_contexts or {})
     diagnostics: list[Diagnostic] = []
     for check in RULES:
         diagnostics.extend(check(context))

@@ -7,6 +7,7 @@ transfer). The checker and the document planner both read this one analysis.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -85,20 +86,24 @@ def _callback_attributes() -> dict[str, dict[str, AttributeSpec]]:
 
 
 def resolve(project: Project) -> Links:
+    return resolve_elements(project, ((element, owner) for owner, body in bodies(project) for element in walk(body)))
+
+
+def resolve_elements(project: Project, elements: Iterable[tuple[Element, str | None]]) -> Links:
+    """Links from every (element, owning flow or None) of the project, for callers that already walked it."""
     callbacks = _callback_attributes()
     links = Links(project.flows)
-    for owner, body in bodies(project):
-        for element in walk(body):
-            if element.tag == "Conference":
-                links.conference_joins.append((element, owner))
-            candidates = callbacks[element.tag]
-            if not candidates:
-                continue
-            for attribute in element.attributes:
-                attribute_spec = candidates.get(attribute.name)
-                if attribute_spec is not None and type(attribute.value) is Word:
-                    method = element.attribute(attribute_spec.method_attribute or "")
-                    method_value = method.value.value if method and isinstance(method.value, Word) else "POST"
-                    links.add(Reference(attribute.value.value, element, attribute,  # type: ignore[union-attr]
-                                        attribute_spec, owner, method_value))
+    for element, owner in elements:
+        if element.tag == "Conference":
+            links.conference_joins.append((element, owner))
+        candidates = callbacks[element.tag]
+        if not candidates:
+            continue
+        for attribute in element.attributes:
+            attribute_spec = candidates.get(attribute.name)
+            if attribute_spec is not None and type(attribute.value) is Word:
+                method = element.attribute(attribute_spec.method_attribute or "")
+                method_value = method.value.value if method and isinstance(method.value, Word) else "POST"
+                links.add(Reference(attribute.value.value, element, attribute,  # type: ignore[union-attr]
+                                    attribute_spec, owner, method_value))
     return links
