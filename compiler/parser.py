@@ -146,9 +146,11 @@ def _statement(children: list) -> Statement:
 
 
 def _block(children: list) -> Block:
-    closed = children[-1].kind == "RBRACE"
-    statements = children[1:-1] if closed else children[1:]
-    return Block(statements, children[0].start, children[-1].end, closed)
+    last = children[-1]
+    ends_with_brace = last.kind == "RBRACE"
+    statements = children[1:-1] if ends_with_brace else children[1:]
+    # A `}` that recovery inserted at a missing one is empty: the block was never closed in the text.
+    return Block(statements, children[0].start, last.end, closed=ends_with_brace and last.end > last.start)
 
 
 def _call(children: list) -> Call:

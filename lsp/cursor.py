@@ -128,7 +128,7 @@ def _inside(block: Block, text: str, offset: int) -> bool:
         return False
     if offset < block.end:
         return True
-    return offset == block.end and text[block.end - 1 : block.end] != "}"  # a never-closed block runs to EOF
+    return offset == block.end and not block.closed  # a never-closed block runs to the end of the file
 
 
 def _in_statement(scopes: list[Scope], statement: Statement, text: str, offset: int) -> Cursor:

@@ -156,3 +156,15 @@ def test_a_failing_checker_still_leaves_the_front_end_diagnostics(monkeypatch):
     workspace.open["f.flow"] = 'flow main {\n    sya "Hi"\n    say "x" )\n}\n'
     result = workspace.check()
     assert sorted(d.code for d in result.diagnostics["f.flow"]) == ["FC001", "FC102"]
+
+
+def test_completion_just_after_a_nested_brace_in_a_never_closed_flow_offers_statements():
+    """Recovery closes the flow with an empty `}`: the flow is still open at the end of the file."""
+    from flowc.lsp.completion import Names, complete
+    from flowc.lsp.cursor import locate
+
+    text = 'flow main {\n    gather then main {\n        say "Press 1."\n    }'  # the `}` just typed
+    analysis = analyse("f.flow", text)
+    cursor = locate(analysis.module, text, len(text), lambda name: "call")
+    labels = {item.label for item in complete(cursor, Names(["main"], []))}
+    assert {"say", "hangup"} <= labels and "flow" not in labels
