@@ -12,6 +12,7 @@ import sys
 from flowc import __version__
 
 EXIT_OK, EXIT_DIAGNOSTICS, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 128 + 13  # the shell's status for a process ended by SIGPIPE
 
 
 class UsageError(Exception):
@@ -32,12 +33,23 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"flowc: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # `flowc check ... | head`: the reader has gone; say nothing, exit as SIGPIPE would
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except OSError as error:
         target = f": {error.filename}" if error.filename else ""
         print(f"flowc: error: {error.strerror or error}{target}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail on the closed pipe again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def build_parser() -> argparse.ArgumentParser:

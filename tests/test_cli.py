@@ -252,3 +252,10 @@ def test_summary_counts_notes_when_there_is_nothing_worse():
     assert summary([note]) == "no problems found (1 note)"
     assert summary([]) == "no problems found"
     assert summary([note, Diagnostic("FC403", Severity.WARNING, "m", Span("f", 0, 1))]) == "found 1 warning"
+
+
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path):
+    path = write(tmp_path / "many.flow", "".join(f'flow f{i} {{\n    sayy "x"\n}}\n' for i in range(2000)))
+    shell = f"{sys.executable} -m flowc check --format json {path} | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}}"
+    result = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=60)
+    assert result.stderr == "" and result.stdout.strip() == "141"
