@@ -61,12 +61,25 @@ def comment_texts(text: str) -> Counter:
     return Counter(c.text.rstrip(" \t\r\f") for c in module.comments)
 
 
+def comment_places(text: str) -> list[tuple[int, str]]:
+    """Each comment with the number of tokens (other than line ends) before it: the construct it belongs to.
+    Formatting may move a comment between lines, but never past a word, value or brace."""
+    from bisect import bisect_left
+
+    from flowc.parser import lex
+
+    comments: list = []
+    starts = [t.start for t in lex(text, comments, [], "t.flow") if t.kind != "_NL"]
+    return [(bisect_left(starts, c.start), c.text.rstrip(" \t\r\f")) for c in comments]
+
+
 def assert_round_trip(text: str) -> str:
     formatted = format_source(text)
     assert formatted is not None
     assert format_source(formatted) == formatted, "formatting twice differs from formatting once"
     assert meaning(formatted) == meaning(text), "the formatted file means something else"
     assert comment_texts(formatted) == comment_texts(text), "a comment was lost or changed"
+    assert comment_places(formatted) == comment_places(text), "a comment moved to another construct"
     return formatted
 
 
@@ -426,3 +439,9 @@ def test_fmt_of_examples_keeps_their_bxml(tmp_path):
     assert before and before == after
     manifest = json.loads((tmp_path / "after" / "manifest.json").read_text())
     assert manifest["documents"]
+
+
+def test_comment_places_tell_a_moved_comment_from_a_kept_one():
+    original = 'flow main {  # greet first\n    say "Hi"\n}\n'
+    assert comment_places(original) == comment_places('flow main {\n    # greet first\n    say "Hi"\n}\n')
+    assert comment_places(original) != comment_places('flow main {\n    say "Hi"  # greet first\n}\n')
