@@ -54,12 +54,26 @@ def folder(tmp_path_factory) -> Path:
     return root
 
 
+class PublishLog(dict):
+    """The latest diagnostics per document, as pytest-lsp keeps them, plus every publish in order."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.log: list[str] = []
+
+    def __setitem__(self, document: str, diagnostics) -> None:
+        self.log.append(document)
+        super().__setitem__(document, diagnostics)
+
+
 async def start(client: LanguageClient, folder: Path) -> types.InitializeResult:
     client.registrations = []  # what the server registers dynamically (file watchers), as VS Code would
 
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register(params: types.RegistrationParams) -> None:
         client.registrations.extend(params.registrations)
+
+    client.diagnostics = PublishLog(client.diagnostics)  # pytest-lsp stores each publish here
 
     capabilities = client_capabilities("visual-studio-code")
     return await client.initialize_session(types.InitializeParams(
@@ -647,3 +661,17 @@ async def test_a_crashing_request_does_not_take_the_server_down(faulty: Language
     document = uri(folder, "after_crash.flow")
     open_document(faulty, document, 'flow after_crash {\n    sya "Hi"\n}\n')
     assert codes(await diagnostics(faulty, document, lambda ds: len(ds) == 1)) == ["FC102"]
+
+
+async def test_quick_successive_edits_are_checked_once(client: LanguageClient, folder: Path):
+    document = uri(folder, "typing.flow")
+    text = 'flow typing_main on answer {\n    say "Hello"\n}\n'
+    open_document(client, document, text)
+    await diagnostics(client, document, lambda ds: codes(ds) == [])
+    client.diagnostics.log.clear()
+    for version, word in enumerate(["sa", "sayy", "sayyy", "sayyyy", "sayyyyy"], start=2):  # faster than 100 ms
+        change_document(client, document, text.replace("say", word), version)
+    found = await diagnostics(client, document, lambda ds: "sayyyyy" in " ".join(d.message for d in ds))
+    await asyncio.sleep(0.4)  # anything still pending would be published by now
+    assert codes(found) == ["FC102"]
+    assert client.diagnostics.log.count(document) == 1  # one check for five edits, none for the states between
