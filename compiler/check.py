@@ -19,7 +19,7 @@ from flowc.codes import CODES
 from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Severity, Span, did_you_mean
 from flowc.ir import Attribute, Conference, Element, Env, Flow, ListValue, Number, Project, Slot, Text, Value, Word
 from flowc.links import CONFERENCE_PATH, FLOW_PATH, is_flow_reference, resolve_elements
-from flowc.vocabulary import AttributeSpec, ElementSpec, Vocabulary, vocabulary
+from flowc.vocabulary import UNIT_NAMES, AttributeSpec, ElementSpec, Vocabulary, vocabulary
 
 NO_BXML_EVENTS = ("conferenceCompleted", "conferenceRecordingAvailable")
 
@@ -76,11 +76,7 @@ class Context:
 
     def flow_context(self, flow: Flow) -> str:
         xml = self.xml_contexts.get(flow.span.file)
-        if xml is not None:
-            return xml
-        if any(r.spec.name == "conferenceEventUrl" for r in self.links.references_to(flow.name)):
-            return "conference"
-        return self.links.context(flow.name)
+        return xml if xml is not None else self.links.context(flow.name)  # the planner's context, not a second one
 
     def _bodies(self) -> Iterator[Body]:
         for file in self.project.files:
@@ -338,9 +334,8 @@ def check_value(attribute: Attribute, spec: AttributeSpec, element: ElementSpec,
 
 def check_number(value: Value, spec: AttributeSpec, written: str, xml: bool = False) -> Iterator[Diagnostic]:
     if not isinstance(value, Number):
-        units = {"s": "seconds", "ms": "milliseconds"}
         if xml:  # BXML has no durations: `maxDuration="10s"` is wrong, `maxDuration="10"` right
-            expected = f"a number of {units[spec.unit]}" if spec.unit in units else "a number"
+            expected = f"a number of {UNIT_NAMES[spec.unit]}" if spec.unit in UNIT_NAMES else "a number"
         else:
             expected = "a duration such as 10s" if spec.unit else "a number"
         yield diagnostic("FC201", f"`{written}` takes {expected}", value.span)
