@@ -18,14 +18,13 @@ from urllib.parse import urlparse
 
 from flowc import __version__
 from flowc.diagnostics import Diagnostic, Severity, Span
-from flowc.emit_xml import MARK_CLOSE, MARK_OPEN, RenderedDocument, SlotRef
+from flowc.emit_xml import MARK_CLOSE, MARK_OPEN, RenderedDocument
 from flowc.event_routes import event_routes, unserved_urls
 from flowc.files import write_atomic
-from flowc.ir import Attribute, Element, Env, ListValue, Project, Slot, Text, Word, walk
+from flowc.ir import Attribute, Element, Env, ListValue, Project, Slot, SlotRef, Text, Word, walk
 from flowc.links import FLOW_PATH, bodies
 from flowc.plan import NO_BXML_EVENTS, Plan, conference_join_attributes
 from flowc.runtime import Check, Credential, Route, Secret, observer_name, python_name
-from flowc.runtime import Slot as RuntimeSlot
 from flowc.vocabulary import vocabulary
 from flowc.webhooks import model_name
 
@@ -38,7 +37,7 @@ _MARKED = re.compile(f"{MARK_OPEN}(\\d+){MARK_CLOSE}")
 class CompiledDocument:
     file: str
     parts: tuple[str | int, ...]
-    slots: tuple[RuntimeSlot, ...]
+    slots: tuple[SlotRef, ...]
     checks: tuple[Check, ...]
     uses: dict[int, str] = field(default_factory=dict)  # slot index -> where it goes, in words
 
@@ -146,8 +145,7 @@ def compile_document(item: RenderedDocument) -> CompiledDocument:
             if check is not None:
                 checks.append(check)
             _note_uses(uses, value, f"{name} of <{tag}>" if name else f"the text of <{tag}>")
-    slots = tuple(RuntimeSlot(r.source, r.name, r.filter) for r in refs)
-    return CompiledDocument(item.document.file, parts, slots, tuple(checks), uses)
+    return CompiledDocument(item.document.file, parts, tuple(refs), tuple(checks), uses)
 
 
 def _marked_fields(marked: str):

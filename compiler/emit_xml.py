@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flowc.ir import Attribute, Element, Env, ListValue, Number, Slot, Text, Value, Word, placeholder
+from flowc.ir import Attribute, Element, Env, ListValue, Number, Slot, SlotRef, Text, Value, Word
 from flowc.links import FLOW_PATH
 from flowc.plan import Document, Plan, conference_join_attributes
 from flowc.vocabulary import AttributeSpec, vocabulary
@@ -18,19 +18,6 @@ from lxml import etree
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # private-use characters: valid XML, never typed by users
-
-
-@dataclass(frozen=True)
-class SlotRef:
-    """A value filled in per request."""
-
-    source: str  # payload | hook | env
-    name: str
-    filter: str | None = None
-
-    @property
-    def placeholder(self) -> str:
-        return placeholder(self.source, self.name, self.filter)
 
 
 @dataclass

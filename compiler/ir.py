@@ -21,6 +21,20 @@ def placeholder(source: str, name: str, filter: str | None = None) -> str:
     return "${" + prefix + name + (f"|{filter}" if filter else "") + "}"
 
 
+@dataclass(frozen=True, slots=True)
+class SlotRef:
+    """A runtime value as the emitter writes it and the web app fills it in: no span, hashable, and light
+    (flowc.runtime uses it without the compiler's heavy imports)."""
+
+    source: str  # payload | hook | env
+    name: str
+    filter: str | None = None
+
+    @property
+    def placeholder(self) -> str:
+        return placeholder(self.source, self.name, self.filter)
+
+
 @dataclass(slots=True)
 class Slot:
     """A value filled in per request: a webhook payload field ($from) or a user hook (hook(name))."""

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from flowc.ir import placeholder
+from flowc.ir import SlotRef
 from flowc.webhooks import Webhook, model_for
 from pydantic import BaseModel, ValidationError
 
@@ -85,17 +85,6 @@ class Problem(Exception):
 
 
 # -- documents -----------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    source: str  # payload | hook | env
-    name: str
-    filter: str | None = None
-
-    @property
-    def placeholder(self) -> str:
-        return placeholder(self.source, self.name, self.filter)
-
 
 class Template:
     """Literal strings with slot values inserted at fixed positions: one list copy and one join per use."""
@@ -157,7 +146,7 @@ def environment(name: str, file: str) -> str:
     return value
 
 
-def _getter(slot: Slot, file: str):
+def _getter(slot: SlotRef, file: str):
     """A function data -> the slot's value (before escaping), for payload and environment slots. One closure
     per kind, no nesting: this runs for every runtime value of every request."""
     name = slot.name
@@ -184,7 +173,7 @@ class Document:
 
     __slots__ = ("file", "parts", "slots", "checks", "static", "template", "getters", "has_hooks", "fast")
 
-    def __init__(self, file: str, parts: tuple[str | int, ...], slots: tuple[Slot, ...] = (),
+    def __init__(self, file: str, parts: tuple[str | int, ...], slots: tuple[SlotRef, ...] = (),
                  checks: tuple[Check, ...] = ()) -> None:
         self.file, self.parts, self.slots, self.checks = file, parts, slots, checks
         self.static = "".join(p for p in parts if isinstance(p, str)).encode() if not slots else None
