@@ -22,8 +22,8 @@ from flowc.lsp.convert import Positions, path_of, uri_of
 from flowc.lsp.cursor import locate
 from flowc.lsp.diagnostics import Publisher, positions_of
 from flowc.lsp.hover import hover_at
-from flowc.lsp.navigation import Symbol, definitions, name_at, outline, references
-from flowc.lsp.workspace import FileAnalysis, Workspace
+from flowc.lsp.navigation import Name, Symbol, definitions, name_at, outline, references
+from flowc.lsp.workspace import CheckResult, FileAnalysis, Workspace
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
@@ -244,31 +244,28 @@ def _locations(ls: FlowServer, spans) -> list[types.Location]:
             if s.file in positions]
 
 
+def _name_under_cursor(ls: FlowServer, params: types.TextDocumentPositionParams) -> tuple[CheckResult, Name] | None:
+    """The flow or conference named at the cursor, with the current check of its file's project."""
+    found = ls.document(params.text_document.uri)
+    if found is None:
+        return None
+    analysis, positions = found
+    name = name_at(analysis, positions.offset(params.position))
+    return None if name is None else (ls.project.current().group(analysis.path), name)
+
+
 @server.feature(types.TEXT_DOCUMENT_DEFINITION)
 @guarded(list)
 def definition(ls: FlowServer, params: types.DefinitionParams) -> list[types.Location]:
-    found = ls.document(params.text_document.uri)
-    if found is None:
-        return []
-    analysis, positions = found
-    name = name_at(analysis, positions.offset(params.position))
-    if name is None:
-        return []
-    return _locations(ls, definitions(ls.project.current().group(analysis.path), name))
+    found = _name_under_cursor(ls, params)
+    return _locations(ls, definitions(*found)) if found else []
 
 
 @server.feature(types.TEXT_DOCUMENT_REFERENCES)
 @guarded(list)
 def find_references(ls: FlowServer, params: types.ReferenceParams) -> list[types.Location]:
-    found = ls.document(params.text_document.uri)
-    if found is None:
-        return []
-    analysis, positions = found
-    name = name_at(analysis, positions.offset(params.position))
-    if name is None:
-        return []
-    spans = references(ls.project.current().group(analysis.path), name, params.context.include_declaration)
-    return _locations(ls, spans)
+    found = _name_under_cursor(ls, params)
+    return _locations(ls, references(*found, params.context.include_declaration)) if found else []
 
 
 @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
