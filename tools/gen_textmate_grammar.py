@@ -94,6 +94,17 @@ def call_rule(names: str, scope: str) -> dict:
     }
 
 
+def braces(*includes: str) -> dict:
+    """A `{ ... }` region holding the given repository rules."""
+    return {
+        "begin": r"\{",
+        "beginCaptures": {"0": {"name": "punctuation.section.block.begin.flow"}},
+        "end": r"\}",
+        "endCaptures": {"0": {"name": "punctuation.section.block.end.flow"}},
+        "patterns": [{"include": include} for include in includes],
+    }
+
+
 def grammar(vocab: Vocabulary) -> dict:
     keywords = statement_keywords(vocab)
     attributes = attribute_phrases(vocab, flow_targets=False)
@@ -141,25 +152,13 @@ def grammar(vocab: Vocabulary) -> dict:
                 "end": rf"(?<=\}})|(?=^[ \t]*(?:flow|conference){END_OF_WORD})",
                 "patterns": [
                     {"include": "#comment"},
-                    {
-                        "begin": r"\{",
-                        "beginCaptures": {"0": {"name": "punctuation.section.block.begin.flow"}},
-                        "end": r"\}",
-                        "endCaptures": {"0": {"name": "punctuation.section.block.end.flow"}},
-                        "patterns": [{"include": "#comment"}, {"include": "#handler"}, {"include": "#block"},
-                                     {"include": "#values"}],
-                    },
+                    braces("#comment", "#handler", "#block", "#values"),
                     {"include": "#values"},
                 ],
             },
             "block": {
                 "comment": "a { ... } of statements (inside a conference, so that its closing brace is found)",
-                "begin": r"\{",
-                "beginCaptures": {"0": {"name": "punctuation.section.block.begin.flow"}},
-                "end": r"\}",
-                "endCaptures": {"0": {"name": "punctuation.section.block.end.flow"}},
-                "patterns": [{"include": "#comment"}, {"include": "#branch"}, {"include": "#statement"},
-                             {"include": "#block"}, {"include": "#values"}],
+                **braces("#comment", "#branch", "#statement", "#block", "#values"),
             },
             "handler": {
                 "comment": "on member join { ... } inside a conference",
