@@ -95,13 +95,20 @@ class Bench:
             text_document=types.TextDocumentItem(uri=uri, language_id="flow", version=1, text=text)))
         await asyncio.wait_for(done, 30)
 
+    def replace_line(self, uri: str, version: int, line: int, old: str, new: str) -> None:
+        """Send one edit: line `line`, currently `old`, becomes `new`."""
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=types.Position(line=line, character=0),
+                                  end=types.Position(line=line, character=len(old))),
+                text=new)]))
+
     async def edits(self, uri: str, text: str, count: int, first_version: int, syntax_error: bool) -> list[float]:
         """Replace one `say` line in the middle of the file, alternately with an error and back. The error is a
         misspelt statement, or with `syntax_error` an unterminated string (the server then parses the whole
         file instead of the declaration that changed)."""
-        lines = text.splitlines()
-        line = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].strip().startswith("say \""))
-        original = lines[line]
+        line, original = middle_say_line(text)
         broken = original + ' "' if syntax_error else original.replace("say", "sya", 1)
         latencies = []
         for version in range(first_version, first_version + count):
@@ -109,12 +116,7 @@ class Bench:
             old = broken if version % 2 == 1 else original
             done = self.expect(uri, version)
             sent = time.perf_counter()
-            self.client.text_document_did_change(types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                content_changes=[types.TextDocumentContentChangePartial(
-                    range=types.Range(start=types.Position(line=line, character=0),
-                                      end=types.Position(line=line, character=len(old))),
-                    text=new)]))
+            self.replace_line(uri, version, line, old, new)
             await asyncio.wait_for(done, 30)
             latencies.append(self.published[(uri, version)] - sent)
             await asyncio.sleep(0.05)
@@ -124,19 +126,13 @@ class Bench:
                                  at: types.Position) -> list[float]:
         """Edit a line in the middle (its length changes, so the declarations after it move), then hover at
         once, before the debounced check: the server analyses the new text for the hover."""
-        lines = text.splitlines()
-        line = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].strip().startswith("say \""))
-        original = current = lines[line]
+        line, original = middle_say_line(text)
+        current = original
         latencies = []
         for version in range(first_version, first_version + count):
             new = (original.replace("say", "sya", 1) if version % 2 else original) + " " * (version % 3)
             done = self.expect(uri, version)
-            self.client.text_document_did_change(types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
-                content_changes=[types.TextDocumentContentChangePartial(
-                    range=types.Range(start=types.Position(line=line, character=0),
-                                      end=types.Position(line=line, character=len(current))),
-                    text=new)]))
+            self.replace_line(uri, version, line, current, new)
             current = new
             sent = time.perf_counter()
             await self.client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri=uri), at))
@@ -156,6 +152,13 @@ class Bench:
                 await self.client.text_document_completion_async(types.CompletionParams(identifier, position))
             latencies.append(time.perf_counter() - sent)
         return latencies
+
+
+def middle_say_line(text: str) -> tuple[int, str]:
+    """The first `say "..."` line in the second half of the file: its number and text."""
+    lines = text.splitlines()
+    line = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].strip().startswith("say \""))
+    return line, lines[line]
 
 
 def hover_positions(text: str, count: int) -> list[types.Position]:
