@@ -21,7 +21,6 @@ from flowc.parser import parse
 from flowc.syntax import Block, Call, Module, Statement, Token
 
 BOUNDARY = re.compile(r"^(?=(?:flow|conference)\b)", re.MULTILINE)
-SYNTAX_NODES = (Token, Call, Block, Statement)
 
 
 class Piece:
