@@ -183,11 +183,15 @@ def _secret(value, password: bool) -> Secret | None:
     return None  # a hook or payload value cannot be known before the request: not enforced
 
 
-_unverified: list[tuple[str, Span]] = []  # (route path, credential attribute) found by the latest build_model
-_uncredentialed: list[tuple[str, Span]] = []  # (protected route path, statement reaching it without credentials)
+@dataclass
+class _Gaps:
+    """What the routes cannot enforce, found while building them (FC705, FC706)."""
+
+    unverified: list[tuple[str, Span]] = field(default_factory=list)  # (route path, credential attribute)
+    uncredentialed: list[tuple[str, Span]] = field(default_factory=list)  # (protected path, statement without)
 
 
-def _credential(attributes: list[Attribute], user: str, password: str, path: str) -> Credential | None:
+def _credential(attributes: list[Attribute], user: str, password: str, path: str, gaps: _Gaps) -> Credential | None:
     values = {a.name: a for a in attributes}
     if user not in values or password not in values:
         return None
@@ -195,7 +199,7 @@ def _credential(attributes: list[Attribute], user: str, password: str, path: str
     if username and secret:
         return Credential(username, secret)
     # Computed per request (hook or payload value): the app cannot know what Bandwidth will send back (FC705).
-    _unverified.append((path, values[user if username is None else password].span))
+    gaps.unverified.append((path, values[user if username is None else password].span))
     return None
 
 
@@ -207,13 +211,13 @@ def _path_of(value) -> str | None:
     return None
 
 
-def _credentials(attributes: list[Attribute], url_attribute: str, path: str) -> list[Credential]:
+def _credentials(attributes: list[Attribute], url_attribute: str, path: str, gaps: _Gaps) -> list[Credential]:
     """The credentials Bandwidth sends to `path`: username/password, and the fallback pair when the fallback
     URL of the same callback is this path too (the same app behind another host)."""
-    found = [_credential(attributes, "username", "password", path)]
+    found = [_credential(attributes, "username", "password", path, gaps)]
     fallback = url_attribute[:-3] + "FallbackUrl" if url_attribute.endswith("Url") else ""
     if any(a.name == fallback and _path_of(a.value) == path for a in attributes):
-        found.append(_credential(attributes, "fallbackUsername", "fallbackPassword", path))
+        found.append(_credential(attributes, "fallbackUsername", "fallbackPassword", path, gaps))
     return [c for c in found if c is not None]
 
 
@@ -229,7 +233,7 @@ def _silent_events() -> tuple[str, ...]:
     return tuple(sorted(no_reply | NO_BXML_EVENTS | _STATUS_EVENTS))
 
 
-def _flow_route(plan: Plan, path: str, flow: str, events: list[str], documents) -> Route:
+def _flow_route(plan: Plan, path: str, flow: str, events: list[str], documents, gaps: _Gaps) -> Route:
     auth: list[Credential] = []
     without: list[Span] = []  # statements reaching the flow that send no credentials at all
     for reference in plan.links.references_to(flow):
@@ -237,11 +241,11 @@ def _flow_route(plan: Plan, path: str, flow: str, events: list[str], documents) 
         attributes = element.attributes
         if element.tag == "Conference" and element.conference in plan.project.conferences:
             attributes = conference_join_attributes(plan.project.conferences[element.conference], element)
-        auth += _credentials(attributes, reference.spec.name, path)
+        auth += _credentials(attributes, reference.spec.name, path, gaps)
         if not any(a.name in ("username", "password") for a in attributes):
             without.append(reference.attribute.span)
     if auth:  # the route will require credentials these statements' webhooks do not carry (FC706)
-        _uncredentialed.extend((path, span) for span in without)
+        gaps.uncredentialed.extend((path, span) for span in without)
     default = next(d.file for d in documents if d.branch is None)
     branches = tuple((d.branch["field"], tuple(str(v) for v in d.branch["values"]), d.file)
                      for d in documents if d.branch)
@@ -249,25 +253,25 @@ def _flow_route(plan: Plan, path: str, flow: str, events: list[str], documents) 
                  auth=tuple(dict.fromkeys(auth)))
 
 
-def _conference_route(plan: Plan, path: str, name: str, events: list[str], documents) -> Route:
+def _conference_route(plan: Plan, path: str, name: str, events: list[str], documents, gaps: _Gaps) -> Route:
     conference = plan.project.conferences[name]
-    auth = _credentials(conference.settings, "conferenceEventUrl", path)
+    auth = _credentials(conference.settings, "conferenceEventUrl", path, gaps)
     for element, _ in plan.links.conference_joins:
         if element.conference == name:
-            auth += _credentials(conference_join_attributes(conference, element), "conferenceEventUrl", path)
+            auth += _credentials(conference_join_attributes(conference, element), "conferenceEventUrl", path, gaps)
     by_event = {d.event: d.file for d in documents if d.event}
     return Route(path, "conference", tuple(events), by_event=by_event, silent=tuple(sorted(NO_BXML_EVENTS)),
                  auth=tuple(dict.fromkeys(auth)))
 
 
-def _event_routes(project: Project, taken: set[str]) -> list[Route]:
+def _event_routes(project: Project, taken: set[str], gaps: _Gaps) -> list[Route]:
     """Relative URLs of webhooks that take no BXML (flowc.event_routes, also listed in the manifest): the app
     validates them, calls the user's on_<event> function if there is one, and answers 204."""
     routes = []
     for found in event_routes(project, taken):
-        auth = [c for attributes, name in found.uses for c in _credentials(attributes, name, found.path)]
+        auth = [c for attributes, name in found.uses for c in _credentials(attributes, name, found.path, gaps)]
         if auth:  # FC706, as for flows
-            _uncredentialed.extend((found.path, a.span) for attributes, name in found.uses
+            gaps.uncredentialed.extend((found.path, a.span) for attributes, name in found.uses
                                    if not any(a.name in ("username", "password") for a in attributes)
                                    for a in attributes if a.name == name)
         routes.append(Route(found.path, "event", tuple(found.events), auth=tuple(dict.fromkeys(auth))))
@@ -275,8 +279,7 @@ def _event_routes(project: Project, taken: set[str]) -> list[Route]:
 
 
 def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
-    _unverified.clear()
-    _uncredentialed.clear()
+    gaps = _Gaps()
     documents = [compile_document(item) for item in rendered]
     routes: list[Route] = []
     seen: set[str] = set()
@@ -285,12 +288,12 @@ def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
             continue
         seen.add(route.path)
         if route.conference:
-            routes.append(_conference_route(plan, route.path, route.conference, route.events, route.documents))
+            routes.append(_conference_route(plan, route.path, route.conference, route.events, route.documents, gaps))
         else:
-            routes.append(_flow_route(plan, route.path, route.flow, route.events, route.documents))
-    routes += _event_routes(plan.project, seen)
-    return AppModel(documents, routes, _hook_uses(documents, routes), list(dict.fromkeys(_unverified)),
-                    list(dict.fromkeys(_uncredentialed)), unserved_urls(plan.project, {r.path for r in routes}))
+            routes.append(_flow_route(plan, route.path, route.flow, route.events, route.documents, gaps))
+    routes += _event_routes(plan.project, seen, gaps)
+    return AppModel(documents, routes, _hook_uses(documents, routes), list(dict.fromkeys(gaps.unverified)),
+                    list(dict.fromkeys(gaps.uncredentialed)), unserved_urls(plan.project, {r.path for r in routes}))
 
 
 def _hook_uses(documents: list[CompiledDocument], routes: list[Route]) -> dict[str, HookUse]:
