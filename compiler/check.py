@@ -19,7 +19,7 @@ from flowc.codes import CODES
 from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Severity, Span, did_you_mean
 from flowc.ir import Attribute, Conference, Element, Env, Flow, ListValue, Number, Project, Slot, Text, Value, Word
 from flowc.links import CONFERENCE_PATH, FLOW_PATH, is_flow_reference, resolve_elements
-from flowc.vocabulary import UNIT_NAMES, AttributeSpec, ElementSpec, Vocabulary, vocabulary
+from flowc.vocabulary import UNIT_NAMES, AttributeSpec, ElementSpec, Vocabulary, format_number, vocabulary
 
 NO_BXML_EVENTS = ("conferenceCompleted", "conferenceRecordingAvailable")
 
@@ -298,7 +298,7 @@ def _longer_than_a_day(value: Value, spec: AttributeSpec) -> bool:
 
 
 def _hours(value: Number, spec: AttributeSpec) -> str:
-    return _number(round(_seconds(value, spec) / 3600, 2))
+    return format_number(round(_seconds(value, spec) / 3600, 2))
 
 
 def check_value(attribute: Attribute, spec: AttributeSpec, element: ElementSpec,
@@ -350,9 +350,10 @@ def check_number(value: Value, spec: AttributeSpec, written: str, xml: bool = Fa
     unit = f" {'seconds' if spec.unit == 's' else 'milliseconds'}" if spec.unit else ""
     low, high = spec.min, spec.max
     if (low is not None and amount < low) or (high is not None and amount > high):
-        bounds = f"from {_number(low)} to {_number(high)}" if low is not None and high is not None else (
-            f"at most {_number(high)}" if high is not None else f"at least {_number(low)}")
-        yield diagnostic("FC203", f"`{written}` is {_number(amount)}{unit}, but must be {bounds}{unit}", value.span)
+        bounds = f"from {format_number(low)} to {format_number(high)}" if low is not None and high is not None else (
+            f"at most {format_number(high)}" if high is not None else f"at least {format_number(low)}")
+        yield diagnostic("FC203", f"`{written}` is {format_number(amount)}{unit}, but must be {bounds}{unit}",
+                         value.span)
 
 
 def check_enum(value: Value, spec: AttributeSpec, written: str) -> Iterator[Diagnostic]:
@@ -432,8 +433,8 @@ def check_ssml_time(value: Value, spec: AttributeSpec, written: str) -> Iterator
     if not valid:
         yield diagnostic("FC201", f"`{written}` takes seconds or milliseconds, such as 2s or 500ms", value.span)
     elif spec.max is not None and seconds > spec.max:
-        yield diagnostic("FC203", f"`{written}` is {_number(seconds)} seconds, but a pause may be at most "
-                         f"{_number(spec.max)} seconds", value.span)
+        yield diagnostic("FC203", f"`{written}` is {format_number(seconds)} seconds, but a pause may be at most "
+                         f"{format_number(spec.max)} seconds", value.span)
 
 
 def check_text(value: Value, spec: AttributeSpec, written: str) -> Iterator[Diagnostic]:
@@ -456,12 +457,6 @@ def check_text(value: Value, spec: AttributeSpec, written: str) -> Iterator[Diag
         if len(literal) > spec.max_length:
             yield diagnostic("FC204", f"`{written}` is {len(literal)} characters; at most {spec.max_length} "
                              "are allowed", value.span)
-
-
-def _number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return str(int(value)) if value == int(value) else f"{value:g}"
 
 
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
@@ -670,9 +665,9 @@ def child_counts(context: Context) -> Iterator[Diagnostic]:
             repeat = element.attribute("repeatCount")
             times = repeat.value.value if repeat and isinstance(repeat.value, Number) else 1
             if count * times > 20:
-                total = _number(count * times)
-                yield diagnostic("FC208", f"{count} prompts repeated {_number(times)} times is {total} prompts; "
-                                 "Bandwidth allows at most 20", element.keyword_span)
+                total = format_number(count * times)
+                yield diagnostic("FC208", f"{count} prompts repeated {format_number(times)} times is {total} "
+                                 "prompts; Bandwidth allows at most 20", element.keyword_span)
 
 
 XML_OVERHEAD = len('<?xml version="1.0" encoding="UTF-8"?>\n<Response></Response>')
@@ -1074,7 +1069,7 @@ def _setting_value(attribute: Attribute | None, default) -> str | None:
     if isinstance(value, Text):
         return '"' + name_pattern(value) + '"'
     if isinstance(value, Number):
-        return _number(value.in_unit("s"))
+        return format_number(value.in_unit("s"))
     if isinstance(value, Word):
         return value.value
     if isinstance(value, Env):

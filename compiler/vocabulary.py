@@ -160,7 +160,8 @@ UNIT_NAMES = {"s": "seconds", "ms": "milliseconds"}
 
 
 def format_number(value: float) -> str:
-    return str(int(value)) if float(value) == int(value) else str(value)
+    """A number for a message: `2`, not `2.0`; `1100`, not the `1100.0000000000002` of a unit conversion."""
+    return str(int(value)) if value == int(value) else f"{value:g}"
 
 
 def describe_value(spec: AttributeSpec) -> str:
