@@ -9,6 +9,7 @@ missing (FC701) and unused (FC702) hooks instead of editing it.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import os
 import re
@@ -73,6 +74,7 @@ class AppModel:
 
 # -- documents -----------------------------------------------------------------------------------------------
 
+@functools.cache
 def _rules() -> tuple[str, int, str]:
     """The checker's rules, applied again per request: conference name pattern and length, call id pattern."""
     from flowc.check import CALL_ID, MAX_NAME_LENGTH, VALID_NAME
@@ -112,7 +114,7 @@ def _field_check(tag: str, attribute: str | None, text: str) -> Check | None:
     if attribute is None:
         if tag == "Conference":
             return Check("the conference name", items, pattern=name_pattern, max_length=name_length,
-                         rule="a conference name (1 to 100 letters, digits, `-`, `_` or `.`)")
+                         rule=f"a conference name (1 to {name_length} letters, digits, `-`, `_` or `.`)")
         if spec is not None and spec.text and spec.text.get("format") == "callId":
             return Check(f"the call id of <{tag}>", items, pattern=call_id, rule="a call id")
         if tag == "Tag":  # <Tag> sets the same tag as the `tag` attribute of the verbs, with the same limit
@@ -226,6 +228,7 @@ def _credentials(attributes: list[Attribute], url_attribute: str, path: str, gap
 _STATUS_EVENTS = {"disconnect", "machineDetectionComplete"}
 
 
+@functools.cache
 def _silent_events() -> tuple[str, ...]:
     vocab = vocabulary()
     no_reply = {e for spec in vocab.elements.values() for a in spec.attributes.values() if not a.reply_bxml
