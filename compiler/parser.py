@@ -270,19 +270,11 @@ class Parser:
     def recover(self, token: Token) -> None:
         """Make the parser able to continue at a sync token (end of line, '}' or end of file)."""
         kind = token.kind
-        if kind == END:
+        if kind == END and self.open_braces:
             # `accepts(END)` is false while any block is open, so only braces are tested per step: simulating on
             # a copy of the stack for each of a million unclosed `{` would be quadratic.
-            while self.open_braces:
-                brace = self.open_braces[-1]
-                self.unclosed = True
-                if len(self.errors) < MAX_SYNTAX_ERRORS:
-                    self.errors.append(Diagnostic("FC001", Severity.ERROR, "this `{` is never closed",
-                                                  Span(self.path, brace.start, brace.end),
-                                                  help="add the missing `}`"))
-                self._insert("RBRACE", token.start)
-                if self.open_braces and self.open_braces[-1] is brace:
-                    break
+            self.unclosed = True
+            self._close_open_blocks(token.start)
         for filler in ("RPAR", "_NL", "RBRACE"):
             if kind != filler and self._accepts_after(filler, kind):
                 self._insert(filler, token.start)
@@ -306,16 +298,21 @@ class Parser:
         """Close every open block before a declaration that starts a line: declarations cannot nest, so an
         unclosed `{` ends there, and the declarations after it are still read (as the language server cuts
         files at the same lines)."""
+        self._close_open_blocks(token.start)
+        if not self.open_braces and self.accepts("_NL"):
+            self._insert("_NL", token.start)
+
+    def _close_open_blocks(self, at: int) -> None:
+        """Report each open `{` as never closed and insert its `}` at `at`, innermost first; stop where the
+        stack cannot take a `}` (the usual recovery handles the rest)."""
         while self.open_braces:
             brace = self.open_braces[-1]
             if len(self.errors) < MAX_SYNTAX_ERRORS:
                 self.errors.append(Diagnostic("FC001", Severity.ERROR, "this `{` is never closed",
                                               Span(self.path, brace.start, brace.end), help="add the missing `}`"))
-            self._insert("RBRACE", token.start)
+            self._insert("RBRACE", at)
             if self.open_braces and self.open_braces[-1] is brace:
-                return  # the stack cannot take a `}` here; leave the rest to the usual recovery
-        if self.accepts("_NL"):
-            self._insert("_NL", token.start)
+                return
 
     def _accepts_after(self, filler: str, kind: str) -> bool:
         stack = self._simulate(list(self.states), filler)
