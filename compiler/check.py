@@ -1130,7 +1130,7 @@ def _order(elements: list[Element], context: Context) -> Iterator[Diagnostic]:
             if join_index is not None and index > join_index:
                 yield _after_join(elements[join_index], elements[join_index + 1 : index + 1], context)
             if index + 1 < len(elements):
-                yield _dead(element, elements[index + 1 :], context)
+                yield _dead(element, elements[index + 1 :])
             return
         if element.tag == "Conference" and join_index is None:
             join_index = index
@@ -1156,7 +1156,7 @@ def shadowed_branch_values(context: Context) -> Iterator[Diagnostic]:
                 earlier.setdefault((branch.field, value), span)
 
 
-def _dead(takeover: Element, after: list[Element], context: Context) -> Diagnostic:
+def _dead(takeover: Element, after: list[Element]) -> Diagnostic:
     first, last = after[0], after[-1]
     span = first.span.cover(last.span)
     count = f"these {len(after)} statements never run" if len(after) > 1 else "this statement never runs"

@@ -381,9 +381,8 @@ class Lowering:
 
     def unexpected_word(self, spec: ElementSpec, atom: Atom, setting: bool = False) -> None:
         if atom.kind != "WORD":
-            where = "a conference setting's name" if setting else f"`{spec.keyword}` takes no more values"
-            self.error("FC107", f"unexpected `{atom.text}`: expected {where}" if setting else
-                       f"unexpected `{atom.text}`: {where}", atom)
+            why = "expected a conference setting's name" if setting else f"`{spec.keyword}` takes no more values"
+            self.error("FC107", f"unexpected `{atom.text}`: {why}", atom)
             return
         candidates = {" ".join(p) for p in spec.attribute_phrases} | {"auth"}
         guess = did_you_mean(atom.text, candidates)
