@@ -6,7 +6,7 @@ texts from the diagnostic table (flowc.codes); this module only picks and lays t
 
 from __future__ import annotations
 
-from flowc.check import IGNORED_IN_CONFERENCE_RECORDINGS, WEBHOOK_SETTINGS
+from flowc.check import FIELD_SHAPES, IGNORED_IN_CONFERENCE_RECORDINGS, WEBHOOK_SETTINGS
 from flowc.codes import CODES
 from flowc.ir import Slot
 from flowc.links import CONFERENCE_PATH, FLOW_PATH
@@ -134,8 +134,7 @@ def attribute_text(spec: AttributeSpec, element: ElementSpec, written: str = "",
     lines = [f"**{title}`{spec.name}`** on `<{element.name}>` (`{element.keyword}`)", "", spec.doc, "",
              f"- value: {describe_value(spec)}"]
     if spec.default is not None:
-        default = str(spec.default).lower() if isinstance(spec.default, bool) else spec.default
-        lines.append(f"- default: `{default}`")
+        lines.append(f"- default: `{default_text(spec)}`")
     spellings = [f"`{alias}`" for alias in spec.aliases] + [f"`{spec.name}`"]
     if value is not None:
         spellings.insert(0, f"as the {('first', 'second')[value]} value of `{written}`")
@@ -150,6 +149,11 @@ def attribute_text(spec: AttributeSpec, element: ElementSpec, written: str = "",
     codes, reasons = attribute_rules(spec, element)
     lines += rules_text(codes, reasons)
     return "\n".join(lines)
+
+
+def default_text(spec: AttributeSpec) -> str:
+    """A default as written in a .flow file (`true`, not Python's `True`)."""
+    return str(spec.default).lower() if isinstance(spec.default, bool) else str(spec.default)
 
 
 def credentials_text(site: Site) -> str | None:
@@ -173,8 +177,7 @@ def value_text(site: Site) -> str | None:
             lines += ["", f"{voice['type']} voice, {voice['gender']}, locale `{voice['locale']}`"]
     lines += ["", f"{spec.name}: {describe_value(spec)}"]
     if spec.default is not None:
-        default = str(spec.default).lower() if isinstance(spec.default, bool) else spec.default
-        lines.append(f"(default `{default}`)")
+        lines.append(f"(default `{default_text(spec)}`)")
     lines += ["", spec.doc]
     return "\n".join(lines)
 
@@ -220,8 +223,6 @@ def slot_text(slot: Slot) -> str:
     if slot.source == "hook":
         lines = [f"**`hook({slot.name})`**: a value your own code computes when the request arrives"]
     else:
-        from flowc.check import FIELD_SHAPES
-
         shape = FIELD_SHAPES.get(slot.name)
         lines = [f"**`{slot.name}`**: the `{slot.name}` field of the webhook's payload, filled in when the request "
                  "arrives (XML-escaped)" + (f"; {shape.description}" if shape else "")]
