@@ -152,8 +152,11 @@ def attribute_text(spec: AttributeSpec, element: ElementSpec, written: str = "",
 
 
 def default_text(spec: AttributeSpec) -> str:
-    """A default as written in a .flow file (`true`, not Python's `True`)."""
-    return str(spec.default).lower() if isinstance(spec.default, bool) else str(spec.default)
+    """A default as written in a .flow file (`true`, not Python's `True`; `""`, not an empty code span), as the
+    language reference writes it."""
+    if isinstance(spec.default, bool):
+        return str(spec.default).lower()
+    return '""' if spec.default == "" else str(spec.default)
 
 
 def credentials_text(site: Site) -> str | None:

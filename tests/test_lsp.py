@@ -342,6 +342,12 @@ async def test_hover_statement_attribute_value_and_names(client: LanguageClient,
     assert "`duration`" in hovered and "right after `pause`" in hovered and "0.1 to 86400" in hovered
     close_document(client, document)
 
+    text = 'flow empty_default {\n    gather until "#"\n}\n'
+    open_document(client, document, text)
+    hovered = await hover(client, document, position(text, "until", 1))  # an empty default is shown as `""`
+    assert "`terminatingDigits`" in hovered and 'default: `""`' in hovered
+    close_document(client, document)
+
 
 async def test_hover_on_events_and_branch_fields(client: LanguageClient, folder: Path):
     document = uri(folder, "events.flow")
