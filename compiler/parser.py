@@ -95,16 +95,10 @@ def lex(text: str, comments: list[Token], errors: list[Diagnostic], path: str):
         if kind == "_NL":
             value = match.group(kind)
             if "#" in value:
-                inner = None
+                # _NL's comments always end at a line break (its possessive `#[^\n]*+` cannot stop at a `;`),
+                # so a comment on a last line without a newline is a COMMENT token of its own.
                 for inner in COMMENT_IN_NEWLINE.finditer(value):
                     comments.append(Token("COMMENT", inner.group(), start + inner.start(), start + inner.end()))
-                if inner is not None and inner.end() == len(value) and text.find("\n", end) == -1:
-                    # On a last line without newline, _NL's pattern ends a comment at a `;` in it (`x; # a; b`):
-                    # the comment still runs to the end of the text, as it would with a newline.
-                    comment_start = start + inner.start()
-                    comments[-1] = Token("COMMENT", text[comment_start:], comment_start, len(text))
-                    yield Token("_NL", value[: inner.start()], start, comment_start)
-                    return
             yield Token("_NL", value, start, end)
             continue
         if kind.startswith("BAD_"):
