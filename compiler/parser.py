@@ -384,6 +384,8 @@ class Parser:
         del open_braces  # (kept current by feed())
         end = Token(END, "", len(self.text), len(self.text))
         if not self.accepts(END):
+            if not self.open_braces:  # unclosed blocks report themselves; anything else (`say env(X`) is here
+                self.report(end)
             self.recover(end)
         if not self.feed(end):  # cannot happen with this grammar, but never lose the statements we have
             statements = [v for v in self.values if type(v) is Statement]

@@ -171,3 +171,10 @@ def test_an_unclosed_block_ends_at_the_next_declaration_so_later_errors_are_stil
                                                                     text.index("{", text.index("conference"))]
     # a file whose braces balance is read as written, even with `flow` starting a line inside a block
     assert parse("x {\nflow\n}\n", "t.flow")[1] == []
+
+
+def test_a_call_left_open_at_the_end_of_the_file_is_reported():
+    # Recovery inserts the missing `)` to keep the tree, but the file is still wrong (found by the formatter's
+    # comment-place property: `flow(#` used to format as `flow()  #`).
+    [diagnostic] = parse('flow main {\n    say "x"\n}\nhangup env(X', "t.flow")[1]
+    assert diagnostic.code == "FC001" and "')'" in diagnostic.message and "end of file" in diagnostic.message
