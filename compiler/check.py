@@ -167,21 +167,10 @@ def duplicate_names(context: Context) -> Iterator[Diagnostic]:
                                  help="rename one of them")
 
 
-def conference_flow_references(context: Context) -> Iterator[tuple[Attribute, str]]:
-    """Flow names given as a declared conference's event URL (`events on_events`)."""
-    spec = context.vocab.elements["Conference"]
-    for conference in context.conferences.values():
-        for attribute in conference.settings:
-            attribute_spec = spec.attributes.get(attribute.name)
-            if attribute_spec is not None and is_flow_reference(attribute_spec, attribute):
-                yield attribute, attribute.value.value  # type: ignore[union-attr]
-
-
 @rule
 def undefined_flows(context: Context) -> Iterator[Diagnostic]:
     flows = context.flows
-    references = [(r.attribute, r.flow) for r in context.links.references]
-    for attribute, name in references + list(conference_flow_references(context)):
+    for attribute, name in [(r.attribute, r.flow) for r in context.links.references]:
         if name in flows:
             continue
         span = attribute.value.span
@@ -217,7 +206,6 @@ def unused_flows(context: Context) -> Iterator[Diagnostic]:
     if not any(flow.entry_events for flow in flows):
         return  # no declared entry points: every flow nobody names is one
     named = {r.flow for r in context.links.references if r.in_flow != r.flow}
-    named.update(name for _, name in conference_flow_references(context))
     for flow in flows:
         if flow.entry_events or flow.name in named:
             continue

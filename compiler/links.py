@@ -96,14 +96,22 @@ def resolve_elements(project: Project, elements: Iterable[tuple[Element, str | N
     for element, owner in elements:
         if element.tag == "Conference":
             links.conference_joins.append((element, owner))
-        candidates = callbacks[element.tag]
-        if not candidates:
-            continue
-        for attribute in element.attributes:
-            attribute_spec = candidates.get(attribute.name)
-            if attribute_spec is not None and type(attribute.value) is Word:
-                method = element.attribute(attribute_spec.method_attribute or "")
-                method_value = method.value.value if method and isinstance(method.value, Word) else "POST"
-                links.add(Reference(attribute.value.value, element, attribute,  # type: ignore[union-attr]
-                                    attribute_spec, owner, method_value))
+        if callbacks[element.tag]:
+            _add_references(links, element, owner, callbacks[element.tag])
+    for conference in project.conferences.values():
+        # `conference room "r1" { events on_events }`: every join carries these settings, so they name flows
+        # exactly as a `join ... events on_events` would. The declaration stands in for the element.
+        if conference.settings:
+            declared = Element("Conference", conference.span, conference.name_span, list(conference.settings))
+            _add_references(links, declared, None, callbacks["Conference"])
     return links
+
+
+def _add_references(links: Links, element: Element, owner: str | None, candidates: dict[str, AttributeSpec]) -> None:
+    for attribute in element.attributes:
+        attribute_spec = candidates.get(attribute.name)
+        if attribute_spec is not None and type(attribute.value) is Word:
+            method = element.attribute(attribute_spec.method_attribute or "")
+            method_value = method.value.value if method and isinstance(method.value, Word) else "POST"
+            links.add(Reference(attribute.value.value, element, attribute,  # type: ignore[union-attr]
+                                attribute_spec, owner, method_value))

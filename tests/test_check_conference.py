@@ -327,3 +327,32 @@ def test_an_unknown_conference_event_is_underlined_whole():
     problem = only("FC105", text)
     assert text[problem.span.start : problem.span.end] == "member joined"
     assert problem.help == "did you mean `on member join`?"
+
+
+DECLARED_EVENTS = """flow main on answer {
+    join room
+}
+conference room "r1" {
+    events on_events
+}
+flow on_events {
+    %s
+}
+"""
+
+
+def test_a_flow_named_by_a_declared_conference_answers_conference_webhooks():
+    # The declaration's `events` names the flow exactly as `join "r1" events on_events` would.
+    assert codes(DECLARED_EVENTS % 'gather then main {\n        say "hi"\n    }') == ["FC301"]
+    assert codes(DECLARED_EVENTS % 'say "hi"') == []
+    assert codes(DECLARED_EVENTS.replace("events on_events", "events on_event") % 'say "hi"') == ["FC401", "FC403"]
+
+
+def test_the_plan_serves_a_declared_conference_flow_with_conference_events():
+    from flowc.plan import plan
+
+    compilation = compile_sources({"t.flow": (DECLARED_EVENTS % 'say "hi"').encode()})
+    planned = plan(compilation.project)
+    [document] = [d for d in planned.documents if d.flow == "on_events"]
+    [route] = [r for r in planned.routes if r.flow == "on_events"]
+    assert document.context == "conference" and "conferenceMemberJoin" in route.events
