@@ -18,28 +18,44 @@ def fixable(diagnostics: Iterable[Diagnostic], unsafe: bool = False) -> list[Dia
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """Apply non-overlapping edits (offsets into `text`); later edits first so offsets stay valid.
+    """Apply non-overlapping edits (offsets into `text`), deletions widened as `widened` says."""
+    out = text
+    for start, end, new_text in reversed(widened(text, edits)):  # later edits first so offsets stay valid
+        out = out[:start] + new_text + out[end:]
+    return out
 
-    A deletion that leaves a blank before a blank or the end of the line takes that blank with it, so removing
-    `gender female` from `say "x" gender male gender female` leaves no trailing space."""
+
+def widened(text: str, edits: Iterable[Edit]) -> list[tuple[int, int, str]]:
+    """The edits as (start, end, new text) in order, each deletion taking along the blanks, `;` or line it
+    would leave behind, so removing `gender female`, `hangup;` or a whole flow leaves tidy text. `check --fix`
+    and the language server's quick fixes both use this, so a fix reads the same wherever it is applied."""
     ordered = sorted(edits, key=lambda e: (e.span.start, e.span.end))
     # a widened deletion never reaches into the edit before or after it
     floors = [0] + [e.span.end for e in ordered[:-1]]
     ceilings = [e.span.start for e in ordered[1:]] + [len(text)]
-    out = text
-    for edit, floor, ceiling in reversed(list(zip(ordered, floors, ceilings, strict=True))):
+    result = []
+    for edit, floor, ceiling in zip(ordered, floors, ceilings, strict=True):
         start, end = edit.span.start, edit.span.end
         if not edit.new_text and end > start:
             start, end = _widen_deletion(text, start, end, floor, ceiling)
-        out = out[:start] + edit.new_text + out[end:]
-    return out
+        result.append((start, end, edit.new_text))
+    return result
 
 
 def _widen_deletion(text: str, start: int, end: int, floor: int, ceiling: int) -> tuple[int, int]:
-    """Take along the blanks a deletion leaves behind: the blank before `gender female`, and for whole lines
-    (an unused flow) the line break and one of the blank lines that would otherwise pile up."""
+    """Take along the blanks a deletion leaves behind: the blank before `gender female`, the `;` after a
+    statement in `say "a"; hangup; say "b"`, and for whole lines (an unused flow) the line break and one of
+    the blank lines that would otherwise pile up."""
     if end < len(text) and text[end] not in " \t\r\n;}":
         return start, end
+    after = end
+    while after < ceiling and text[after] in " \t":
+        after += 1
+    if after < ceiling and text[after] == ";":  # a statement between `;`s: its separator goes with it
+        after += 1
+        while after < ceiling and text[after] in " \t":
+            after += 1
+        return start, after
     while start > floor and text[start - 1] in " \t":
         start -= 1
     if (start == 0 or text[start - 1] == "\n") and text.startswith("\n", end) and end < ceiling:

@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 
 import flowc
-from flowc.diagnostics import Diagnostic, Edit, Fix, Severity, Span
+from flowc.diagnostics import Diagnostic, Fix, Severity, Span
+from flowc.fixes import widened
 from flowc.source import SourceFile
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
@@ -135,49 +136,13 @@ def lsp_diagnostic(diagnostic: Diagnostic, positions: dict[str, Positions]) -> t
     )
 
 
-def _whole_lines(edit: Edit, text: str) -> tuple[int, int]:
-    """Widen a deletion so that it leaves tidy text (flowc's fixes delete statements and attributes): a deletion
-    that would leave a blank line takes the line with it (and a blank line after it, when one is before it too);
-    one inside a line takes its `;` or the blanks before it."""
-    start, end = edit.span.start, edit.span.end
-    if edit.new_text or start == end:
-        return start, end
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line_end = len(text) if line_end == -1 else line_end
-    if text[line_start:start].strip() or text[end:line_end].strip():
-        return _within_line(text, start, end)
-    end = min(line_end + 1, len(text))
-    blank_before = line_start == 0 or not text[text.rfind("\n", 0, line_start - 1) + 1 : line_start].strip()
-    next_end = text.find("\n", end)
-    if blank_before and next_end != -1 and not text[end:next_end].strip():
-        end = next_end + 1  # `}` + blank + removed flow + blank: one blank line stays, not two
-    return line_start, end
-
-
-def _within_line(text: str, start: int, end: int) -> tuple[int, int]:
-    """`say "a"; hangup; say "b"` -> `say "a"; say "b"`; `pause 5s duration 3` -> `pause 5s`."""
-    after = end
-    while after < len(text) and text[after] in " \t":
-        after += 1
-    if after < len(text) and text[after] == ";":
-        after += 1
-        while after < len(text) and text[after] in " \t":
-            after += 1
-        return start, after
-    before = start
-    while before > 0 and text[before - 1] in " \t":
-        before -= 1
-    return (before, end) if before < start and text[before - 1 : before] not in ("", "\n") else (start, end)
-
-
 def workspace_edit(fix: Fix, positions: dict[str, Positions]) -> types.WorkspaceEdit | None:
     changes: dict[str, list[types.TextEdit]] = {}
-    for edit in fix.edits:
-        where = positions.get(edit.span.file)
+    for file in dict.fromkeys(edit.span.file for edit in fix.edits):
+        where = positions.get(file)
         if where is None:
             return None
-        start, end = _whole_lines(edit, where.source.text)
-        changes.setdefault(uri_of(edit.span.file), []).append(
-            types.TextEdit(range=where.range(start, end), new_text=edit.new_text))
+        edits = [edit for edit in fix.edits if edit.span.file == file]
+        changes[uri_of(file)] = [types.TextEdit(range=where.range(start, end), new_text=new_text)
+                                 for start, end, new_text in widened(where.source.text, edits)]
     return types.WorkspaceEdit(changes=changes)

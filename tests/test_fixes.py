@@ -133,3 +133,14 @@ def test_check_fix_keeps_a_byte_order_mark_and_crlf(tmp_path):
     path.write_bytes(b'\xef\xbb\xbfflow main {\r\n    say "Hi" gendr male\r\n}\r\n')
     assert flowc("check", "--fix", str(path)).returncode == 0
     assert path.read_bytes() == b'\xef\xbb\xbfflow main {\r\n    say "Hi" gender male\r\n}\r\n'
+
+
+def test_a_deletion_takes_what_it_would_leave_behind():
+    def delete(text: str, word: str) -> str:
+        start = text.index(word)
+        return apply_edits(text, [Edit(Span("f", start, start + len(word)), "")])
+
+    assert delete('flow a {\n    say "a"; hangup; say "b"\n}\n', "hangup") == 'flow a {\n    say "a"; say "b"\n}\n'
+    assert delete("flow a {\n    pause 5s duration 3\n}\n", "duration 3") == "flow a {\n    pause 5s\n}\n"
+    last = "flow b {\n    hangup\n}"  # a declaration's span ends at its `}`
+    assert delete("flow a {\n    hangup\n}\n\n" + last + "\n", last) == "flow a {\n    hangup\n}\n"
