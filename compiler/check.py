@@ -17,7 +17,21 @@ from dataclasses import dataclass
 
 from flowc.codes import CODES
 from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Severity, Span, did_you_mean
-from flowc.ir import Attribute, Conference, Element, Env, Flow, ListValue, Number, Project, Slot, Text, Value, Word
+from flowc.ir import (
+    FILTERS,
+    Attribute,
+    Conference,
+    Element,
+    Env,
+    Flow,
+    ListValue,
+    Number,
+    Project,
+    Slot,
+    Text,
+    Value,
+    Word,
+)
 from flowc.links import CONFERENCE_PATH, FLOW_PATH, is_flow_reference, resolve_elements
 from flowc.vocabulary import UNIT_NAMES, AttributeSpec, ElementSpec, Vocabulary, format_number, vocabulary
 
@@ -780,10 +794,10 @@ def conference_recording_options(context: Context) -> Iterator[Diagnostic]:
 
 # -- conference names --------------------------------------------------------------------------------------
 
-NAME_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+NAME_CHARACTERS = FILTERS["safe"].characters  # what a conference name may hold is what `|safe` keeps
 MAX_NAME_LENGTH = 100
 VALID_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
-DIGITS = frozenset("0123456789")
+DIGITS = FILTERS["digits"].characters
 KEYPAD = frozenset("0123456789*#")
 ID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
@@ -800,7 +814,7 @@ class Shape:
     def filtered(self, name: str | None) -> Shape:
         if name is None:
             return self
-        keep = NAME_CHARACTERS if name == "safe" else DIGITS
+        keep = FILTERS[name].characters
         characters = keep if self.characters is None else self.characters & keep
         lossless = self.characters is not None and self.characters <= keep
         return Shape(self.description, self.min if lossless else 0, self.max, characters)

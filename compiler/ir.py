@@ -7,12 +7,37 @@ classes through a TypeAdapter (see `ir_adapter`), which `flowc ir`, the emitter 
 
 from __future__ import annotations
 
+import re
+import string
 from dataclasses import dataclass, field
 from typing import Literal
 
 from flowc.diagnostics import Span
 
 # -- values ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filter:
+    """`{from|safe}`: what a filter keeps of a runtime value. The lowering, the checker (what a filtered value
+    can still contain), the web app (applying it per request) and the editor's help all read this table."""
+
+    characters: frozenset[str]
+    description: str
+    removed: re.Pattern  # compiled once: the web app applies filters on every request
+
+    def apply(self, value: str) -> str:
+        return self.removed.sub("", value)
+
+
+def _filter(characters: str, description: str) -> Filter:
+    return Filter(frozenset(characters), description, re.compile("[^" + re.escape(characters) + "]+"))
+
+
+FILTERS = {
+    "safe": _filter(string.ascii_letters + string.digits + "-_.", "keeps only letters, digits, `-`, `_` and `.`"),
+    "digits": _filter(string.digits, "keeps only digits"),
+}
 
 
 def placeholder(source: str, name: str, filter: str | None = None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flowc.diagnostics import Diagnostic, Edit, Fix, Severity, Span, did_you_mean
 from flowc.ir import (
     CONFERENCE_EVENTS,
+    FILTERS,
     Attribute,
     Branch,
     Conference,
@@ -28,7 +29,6 @@ from flowc.syntax import MAX_NESTING_DEPTH, Atom, Block, Call, Module, Statement
 from flowc.vocabulary import ElementSpec, vocabulary
 
 BOOLEAN_WORDS = {"true", "false"}
-FILTERS = {"safe", "digits"}
 CREDENTIAL_PAIRS = {
     ("auth",): ("username", "password"),
     ("fallback", "auth"): ("fallbackUsername", "fallbackPassword"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flowc.ir import CONFERENCE_EVENTS
+from flowc.ir import CONFERENCE_EVENTS, FILTERS
 from flowc.links import ENTRY_EVENTS
 from flowc.lower import BOOLEAN_WORDS, CREDENTIAL_PAIRS
 from flowc.lsp.cursor import Cursor, Scope, match_attribute, match_keyword, words
@@ -59,7 +59,7 @@ def complete(cursor: Cursor, names: Names) -> list[Item]:
     return []
 
 
-SLOT_FILTERS = {"safe": "keeps only letters, digits, `-`, `_` and `.`", "digits": "keeps only digits"}
+SLOT_FILTERS = {name: f.description for name, f in FILTERS.items()}
 
 
 def slot_items(part: str) -> list[Item]:
