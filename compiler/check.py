@@ -609,9 +609,8 @@ def _content_name(spec: ElementSpec) -> str:
 
 
 # Attributes Bandwidth's reference marks as required (the vocabulary has no flag for them yet).
-REQUIRED_ATTRIBUTES = {"Forward": ("to",), "Redirect": ("redirectUrl",), "StartStream": ("destination",),
-                       "StopStream": ("name",), "StreamParam": ("name", "value"), "CustomParam": ("name", "value"),
-                       "StartGather": ("dtmfUrl",)}
+REQUIRED_ATTRIBUTES = {tag: names for tag, spec in vocabulary().elements.items()
+                       if (names := tuple(n for n, a in spec.attributes.items() if a.required))}
 
 
 @rule

@@ -34,6 +34,7 @@ class AttributeSpec:
     method_attribute: str | None = None
     aliases: tuple[str, ...] = ()
     status: str = "documented"
+    required: bool = False  # the verb does nothing useful without it (FC211)
 
     @property
     def is_url(self) -> bool:
@@ -131,6 +132,7 @@ def _attribute(name: str, raw: dict) -> AttributeSpec:
         method_attribute=raw.get("method_attribute"),
         aliases=tuple(raw.get("aliases", ())),
         status=raw.get("status", "documented"),
+        required=raw.get("required", False),
     )
 
 

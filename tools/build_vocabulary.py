@@ -3,7 +3,8 @@ table, compiler/data/bxml.json, adding the .flow-language layer (statement keywo
 positional arguments, units, webhook events).
 
 flowc never reads ../shared at run time; this script only documents where the table came from. Re-running it
-keeps every hand-written `doc` text already in the table.
+keeps every hand-written `doc` text already in the table, but not the facts added to the table by hand since
+(`required` and `pattern` on attributes): the table, not this script, is the source of truth now.
 
     python tools/build_vocabulary.py ../shared/reference/verbs.json
 """
