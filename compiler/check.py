@@ -236,12 +236,6 @@ URL = re.compile(r"^(https?|wss?)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 RELATIVE_URL = re.compile(r"^(/|\./|\.\./)?[A-Za-z0-9._~!$&'()*+,;=:@%/?#\[\]-]*$")
 HOST_WITHOUT_SCHEME = re.compile(r"^(www\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(:[0-9]+)?(/|$)")
 DAY_SECONDS = 24 * 3600
-# Voices named on Bandwidth's older BXML pages (and used in their examples, e.g. voice="Sophia"); the
-# vocabulary lists the current table. Voice names are matched without regard to case.
-LEGACY_VOICES = ("mila", "jane", "elaine", "emily", "ella", "mariana", "chloe", "sophia", "max", "ethan", "james",
-                 "mateo", "stefano", "christophe")
-
-
 @rule
 def attribute_values(context: Context) -> Iterator[Diagnostic]:
     for element, spec, body in context.sites:
@@ -365,7 +359,7 @@ def check_enum(value: Value, spec: AttributeSpec, written: str) -> Iterator[Diag
         return
     if choice in spec.enum:
         return
-    if spec.name == "voice" and (choice.lower() in spec.enum or choice.lower() in LEGACY_VOICES):
+    if spec.name == "voice" and (choice.lower() in spec.enum or choice.lower() in vocabulary().legacy_voices):
         return
     guess = did_you_mean(choice, spec.enum)
     yield diagnostic("FC202", f"`{choice}` is not a valid `{written}`", value.span,

@@ -79,6 +79,9 @@ class Vocabulary:
     contexts: dict[str, frozenset[str]]
     max_document_bytes: int
     voices: list[dict] = field(default_factory=list)
+    # Voices named on Bandwidth's older BXML pages and used in their examples (voice="Sophia"): accepted, not
+    # offered. Voice names are matched without regard to case.
+    legacy_voices: frozenset[str] = frozenset()
     _statement_index: dict = field(default_factory=dict)
 
     def statements(self, parent: str | None) -> dict[tuple[str, ...], ElementSpec]:
@@ -155,7 +158,8 @@ def vocabulary() -> Vocabulary:
         for name, spec in raw["elements"].items()
     }
     contexts = {name: frozenset(c["allowed"]) for name, c in raw["contexts"].items()}
-    return Vocabulary(elements, contexts, raw["max_document_bytes"], raw.get("voices", []))
+    return Vocabulary(elements, contexts, raw["max_document_bytes"], raw.get("voices", []),
+                      frozenset(raw.get("legacy_voices", ())))
 
 
 UNIT_NAMES = {"s": "seconds", "ms": "milliseconds"}
