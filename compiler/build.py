@@ -23,6 +23,8 @@ class BuildResult:
     compilation: Compilation
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    plan: object = None  # the Plan and RenderedDocuments written, for what runs after the build (hooks module)
+    rendered: list = field(default_factory=list)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -97,6 +99,7 @@ def build(compilation: Compilation, out: Path, extra_outputs=None) -> BuildResul
     compilation.diagnostics.extend(oversized)
     if oversized:
         return result
+    result.plan, result.rendered = plan, rendered
     outputs: dict[str, bytes] = {item.document.file: item.xml for item in rendered}
     if extra_outputs is not None:
         outputs.update(extra_outputs(plan, rendered))

@@ -200,7 +200,7 @@ def run_compile(args) -> int:
         raise UsageError(f"{out} exists and is not a directory")
     compilation = compile_sources(read_files(flow_sources(args.sources, "compile")))
     result = build(compilation, out, extra_outputs=_extra_outputs())
-    _check_user_module(compilation, out)
+    _check_user_module(result, out)
     status = report(compilation, args.format)
     if status == EXIT_OK and args.format == "text":
         print(f"compiled {len(result.written)} files into {out}", file=sys.stderr)
@@ -216,13 +216,13 @@ def _extra_outputs():
     return app_outputs
 
 
-def _check_user_module(compilation, out) -> None:
+def _check_user_module(result, out) -> None:
     """Create the hooks module the web app imports, or report its missing and unused hooks (flowc.emit_app)."""
-    if compilation.has_errors or _extra_outputs() is None:
+    if result.plan is None or _extra_outputs() is None:  # nothing was built (errors)
         return
     from flowc.emit_app import sync_user_module
 
-    compilation.diagnostics.extend(sync_user_module(compilation, out))
+    result.compilation.diagnostics.extend(sync_user_module(result.compilation, out, result.plan, result.rendered))
 
 
 def run_ir(args) -> int:

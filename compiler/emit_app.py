@@ -324,9 +324,6 @@ def _hook_uses(documents: list[CompiledDocument], routes: list[Route]) -> dict[s
 
 # The latest build's project and model, for the hooks check that follows it. The project is kept, and compared
 # with `is`: an id() alone may be reused by a later project once this one is freed.
-_last: list[tuple[Project, AppModel]] = []
-
-
 def _environment():
     import jinja2
 
@@ -339,7 +336,6 @@ def _environment():
 def app_outputs(plan: Plan, rendered: list[RenderedDocument]) -> dict[str, bytes]:
     """Files to write under OUT (regenerated on every build)."""
     model = build_model(plan, rendered)
-    _last[:] = [(plan.project, model)]
     source = _environment().get_template("app.py.j2").render(
         version=__version__, model=model, hooks_file=f"../{HOOKS_FILE}", value_hooks=tuple(model.hooks),
         silent=_silent_events())
@@ -413,15 +409,10 @@ def unverified_credentials(model: AppModel) -> list[Diagnostic]:
         for path, attribute in model.unserved]
 
 
-def sync_user_module(compilation, out: Path) -> list[Diagnostic]:
+def sync_user_module(compilation, out: Path, plan: Plan, rendered: list[RenderedDocument]) -> list[Diagnostic]:
     """Create the hooks module if absent; otherwise report hooks it lacks and functions no flow uses. Also
     reports what the app built from these flows cannot enforce (FC705)."""
-    model = next((m for project, m in _last if project is compilation.project), None)
-    if model is None:
-        from flowc.build import render
-
-        plan, rendered, _ = render(compilation)
-        model = build_model(plan, rendered)
+    model = build_model(plan, rendered)  # the same model app.py was generated from: a few ms, no shared state
     return unverified_credentials(model) + _sync_hooks(compilation, model, out)
 
 
