@@ -170,6 +170,15 @@ def format_number(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
+def describe_default(spec: AttributeSpec) -> str | None:
+    """The default as written in a .flow file (`true`, not Python's `True`; `""` for empty), or None."""
+    if spec.default is None:
+        return None
+    if isinstance(spec.default, bool):
+        return str(spec.default).lower()
+    return '""' if spec.default == "" else str(spec.default)
+
+
 def describe_value(spec: AttributeSpec) -> str:
     """What an attribute accepts, in words: the language reference and the editor's hover both show this."""
     kind = spec.type

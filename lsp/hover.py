@@ -14,7 +14,7 @@ from flowc.lower import CREDENTIAL_PAIRS
 from flowc.lsp.completion import SLOT_FILTERS
 from flowc.lsp.index import Site
 from flowc.lsp.workspace import CheckResult, FileAnalysis
-from flowc.vocabulary import AttributeSpec, ElementSpec, describe_value, vocabulary
+from flowc.vocabulary import AttributeSpec, ElementSpec, describe_default, describe_value, vocabulary
 
 CONTEXT_NAMES = {"call": "calls", "conference": "conference replies", "transfer-answer": "transfer answers"}
 # Rules about joining a conference (flowc.codes FC3xx and FC406): the room's name, the coach, its settings.
@@ -134,7 +134,7 @@ def attribute_text(spec: AttributeSpec, element: ElementSpec, written: str = "",
     lines = [f"**{title}`{spec.name}`** on `<{element.name}>` (`{element.keyword}`)", "", spec.doc, "",
              f"- value: {describe_value(spec)}"]
     if spec.default is not None:
-        lines.append(f"- default: `{default_text(spec)}`")
+        lines.append(f"- default: `{describe_default(spec)}`")
     spellings = [f"`{alias}`" for alias in spec.aliases] + [f"`{spec.name}`"]
     if value is not None:
         spellings.insert(0, f"as the {('first', 'second')[value]} value of `{written}`")
@@ -149,14 +149,6 @@ def attribute_text(spec: AttributeSpec, element: ElementSpec, written: str = "",
     codes, reasons = attribute_rules(spec, element)
     lines += rules_text(codes, reasons)
     return "\n".join(lines)
-
-
-def default_text(spec: AttributeSpec) -> str:
-    """A default as written in a .flow file (`true`, not Python's `True`; `""`, not an empty code span), as the
-    language reference writes it."""
-    if isinstance(spec.default, bool):
-        return str(spec.default).lower()
-    return '""' if spec.default == "" else str(spec.default)
 
 
 def credentials_text(site: Site) -> str | None:
@@ -180,7 +172,7 @@ def value_text(site: Site) -> str | None:
             lines += ["", f"{voice['type']} voice, {voice['gender']}, locale `{voice['locale']}`"]
     lines += ["", f"{spec.name}: {describe_value(spec)}"]
     if spec.default is not None:
-        lines.append(f"(default `{default_text(spec)}`)")
+        lines.append(f"(default `{describe_default(spec)}`)")
     lines += ["", spec.doc]
     return "\n".join(lines)
 

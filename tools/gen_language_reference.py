@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from flowc.vocabulary import AttributeSpec, ElementSpec, Vocabulary, describe_value, vocabulary
+from flowc.vocabulary import AttributeSpec, ElementSpec, Vocabulary, describe_default, describe_value, vocabulary
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "language.md"
 BEGIN = "<!-- BEGIN GENERATED REFERENCE: tools/gen_language_reference.py writes this region; do not edit -->"
@@ -267,21 +267,13 @@ def element_section(element: ElementSpec, vocab: Vocabulary) -> list[str]:
     if element.attributes:
         lines += ["| .flow | BXML attribute | value | default | notes |", "|---|---|---|---|---|"]
         for spec in element.attributes.values():
-            default = default_text(spec.default)
+            default = f"`{describe_default(spec)}`" if spec.default is not None else ""
             lines.append(f"| {spellings(spec, element)} | `{spec.name}` | {describe_value(spec)} | {default} | "
                          f"{notes(spec)} |")
         lines.append("")
     else:
         lines += ["No attributes.", ""]
     return lines + example_lines(element) + [""]
-
-
-def default_text(default: object) -> str:
-    if default is None:
-        return ""
-    if isinstance(default, bool):
-        return f"`{str(default).lower()}`"
-    return '`""`' if default == "" else f"`{default}`"
 
 
 def contexts_table(vocab: Vocabulary) -> list[str]:
