@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="apply the safe fixes to the files, then report what is left")
     check.add_argument("--unsafe-fixes", action="store_true",
                        help="with --fix, also apply fixes that change behaviour (such as removing an unused flow)")
+    check.add_argument("--select", action="append", default=[], metavar="CODES",
+                       help="report only these codes or code prefixes, comma-separated (e.g. FC3,FC403)")
+    check.add_argument("--ignore", action="append", default=[], metavar="CODES",
+                       help="do not report these codes or code prefixes (the longest matching prefix decides)")
     add_format(check)
     check.set_defaults(handler=run_check)
 
@@ -144,22 +148,35 @@ def report(compilation, fmt: str) -> int:
 
 def run_check(args) -> int:
     paths = sources_of(args.sources)
-    compilation = check_paths(paths, args.context)
+    args.selection = selection_of(args)
+    compilation = check_paths(paths, args.context, args.selection)
     if args.fix:
         compilation = fix_files(paths, compilation, args)
     return report(compilation, args.format)
 
 
-def check_paths(paths: list[str], context: str):
+def selection_of(args):
+    """`--select`/`--ignore` as the checker reads them; an unknown code prefix is a usage error."""
+    from flowc.check import Selection, UnknownCode
+
+    try:
+        return Selection.parse(args.select, args.ignore)
+    except UnknownCode as error:
+        raise UsageError(str(error)) from None
+
+
+def check_paths(paths: list[str], context: str, selection=None):
     from flowc.project import compile_sources, read_files
 
     xml_paths = [p for p in paths if p.lower().endswith(".xml")]
     flow_paths = [p for p in paths if not p.lower().endswith(".xml")]
-    compilation = compile_sources(read_files(flow_paths))
+    compilation = compile_sources(read_files(flow_paths), selection=selection)
     if xml_paths:
         from flowc.lint_xml import lint_files
 
         lint_files(compilation, xml_paths, context)
+    if selection is not None:
+        compilation.diagnostics = selection.filter(compilation.diagnostics)
     return compilation
 
 
@@ -182,7 +199,7 @@ def fix_files(paths: list[str], compilation, args):
                 bom = "\ufeff" if handle.read(3) == b"\xef\xbb\xbf" else ""
             write_atomic(target, bom + apply_edits(source.text, file_edits), mode=target.stat().st_mode & 0o777)
             fixed[path] = fixed.get(path, 0) + len(file_edits)
-        compilation = check_paths(paths, args.context)
+        compilation = check_paths(paths, args.context, args.selection)
     if args.format == "text":
         for path, count in sorted(fixed.items()):
             print(f"fixed {count} problem{'s' if count != 1 else ''} in {path}", file=sys.stderr)

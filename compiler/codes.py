@@ -354,3 +354,10 @@ CODES: dict[str, Code] = _codes(
 
 def code(code_id: str) -> Code:
     return CODES[code_id]
+
+
+def coded(code_id: str, message: str, span, **extra):
+    """A diagnostic of `code_id` with the severity this table gives it (no caller states a severity)."""
+    from flowc.diagnostics import Diagnostic
+
+    return Diagnostic(code_id, CODES[code_id].severity, message, span, **extra)

@@ -18,12 +18,13 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from flowc import __version__
+from flowc.analysis import analyse
 from flowc.diagnostics import Diagnostic, Severity, Span
 from flowc.emit_xml import MARK_CLOSE, MARK_OPEN, RenderedDocument
 from flowc.event_routes import event_routes, unserved_urls
 from flowc.files import write_atomic
 from flowc.ir import Attribute, Element, Env, ListValue, Project, Slot, SlotRef, Text, Word, walk
-from flowc.links import FLOW_PATH, bodies
+from flowc.links import FLOW_PATH
 from flowc.plan import NO_BXML_EVENTS, Plan, conference_join_attributes
 from flowc.runtime import Check, Credential, Route, Secret, observer_name, python_name
 from flowc.vocabulary import vocabulary
@@ -76,11 +77,13 @@ class AppModel:
 
 @functools.cache
 def _rules() -> tuple[str, int, str]:
-    """The checker's rules, applied again per request: conference name pattern and length, call id pattern."""
-    from flowc.check import CALL_ID, MAX_NAME_LENGTH, VALID_NAME
-
-    characters = "".join(sorted(CALL_ID.characters or "")).replace("-", "") + "-"
-    return VALID_NAME.pattern, MAX_NAME_LENGTH, f"[{characters}]{{{CALL_ID.min},{CALL_ID.max}}}"
+    """The checker's rules, applied again per request: conference name pattern and length, call id pattern
+    (all from the vocabulary, as the checker reads them)."""
+    vocab = vocabulary()
+    call_id = vocab.fields["callId"]
+    characters = "".join(sorted(call_id.characters or "")).replace("-", "") + "-"
+    return (vocab.conference_name_pattern, vocab.limits.conference_name_length,
+            f"[{characters}]{{{call_id.min},{call_id.max}}}")
 
 
 def _items(text: str) -> tuple[str | int, ...]:
@@ -90,13 +93,11 @@ def _items(text: str) -> tuple[str | int, ...]:
 
 def _address_check(tag: str, attribute: str | None, items: tuple[str | int, ...]) -> Check | None:
     """Phone numbers and SIP URIs (<PhoneNumber>, <SipUri>, <Forward to/from>): the checker's FC212 rule."""
-    from flowc.check import ADDRESSES, E164, SIP_URI
-
-    shape = ADDRESSES.get((tag, attribute))
+    vocab = vocabulary()
+    shape = vocab.addresses.get((tag, attribute))
     if shape is None:
         return None
-    patterns = {"E.164": E164.pattern, "SIP URI": f"(?i:{SIP_URI.pattern})"}
-    pattern = "|".join(p for name, p in patterns.items() if name in shape)
+    pattern = vocab.address_pattern(shape)
     rule = " or ".join(w for name, w in (("E.164", "a phone number (+15551234567)"), ("SIP URI", "a SIP URI"))
                        if name in shape)
     what = f"{attribute} of <{tag}>" if attribute else f"the text of <{tag}>"
@@ -225,15 +226,10 @@ def _credentials(attributes: list[Attribute], url_attribute: str, path: str, gap
 
 # Call status webhooks no verb attribute names (the application's or createCall's URLs): Bandwidth expects an
 # empty 204 to them, and an application may point them at a flow's URL.
-_STATUS_EVENTS = {"disconnect", "machineDetectionComplete"}
-
-
 @functools.cache
 def _silent_events() -> tuple[str, ...]:
-    vocab = vocabulary()
-    no_reply = {e for spec in vocab.elements.values() for a in spec.attributes.values() if not a.reply_bxml
-                for e in a.events}
-    return tuple(sorted(no_reply | NO_BXML_EVENTS | _STATUS_EVENTS))
+    """Events answered with an empty 204: every event whose reply takes no BXML (the vocabulary's events)."""
+    return tuple(sorted(vocabulary().no_bxml_events))
 
 
 def _flow_route(plan: Plan, path: str, flow: str, events: list[str], documents, gaps: _Gaps) -> Route:
@@ -385,8 +381,8 @@ def hook_spans(project: Project) -> dict[str, Span]:
             visit(conference.conference_name)
             for setting in conference.settings:
                 visit(setting.value)
-    for _, body in bodies(project):
-        visit_elements(body)
+    for body in analyse(project).bodies:
+        visit_elements(body.elements)
     return spans
 
 

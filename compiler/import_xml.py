@@ -297,7 +297,7 @@ class Writer:
             return False
         for child in children:
             text = (child.node.text or "").strip()
-            expected = "SipUri" if text.startswith("sip:") or spec.name == "Refer" else "PhoneNumber"
+            expected = spec.destination(text)  # what lowering would make of `transfer TEXT`
             if child.node.attrib or len(child.node) or not text or local_name(child.node) != expected:
                 return False
         return True

@@ -59,8 +59,9 @@ def front_end_file(path: str, data: bytes) -> tuple[SourceFile, FlowFile, list[D
     return source, flow_file, diagnostics + lowering_diagnostics
 
 
-def compile_sources(files: dict[str, bytes], check: bool = True) -> Compilation:
-    """Run the front end (and by default the checker) over in-memory files: {path: bytes}."""
+def compile_sources(files: dict[str, bytes], check: bool = True, selection=None) -> Compilation:
+    """Run the front end (and by default the checker) over in-memory files: {path: bytes}. `selection`
+    (flowc.check.Selection): run only the rules that can report a selected code."""
     compilation = Compilation(Project([]))
     for path, data in files.items():
         source, flow_file, diagnostics = front_end_file(path, data)
@@ -68,9 +69,9 @@ def compile_sources(files: dict[str, bytes], check: bool = True) -> Compilation:
         compilation.project.files.append(flow_file)
         compilation.diagnostics.extend(diagnostics)
     if check:
-        from flowc.check import check_project
+        from flowc.check import EVERYTHING, check_project
 
-        compilation.diagnostics.extend(check_project(compilation.project))
+        compilation.diagnostics.extend(check_project(compilation.project, selection=selection or EVERYTHING))
     return compilation
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from flowc.check.registry import EVERYTHING, Selection, selection_from_options
 from flowc.diagnostics import Diagnostic, Severity, Span
 from flowc.ir import Conference, Flow, FlowFile, Project
 from flowc.lower import lower
@@ -122,9 +123,9 @@ class CheckResult:
 
     @cached_property
     def links(self):
-        from flowc.links import resolve
+        from flowc.analysis import analyse  # the check's own analysis of this project, not a second one
 
-        return resolve(self.project)
+        return analyse(self.project).links
 
     @cached_property
     def flows(self) -> dict[str, Flow]:
@@ -146,6 +147,11 @@ class Workspace:
     cache: dict[str, FileAnalysis] = field(default_factory=dict)
     incremental: dict[str, IncrementalFile] = field(default_factory=dict)  # for open documents
     last: CheckResult | None = None
+    selection: Selection = EVERYTHING  # the codes the editor asked for (`select`/`ignore` options)
+
+    def use_options(self, options: object) -> None:
+        """The editor's initialization options: `select`/`ignore` lists of codes or prefixes, as the CLI's."""
+        self.selection = selection_from_options(options)
 
     def load_folders(self, folders: list[str]) -> None:
         self.folders += [os.path.normpath(f) for f in folders if os.path.normpath(f) not in self.folders]
@@ -286,7 +292,7 @@ class Workspace:
         by_root: dict[str, dict[str, FileAnalysis]] = {}
         for path, analysis in analyses.items():
             by_root.setdefault(self.root_of(path), {})[path] = analysis
-        results = [self._check_group(group, check_project) for group in by_root.values()]
+        results = [self._check_group(group, check_project, self.selection) for group in by_root.values()]
         if len(results) <= 1:
             self.last = results[0] if results else CheckResult({}, {}, Project([]))
             return self.last
@@ -297,11 +303,12 @@ class Workspace:
         return self.last
 
     @staticmethod
-    def _check_group(analyses: dict[str, FileAnalysis], check_project) -> CheckResult:
+    def _check_group(analyses: dict[str, FileAnalysis], check_project,
+                     selection: Selection = EVERYTHING) -> CheckResult:
         project = Project([a.flow_file for a in analyses.values()])
-        diagnostics: dict[str, list[Diagnostic]] = {path: list(a.diagnostics) for path, a in analyses.items()}
+        diagnostics = {path: selection.filter(a.diagnostics) for path, a in analyses.items()}
         try:
-            found = check_project(project)
+            found = check_project(project, selection=selection)
         except Exception:  # a checker bug: keep the syntax and structure diagnostics rather than none
             logger.exception("the checker failed; publishing the front end's diagnostics only")
             found = []

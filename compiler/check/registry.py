@@ -1,0 +1,156 @@
+"""The rule registry: each rule declares the codes it emits and the elements it visits.
+
+A rule is a function of the checker's context that yields diagnostics, registered with `@rule(...)`. Its
+declaration is what the rest of flowc reads: `check_project` skips rules whose codes are all deselected
+(`--select`/`--ignore`), and the editor's hover lists, for a statement or an attribute, the codes of the rules
+that apply to it. Severities come from the code table (flowc.codes), never from the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from flowc.codes import CODES, coded
+from flowc.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from flowc.analysis import Analysis as CheckContext
+    from flowc.vocabulary import AttributeSpec, ElementSpec
+
+# Which statements a code applies to, for hover: a predicate of the element and, for attribute-level codes, of
+# the attribute (returning a reason to show, True, or False/None).
+ElementTest = Callable[["ElementSpec"], bool]
+AttributeTest = Callable[["ElementSpec", "AttributeSpec"], "str | bool | None"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    function: Callable[[CheckContext], Iterator[Diagnostic]]
+    codes: tuple[str, ...]
+    elements: tuple[str, ...] = ()  # the elements it visits (empty: the project as a whole)
+    # per code: which statements and attributes it is about (hover). A code absent from both is about no one
+    # statement (names, document size ...).
+    on_elements: dict[str, ElementTest] = field(default_factory=dict)
+    on_attributes: dict[str, AttributeTest] = field(default_factory=dict)
+
+
+RULES: list[Rule] = []
+
+
+def rule(*codes: str, elements: Iterable[str] = (), on_elements: dict[str, ElementTest] | None = None,
+         on_attributes: dict[str, AttributeTest] | None = None):
+    """Register a rule emitting `codes`. `elements`: the element names it visits; by default each of its codes
+    is about those elements (hover), unless `on_elements`/`on_attributes` say otherwise."""
+    for code in codes:
+        if code not in CODES:
+            raise ValueError(f"rule code {code} is not in flowc.codes")
+    visited = tuple(elements)
+
+    def register(function):
+        explicit = dict(on_elements or {})
+        attribute_tests = dict(on_attributes or {})
+        if visited and not explicit:
+            explicit = {code: _element_in(visited) for code in codes if code not in attribute_tests}
+        RULES.append(Rule(function.__name__, function, codes, visited, explicit, attribute_tests))
+        return function
+
+    return register
+
+
+def _element_in(names: tuple[str, ...]) -> ElementTest:
+    return lambda spec: spec.name in names
+
+
+diagnostic = coded  # a diagnostic with the severity the code table gives its code
+
+# -- selection -------------------------------------------------------------------------------------------------
+
+ALWAYS_REPORTED = "FC0"  # input and syntax errors: nothing else can be checked without them fixed
+
+
+class UnknownCode(ValueError):
+    """A --select/--ignore prefix that matches no code."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """`--select FC3 --ignore FC403`, as ruff reads it: a code is reported when the longest prefix matching it
+    is a selected one (no --select: every code is selected); an ignored prefix wins a tie. Codes FC0xx (input
+    and syntax) are always reported."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> Selection:
+        """From the CLI's or the editor's lists; each item may hold several prefixes separated by commas."""
+        chosen = tuple(_prefixes(select)), tuple(_prefixes(ignore))
+        for prefix in chosen[0] + chosen[1]:
+            if not any(code.startswith(prefix) for code in CODES):
+                raise UnknownCode(f"`{prefix}` matches no diagnostic code (see `flowc explain`)")
+        return cls(*chosen)
+
+    @property
+    def everything(self) -> bool:
+        return not self.select and not self.ignore
+
+    def keeps(self, code: str) -> bool:
+        if self.everything or code.startswith(ALWAYS_REPORTED):
+            return True
+        selected = max((len(p) for p in self.select if code.startswith(p)), default=-1 if self.select else 0)
+        ignored = max((len(p) for p in self.ignore if code.startswith(p)), default=-1)
+        return selected > ignored
+
+    def filter(self, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+        return [d for d in diagnostics if self.keeps(d.code)]
+
+    def runs(self, rule: Rule) -> bool:
+        return self.everything or any(self.keeps(code) for code in rule.codes)
+
+
+EVERYTHING = Selection()
+
+
+def _prefixes(items: Iterable[str]) -> Iterator[str]:
+    for item in items:
+        for prefix in str(item).split(","):
+            if prefix.strip():
+                yield prefix.strip().upper()
+
+
+def selection_from_options(options: object) -> Selection:
+    """The editor's choice of codes: `{"select": [...], "ignore": [...]}` in the language server's
+    initialization options (or settings). Anything unusable selects every code rather than failing the server."""
+    if not isinstance(options, dict):
+        return EVERYTHING
+    lists = [options.get(key) for key in ("select", "ignore")]
+    lists = [[item for item in value if isinstance(item, str)] if isinstance(value, list) else
+             [value] if isinstance(value, str) else [] for value in lists]
+    try:
+        return Selection.parse(lists[0], lists[1])
+    except UnknownCode:
+        return EVERYTHING
+
+
+# -- what applies where (hover) ----------------------------------------------------------------------------------
+
+def codes_for_element(spec: ElementSpec) -> list[str]:
+    """The codes of the rules about a statement, in code order."""
+    return sorted({code for r in RULES for code, test in r.on_elements.items() if test(spec)})
+
+
+def codes_for_attribute(element: ElementSpec, attribute: AttributeSpec) -> tuple[list[str], dict[str, str]]:
+    """The codes of the rules about an attribute, in code order, and the reasons some of them give."""
+    codes: set[str] = set()
+    reasons: dict[str, str] = {}
+    for r in RULES:
+        for code, test in r.on_attributes.items():
+            verdict = test(element, attribute)
+            if verdict:
+                codes.add(code)
+                if isinstance(verdict, str):
+                    reasons[code] = verdict
+    return sorted(codes), reasons
