@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flowc.diagnostics import Diagnostic, Severity, Span
+from flowc.diagnostics import Diagnostic, Span
 from flowc.files import write_all_atomic, write_atomic
 from flowc.project import Compilation
 
@@ -66,6 +66,7 @@ def manifest_data(plan, rendered, sources) -> dict:
 
 def render(compilation: Compilation):
     """Plan and render every document (imports lxml). Returns (plan, rendered, size diagnostics)."""
+    from flowc.check import document_too_large
     from flowc.emit_xml import render_plan
     from flowc.plan import plan as make_plan
     from flowc.vocabulary import vocabulary
@@ -74,8 +75,8 @@ def render(compilation: Compilation):
     rendered = render_plan(plan)
     limit = vocabulary().max_document_bytes
     oversized = [
-        Diagnostic("FC209", Severity.ERROR, f"`{item.document.file}` is {len(item.xml)} bytes; a BXML document may "
-                   f"be at most {limit} bytes", item.document.span)
+        document_too_large(f"`{item.document.file}` is {len(item.xml)} bytes", item.document.span,
+                           help="split it: move statements into another flow and `redirect to` it")
         for item in rendered if len(item.xml) > limit
     ]
     return plan, rendered, oversized

@@ -42,26 +42,22 @@ RULES: list[Rule] = []
 
 def rule(*codes: str, elements: Iterable[str] = (), on_elements: dict[str, ElementTest] | None = None,
          on_attributes: dict[str, AttributeTest] | None = None):
-    """Register a rule emitting `codes`. `elements`: the element names it visits; by default each of its codes
-    is about those elements (hover), unless `on_elements`/`on_attributes` say otherwise."""
+    """Register a rule emitting `codes`. `elements`: the element names it visits (empty: it reads the project
+    as a whole). `on_elements`/`on_attributes`: per code, the statements and attributes the code is about, which
+    the editor's hover lists; a code named in neither is about no single statement."""
     for code in codes:
         if code not in CODES:
             raise ValueError(f"rule code {code} is not in flowc.codes")
-    visited = tuple(elements)
+    for code in [*(on_elements or {}), *(on_attributes or {})]:
+        if code not in codes:
+            raise ValueError(f"a rule can only say where its own codes apply, not {code}")
 
     def register(function):
-        explicit = dict(on_elements or {})
-        attribute_tests = dict(on_attributes or {})
-        if visited and not explicit:
-            explicit = {code: _element_in(visited) for code in codes if code not in attribute_tests}
-        RULES.append(Rule(function.__name__, function, codes, visited, explicit, attribute_tests))
+        RULES.append(Rule(function.__name__, function, codes, tuple(elements), dict(on_elements or {}),
+                          dict(on_attributes or {})))
         return function
 
     return register
-
-
-def _element_in(names: tuple[str, ...]) -> ElementTest:
-    return lambda spec: spec.name in names
 
 
 diagnostic = coded  # a diagnostic with the severity the code table gives its code
