@@ -21,8 +21,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flowc.codes import CODES
-from flowc.diagnostics import Diagnostic, Severity, Span
+from flowc.codes import CODES, coded
+from flowc.diagnostics import Diagnostic, Span
 from flowc.ir import Element, Number
 from flowc.lint_xml import PUBLISHED_SPELLINGS, read_bxml
 from flowc.lower import CREDENTIAL_PAIRS, MULTIWORD_STARTS
@@ -119,8 +119,8 @@ def parse_exact(path: str, data: bytes, result: ImportResult):
         reason = re.sub(r", line \d+, column \d+$", "", error.msg)
         if reason.startswith("Excessive depth"):
             reason = f"elements are nested more than {MAX_DEPTH} levels deep"
-        result.diagnostics.append(Diagnostic("FC501", Severity.ERROR, f"malformed XML: {reason}",
-                                             Span(path, start, min(start + 1, len(result.source.text)))))
+        result.diagnostics.append(coded("FC501", f"malformed XML: {reason}",
+                                        Span(path, start, min(start + 1, len(result.source.text)))))
         return None
 
 

@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flowc.diagnostics import Diagnostic, Severity, Span, sort_key
+from flowc.codes import coded
+from flowc.diagnostics import Diagnostic, Span, sort_key
 from flowc.ir import FlowFile, Project
 from flowc.lower import lower
 from flowc.parser import parse
@@ -53,7 +54,7 @@ def front_end_file(path: str, data: bytes) -> tuple[SourceFile, FlowFile, list[D
         source = decode(path, data)
     except SourceError as error:
         source = SourceFile(path, "")
-        return source, FlowFile(path), [Diagnostic(error.code, Severity.ERROR, error.message, Span(path, 0, 0))]
+        return source, FlowFile(path), [coded(error.code, error.message, Span(path, 0, 0))]
     module, diagnostics = parse(source.text, path)
     flow_file, lowering_diagnostics = lower(module)
     return source, flow_file, diagnostics + lowering_diagnostics
