@@ -28,28 +28,43 @@ class Context(StrEnum):
     NO_BXML = "no-bxml"  # the reply to a webhook whose reply may not carry BXML
 
 
-@dataclass(frozen=True)
+# The small value types below are plain classes with __slots__, not dataclasses: building a dataclass costs
+# about a millisecond, and every `flowc check` imports this module.
+
 class EventSpec:
     """One of Bandwidth's webhooks, by eventType."""
 
-    name: str
-    reply: Context | None  # where the BXML of the reply runs; None: the reply may not carry BXML
-    payload: str  # flowc.webhooks' model of its payload
-    phrase: tuple[str, ...] | None = None  # how a conference handler names it: ("member", "join")
-    slug: str | None = None  # its document's file name part: conferences/NAME.member-join.xml
-    entry: bool = False  # a call starts with it (`flow main on initiate`)
-    status: bool = False  # a call status webhook that no verb attribute names
-    in_conference: str | None = None  # the event Bandwidth sends instead when the verb runs in a conference
+    __slots__ = ("name", "reply", "payload", "phrase", "slug", "entry", "status", "in_conference")
+
+    def __init__(self, name: str, reply: Context | None, payload: str, phrase: tuple[str, ...] | None = None,
+                 slug: str | None = None, entry: bool = False, status: bool = False,
+                 in_conference: str | None = None) -> None:
+        self.name = name
+        self.reply = reply  # where the BXML of the reply runs; None: the reply may not carry BXML
+        self.payload = payload  # flowc.webhooks' model of its payload
+        self.phrase = phrase  # how a conference handler names it: ("member", "join")
+        self.slug = slug  # its document's file name part: conferences/NAME.member-join.xml
+        self.entry = entry  # a call starts with it (`flow main on initiate`)
+        self.status = status  # a call status webhook that no verb attribute names
+        self.in_conference = in_conference  # the event Bandwidth sends instead when the verb runs in a conference
+
+    def __repr__(self) -> str:
+        return f"EventSpec({self.name!r}, reply={self.reply!r})"
 
 
-@dataclass(frozen=True)
 class Shape:
     """What a webhook payload field can hold: its characters (None: anything) and length bounds."""
 
-    description: str
-    min: int
-    max: int | None
-    characters: frozenset[str] | None
+    __slots__ = ("description", "min", "max", "characters")
+
+    def __init__(self, description: str, min: int, max: int | None, characters: frozenset[str] | None) -> None:
+        self.description = description
+        self.min = min
+        self.max = max
+        self.characters = characters
+
+    def __repr__(self) -> str:
+        return f"Shape({self.description!r}, {self.min}, {self.max})"
 
     def filtered(self, keep: frozenset[str] | None) -> Shape:
         """The shape once a filter keeping only `keep` (None: no filter) is applied."""
@@ -66,22 +81,29 @@ class Shape:
         return " ".join(f"`{c}`" for c in sorted(self.characters - allowed))
 
 
-@dataclass(frozen=True)
 class ChildLimits:
     """How many children an element takes (`max_prompts`: children times its `repeat` attribute)."""
 
-    min: int = 0
-    max: int | None = None
-    noun: str = "children"
-    max_prompts: int | None = None
-    repeat: str | None = None
+    __slots__ = ("min", "max", "noun", "max_prompts", "repeat")
+
+    def __init__(self, min: int = 0, max: int | None = None, noun: str = "children", max_prompts: int | None = None,
+                 repeat: str | None = None) -> None:
+        self.min = min
+        self.max = max
+        self.noun = noun
+        self.max_prompts = max_prompts
+        self.repeat = repeat
 
 
-@dataclass(frozen=True)
 class Limits:
-    conference_name_length: int  # characters of a conference name
-    conference_calls: int  # calls in one conference
-    gather_prompts: int  # prompts of one <Gather>, repeats included
+    """Limits Bandwidth sets that are not an attribute's range."""
+
+    __slots__ = ("conference_name_length", "conference_calls", "gather_prompts")
+
+    def __init__(self, conference_name_length: int, conference_calls: int, gather_prompts: int) -> None:
+        self.conference_name_length = conference_name_length  # characters of a conference name
+        self.conference_calls = conference_calls  # calls in one conference
+        self.gather_prompts = gather_prompts  # prompts of one <Gather>, repeats included
 
 
 @dataclass(frozen=True)

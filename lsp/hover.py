@@ -6,7 +6,7 @@ texts from the diagnostic table (flowc.codes); this module only picks and lays t
 
 from __future__ import annotations
 
-from flowc.check.registry import codes_for_attribute, codes_for_element
+from flowc.check.registry import codes_for_attribute, codes_for_context, codes_for_declaration, codes_for_element
 from flowc.codes import CODES
 from flowc.ir import Slot
 from flowc.links import CONFERENCE_PATH, FLOW_PATH
@@ -185,7 +185,7 @@ def conference_text(name: str, result: CheckResult | None) -> str:
     if conference.handlers:
         lines += ["", f"Events arrive at `{CONFERENCE_PATH.format(name=name)}`; handled: "
                   + ", ".join(f"`{h.event}`" for h in conference.handlers)]
-    lines += rules_text(("FC309",))
+    lines += rules_text(codes_for_declaration())
     return "\n".join(lines)
 
 
@@ -203,10 +203,8 @@ def slot_text(slot: Slot) -> str:
 
 def handler_text(site: Site) -> str:
     lines = [f"**`{site.name}`**: the reply to this conference webhook"]
-    if site.context == "no-bxml":
-        lines += rules_text(("FC303",))
-    else:
+    if site.context != "no-bxml":
         allowed = sorted(vocabulary().elements[n].keyword for n in vocabulary().contexts["conference"])
         lines += ["", "Allowed: " + ", ".join(f"`{k}`" for k in allowed)]
-        lines += rules_text(("FC301", "FC311"))
+    lines += rules_text(codes_for_context(site.context))
     return "\n".join(lines)

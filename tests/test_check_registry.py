@@ -145,3 +145,12 @@ def test_codes_for_statements_and_attributes_come_from_the_rules():
     assert codes == ["FC307", "FC308"]
     codes, _ = codes_for_attribute(join, join.attributes["password"])
     assert codes == ["FC309", "FC404"]
+
+
+def test_codes_for_replies_and_declarations_come_from_the_rules():
+    from flowc.check import codes_for_context, codes_for_declaration
+    from flowc.vocabulary import Context
+
+    assert codes_for_context(Context.NO_BXML) == ["FC303"]
+    assert codes_for_context(Context.CONFERENCE) == ["FC301", "FC311"]
+    assert codes_for_declaration() == ["FC309"]

@@ -26,6 +26,8 @@ from flowc.check.registry import (
     Selection,
     UnknownCode,
     codes_for_attribute,
+    codes_for_context,
+    codes_for_declaration,
     codes_for_element,
     selection_from_options,
 )
@@ -34,8 +36,8 @@ from flowc.diagnostics import Diagnostic
 from flowc.ir import Project
 
 __all__ = ["EVERYTHING", "REQUIRED_ATTRIBUTES", "RULES", "Rule", "Selection", "UnknownCode", "check_conference_name",
-           "check_project", "codes_for_attribute", "codes_for_element", "document_too_large",
-           "selection_from_options"]
+           "check_project", "codes_for_attribute", "codes_for_context", "codes_for_declaration",
+           "codes_for_element", "document_too_large", "selection_from_options"]
 
 
 # The families in the order their rules run (and so the order of their diagnostics before sorting).

@@ -129,7 +129,7 @@ def _coach(element: ElementSpec, attribute: AttributeSpec) -> bool:
 
 
 @rule("FC307", "FC308", "FC309", elements=(JOIN,),
-      on_elements={"FC309": lambda spec: spec.name == JOIN},
+      on_elements={"FC309": lambda spec: spec.name == JOIN}, on_declarations=("FC309",),
       on_attributes={"FC307": _coach, "FC308": _coach, "FC309": lambda element, attribute: attribute.webhook_setting})
 def conference_membership(context: CheckContext) -> Iterator[Diagnostic]:
     all_joins = context.joins

@@ -17,7 +17,8 @@ def _verb_outside(context: str):
 
 
 @rule("FC301", "FC302", "FC303", on_elements={"FC301": _verb_outside(Context.CONFERENCE),
-                                               "FC302": _verb_outside(Context.TRANSFER_ANSWER)})
+                                               "FC302": _verb_outside(Context.TRANSFER_ANSWER)},
+      on_contexts={"FC301": (Context.CONFERENCE,), "FC303": (Context.NO_BXML,)})
 def context_verbs(context: CheckContext) -> Iterator[Diagnostic]:
     conference_allowed = context.vocab.contexts[Context.CONFERENCE]
     transfer_allowed = context.vocab.contexts[Context.TRANSFER_ANSWER]
@@ -56,7 +57,8 @@ IN_CONFERENCE = tuple(name for name, spec in vocabulary().elements.items()
 
 
 @rule("FC311", elements=IN_CONFERENCE, on_elements={"FC311": lambda spec: spec.name in IN_CONFERENCE},
-      on_attributes={"FC311": lambda element, attribute: attribute.ignored_in_conference})
+      on_attributes={"FC311": lambda element, attribute: attribute.ignored_in_conference},
+      on_contexts={"FC311": (Context.CONFERENCE,)})
 def conference_recording_options(context: CheckContext) -> Iterator[Diagnostic]:
     for element, spec, body in context.tagged(*IN_CONFERENCE):
         if body.context is not Context.CONFERENCE:

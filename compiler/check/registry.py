@@ -9,7 +9,6 @@ that apply to it. Severities come from the code table (flowc.codes), never from 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from flowc.codes import CODES, coded
@@ -25,36 +24,51 @@ ElementTest = Callable[["ElementSpec"], bool]
 AttributeTest = Callable[["ElementSpec", "AttributeSpec"], "str | bool | None"]
 
 
-@dataclass(frozen=True)
 class Rule:
-    name: str
-    function: Callable[[CheckContext], Iterator[Diagnostic]]
-    codes: tuple[str, ...]
-    elements: tuple[str, ...] = ()  # the elements it visits (empty: the project as a whole)
-    # per code: which statements and attributes it is about (hover). A code absent from both is about no one
-    # statement (names, document size ...).
-    on_elements: dict[str, ElementTest] = field(default_factory=dict)
-    on_attributes: dict[str, AttributeTest] = field(default_factory=dict)
+    """A registered rule (a plain class, not a dataclass: `flowc check` imports this module on every run)."""
+
+    __slots__ = ("name", "function", "codes", "elements", "on_elements", "on_attributes", "on_contexts",
+                 "on_declarations")
+
+    def __init__(self, name: str, function: Callable[[CheckContext], Iterator[Diagnostic]], codes: tuple[str, ...],
+                 elements: tuple[str, ...], on_elements: dict[str, ElementTest],
+                 on_attributes: dict[str, AttributeTest], on_contexts: dict[str, tuple[str, ...]],
+                 on_declarations: tuple[str, ...]) -> None:
+        self.name = name
+        self.function = function
+        self.codes = codes
+        self.elements = elements  # the elements it visits (empty: the project as a whole)
+        # per code: which statements and attributes it is about (hover). A code absent from both is about no
+        # one statement (names, document size ...).
+        self.on_elements = on_elements
+        self.on_attributes = on_attributes
+        self.on_contexts = on_contexts  # per code: the contexts (flowc.vocabulary.Context) whose replies it checks
+        self.on_declarations = on_declarations  # the codes about a conference declaration as a whole
+
+    def __repr__(self) -> str:
+        return f"Rule({self.name!r}, codes={self.codes!r})"
 
 
 RULES: list[Rule] = []
 
 
 def rule(*codes: str, elements: Iterable[str] = (), on_elements: dict[str, ElementTest] | None = None,
-         on_attributes: dict[str, AttributeTest] | None = None):
+         on_attributes: dict[str, AttributeTest] | None = None, on_contexts: dict[str, tuple[str, ...]] | None = None,
+         on_declarations: Iterable[str] = ()):
     """Register a rule emitting `codes`. `elements`: the element names it visits (empty: it reads the project
-    as a whole). `on_elements`/`on_attributes`: per code, the statements and attributes the code is about, which
-    the editor's hover lists; a code named in neither is about no single statement."""
+    as a whole). For the editor's hover, per code: `on_elements`/`on_attributes` the statements and attributes
+    it is about, `on_contexts` the replies (a conference handler's) it checks as a whole, `on_declarations` the
+    codes about a conference declaration; a code named nowhere is about no single place."""
     for code in codes:
         if code not in CODES:
             raise ValueError(f"rule code {code} is not in flowc.codes")
-    for code in [*(on_elements or {}), *(on_attributes or {})]:
+    for code in [*(on_elements or {}), *(on_attributes or {}), *(on_contexts or {}), *on_declarations]:
         if code not in codes:
             raise ValueError(f"a rule can only say where its own codes apply, not {code}")
 
     def register(function):
         RULES.append(Rule(function.__name__, function, codes, tuple(elements), dict(on_elements or {}),
-                          dict(on_attributes or {})))
+                          dict(on_attributes or {}), dict(on_contexts or {}), tuple(on_declarations)))
         return function
 
     return register
@@ -71,14 +85,19 @@ class UnknownCode(ValueError):
     """A --select/--ignore prefix that matches no code."""
 
 
-@dataclass(frozen=True)
 class Selection:
     """`--select FC3 --ignore FC403`, as ruff reads it: a code is reported when the longest prefix matching it
     is a selected one (no --select: every code is selected); an ignored prefix wins a tie. Codes FC0xx (input
     and syntax) are always reported."""
 
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
+    __slots__ = ("select", "ignore")
+
+    def __init__(self, select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()) -> None:
+        self.select = select
+        self.ignore = ignore
+
+    def __repr__(self) -> str:
+        return f"Selection(select={self.select!r}, ignore={self.ignore!r})"
 
     @classmethod
     def parse(cls, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> Selection:
@@ -136,6 +155,16 @@ def selection_from_options(options: object) -> Selection:
 def codes_for_element(spec: ElementSpec) -> list[str]:
     """The codes of the rules about a statement, in code order."""
     return sorted({code for r in RULES for code, test in r.on_elements.items() if test(spec)})
+
+
+def codes_for_context(context: str) -> list[str]:
+    """The codes of the rules about a reply in `context` (a conference handler's), in code order."""
+    return sorted({code for r in RULES for code, contexts in r.on_contexts.items() if context in contexts})
+
+
+def codes_for_declaration() -> list[str]:
+    """The codes of the rules about a conference declaration, in code order."""
+    return sorted({code for r in RULES for code in r.on_declarations})
 
 
 def codes_for_attribute(element: ElementSpec, attribute: AttributeSpec) -> tuple[list[str], dict[str, str]]:
