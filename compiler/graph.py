@@ -249,7 +249,8 @@ class _Builder:
         if reference.flow in self.flows:
             target, missing = self.ids.of("f", reference.flow), False
         else:
-            target, missing = self._missing("mf", reference.flow, "flow", ("FC401", reference.attribute.value.span)), True
+            unresolved = ("FC401", reference.attribute.value.span)
+            target, missing = self._missing("mf", reference.flow, "flow", unresolved), True
         spec = reference.spec
         what = "conference events" if spec.name == CONFERENCE_EVENT_URL else ", ".join(spec.events)
         dashed = spec.name in ("transferAnswerUrl", CONFERENCE_EVENT_URL) or missing
