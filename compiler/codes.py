@@ -350,7 +350,7 @@ CODES: dict[str, Code] = _codes(
          "(`/flows/NAME`) nor a conference's event route, so the generated app answers it 404. That is right "
          "when another server behind the same host answers that path; otherwise name a flow instead of the URL."),
     # -- tools flowc runs (flowc graph) ----------------------------------------------------------------------
-    Code("FC901", E, "Graphviz's `dot` is not installed",
+    Code("FC901", E, "no Graphviz `dot` to draw an SVG diagram",
          "`flowc graph --format svg` draws the diagram with Graphviz's `dot` program, which is not part of "
          "flowc and was not found on PATH (or failed). Install Graphviz (`apt-get install graphviz` on Debian "
          "and Ubuntu, `brew install graphviz` on macOS, `choco install graphviz` on Windows), or use "

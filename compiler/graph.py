@@ -448,8 +448,9 @@ def graph_command(paths: list[str], out: str | None, fmt: str | None, flow: str 
     from flowc.cli import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, UsageError
     from flowc.project import read_files
 
-    fmt = fmt or SUFFIX_FORMATS.get(Path(out).suffix.lower(), "mermaid") if out else fmt or "mermaid"
     target = Path(out) if out else None
+    if fmt is None:  # `-o flows.svg` says the format; standard output gets Mermaid
+        fmt = SUFFIX_FORMATS.get(target.suffix.lower(), "mermaid") if target else "mermaid"
     if target is not None:
         if target.is_dir():
             raise UsageError(f"{out} is a directory; -o takes the file to write")
