@@ -356,6 +356,11 @@ CODES: dict[str, Code] = _codes(
          "and Ubuntu, `brew install graphviz` on macOS, `choco install graphviz` on Windows), or use "
          "`--format dot` (the same diagram as Graphviz source) or `--format mermaid`, which need nothing. "
          "Nothing is written; the exit status is 2."),
+    Code("FC902", W, "diagram too large for Mermaid's default limits",
+         "Mermaid, and the forges that render it (GitHub, GitLab), refuse by default a diagram with more than "
+         "500 arrows or more than 50,000 characters, so this Mermaid text would show an error instead of the "
+         "picture. It is written anyway. Draw part of the project with `--flow NAME` (what one flow reaches), "
+         "or use `--format svg` or `--format dot`, which Graphviz draws at any size."),
 )
 
 

@@ -425,6 +425,21 @@ def render(graph: Graph, fmt: str) -> str:
     return RENDERERS[fmt](graph)
 
 
+MERMAID_MAX_EDGES, MERMAID_MAX_TEXT = 500, 50_000  # Mermaid's defaults (maxEdges, maxTextSize)
+MERMAID_TOO_LARGE = "FC902"
+
+
+def mermaid_limits(graph: Graph, text: str) -> str | None:
+    """Why Mermaid's renderer (and the forges') would refuse this diagram, or None when it is within the limits."""
+    if len(graph.edges) > MERMAID_MAX_EDGES:
+        size = f"{len(graph.edges)} arrows (Mermaid draws at most {MERMAID_MAX_EDGES})"
+    elif len(text) > MERMAID_MAX_TEXT:
+        size = f"{len(text):,} characters (Mermaid draws at most {MERMAID_MAX_TEXT:,})"
+    else:
+        return None
+    return f"the diagram has {size}: draw part of it with `--flow NAME`, or use `--format svg` or `--format dot`"
+
+
 # -- the command -------------------------------------------------------------------------------------------
 
 SUFFIX_FORMATS = {".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot", ".svg": "svg"}
@@ -465,6 +480,9 @@ def graph_command(paths: list[str], out: str | None, fmt: str | None, flow: str 
     except GraphError as error:
         print(f"flowc: error[{error.code}]: {error.message}", file=sys.stderr)
         return EXIT_USAGE
+    too_large = mermaid_limits(graph, text) if fmt == "mermaid" else None
+    if too_large:
+        print(f"flowc: warning[{MERMAID_TOO_LARGE}]: {too_large}", file=sys.stderr)
     if target is None:
         sys.stdout.write(text)
     else:

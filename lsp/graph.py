@@ -2,9 +2,10 @@
 
 Editors send `{"uri": DOCUMENT, "format": "mermaid" | "dot" | "svg", "flow": NAME}` (every field optional;
 `uri` picks the project the document belongs to, `flow` keeps only what that flow reaches) and receive
-`{"format": ..., "text": ...}`: the same diagram as `flowc graph`, drawn from the server's latest check (open
-documents' unsaved text included), or `{"error": ...}` saying why there is none. flowc.graph is imported on
-the first request, so the server starts without it.
+`{"format": ..., "text": ...}` (plus `"warning"` when Mermaid would refuse a diagram that large, FC902): the
+same diagram as `flowc graph`, drawn from the server's latest check (open documents' unsaved text included),
+or `{"error": ...}` saying why there is none. flowc.graph is imported on the first request, so the server
+starts without it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def graph_request(workspace: Workspace, params) -> dict:
 
 
 def project_diagram(result: CheckResult, path: str | None, fmt: str, flow: str | None = None) -> dict:
-    from flowc.graph import FORMATS, GraphError, build, render
+    from flowc.graph import FORMATS, MERMAID_TOO_LARGE, GraphError, build, mermaid_limits, render
 
     if fmt not in FORMATS:
         return {"error": f"unknown format `{fmt}`: use one of {', '.join(FORMATS)}"}
@@ -41,6 +42,10 @@ def project_diagram(result: CheckResult, path: str | None, fmt: str, flow: str |
         except KeyError:
             return {"error": f"no flow or conference named `{flow}` in this project"}
     try:
-        return {"format": fmt, "text": render(graph, fmt)}
+        answer = {"format": fmt, "text": render(graph, fmt)}
     except GraphError as error:
         return {"error": f"{error.code}: {error.message}"}
+    too_large = mermaid_limits(graph, answer["text"]) if fmt == "mermaid" else None
+    if too_large:
+        answer["warning"] = f"{MERMAID_TOO_LARGE}: {too_large}"
+    return answer

@@ -284,3 +284,44 @@ def test_documented_diagram_is_current(page, mermaid_parse, tmp_path):
         f"regenerate the diagram in {page} with `flowc graph examples/ivr-menu`"
     (tmp_path / "doc.mmd").write_text(blocks[0])
     assert mermaid_parse([tmp_path / "doc.mmd"]) == {str(tmp_path / "doc.mmd"): "ok flowchart-v2"}
+
+
+# -- large projects --------------------------------------------------------------------------------------
+
+
+def large_project(folder: Path, files: int = 20, flows: int = 10) -> Path:
+    """`files` files of `flows` menus each, every menu branching to three others: 3 * files * flows arrows."""
+    total = files * flows
+    for f in range(files):
+        lines = []
+        for i in range(f * flows, (f + 1) * flows):
+            entry = " on initiate, answer" if i == 0 else ""
+            lines.append(f"flow menu-{i}{entry} {{\n    gather max 1 then choice-{i} {{\n        say \"Menu {i}.\"\n"
+                         f"    }}\n}}\n\nflow choice-{i} {{\n    when digits \"1\" {{\n        redirect to menu-"
+                         f"{(i + 1) % total}\n    }}\n    redirect to menu-{(i * 7 + 3) % total}\n}}\n")
+        (folder / f"part-{f:02d}.flow").write_text("\n".join(lines))
+    return folder
+
+
+def test_a_diagram_too_large_for_mermaid_says_so(tmp_path, mermaid_parse):
+    project = large_project(tmp_path)
+    done = flowc("graph", str(project))
+    assert done.returncode == 0
+    assert "warning[FC902]: the diagram has 601 arrows" in done.stderr and "--flow NAME" in done.stderr
+    (tmp_path / "big.mmd").write_text(done.stdout)
+    [refused] = mermaid_parse([tmp_path / "big.mmd"]).values()
+    assert "edge" in refused.lower() and not refused.startswith("ok")  # true: Mermaid's own limit refuses it
+
+
+def test_graphviz_draws_a_large_project_with_a_cluster_per_file(tmp_path, dot):
+    project = large_project(tmp_path)
+    source = graph_of(project, "dot")
+    assert source.count("subgraph \"cluster_") == 20
+    done = subprocess.run([dot, "-Tsvg"], input=source, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count('class="cluster"') == 20
+
+
+def test_small_diagrams_have_no_size_warning():
+    done = flowc("graph", "examples/support-line")
+    assert "FC902" not in done.stderr

@@ -35,6 +35,7 @@ async function requestGraph(client, vscode, format) {
   const uri = editor && editor.document.languageId === 'flow' ? editor.document.uri.toString() : undefined;
   const answer = await client.sendRequest(GRAPH_REQUEST, { uri, format });
   if (!answer || answer.error) throw new Error(answer ? answer.error : 'no answer');
+  if (answer.warning) vscode.window.showWarningMessage(`flowc: ${answer.warning}`);
   return answer.text;
 }
 

@@ -21,6 +21,9 @@ function M.show(format)
       vim.notify("flowc: no graph (" .. reason .. ")", vim.log.levels.ERROR)
       return
     end
+    if result.warning then
+      vim.notify("flowc: " .. result.warning, vim.log.levels.WARN)
+    end
     vim.cmd("vnew")
     local out = vim.api.nvim_get_current_buf()
     vim.api.nvim_buf_set_lines(out, 0, -1, false, vim.split(result.text, "\n", { trimempty = true }))
