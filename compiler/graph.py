@@ -76,17 +76,27 @@ class Graph:
         start = next((n.id for n in self.nodes if n.name == name and n.kind in ("flow", "conference")), None)
         if start is None:
             raise KeyError(name)
+        leaving: dict[str, list[Edge]] = {}
+        for edge in self.edges:
+            leaving.setdefault(edge.source, []).append(edge)
         reached, queue = {start}, [start]
+        waiting: dict[str, list[str]] = {}  # flow -> continuation targets, followed once that flow is reached
         while queue:
             here = queue.pop()
-            for edge in self.edges:
-                if edge.source == here and edge.target not in reached and (edge.via is None or edge.via in reached):
-                    reached.add(edge.target)
-                    queue.append(edge.target)
-        entries = {e.source for e in self.edges if e.target in reached and self.node(e.source).kind == "start"}
+            ahead = [e.target for e in leaving.get(here, ()) if e.via is None or e.via in reached]
+            for edge in leaving.get(here, ()):
+                if edge.via is not None and edge.via not in reached:
+                    waiting.setdefault(edge.via, []).append(edge.target)
+            for target in ahead + waiting.pop(here, []):
+                if target not in reached:
+                    reached.add(target)
+                    queue.append(target)
+        entries = {e.source for e in leaving.get("start", ()) if e.target in reached}
         kept = reached | entries
         nodes = [n for n in self.nodes if n.id in kept]
-        return Graph(nodes, [e for e in self.edges if e.source in kept and e.target in reached],
+        edges = [e for e in self.edges
+                 if e.source in kept and e.target in reached and (e.via is None or e.via in reached)]
+        return Graph(nodes, edges,
                      [f for f in self.files if any(n.file == f for n in nodes)])
 
 
@@ -134,22 +144,31 @@ class _Builder:
         self.graph = Graph()
         self.extra: dict[str, Node] = {}  # rooms and unresolved names, drawn outside the file clusters
         self.joined: dict[str, list[str]] = {}  # flow name -> conferences (node ids) it joins
+        self.edge_keys: set[tuple[str, str, str, str | None]] = set()
         paths = display_paths(f.path for f in project.files)
         self.graph.files = list(dict.fromkeys(paths.values()))
         entries = self._entries()
+        declared: set[str] = set()  # a name defined twice (FC111) is one node, where it is first defined
         for file in project.files:
             for flow in file.flows:
-                self.graph.nodes.append(Node(self.ids.of("f", flow.name), "flow", flow.name, file=paths[file.path]))
+                if "f " + flow.name not in declared:
+                    declared.add("f " + flow.name)
+                    self.graph.nodes.append(Node(self.ids.of("f", flow.name), "flow", flow.name,
+                                                 file=paths[file.path]))
             for conference in file.conferences:
-                self.graph.nodes.append(self._conference_node(conference, paths[file.path]))
+                if "c " + conference.name not in declared:
+                    declared.add("c " + conference.name)
+                    self.graph.nodes.append(self._conference_node(self.conferences[conference.name],
+                                                                  paths[file.path]))
         for file in project.files:
             for flow in file.flows:
                 self._flow_edges(flow)
             for conference in file.conferences:
                 self._conference_edges(conference)
+        entry_flows = {id(flow) for flow, _ in entries}
         for node in self.graph.nodes:
             if node.kind == "flow":
-                self._describe_flow(node, self.flows[node.name], entries)
+                self._describe_flow(node, self.flows[node.name], id(self.flows[node.name]) in entry_flows)
         if entries:
             start = Node("start", "start", "call")
             self.graph.nodes.insert(0, start)
@@ -172,8 +191,8 @@ class _Builder:
             lines.append("on " + ", ".join(EVENT_WORDS.get(h.event, h.event) for h in conference.handlers))
         return Node(self.ids.of("c", conference.name), "conference", conference.name, lines, file=file)
 
-    def _describe_flow(self, node: Node, flow: Flow, entries: list[tuple[Flow, list[str]]]) -> None:
-        if any(entry is flow for entry, _ in entries):
+    def _describe_flow(self, node: Node, flow: Flow, entry: bool) -> None:
+        if entry:
             node.classes.append("entry")
         context = self.links.context(flow.name)
         if context != "conference":  # a conference reply receives the conference's five events: said below
@@ -258,7 +277,9 @@ class _Builder:
 
     def _add(self, edge: Edge) -> None:
         """One edge per way: a transfer to a number and a SIP address answered by the same flow is one arrow."""
-        if edge not in self.graph.edges:
+        key = (edge.source, edge.target, edge.label, edge.via)
+        if key not in self.edge_keys:
+            self.edge_keys.add(key)
             self.graph.edges.append(edge)
 
     def _conference_edges(self, conference: Conference) -> None:

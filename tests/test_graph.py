@@ -189,6 +189,19 @@ def test_ids_stay_distinct_when_names_differ_only_in_punctuation(tmp_path):
     assert 'f_a_b -->|"redirect"| f_a_b_2' in text
 
 
+def test_a_name_defined_twice_is_one_node(tmp_path, mermaid_parse):
+    (tmp_path / "a.flow").write_text('flow main on answer {\n    redirect to Main\n}\n\nconference main "r" {\n'
+                                     '    timeout 5s\n}\n')
+    (tmp_path / "b.flow").write_text('flow main {\n    hangup\n}\n\nflow Main {\n    join main\n}\n\n'
+                                     'conference main "r" {\n    timeout 5s\n}\n')
+    text = graph_of(tmp_path, "mermaid")
+    assert len(re.findall(r"^\s+f_main\[", text, re.MULTILINE)) == 1
+    assert len(re.findall(r"^\s+c_main\{", text, re.MULTILINE)) == 1
+    assert 'f_main -->|"redirect"| f_Main' in text and 'f_Main -->|"join"| c_main' in text
+    (tmp_path / "twice.mmd").write_text(text)
+    assert mermaid_parse([tmp_path / "twice.mmd"]) == {str(tmp_path / "twice.mmd"): "ok flowchart-v2"}
+
+
 def test_flow_option_keeps_what_one_flow_reaches():
     text = graph_of(ROOT / "examples" / "ivr-menu", "mermaid", flow="billing")
     assert "f_billing_choice" in text and "f_card_entered" in text and "f_main" in text  # billing_choice -> main
@@ -198,10 +211,20 @@ def test_flow_option_keeps_what_one_flow_reaches():
     assert len(reached) < len(full)
 
 
-def test_continuations_count_only_for_the_flows_reached():
+def test_continuations_count_only_for_the_flows_reached(tmp_path):
     text = graph_of(NAMES, "mermaid", flow="node-a")
     assert "f_node_a" in text and "f_conf_reply" in text
     assert "f_subgraph" not in text
+    # `late` reaches the room before `joiner` (whose continuation it is): the continuation still counts.
+    (tmp_path / "a.flow").write_text(
+        'conference room "r" {\n    timeout 5s\n}\n\nflow late on answer {\n    gather then second {\n'
+        '        say "x"\n    }\n    join room\n}\n\nflow second {\n    redirect to joiner\n}\n\n'
+        'flow joiner {\n    join room\n    redirect to after\n}\n\nflow after {\n    hangup\n}\n\n'
+        'flow other on answer {\n    join room\n}\n')
+    reached = graph_of(tmp_path, "mermaid", flow="late")
+    assert 'c_room -->|"after joiner: redirect"| f_after' in reached
+    from_other = graph_of(tmp_path, "mermaid", flow="other")
+    assert "f_after" not in from_other and "after joiner" not in from_other
 
 
 # -- the command -----------------------------------------------------------------------------------------
@@ -325,3 +348,26 @@ def test_graphviz_draws_a_large_project_with_a_cluster_per_file(tmp_path, dot):
 def test_small_diagrams_have_no_size_warning():
     done = flowc("graph", "examples/support-line")
     assert "FC902" not in done.stderr
+
+
+# -- the test tools' installer ---------------------------------------------------------------------------
+
+
+def test_install_script_lists_the_renderers_and_pins_mermaid():
+    script = (ROOT / "tools" / "install-test-deps.sh").read_text()
+    assert '"dot:graphviz"' in script and '"node:nodejs"' in script and "apt-get update" in script
+    manifest = json.loads((MERMAID / "package.json").read_text())
+    lock = json.loads((MERMAID / "package-lock.json").read_text())
+    for name, version in manifest["dependencies"].items():
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name} must be pinned exactly"
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version
+
+
+def test_install_script_is_idempotent_and_quiet_once_installed(dot, mermaid_parse):
+    """With everything present it changes nothing and says nothing (it runs before every CI test run)."""
+    marker = MERMAID / "node_modules" / ".package-lock.json"
+    before = marker.stat().st_mtime_ns
+    done = subprocess.run(["bash", str(ROOT / "tools" / "install-test-deps.sh")], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0 and done.stdout == "" and done.stderr == "", done.stderr
+    assert marker.stat().st_mtime_ns == before
