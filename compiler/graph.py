@@ -147,34 +147,39 @@ class _Builder:
         self.edge_keys: set[tuple[str, str, str, str | None]] = set()
         paths = display_paths(f.path for f in project.files)
         self.graph.files = list(dict.fromkeys(paths.values()))
-        entries = self._entries()
-        declared: set[str] = set()  # a name defined twice (FC111) is one node, where it is first defined
-        for file in project.files:
-            for flow in file.flows:
-                if "f " + flow.name not in declared:
-                    declared.add("f " + flow.name)
-                    self.graph.nodes.append(Node(self.ids.of("f", flow.name), "flow", flow.name,
-                                                 file=paths[file.path]))
-            for conference in file.conferences:
-                if "c " + conference.name not in declared:
-                    declared.add("c " + conference.name)
-                    self.graph.nodes.append(self._conference_node(self.conferences[conference.name],
-                                                                  paths[file.path]))
+        self._declarations(paths)
         for file in project.files:
             for flow in file.flows:
                 self._flow_edges(flow)
             for conference in file.conferences:
                 self._conference_edges(conference)
+        entries = self._entries()
         entry_flows = {id(flow) for flow, _ in entries}
         for node in self.graph.nodes:
             if node.kind == "flow":
-                self._describe_flow(node, self.flows[node.name], id(self.flows[node.name]) in entry_flows)
+                flow = self.flows[node.name]
+                self._describe_flow(node, flow, id(flow) in entry_flows)
         if entries:
-            start = Node("start", "start", "call")
-            self.graph.nodes.insert(0, start)
-            self.graph.edges[:0] = [Edge("start", self.ids.of("f", flow.name), ", ".join(events))
-                                    for flow, events in entries]
+            self.graph.nodes.insert(0, Node("start", "start", "call"))
+            edges = {(self.ids.of("f", flow.name), ", ".join(events)): None for flow, events in entries}
+            self.graph.edges[:0] = [Edge("start", target, label) for target, label in edges]
         self.graph.nodes.extend(self.extra.values())
+
+    def _declarations(self, paths: dict[str, str]) -> None:
+        """A node per flow and declared conference, in source order; a name defined twice (FC111) is one node,
+        where it is first defined."""
+        declared: set[tuple[str, str]] = set()
+        for file in self.project.files:
+            for prefix, declaration in [*(("f", f) for f in file.flows), *(("c", c) for c in file.conferences)]:
+                if (prefix, declaration.name) in declared:
+                    continue
+                declared.add((prefix, declaration.name))
+                if prefix == "f":
+                    node = Node(self.ids.of("f", declaration.name), "flow", declaration.name)
+                else:
+                    node = self._conference_node(self.conferences[declaration.name])
+                node.file = paths[file.path]
+                self.graph.nodes.append(node)
 
     def _entries(self) -> list[tuple[Flow, list[str]]]:
         """The flows calls start in, with the webhooks that enter them: those with `on ...`, or (when no flow
@@ -185,11 +190,11 @@ class _Builder:
         named = {r.flow for r in self.links.references if r.in_flow != r.flow}
         return [(f, list(ENTRY_EVENTS)) for f in flows if f.name not in named]
 
-    def _conference_node(self, conference: Conference, file: str) -> Node:
+    def _conference_node(self, conference: Conference) -> Node:
         lines = [f"room {_text(conference.conference_name)}"]
         if conference.handlers:
             lines.append("on " + ", ".join(EVENT_WORDS.get(h.event, h.event) for h in conference.handlers))
-        return Node(self.ids.of("c", conference.name), "conference", conference.name, lines, file=file)
+        return Node(self.ids.of("c", conference.name), "conference", conference.name, lines)
 
     def _describe_flow(self, node: Node, flow: Flow, entry: bool) -> None:
         if entry:
