@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_graph import needs
 
 ROOT = Path(__file__).resolve().parent.parent
 NEOVIM = ROOT / "editors" / "neovim"
@@ -94,7 +95,7 @@ def test_vscode_contributes_the_graph_commands():
 def test_vscode_graph_panel_page_is_self_contained(tmp_path):
     node = shutil.which("node")
     if node is None:
-        pytest.fail("node is needed for the VS Code extension's tests: run `bash tools/install-test-deps.sh`")
+        needs("node")
     done = subprocess.run([node, "--check", str(VSCODE / "src" / "graph.js")], capture_output=True, text=True,
                           timeout=30, check=False)
     assert done.returncode == 0, done.stderr
