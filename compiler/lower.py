@@ -189,7 +189,7 @@ class Lowering:
         else:
             conference_name = Text([name.text], self.span(name))
         conference = Conference(name.text, self.span(statement), self.span(name), conference_name)
-        spec = self.vocab.elements["Conference"]
+        spec = self.vocab.join  # a declaration holds the settings of every join of it
         if atoms:
             conference.settings.extend(self.attributes(spec, atoms, 0, setting=True))
         for inner in statement.block.statements if statement.block else []:
