@@ -39,7 +39,7 @@ def lark_export(grammar_text: str) -> dict[str, Any]:
     from lark.tools.serialize import serialize
 
     out = io.StringIO()
-    serialize(Lark(grammar_text, parser="lalr", strict=True), out)
+    serialize(Lark(grammar_text, parser="lalr", strict=True), out)  # type: ignore[no-untyped-call]
     export: dict[str, Any] = json.loads(out.getvalue())
     return export
 

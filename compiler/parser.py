@@ -138,12 +138,12 @@ def _lexical_error(kind: str, text: str, span: Span) -> Diagnostic:
                       help="remove it, or put the text in double quotes")
 
 
-def _statement(children: list) -> Statement:
+def _statement(children: list[Any]) -> Statement:
     block = children[-1] if children and type(children[-1]) is Block else None
     return Statement(children[:-1] if block is not None else children, block)
 
 
-def _block(children: list) -> Block:
+def _block(children: list[Any]) -> Block:
     last = children[-1]
     ends_with_brace = last.kind == "RBRACE"
     statements = children[1:-1] if ends_with_brace else children[1:]
@@ -151,12 +151,12 @@ def _block(children: list) -> Block:
     return Block(statements, children[0].start, last.end, closed=ends_with_brace and last.end > last.start)
 
 
-def _call(children: list) -> Call:
+def _call(children: list[Any]) -> Call:
     args = [c for c in children[2:-1] if c.kind != "COMMA"]
     return Call(children[0], args, children[-1].end)
 
 
-BUILDERS = {"statement": _statement, "block": _block, "call": _call}
+BUILDERS: dict[str, Callable[[list[Any]], Node]] = {"statement": _statement, "block": _block, "call": _call}
 
 
 class Parser:
@@ -223,7 +223,7 @@ class Parser:
                     # Splice inlined children; a left-recursive list rule grows its list in place (no copy per
                     # item).
                     first = children[0] if children else None
-                    flat = first if type(first) is list else ([] if first is None else [first])
+                    flat: list[Any] = first if type(first) is list else ([] if first is None else [first])
                     for child in children[1:]:
                         if type(child) is list:
                             flat.extend(child)

@@ -116,12 +116,12 @@ def test_table_generation_does_not_depend_on_hash_order():
 
 def test_the_compiler_runs_without_lark(tmp_path):
     """Lark is a build-time and test dependency only: checking, formatting and compiling never import it."""
+    examples, seed, out = str(ROOT / "examples"), str(ROOT / "examples" / "seed"), str(tmp_path / "out")
     script = (
         "import sys; sys.modules['lark'] = None  # any `import lark` now raises ImportError\n"
         "from flowc.cli import main\n"
-        f"codes = [main(['check', {str(ROOT / 'examples')!r}]), main(['fmt', '--check', {str(ROOT / 'examples')!r}]),\n"
-        f"         main(['compile', {str(ROOT / 'examples' / 'seed')!r}, '-o', {str(tmp_path / 'out')!r}])]\n"
-        "print(codes)\n"
+        f"print([main(['check', {examples!r}]), main(['fmt', '--check', {examples!r}]),\n"
+        f"       main(['compile', {seed!r}, '-o', {out!r}])])\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
     assert result.stdout.splitlines()[-1:] == ["[0, 0, 0]"], result.stderr[-2000:]
