@@ -61,23 +61,14 @@ def build_tables(grammar_text: str) -> dict[str, Any]:
     rules = sorted({rule_key(ref) for ref in frontend["parser_conf"]["rules"]})
     rule_number = {key: i for i, key in enumerate(rules)}
 
-    # States numbered breadth first from the start state, symbols in name order: independent of Lark's numbering.
     lark_states = {int(state): {symbols[symbol]: action for symbol, action in actions.items()}
                    for state, actions in table["states"].items()}
-    start = table["start_states"]["start"]
-    number = {start: 0}
-    order = [start]
-    for lark_state in order:  # grows while it is walked
-        for _, (action, target) in sorted(lark_states[lark_state].items()):
-            if action == SHIFT and target not in number:
-                number[target] = len(order)
-                order.append(target)
-    states = []
-    for lark_state in order:
-        actions = {}
-        for symbol, (action, target) in sorted(lark_states[lark_state].items()):
-            actions[symbol] = number[target] if action == SHIFT else -(rule_number[rule_key(target)] + 1)
-        states.append(actions)
+    number = _breadth_first(lark_states, table["start_states"]["start"])
+    states: list[dict[str, int]] = [{} for _ in number]
+    for lark_state, state in number.items():
+        for symbol, (action, target) in lark_states[lark_state].items():
+            states[state][symbol] = number[target] if action == SHIFT else -(rule_number[rule_key(target)] + 1)
+        states[state] = dict(sorted(states[state].items()))
 
     terminals = {memo[str(ref["@"])]["name"]: _regex(memo[str(ref["@"])]["pattern"])
                  for ref in frontend["lexer_conf"]["terminals"]}
@@ -87,12 +78,25 @@ def build_tables(grammar_text: str) -> dict[str, Any]:
         raise ValueError(f"the grammar's terminals {sorted(terminals)} differ from TERMINAL_ORDER: update it")
     return {
         "grammar_hash": grammar_hash(grammar_text),
-        "start_state": 0,
+        "start_state": number[table["start_states"]["start"]],
         "end_state": number[table["end_states"]["start"]],
         "rules": [[origin, len(expansion)] for origin, expansion in rules],
         "states": states,
         "terminals": {name: terminals[name] for name in TERMINAL_ORDER},
     }
+
+
+def _breadth_first(lark_states: dict[int, dict[str, list[Any]]], start: int) -> dict[int, int]:
+    """Canonical state numbers: breadth first from the start state, each state's symbols in name order, so the
+    numbering depends on the grammar only, not on Lark's (which follows hash order)."""
+    number = {start: 0}
+    order = [start]
+    for lark_state in order:  # grows while it is walked
+        for _, (action, target) in sorted(lark_states[lark_state].items()):
+            if action == SHIFT and target not in number:
+                number[target] = len(order)
+                order.append(target)
+    return number
 
 
 def _refuse_unsupported(rule: dict[str, Any]) -> None:

@@ -105,6 +105,17 @@ def test_a_grammar_edit_makes_the_shipped_tables_stale():
     assert render(build_tables(edited)) != TABLES_PATH.read_text()
 
 
+@pytest.mark.parametrize("edit", [("statement:", "?statement:"), ("         | block", "         | block -> bare"),
+                                  ("call:", "!call:")])
+def test_the_generator_refuses_grammar_features_the_driver_ignores(edit):
+    """`?rule`, `-> alias` and `!rule` change the tree Lark would build; the driver would silently not, so the
+    generator refuses them rather than ship tables that parse differently from the grammar's meaning."""
+    grammar = GRAMMAR_PATH.read_text()
+    assert edit[0] in grammar
+    with pytest.raises(ValueError, match="not supported"):
+        build_tables(grammar.replace(edit[0], edit[1], 1))
+
+
 def test_table_generation_does_not_depend_on_hash_order():
     """Lark numbers states in hash order; the generator renumbers them, so every run writes the same file."""
     script = "from flowc.grammar_tables import *; print(render(build_tables(GRAMMAR_PATH.read_text())), end='')"
