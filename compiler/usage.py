@@ -1,10 +1,13 @@
-"""The error a command raises when it is used wrongly (a bad flag value, a missing file, a missing extra).
+"""How a command ends: the exit codes, and the error a command raises when it is used wrongly.
 
-It lives apart from the CLI so that the modules behind the commands (import_xml, ...) can raise it without
-importing flowc.cli, which imports them: flowc.cli catches it and exits with status 2.
+They live apart from the CLI so that the modules behind the commands (import_xml, graph, ...) can use them
+without importing flowc.cli, which imports those modules: flowc.cli catches UsageError and exits with
+EXIT_USAGE.
 """
 
 from __future__ import annotations
+
+EXIT_OK, EXIT_DIAGNOSTICS, EXIT_USAGE = 0, 1, 2  # clean; diagnostics at error level; usage or I/O error
 
 
 class UsageError(Exception):
