@@ -22,7 +22,7 @@ from flowc.ir import CONFERENCE_EVENTS, Branch, Conference, Element, Flow, Proje
 from flowc.links import ENTRY_EVENTS, Links, Reference
 
 FORMATS = ("mermaid", "dot", "svg")
-DOT_MISSING = "FC901"
+DOT_MISSING = "FC801"
 INSTALL_GRAPHVIZ = ("install Graphviz, which provides `dot`: `apt-get install graphviz` (Debian, Ubuntu), "
                     "`brew install graphviz` (macOS), `choco install graphviz` (Windows), or see "
                     "https://graphviz.org/download/; `--format dot` or `--format mermaid` need nothing")
@@ -430,7 +430,7 @@ def render_dot(graph: Graph) -> str:
 
 
 def render_svg(graph: Graph) -> str:
-    """SVG by Graphviz's `dot`; GraphError (FC901) when it is not installed or fails."""
+    """SVG by Graphviz's `dot`; GraphError (FC801) when it is not installed or fails."""
     dot = shutil.which("dot")
     if dot is None:
         raise GraphError(DOT_MISSING, f"`--format svg` needs Graphviz's `dot` on PATH: {INSTALL_GRAPHVIZ}")
@@ -452,7 +452,7 @@ def render(graph: Graph, fmt: str) -> str:
 
 
 MERMAID_MAX_EDGES, MERMAID_MAX_TEXT = 500, 50_000  # Mermaid's defaults (maxEdges, maxTextSize)
-MERMAID_TOO_LARGE = "FC902"
+MERMAID_TOO_LARGE = "FC802"
 
 
 def mermaid_limits(graph: Graph, text: str) -> str | None:

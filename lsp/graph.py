@@ -2,7 +2,7 @@
 
 Editors send `{"uri": DOCUMENT, "format": "mermaid" | "dot" | "svg", "flow": NAME}` (every field optional;
 `uri` picks the project the document belongs to, `flow` keeps only what that flow reaches) and receive
-`{"format": ..., "text": ...}` (plus `"warning"` when Mermaid would refuse a diagram that large, FC902): the
+`{"format": ..., "text": ...}` (plus `"warning"` when Mermaid would refuse a diagram that large, FC802): the
 same diagram as `flowc graph`, drawn from the server's latest check (open documents' unsaved text included),
 or `{"error": ...}` saying why there is none. flowc.graph is imported on the first request, so the server
 starts without it.

@@ -260,7 +260,7 @@ def test_svg_without_graphviz_is_a_clear_error_and_writes_nothing(tmp_path):
     done = flowc("graph", "examples/support-line", "--format", "svg", "-o", str(out),
                  env={"PATH": str(tmp_path), "NO_COLOR": "1"})
     assert done.returncode == 2
-    assert "error[FC901]" in done.stderr and "apt-get install graphviz" in done.stderr
+    assert "error[FC801]" in done.stderr and "apt-get install graphviz" in done.stderr
     assert "Traceback" not in done.stderr and not out.exists()
 
 
@@ -330,7 +330,7 @@ def test_a_diagram_too_large_for_mermaid_says_so(tmp_path, mermaid_parse):
     project = large_project(tmp_path)
     done = flowc("graph", str(project))
     assert done.returncode == 0
-    assert "warning[FC902]: the diagram has 601 arrows" in done.stderr and "--flow NAME" in done.stderr
+    assert "warning[FC802]: the diagram has 601 arrows" in done.stderr and "--flow NAME" in done.stderr
     (tmp_path / "big.mmd").write_text(done.stdout)
     [refused] = mermaid_parse([tmp_path / "big.mmd"]).values()
     assert "edge" in refused.lower() and not refused.startswith("ok")  # true: Mermaid's own limit refuses it
@@ -347,7 +347,7 @@ def test_graphviz_draws_a_large_project_with_a_cluster_per_file(tmp_path, dot):
 
 def test_small_diagrams_have_no_size_warning():
     done = flowc("graph", "examples/support-line")
-    assert "FC902" not in done.stderr
+    assert "FC802" not in done.stderr
 
 
 # -- the test tools' installer ---------------------------------------------------------------------------

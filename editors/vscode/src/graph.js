@@ -59,7 +59,7 @@ async function showGraph(client, vscode) {
   try {
     svg = await requestGraph(client, vscode, 'svg');
   } catch (error) {
-    if (!/FC901/.test(error.message)) {
+    if (!/FC801/.test(error.message)) {
       vscode.window.showErrorMessage(`flowc: no graph (${error.message})`);
       return;
     }
