@@ -104,6 +104,13 @@ CODES: dict[str, Code] = _codes(
          "A branch is written `when FIELD VALUE[, VALUE...] { ... }` and picks a precompiled document by a "
          "webhook payload field.",
          'flow route {\n    when { say "1" }\n}\n', 'flow route {\n    when digits "1" { say "One" }\n}\n'),
+    Code("FC115", E, "unknown webhook event",
+         "`flow NAME on EVENT, ...` names the webhooks whose reply is this flow's document. Each must be one of "
+         "Bandwidth's call webhooks whose reply may carry BXML: initiate, answer, redirect, gather, "
+         "transferAnswer, transferComplete, recordComplete ... A conference's webhooks are answered by "
+         "`on member join { ... }` in its declaration, and a webhook whose reply carries no BXML (disconnect) "
+         "cannot be answered by a flow. An unknown event is never routed nor written to the manifest.",
+         'flow inbound on initate {\n    say "Hi"\n}\n', 'flow inbound on initiate {\n    say "Hi"\n}\n'),
     # -- values --------------------------------------------------------------------------------------------
     Code("FC201", E, "wrong type of value",
          "The value does not have the attribute's type (boolean, number, duration, text, URL, list).",

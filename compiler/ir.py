@@ -195,6 +195,7 @@ class Flow:
     body: list[Element] = field(default_factory=list)
     branches: list[Branch] = field(default_factory=list)
     entry_events: list[str] = field(default_factory=list)  # `flow main on initiate, answer { ... }`
+    entry_event_spans: list[Span] = field(default_factory=list)  # one per entry event, where it is written
     kind: Literal["flow"] = "flow"
 
 

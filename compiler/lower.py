@@ -137,7 +137,9 @@ class Lowering:
         flow = Flow(name.text, self.span(statement), self.span(name))
         extras = statement.atoms[2:]
         if extras and extras[0].kind == "WORD" and extras[0].text == "on":
-            flow.entry_events = [a.text for a in extras[1:] if a.kind == "WORD"]
+            events = [a for a in extras[1:] if a.kind == "WORD"]
+            flow.entry_events = [a.text for a in events]
+            flow.entry_event_spans = [self.span(a) for a in events]
             if not flow.entry_events:
                 self.error("FC106", "`on` needs the webhook events this flow answers", extras[0],
                            help="for example `flow main on initiate, answer { ... }`")

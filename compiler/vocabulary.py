@@ -218,6 +218,13 @@ class Vocabulary:
         return [name for name, e in self.events.items() if e.entry]
 
     @cached_property
+    def flow_events(self) -> list[str]:
+        """The webhooks a flow may name in `flow NAME on EVENT`: those whose reply is BXML for a call (not a
+        conference's, which `on member join` handlers answer), the events a call starts with first."""
+        found = [name for name, e in self.events.items() if e.reply is not None and not e.phrase]
+        return sorted(found, key=lambda name: not self.events[name].entry)
+
+    @cached_property
     def status_events(self) -> frozenset[str]:
         return frozenset(name for name, e in self.events.items() if e.status)
 

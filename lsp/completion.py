@@ -48,7 +48,8 @@ def complete(cursor: Cursor, names: Names) -> list[Item]:
             if type(last) is Token and last.kind == "WORD" and last.text != "on":  # `on initiate |`: a comma first
                 return []
             listed = {a.text for a in before[head.index("on", 2) + 1 :] if type(a) is Token}
-            return [Item(e, "event", "entry event") for e in ENTRY_EVENTS if e not in listed]
+            return [Item(e, "event", "entry event" if e in ENTRY_EVENTS else "webhook whose reply is a call's BXML")
+                    for e in vocabulary().flow_events if e not in listed]
         return []
     if scope.kind == "slot":
         return slot_items(scope.context)
