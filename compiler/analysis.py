@@ -7,7 +7,9 @@ It owns:
 - the name links (flowc.links): which flows and conferences each statement names, and so which webhooks each
   flow answers and in which context its documents run;
 - the joins: every `join`, the room it joins and its settings merged with its declared conference's;
-- the HTTP method Bandwidth uses for a callback URL.
+- the HTTP method Bandwidth uses for a callback URL (`callback_method`, defined beside the name links, which
+  record it first);
+- the kinds of route the planner makes of it (`RouteKind`).
 
 `analyse(project)` returns the analysis of a project, reusing the last ones while the project (and its files)
 are the same objects: `flowc check`, then `flowc compile`'s planner, then the language server's features read
