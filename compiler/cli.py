@@ -145,7 +145,7 @@ def report(compilation, fmt: str) -> int:
         print(render_json(diagnostics, compilation.sources))
     elif diagnostics:
         print(render_text(diagnostics, compilation.sources, color=use_color(sys.stdout)))
-    if fmt == "text" and diagnostics:
+    if fmt == "text":  # one line on standard error even when clean, as compile's "compiled N files"
         print(summary(diagnostics), file=sys.stderr)
     return EXIT_DIAGNOSTICS if any(d.is_error for d in diagnostics) else EXIT_OK
 

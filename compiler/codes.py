@@ -159,6 +159,17 @@ CODES: dict[str, Code] = _codes(
          "country code and the number, up to 15 digits and nothing else (+15551234567). A SIP address must "
          "start with `sip:` (or `sips:`). Anything else fails the transfer or forward during the call.",
          'flow main {\n    transfer "1-555-123-4567"\n}\n', 'flow main {\n    transfer +15551234567\n}\n'),
+    Code("FC213", E, "not a WebSocket URL",
+         "Bandwidth sends a media stream (`start stream`) or a real-time transcription (`start transcription`) "
+         "over a WebSocket, so the destination must be a `wss://` URL; an `https://` address is refused when the "
+         "verb runs, and the call goes on without the stream.",
+         'flow main {\n    start stream "https://media.example.com/audio"\n}\n',
+         'flow main {\n    start stream "wss://media.example.com/audio"\n}\n'),
+    Code("FC214", W, "unencrypted WebSocket URL",
+         "A `ws://` destination streams the call's audio or transcript unencrypted across the internet. Use "
+         "`wss://` unless the server is on a network you trust.",
+         'flow main {\n    start stream "ws://media.example.com/audio"\n}\n',
+         'flow main {\n    start stream "wss://media.example.com/audio"\n}\n'),
     # -- contexts ------------------------------------------------------------------------------------------
     Code("FC301", E, "verb not allowed in a conference reply",
          "Replies to conferenceCreated, conferenceMemberJoin, conferenceMemberExit and conferenceRedirect may "
@@ -283,12 +294,12 @@ CODES: dict[str, Code] = _codes(
          '<Response>\n    <SpeakSentance>Hello</SpeakSentance>\n</Response>\n',
          '<Response>\n    <SpeakSentence>Hello</SpeakSentence>\n</Response>\n', language="xml"),
     Code("FC503", W, "unknown BXML attribute",
-         "The attribute does not exist on this element, so it has no effect. Attribute names are case-sensitive. "
-         "Bandwidth's own Conference page spells `calbackTimeout`; the attribute is `callbackTimeout`. One "
-         "spelling from Bandwidth's published examples is read as the documented attribute: `streamEventsUrl` "
-         "on <StartStream> (the reference calls it `streamEventUrl`).",
-         '<Response>\n    <Conference calbackTimeout="5">room</Conference>\n</Response>\n',
-         '<Response>\n    <Conference callbackTimeout="5">room</Conference>\n</Response>\n', language="xml"),
+         "The attribute does not exist on this element, so it has no effect. It may be one Bandwidth added after "
+         "flowc's vocabulary was written, hence a warning; a name one edit from a real attribute is a typo "
+         "(FC507). One spelling from Bandwidth's published examples is read as the documented attribute: "
+         "`streamEventsUrl` on <StartStream> (the reference calls it `streamEventUrl`).",
+         '<Response>\n    <Conference musicOnHold="true">room</Conference>\n</Response>\n',
+         '<Response>\n    <Conference hold="true">room</Conference>\n</Response>\n', language="xml"),
     Code("FC504", E, "wrong root element",
          "A BXML document is a single `<Response>` element (`<Bxml>` is accepted too) that contains the verbs.",
          '<Document>\n    <Hangup/>\n</Document>\n', '<Response>\n    <Hangup/>\n</Response>\n', language="xml"),
@@ -304,6 +315,19 @@ CODES: dict[str, Code] = _codes(
          "or used. Put words to speak in a `<SpeakSentence>`.",
          '<Response>\n    <Hangup>now</Hangup>\n</Response>\n', '<Response>\n    <Hangup/>\n</Response>\n',
          language="xml"),
+    Code("FC507", E, "misspelt BXML attribute",
+         "The attribute is one edit (a letter missing, added, changed or in the wrong case) from a real attribute "
+         "of this element. Bandwidth drops an attribute it does not know without a word, so the setting would "
+         "silently not apply. Bandwidth's own Conference page spells `calbackTimeout`; the attribute is "
+         "`callbackTimeout`.",
+         '<Response>\n    <Conference calbackTimeout="5">room</Conference>\n</Response>\n',
+         '<Response>\n    <Conference callbackTimeout="5">room</Conference>\n</Response>\n', language="xml"),
+    Code("FC508", I, "undocumented BXML attribute",
+         "The attribute is not in Bandwidth's main BXML reference: flowc knows it from newer documentation pages "
+         "or Bandwidth's SDKs. It is checked like any other, but verify that Bandwidth honours it before relying "
+         "on it.",
+         '<Response>\n    <Gather input="speech" gatherUrl="/next"/>\n</Response>\n',
+         '<Response>\n    <Gather gatherUrl="/next"/>\n</Response>\n', language="xml"),
     # -- flowc import (BXML -> .flow) ----------------------------------------------------------------------
     Code("FC601", E, "document part that .flow cannot express",
          "`flowc import` writes a .flow that compiles back to the same document, so it refuses what .flow has "

@@ -41,7 +41,7 @@ SSML_TIME = re.compile(r"[0-9]+(\.[0-9]+)?(ms|s)")
 WHITESPACE = re.compile(r"[ \t\n\r]+")
 STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "{": "{{", "}": "}}"}
 # lint_xml's warnings that mean "this part of the document would be lost": an error when importing.
-LOST_IN_IMPORT = {"FC503", "FC506"}
+LOST_IN_IMPORT = {"FC503", "FC506", "FC507"}
 
 
 @dataclass

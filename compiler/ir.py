@@ -233,6 +233,9 @@ class FlowFile:
     path: str
     flows: list[Flow] = field(default_factory=list)
     conferences: list[Conference] = field(default_factory=list)
+    # The words of statements lowering could not read (an unknown statement or attribute): a flow named in
+    # one may well be in use, so it is not reported as never used on top of the real mistake.
+    unread_words: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

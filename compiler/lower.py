@@ -82,6 +82,7 @@ class Lowering:
         self.path = path
         self.vocab = vocabulary()
         self.diagnostics: list[Diagnostic] = []
+        self.unread: set[str] = set()  # FlowFile.unread_words
 
     def span(self, node) -> Span:
         return Span(self.path, node.start, node.end)
@@ -109,7 +110,15 @@ class Lowering:
                     result.conferences.append(conference)
             else:
                 self.unknown_top_level(statement, head)
+                self.not_read(statement.atoms, statement.block)
+        result.unread_words = sorted(self.unread)
         return result
+
+    def not_read(self, atoms: list[Atom], block: Block | None = None) -> None:
+        """Keep the words of a statement that could not be read, with its block's (FlowFile.unread_words)."""
+        self.unread.update(a.text for a in atoms if type(a) is Token and a.kind == "WORD")
+        for inner in block.statements if block is not None else ():
+            self.not_read(inner.atoms, inner.block)
 
     def unknown_top_level(self, statement: Statement, head: str | None) -> None:
         node = statement.atoms[0] if statement.atoms else statement
@@ -215,8 +224,10 @@ class Lowering:
             written = " ".join(words)
             choices = [" ".join(k) for k in CONFERENCE_EVENTS]
             guess = did_you_mean(written, choices) if written else None
+            fix = Fix(f"use `on {guess}`", (Edit(node, guess),)) if guess and isinstance(node, Span) else None
             self.error("FC105", f"unknown conference event `{written}`" if written else "missing conference event",
-                       node, help=f"did you mean `on {guess}`?" if guess else "events: " + ", ".join(choices))
+                       node, help=f"did you mean `on {guess}`?" if guess else "events: " + ", ".join(choices),
+                       fix=fix)
             return None
         if statement.block is None:
             self.error("FC113", f"`on {' '.join(words)}` needs a body", node, help="add `{ ... }`")
@@ -242,6 +253,7 @@ class Lowering:
         matched = self.match_keyword(statement, parent)
         if matched is None:
             self.unknown_statement(statement, parent)
+            self.not_read(statement.atoms, statement.block)
             return None
         spec, used = matched
         keyword_span = Span(self.path, statement.atoms[0].start, statement.atoms[used - 1].end)
@@ -316,6 +328,7 @@ class Lowering:
                 self.positional(spec, target, value, atom, result, element)
                 continue
             self.unexpected_word(spec, atom, setting)
+            self.not_read(atoms)
             index += 1
             if atom.kind == "WORD" and index < len(atoms) and self.match_attribute(phrases, atoms, index) is None:
                 _, index = self.read_value(atoms, index)  # skip the unknown attribute's value too

@@ -131,6 +131,7 @@ class AttributeSpec:
     webhook_setting: bool = False  # only the join that creates a conference sets it
     address: bool = False  # a literal must be a phone number or SIP URI (its `format` says which)
     ignored_in_conference: str | None = None  # why Bandwidth ignores it when the verb runs in a conference
+    websocket: bool = False  # a URL that must be a WebSocket URL, wss:// (ws:// is unencrypted)
 
     @property
     def is_url(self) -> bool:
@@ -326,6 +327,7 @@ def _attribute(name: str, raw: dict) -> AttributeSpec:
         webhook_setting=raw.get("webhook_setting", False),
         address=raw.get("address", False),
         ignored_in_conference=raw.get("ignored_in_conference"),
+        websocket=raw.get("websocket", False),
     )
 
 

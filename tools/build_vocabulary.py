@@ -321,6 +321,9 @@ ATTRIBUTE_FACTS: dict[tuple[str, str], dict] = {
     ("StartRecording", "transcriptionAvailableMethod"): {"ignored_in_conference": NEVER_TRANSCRIBED},
     ("StartRecording", "multiChannel"): {"ignored_in_conference": "conference recordings are always single-channel"},
     ("StartRecording", "tag"): {"ignored_in_conference": "the recording webhooks carry the conference's tag"},
+    # a WebSocket URL: Bandwidth streams media or transcripts to it (wss://; ws:// is unencrypted)
+    ("StartStream", "destination"): {"websocket": True},
+    ("StartTranscription", "destination"): {"websocket": True},
 }
 HAND_WRITTEN = ("required", "pattern", "max")  # attribute facts added to the table by hand since the import
 

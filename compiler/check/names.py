@@ -67,6 +67,7 @@ def unused_flows(context: CheckContext) -> Iterator[Diagnostic]:
     if not any(flow.entry_events for flow in flows):
         return  # no declared entry points: every flow nobody names is one
     named = {r.flow for r in context.links.references if r.in_flow != r.flow}
+    named.update(word for file in context.project.files for word in file.unread_words)  # `gathr then menu`
     for flow in flows:
         if flow.entry_events or flow.name in named:
             continue
