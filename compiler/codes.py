@@ -7,8 +7,9 @@ in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from flowc.diagnostics import Severity
+from flowc.diagnostics import Diagnostic, Severity, Span
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
 
@@ -399,8 +400,6 @@ def code(code_id: str) -> Code:
     return CODES[code_id]
 
 
-def coded(code_id: str, message: str, span, **extra):
+def coded(code_id: str, message: str, span: Span, **extra: Any) -> Diagnostic:
     """A diagnostic of `code_id` with the severity this table gives it (no caller states a severity)."""
-    from flowc.diagnostics import Diagnostic
-
     return Diagnostic(code_id, CODES[code_id].severity, message, span, **extra)

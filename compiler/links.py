@@ -51,10 +51,13 @@ class Links:
     def context(self, flow: str) -> Context:
         """Where the flow's documents run: the context of the replies to the webhooks it is named for (a
         transfer answer before a conference reply, `join ... events NAME`, before a call)."""
-        events = vocabulary().events
-        replies = {events[e].reply for r in self.references_to(flow) for e in r.spec.events}
+        references = self.by_flow.get(flow)
+        if not references:
+            return Context.CALL
+        replies = _replies()
+        found = set().union(*(replies[r.spec.name] for r in references))
         for context in (Context.TRANSFER_ANSWER, Context.CONFERENCE):
-            if context in replies:
+            if context in found:
                 return context
         return Context.CALL
 
@@ -70,6 +73,14 @@ class Links:
 
 def is_flow_reference(spec: AttributeSpec, attribute: Attribute) -> bool:
     return spec.is_url and spec.reply_bxml and isinstance(attribute.value, Word)
+
+
+@lru_cache(maxsize=1)
+def _replies() -> dict[str, frozenset[Context | None]]:
+    """Per URL attribute: the contexts in which the replies to its webhooks run."""
+    vocab = vocabulary()
+    return {name: frozenset(vocab.events[e].reply for e in a.events)
+            for spec in vocab.elements.values() for name, a in spec.attributes.items() if a.events}
 
 
 @lru_cache(maxsize=1)

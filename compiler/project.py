@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flowc.codes import coded
 from flowc.diagnostics import Diagnostic, Span, sort_key
@@ -12,6 +13,9 @@ from flowc.ir import FlowFile, Project
 from flowc.lower import lower
 from flowc.parser import parse
 from flowc.source import MAX_SOURCE_BYTES, SourceError, SourceFile, decode
+
+if TYPE_CHECKING:
+    from flowc.check import Selection
 
 
 @dataclass
@@ -60,7 +64,7 @@ def front_end_file(path: str, data: bytes) -> tuple[SourceFile, FlowFile, list[D
     return source, flow_file, diagnostics + lowering_diagnostics
 
 
-def compile_sources(files: dict[str, bytes], check: bool = True, selection=None) -> Compilation:
+def compile_sources(files: dict[str, bytes], check: bool = True, selection: Selection | None = None) -> Compilation:
     """Run the front end (and by default the checker) over in-memory files: {path: bytes}. `selection`
     (flowc.check.Selection): run only the rules that can report a selected code."""
     compilation = Compilation(Project([]))

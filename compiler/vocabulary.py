@@ -11,6 +11,7 @@ names, the web app its events, the language server its docs and enums.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property, lru_cache
@@ -169,12 +170,12 @@ class ElementSpec:
         assert self.destinations is not None
         return self.destinations["sip" if (literal or "").startswith("sip:") else "other"]
 
-    def always_takes_over(self, element_attribute) -> bool:
-        """Whether the rest of a document never runs after this verb; `element_attribute(name)` reads the
-        statement's attributes."""
+    def ends_document(self, attribute_of: Callable[[str], object | None]) -> bool:
+        """Whether the rest of a document never runs after this verb; `attribute_of(name)` reads the
+        statement's attribute of that name (None when it is not set)."""
         if self.takes_over is True:
             return True
-        return bool(self.takes_over) and element_attribute(self.takes_over) is not None
+        return isinstance(self.takes_over, str) and attribute_of(self.takes_over) is not None
 
     @cached_property
     def attribute_phrases(self) -> dict[tuple[str, ...], AttributeSpec]:

@@ -3,16 +3,16 @@ that takes no BXML), and the options it ignores there."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flowc.analysis import Body
 from flowc.check.common import CheckContext, diagnostic, keyword, removal, rule
 from flowc.diagnostics import Diagnostic, Edit, Fix
 from flowc.ir import Word
-from flowc.vocabulary import Context, vocabulary
+from flowc.vocabulary import Context, ElementSpec, vocabulary
 
 
-def _verb_outside(context: str):
+def _verb_outside(context: str) -> Callable[[ElementSpec], bool]:
     return lambda spec: spec.kind == "verb" and spec.name not in vocabulary().contexts[context]
 
 

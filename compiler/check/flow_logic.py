@@ -13,7 +13,7 @@ from flowc.vocabulary import Context, ElementSpec
 
 def takes_over(element: Element, specs: dict[str, ElementSpec]) -> bool:
     """Whether the rest of the document can never run after this verb (its `takes_over` in the vocabulary)."""
-    return specs[element.tag].always_takes_over(element.attribute)
+    return specs[element.tag].ends_document(element.attribute)
 
 
 @rule("FC405", "FC406", on_elements={"FC406": lambda spec: spec.name == "Conference"})

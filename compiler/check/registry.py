@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # the attribute (returning a reason to show, True, or False/None).
 ElementTest = Callable[["ElementSpec"], bool]
 AttributeTest = Callable[["ElementSpec", "AttributeSpec"], "str | bool | None"]
+RuleFunction = Callable[["CheckContext"], Iterator[Diagnostic]]
 
 
 class Rule:
@@ -54,7 +55,7 @@ RULES: list[Rule] = []
 
 def rule(*codes: str, elements: Iterable[str] = (), on_elements: dict[str, ElementTest] | None = None,
          on_attributes: dict[str, AttributeTest] | None = None, on_contexts: dict[str, tuple[str, ...]] | None = None,
-         on_declarations: Iterable[str] = ()):
+         on_declarations: Iterable[str] = ()) -> Callable[[RuleFunction], RuleFunction]:
     """Register a rule emitting `codes`. `elements`: the element names it visits (empty: it reads the project
     as a whole). For the editor's hover, per code: `on_elements`/`on_attributes` the statements and attributes
     it is about, `on_contexts` the replies (a conference handler's) it checks as a whole, `on_declarations` the
@@ -66,7 +67,7 @@ def rule(*codes: str, elements: Iterable[str] = (), on_elements: dict[str, Eleme
         if code not in codes:
             raise ValueError(f"a rule can only say where its own codes apply, not {code}")
 
-    def register(function):
+    def register(function: RuleFunction) -> RuleFunction:
         RULES.append(Rule(function.__name__, function, codes, tuple(elements), dict(on_elements or {}),
                           dict(on_attributes or {}), dict(on_contexts or {}), tuple(on_declarations)))
         return function
@@ -141,9 +142,11 @@ def selection_from_options(options: object) -> Selection:
     initialization options (or settings). Anything unusable selects every code rather than failing the server."""
     if not isinstance(options, dict):
         return EVERYTHING
-    lists = [options.get(key) for key in ("select", "ignore")]
-    lists = [[item for item in value if isinstance(item, str)] if isinstance(value, list) else
-             [value] if isinstance(value, str) else [] for value in lists]
+    lists: list[list[str]] = []
+    for key in ("select", "ignore"):
+        value = options.get(key)
+        lists.append([item for item in value if isinstance(item, str)] if isinstance(value, list) else
+                     [value] if isinstance(value, str) else [])
     try:
         return Selection.parse(lists[0], lists[1])
     except UnknownCode:

@@ -314,7 +314,7 @@ def check_address(value: Value, shape: str) -> Iterator[Diagnostic]:
 
 
 @functools.cache
-def _address_pattern(shape: str) -> re.Pattern:
+def _address_pattern(shape: str) -> re.Pattern[str]:
     return re.compile(vocabulary().address_pattern(shape))
 
 
@@ -342,7 +342,7 @@ SECRETS = frozenset(a.name for e in vocabulary().elements.values() for a in e.at
 
 @rule("FC404", on_attributes={"FC404": lambda element, attribute: attribute.is_secret})
 def literal_passwords(context: CheckContext) -> Iterator[Diagnostic]:
-    def settings():
+    def settings() -> Iterator[tuple[Attribute, AttributeSpec | None]]:
         for element, spec, body in context.sites:
             for attribute in element.attributes:
                 # BXML files have no env(): a literal is their only option there
