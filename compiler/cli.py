@@ -62,8 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check .flow files (or BXML .xml files) and report problems")
     check.add_argument("sources", nargs="+", metavar="FILE", help=".flow or .xml files, or directories")
-    check.add_argument("--context", choices=["call", "conference", "transfer-answer"], default="call",
-                       help="for .xml files: which webhook the document answers (default: call)")
+    check.add_argument("--context", choices=["call", "conference", "transfer-answer", "update-call",
+                                             "update-conference"], default="call",
+                       help="for .xml files: which webhook the document answers, or which update endpoint it is "
+                       "sent to (default: call)")
     check.add_argument("--fix", action="store_true",
                        help="apply the safe fixes to the files, then report what is left")
     check.add_argument("--unsafe-fixes", action="store_true",

@@ -340,8 +340,8 @@ CODES: dict[str, Code] = _codes(
     Code("FC602", W, "imported flow differs from the document",
          "The document was imported, but the flow compiles to a slightly different document: an attribute "
          "spelt as in one of Bandwidth's published examples (`streamEventsUrl`) is written under its documented "
-         "name (`streamEventUrl`), or a `<Bxml>` root (or a namespaced root) becomes the plain `<Response>` "
-         "flowc always writes.",
+         "name (`streamEventUrl`), or a namespaced root loses its namespace. (A `<Bxml>` root is kept: the "
+         "flow is written `flow NAME as bxml`.)",
          '<Response>\n    <StartStream destination="wss://media.example.com/audio" streamEventsUrl="/events"/>\n'
          '</Response>\n',
          '<Response>\n    <StartStream destination="wss://media.example.com/audio" streamEventUrl="/events"/>\n'

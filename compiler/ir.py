@@ -196,6 +196,8 @@ class Flow:
     branches: list[Branch] = field(default_factory=list)
     entry_events: list[str] = field(default_factory=list)  # `flow main on initiate, answer { ... }`
     entry_event_spans: list[Span] = field(default_factory=list)  # one per entry event, where it is written
+    root: str = "Response"  # the document's root element: `flow NAME as bxml` writes <Bxml>
+    document: str | None = None  # `flow NAME for update-call`: a document for an update endpoint, not a webhook
     kind: Literal["flow"] = "flow"
 
 

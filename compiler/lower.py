@@ -144,7 +144,7 @@ class Lowering:
         if name is None:
             return None
         flow = Flow(name.text, self.span(statement), self.span(name))
-        extras = statement.atoms[2:]
+        extras = self.flow_kind(flow, statement.atoms[2:])
         if extras and extras[0].kind == "WORD" and extras[0].text == "on":
             events = [a for a in extras[1:] if a.kind == "WORD"]
             flow.entry_events = [a.text for a in events]
@@ -169,6 +169,35 @@ class Lowering:
             else:
                 flow.body.extend(self.body([inner], None))
         return flow
+
+    def flow_kind(self, flow: Flow, atoms: list[Atom]) -> list[Atom]:
+        """`flow NAME as bxml` (a <Bxml> root) and `flow NAME for update-call` (a document for an update
+        endpoint); returns the other atoms of the header."""
+        rest: list[Atom] = []
+        index = 0
+        documents = self.vocab.update_documents
+        while index < len(atoms):
+            word, value = atoms[index], atoms[index + 1] if index + 1 < len(atoms) else None
+            if word.kind != "WORD" or word.text not in ("as", "for") or value is None or value.kind != "WORD":
+                rest.append(word)
+                index += 1
+                continue
+            index += 2
+            choices = ["bxml"] if word.text == "as" else list(documents)
+            if value.text in choices:
+                flow.root = "Bxml"
+                flow.document = value.text if word.text == "for" else flow.document
+                continue
+            guess = did_you_mean(value.text, choices)
+            self.error("FC107", f"unexpected `{word.text} {value.text}` after the flow name", value,
+                       help=f"did you mean `{word.text} {guess}`?" if guess else
+                       f"write `{word.text} " + "` or `".join(choices) + "`",
+                       fix=self.replace_fix(value, value.text, guess) if guess else None)
+        if flow.document and any(a.kind == "WORD" and a.text == "on" for a in rest):
+            on = next(a for a in rest if a.kind == "WORD" and a.text == "on")
+            self.error("FC107", f"a document for {flow.document} answers no webhook, so it takes no `on`", on,
+                       help="your code sends it to Bandwidth's API; remove `on ...`")
+        return rest
 
     def branch(self, statement: Statement) -> Branch | None:
         atoms = statement.atoms

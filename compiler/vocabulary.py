@@ -27,6 +27,8 @@ class Context(StrEnum):
     TRANSFER_ANSWER = "transfer-answer"  # the called party of a transfer, before bridging
     CONFERENCE = "conference"  # the reply to a conference webhook
     NO_BXML = "no-bxml"  # the reply to a webhook whose reply may not carry BXML
+    UPDATE_CALL = "update-call"  # a <Bxml> document your code sends to replace a live call's document
+    UPDATE_CONFERENCE = "update-conference"  # a <Bxml> document your code sends to a whole conference
 
 
 # The small value types below are plain classes with __slots__, not dataclasses: building a dataclass costs
@@ -203,6 +205,9 @@ class Vocabulary:
     credential_pairs: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)  # `auth U P`
     fallback_credentials: frozenset[str] = frozenset()  # the attributes of the fallback pair
     address_patterns: dict[str, str] = field(default_factory=dict)  # "E.164" -> the regular expression
+    # The documents of Bandwidth's update endpoints (`flowc check --context update-call`): context -> its root
+    # element, the context whose verb rules apply, the endpoint it is sent to.
+    update_documents: dict[str, dict[str, str]] = field(default_factory=dict)
     _statement_index: dict = field(default_factory=dict)
 
     @cached_property
@@ -229,6 +234,16 @@ class Vocabulary:
     @cached_property
     def status_events(self) -> frozenset[str]:
         return frozenset(name for name, e in self.events.items() if e.status)
+
+    def rules_of(self, context: Context) -> Context:
+        """The context whose rules a document follows: an update-conference document is checked as a
+        conference reply, an update-call document as a call's."""
+        document = self.update_documents.get(context)
+        return Context(document["rules_of"]) if document else context
+
+    def document_root(self, context: Context, default: str = "Response") -> str:
+        document = self.update_documents.get(context)
+        return document["root"] if document else default
 
     def handler_context(self, event: str) -> Context:
         """Where the reply to a conference handler's event runs."""
@@ -376,6 +391,8 @@ def vocabulary() -> Vocabulary:
         credential_pairs={tuple(p["phrase"].split()): tuple(p["attributes"]) for p in pairs},  # type: ignore[misc]
         fallback_credentials=frozenset(a for p in pairs if p.get("fallback") for a in p["attributes"]),
         address_patterns=raw["address_patterns"],
+        update_documents={name: {k: v for k, v in c.items() if k != "allowed"}
+                          for name, c in raw["contexts"].items() if "endpoint" in c},
     )
 
 

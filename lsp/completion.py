@@ -43,6 +43,11 @@ def complete(cursor: Cursor, names: Names) -> list[Item]:
         if not before:
             return [Item(k, "keyword", "declaration", d) for k, d in TOP_KEYWORDS.items()]
         head = words(before)
+        if head[:1] == ["flow"] and len(head) >= 3 and head[-1] in ("as", "for") and type(before[-1]) is Token \
+                and before[-1].text == head[-1]:  # `flow NAME for |`: the documents of the update endpoints
+            documents = vocabulary().update_documents
+            return [Item("bxml", "keyword", "a <Bxml> root")] if head[-1] == "as" else \
+                [Item(name, "keyword", f"a <Bxml> document for {d['endpoint']}") for name, d in documents.items()]
         if head[:1] == ["flow"] and "on" in head[2:]:
             last = before[-1]
             if type(last) is Token and last.kind == "WORD" and last.text != "on":  # `on initiate |`: a comma first

@@ -60,3 +60,21 @@ async def test_completion_offers_the_webhooks_a_flow_can_answer(client: Language
     labels = await complete(client, document, position(text, "on ", 3))
     assert labels[:2] == ["initiate", "answer"] and "redirect" in labels and "disconnect" not in labels
     close_document(client, document)
+
+
+async def test_completion_and_fix_of_a_document_kind(client: LanguageClient, folder: Path):
+    document = uri(folder, "documents.flow")
+    text = "flow hold for \n"
+    open_document(client, document, text)
+    assert await complete(client, document, position(text, "for ", 4)) == ["update-call", "update-conference"]
+    text = "flow hold as \n"
+    open_document(client, document, text, 2)
+    assert await complete(client, document, position(text, "as ", 3)) == ["bxml"]
+    close_document(client, document)
+    document = uri(folder, "documents_fix.flow")
+    text = "flow hold for update-cal {\n    hangup\n}\n"
+    open_document(client, document, text)
+    [found] = await diagnostics(client, document, lambda ds: "FC107" in codes(ds))
+    [action] = await fix(client, document, text, found)
+    assert apply(text, action.edit.changes[document]).startswith("flow hold for update-call {")
+    close_document(client, document)

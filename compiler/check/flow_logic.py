@@ -19,7 +19,7 @@ def takes_over(element: Element, specs: dict[str, ElementSpec]) -> bool:
 @rule("FC405", "FC406", on_elements={"FC406": lambda spec: spec.name == "Conference"})
 def statement_order(context: CheckContext) -> Iterator[Diagnostic]:
     for body in context.bodies:
-        if body.context in (Context.CALL, Context.TRANSFER_ANSWER) and len(body.elements) > 1:
+        if context.vocab.rules_of(body.context) in (Context.CALL, Context.TRANSFER_ANSWER) and len(body.elements) > 1:
             yield from _order(body.elements, context)
 
 

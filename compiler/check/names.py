@@ -69,8 +69,8 @@ def unused_flows(context: CheckContext) -> Iterator[Diagnostic]:
     named = {r.flow for r in context.links.references if r.in_flow != r.flow}
     named.update(word for file in context.project.files for word in file.unread_words)  # `gathr then menu`
     for flow in flows:
-        if flow.entry_events or flow.name in named:
-            continue
+        if flow.entry_events or flow.name in named or flow.document is not None:
+            continue  # (a document for an update endpoint is used by your code, through Bandwidth's API)
         yield diagnostic("FC403", f"flow `{flow.name}` is never used", flow.name_span,
                          help=f"nothing refers to `{flow.name}` and it has no `on`: name it in a `then`/`to` "
                          f"somewhere, or write `flow {flow.name} on initiate, answer {{ ... }}` if calls start "

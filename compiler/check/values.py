@@ -24,7 +24,7 @@ def attribute_values(context: CheckContext) -> Iterator[Diagnostic]:
     for element, spec, body in context.sites:
         if not element.attributes:
             continue
-        conference_scope = body.joins or body.context is Context.CONFERENCE
+        conference_scope = body.joins or context.vocab.rules_of(body.context) is Context.CONFERENCE
         seen: dict[str, Attribute] = {}
         repeated: set[Span] = set()
         for attribute in element.attributes:
