@@ -50,6 +50,20 @@ class Analyser:
         self.cache[path] = fresh
         return fresh
 
+    def prime(self, snapshot: Snapshot, cancelled: Callable[[], bool] = never) -> None:
+        """Parse the open documents declaration by declaration if that has not been done for their text (a file
+        opened with the text already analysed from disk), so that the first edit re-parses one declaration."""
+        for path in snapshot.open:
+            if cancelled():
+                return
+            text = snapshot.texts.get(path)
+            incremental = self.incremental.get(path)
+            if text is None or (incremental is not None and incremental.text == text):
+                continue
+            if incremental is None:
+                incremental = self.incremental.setdefault(path, IncrementalFile(path))
+            incremental.analyse(text)
+
     def check(self, snapshot: Snapshot, cancelled: Callable[[], bool] = never) -> CheckResult | None:
         """Check every project of the snapshot; None when cancelled (a newer snapshot exists)."""
         analyses: dict[str, FileAnalysis] = {}

@@ -108,9 +108,11 @@ class IncrementalFile:
     def __init__(self, path: str) -> None:
         self.path = path
         self.pieces: dict[tuple[str, int], Piece] = {}
+        self.text: str | None = None  # the text last analysed
 
     def analyse(self, text: str) -> tuple[Module, FlowFile, list[Diagnostic]] | None:
         """The whole file's (module, IR, diagnostics), or None when a piece has a syntax error."""
+        self.text = text
         starts = [m.start() for m in BOUNDARY.finditer(text)]
         if not starts or starts[0] != 0:
             starts.insert(0, 0)

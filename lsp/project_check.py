@@ -24,7 +24,7 @@ has entry flows changing, most of the project changing at once) checks the whole
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flowc.diagnostics import Diagnostic, did_you_mean
 from flowc.ir import FlowFile, Project
@@ -63,55 +63,79 @@ def keys_of(flow_file: FlowFile) -> Keys:
                 any(flow.entry_events for flow in flow_file.flows))
 
 
-@dataclass
+class Multimap(dict):
+    """key -> the set of files it belongs to, with files added and removed as they change."""
+
+    def add(self, key, path: str) -> None:
+        found = self.get(key)
+        if found is None:
+            self[key] = {path}
+        else:
+            found.add(path)
+
+    def remove(self, key, path: str) -> None:
+        found = self.get(key)
+        if found is not None:
+            found.discard(path)
+            if not found:
+                del self[key]
+
+
 class Index:
-    """Who declares, uses and joins what, over the project's files."""
+    """Who declares, uses and joins what, over the project's files; updated file by file."""
 
-    keys: dict[str, Keys]
-    declarers: dict[str, set[str]] = field(default_factory=dict)
-    users: dict[str, set[str]] = field(default_factory=dict)
-    joiners: dict[str, set[str]] = field(default_factory=dict)
-    room_names: dict[str, set[str]] = field(default_factory=dict)  # r:PATTERN -> the c:NAMEs declared with it
-    name_rooms: dict[str, set[str]] = field(default_factory=dict)  # c:NAME -> its r:PATTERNs
-    flows: set[str] = field(default_factory=set)  # exact declared names
-    conferences: set[str] = field(default_factory=set)
-    declared_by: dict[str, set[str]] = field(default_factory=dict)  # exact name -> files
+    def __init__(self) -> None:
+        self.keys: dict[str, Keys] = {}
+        self.declarers = Multimap()
+        self.users = Multimap()
+        self.joiners = Multimap()
+        self.room_names = Multimap()  # r:PATTERN -> (c:NAME, file) declared with it
+        self.name_rooms = Multimap()  # c:NAME -> (r:PATTERN, file)
+        self.flows = Multimap()  # exact declared name -> files
+        self.conferences = Multimap()
+        self.entries: set[str] = set()  # files with a flow with `on`
 
-    @classmethod
-    def build(cls, analyses: dict[str, FileAnalysis], keys: dict[str, Keys]) -> Index:
-        index = cls(keys)
-        for path, analysis in analyses.items():
-            own = keys[path]
-            for key in own.declares:
-                index.declarers.setdefault(key, set()).add(path)
-            for key in own.uses:
-                index.users.setdefault(key, set()).add(path)
-            for key in own.rooms:
-                index.joiners.setdefault(key, set()).add(path)
-            for name, pattern in own.patterns:
-                index.room_names.setdefault(pattern, set()).add(name)
-                index.name_rooms.setdefault(name, set()).add(pattern)
-            for declaration in (*analysis.flow_file.flows, *analysis.flow_file.conferences):
-                index.declared_by.setdefault(declaration.name, set()).add(path)
-            index.flows.update(flow.name for flow in analysis.flow_file.flows)
-            index.conferences.update(conference.name for conference in analysis.flow_file.conferences)
-        return index
+    def _each(self, path: str, own: Keys, analysis: FileAnalysis, change) -> None:
+        for key in own.declares:
+            change(self.declarers, key, path)
+        for key in own.uses:
+            change(self.users, key, path)
+        for key in own.rooms:
+            change(self.joiners, key, path)
+        for name, pattern in own.patterns:
+            change(self.room_names, pattern, (name, path))
+            change(self.name_rooms, name, (pattern, path))
+        for flow in analysis.flow_file.flows:
+            change(self.flows, flow.name, path)
+        for conference in analysis.flow_file.conferences:
+            change(self.conferences, conference.name, path)
+
+    def add(self, path: str, own: Keys, analysis: FileAnalysis) -> None:
+        self.keys[path] = own
+        self._each(path, own, analysis, Multimap.add)
+        if own.entry:
+            self.entries.add(path)
+
+    def remove(self, path: str, analysis: FileAnalysis) -> None:
+        own = self.keys.pop(path)
+        self._each(path, own, analysis, Multimap.remove)
+        self.entries.discard(path)
 
     def room_mates(self, path: str) -> set[str]:
         """The files joining any room this file joins (a `join NAME` joins the rooms NAME is declared with)."""
         own = self.keys[path]
         rooms = set(own.rooms)
         for key in own.uses:
-            rooms.update(self.name_rooms.get(key, ()))
+            rooms.update(pattern for pattern, _ in self.name_rooms.get(key, ()))
         found: set[str] = set()
         for room in rooms:
             found.update(self.joiners.get(room, ()))
-            for name in self.room_names.get(room, ()):
+            for name in {name for name, _ in self.room_names.get(room, ())}:
                 found.update(self.users.get(name, ()))
         return found
 
-    def dependencies(self, path: str) -> set[str]:
-        """The files whose IR this file's diagnostics can depend on (itself included)."""
+    def neighbours(self, path: str) -> set[str]:
+        """The files whose diagnostics can depend on this file's IR and the other way round (itself included)."""
         own = self.keys.get(path)
         if own is None:
             return set()
@@ -126,17 +150,19 @@ class Index:
     def undefined(self) -> set[str]:
         """The files using a flow or conference name no file declares."""
         return {path for path, own in self.keys.items()
-                if not own.flow_uses <= self.flows or not own.conference_uses <= self.conferences}
+                if any(n not in self.flows for n in own.flow_uses)
+                or any(n not in self.conferences for n in own.conference_uses)}
 
     def guesses(self, path: str) -> set[str]:
         """The files declaring what "did you mean" suggests for this file's undefined names."""
         own = self.keys[path]
         found: set[str] = set()
         for names, declared in ((own.flow_uses, self.flows), (own.conference_uses, self.conferences)):
-            for name in names - declared:
-                guess = did_you_mean(name, declared)
-                if guess is not None:
-                    found.update(self.declared_by.get(guess, ()))
+            for name in names:
+                if name not in declared:
+                    guess = did_you_mean(name, declared)
+                    if guess is not None:
+                        found.update(declared[guess])
         return found
 
 
@@ -146,75 +172,58 @@ class ProjectCheck:
     def __init__(self) -> None:
         self.analyses: dict[str, FileAnalysis] = {}
         self.rules: dict[str, list[Diagnostic]] = {}  # the checker's diagnostics, by file
+        self.diagnostics: dict[str, list[Diagnostic]] = {}  # all, by file (a file's list is kept while unchanged)
         self.index: Index | None = None
-        self.keys: dict[int, tuple[FileAnalysis, Keys]] = {}  # by id(analysis), holding the analysis alive
-
-    def _keys(self, analysis: FileAnalysis) -> Keys:
-        cached = self.keys.get(id(analysis))
-        if cached is not None and cached[0] is analysis:
-            return cached[1]
-        found = keys_of(analysis.flow_file)
-        self.keys[id(analysis)] = (analysis, found)
-        return found
 
     def check(self, analyses: dict[str, FileAnalysis]) -> CheckResult:
-        keys = {path: self._keys(analysis) for path, analysis in analyses.items()}
-        live = {id(a) for a in analyses.values()}
-        self.keys = {k: v for k, v in self.keys.items() if k in live}
-        index = Index.build(analyses, keys)
-        affected = self._affected(analyses, index)
+        index, old = self.index, self.analyses
+        changed = {p for p, a in analyses.items() if old.get(p) is not a} | (set(old) - set(analyses))
+        affected: set[str] | None = None
+        if index is not None:
+            entry_files = bool(index.entries)
+            affected = set()
+            for path in changed:  # what the old text of a changed file touched ...
+                if path in index.keys:
+                    affected |= index.neighbours(path)
+            declared_before = {p: index.keys[p].declares for p in changed if p in index.keys}
+            for path in changed & set(old):
+                index.remove(path, old[path])
+            for path in changed & set(analyses):
+                index.add(path, keys_of(analyses[path].flow_file), analyses[path])
+            for path in changed & set(analyses):  # ... and what the new one touches
+                affected |= index.neighbours(path)
+                if declared_before.get(path, frozenset()) != index.keys[path].declares:
+                    affected |= index.undefined()  # a new or lost name: "did you mean" may change anywhere
+            affected &= set(analyses)
+            if entry_files != bool(index.entries) or len(affected) > WHOLE_CHECK_SHARE * len(analyses):
+                affected = None
+        else:
+            index = Index()
+            for path, analysis in analyses.items():
+                index.add(path, keys_of(analysis.flow_file), analysis)
+        self.index = index
         project = Project([a.flow_file for a in analyses.values()])
         if affected is None:
             self.rules = run_rules(project, set(analyses))
+            affected = set(analyses)
         elif affected:
-            order = list(analyses)
             needed = set(affected)
             for path in affected:
-                needed |= index.dependencies(path) | index.guesses(path)
-            entry = next((p for p in order if keys[p].entry), None)
-            if entry is not None:
-                needed.add(entry)
-            part = Project([analyses[p].flow_file for p in order if p in needed])
+                needed |= index.neighbours(path) | index.guesses(path)
+            if index.entries:
+                needed.add(min(index.entries))  # FC403 applies only when the project has an entry flow
+            part = Project([a.flow_file for p, a in analyses.items() if p in needed])
             found = run_rules(part, affected)
-            self.rules = {p: found.get(p, []) if p in affected else self.rules.get(p, []) for p in order}
+            for path in affected:
+                self.rules[path] = found.get(path, [])
+        for path in set(self.rules) - set(analyses):
+            del self.rules[path]
+        previous = self.diagnostics
+        self.diagnostics = {path: previous[path] if path in previous and path not in affected and path not in changed
+                            else [*analysis.diagnostics, *self.rules.get(path, [])]
+                            for path, analysis in analyses.items()}
         self.analyses = dict(analyses)
-        self.index = index
-        diagnostics = {path: [*analysis.diagnostics, *self.rules.get(path, [])]
-                       for path, analysis in analyses.items()}
-        for path, found in self.rules.items():  # diagnostics located outside the project's files (never, today)
-            if path not in diagnostics:
-                diagnostics[path] = list(found)
-        return CheckResult(analyses, diagnostics, project)
-
-    def _affected(self, analyses: dict[str, FileAnalysis], new: Index) -> set[str] | None:
-        """The files whose checker diagnostics may differ from the last check's (None: check them all)."""
-        old = self.index
-        if old is None:
-            return None
-        changed = {p for p in analyses if self.analyses.get(p) is not analyses[p]} | (set(self.analyses) -
-                                                                                       set(analyses))
-        if not changed:
-            return set()
-        if any(k.entry for k in old.keys.values()) != any(k.entry for k in new.keys.values()):
-            return None
-        affected: set[str] = set()
-        for path in changed:
-            for index in (old, new):
-                own = index.keys.get(path)
-                if own is None:
-                    continue
-                affected.add(path)
-                affected |= index.room_mates(path)
-                for key in own.declares:
-                    affected.update(index.declarers.get(key, ()))
-                    affected.update(index.users.get(key, ()))
-                for key in own.uses:
-                    affected.update(index.declarers.get(key, ()))
-            before, after = old.keys.get(path), new.keys.get(path)
-            if (before.declares if before else frozenset()) != (after.declares if after else frozenset()):
-                affected |= new.undefined()
-        affected &= set(analyses)
-        return None if len(affected) > WHOLE_CHECK_SHARE * len(analyses) else affected
+        return CheckResult(analyses, self.diagnostics, project)
 
 
 def run_rules(project: Project, keep: set[str]) -> dict[str, list[Diagnostic]]:

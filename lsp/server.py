@@ -27,13 +27,14 @@ from collections.abc import Callable
 from flowc import __version__
 from flowc.lsp.actions import code_actions, format_edits
 from flowc.lsp.completion import Item, Names, complete
-from flowc.lsp.convert import Positions, path_of, uri_of
+from flowc.lsp.convert import Positions, Shift, path_of, uri_of
 from flowc.lsp.cursor import locate
 from flowc.lsp.diagnostics import Publisher, positions_of
 from flowc.lsp.hover import hover_at
 from flowc.lsp.navigation import Name, Symbol, definitions, name_at, outline, references
 from flowc.lsp.protocol import FlowProtocol
 from flowc.lsp.workspace import CheckResult, FileAnalysis, Workspace
+from flowc.source import SourceFile
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
@@ -64,6 +65,7 @@ class FlowServer(LanguageServer):
         self.debounce = DEFAULT_DEBOUNCE
         self.publisher = Publisher(self.project, self.text_document_publish_diagnostics,
                                    lambda: self.workspace.position_codec)
+        self._recent_map: tuple = (None, None, None)
 
     def document_lost(self, uri: str) -> None:
         """lsp.protocol could not apply a change: check the file's disk text and show nothing for the document."""
@@ -92,6 +94,24 @@ class FlowServer(LanguageServer):
         if analysis is None:  # not analysed yet (an edit the debounced check has not reached): in a thread
             analysis = await asyncio.to_thread(analyser.front_end, path, text, path in self.project.open)
         return analysis, Positions(analysis.source, self.workspace.position_codec)
+
+    def recent(self, uri: str) -> tuple[FileAnalysis, Shift, Positions] | None:
+        """The latest analysis of an open document, maybe of an earlier text, with the map of offsets between
+        that text and the current one, and the current text's positions: what hover answers from while the new
+        text is still being analysed."""
+        text = self.editor_text(uri)
+        if text is None:
+            return None
+        analysis = self.project.analyser.cache.get(path_of(uri))
+        if analysis is None or analysis.module is None or analysis.source.text != analysis.text:
+            return None
+        if analysis.text is text or analysis.text == text:
+            return analysis, Shift(text, text), Positions(analysis.source, self.workspace.position_codec)
+        key = (uri, analysis.text, text)
+        if self._recent_map[0] != key:  # hovers come in runs: map the two texts once
+            self._recent_map = (key, Shift(analysis.text, text), SourceFile(analysis.path, text))
+        _, shift, source = self._recent_map
+        return analysis, shift, Positions(source, self.workspace.position_codec)
 
     def last_group(self, path: str) -> CheckResult | None:
         last = self.project.analyser.last
@@ -234,6 +254,19 @@ def did_change_workspace_folders(ls: FlowServer, params: types.DidChangeWorkspac
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 @guarded(none)
 async def hover(ls: FlowServer, params: types.HoverParams) -> types.Hover | None:
+    recent = ls.recent(params.text_document.uri)
+    if recent is not None:  # from the latest analysis, unless the cursor is in what changed since
+        analysis, shift, positions = recent
+        offset = shift.to_old(positions.offset(params.position))
+        if offset is not None:
+            answer = hover_at(analysis, offset, ls.last_group(analysis.path))
+            if answer is None:
+                return None
+            text, start, end = answer
+            start, end = shift.to_new(start), shift.to_new(end)  # type: ignore[assignment]
+            if start is not None and end is not None:
+                return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
+                                   range=positions.range(start, end))
     found = await ls.document(params.text_document.uri)
     if found is None or found[0].module is None:
         return None
@@ -357,6 +390,9 @@ async def formatting(ls: FlowServer, params: types.DocumentFormattingParams) -> 
 
 
 def main() -> int:
+    # The check thread gives the GIL up this often when the event loop wants it (Python's default is 5 ms): a
+    # request that arrives during a check waits at most this long for each slice of its own work.
+    sys.setswitchinterval(0.001)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="flowc lsp: %(levelname)s %(message)s")
     server.start_io()
     return 0

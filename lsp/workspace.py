@@ -161,11 +161,18 @@ class Workspace:
     versions: dict[str, int] = field(default_factory=dict)  # open documents' editor versions
     hidden: set[str] = field(default_factory=set)  # open documents out of sync with the editor (lsp.protocol)
     generation: int = 0
+    _roots: tuple[list[str], dict[str, str]] = field(default_factory=lambda: ([], {}), repr=False)
     analyser: Analyser = field(default_factory=lambda: _analyser())
 
     def snapshot(self) -> Snapshot:
         texts = {path: text for path in self.paths() if (text := self.text(path)) is not None}
-        return Snapshot(self.generation, texts, {path: self.root_of(path) for path in texts},
+        if self._roots[0] != self.folders:  # roots change only with the folders
+            self._roots = (list(self.folders), {})
+        roots = self._roots[1]
+        for path in texts:
+            if path not in roots:
+                roots[path] = self.root_of(path)
+        return Snapshot(self.generation, texts, {path: roots[path] for path in texts},
                         frozenset(self.open), dict(self.versions), frozenset(self.hidden))
 
     def edited(self, path: str, text: str, version: int | None = None) -> None:
