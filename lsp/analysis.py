@@ -11,6 +11,8 @@ snapshot exists.
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import Callable
 
 from flowc.ir import Project
@@ -19,6 +21,9 @@ from flowc.lsp.project_check import ProjectCheck
 from flowc.lsp.workspace import CheckResult, FileAnalysis, Snapshot, analyse
 
 logger = logging.getLogger(__name__)
+# Seconds every check waits between the front end and the rules (cancellable): the tests hold a check with it
+# while they send requests and edits.
+CHECK_DELAY = float(os.environ.get("FLOWC_LSP_CHECK_DELAY", "0") or 0)
 
 
 def never() -> bool:
@@ -71,6 +76,8 @@ class Analyser:
             if cancelled():
                 return None
             analyses[path] = self.front_end(path, snapshot.texts[path], path in snapshot.open)
+        if CHECK_DELAY and not pause(CHECK_DELAY, cancelled):
+            return None
         for stale in set(self.cache) - set(analyses):
             self.cache.pop(stale, None)
         for closed in set(self.incremental) - snapshot.open:
@@ -90,6 +97,16 @@ class Analyser:
             results[root] = project.check(group)
         self.last = combine(analyses, results)
         return self.last
+
+
+def pause(seconds: float, cancelled: Callable[[], bool]) -> bool:
+    """Sleep, waking to stop early when cancelled (False then)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if cancelled():
+            return False
+        time.sleep(0.01)
+    return not cancelled()
 
 
 def combine(analyses: dict[str, FileAnalysis], results: dict[str, CheckResult]) -> CheckResult:
