@@ -176,6 +176,12 @@ class ProjectCheck:
         self.index: Index | None = None
 
     def check(self, analyses: dict[str, FileAnalysis]) -> CheckResult:
+        if len(analyses) < 2:  # nothing is cross-file: skip the index (it would cost a walk of a big file)
+            self.index, self.analyses = None, dict(analyses)
+            project = Project([a.flow_file for a in analyses.values()])
+            self.rules = run_rules(project, set(analyses))
+            self.diagnostics = {path: [*a.diagnostics, *self.rules.get(path, [])] for path, a in analyses.items()}
+            return CheckResult(analyses, self.diagnostics, project)
         index, old = self.index, self.analyses
         changed = {p for p, a in analyses.items() if old.get(p) is not a} | (set(old) - set(analyses))
         affected: set[str] | None = None
