@@ -389,6 +389,14 @@ async def formatting(ls: FlowServer, params: types.DocumentFormattingParams) -> 
     return format_edits(analysis.source.text, analysis.path, positions)
 
 
+@server.feature("flowc/graph")  # flowc.lsp.graph.METHOD: the diagram of the open project (`flowc graph`)
+@guarded(lambda: {"error": "the graph request failed; see the server's log"})
+def graph(ls: FlowServer, params) -> dict:
+    from flowc.lsp.graph import graph_request
+
+    return graph_request(ls.project, params)
+
+
 def main() -> int:
     # The check thread gives the GIL up this often when the event loop wants it (Python's default is 5 ms): a
     # request that arrives during a check waits at most this long for each slice of its own work.
