@@ -36,6 +36,7 @@ class Analyser:
         self.incremental: dict[str, IncrementalFile] = {}  # for open documents
         self.projects: dict[str, ProjectCheck] = {}  # by root (Workspace.root_of)
         self.last: CheckResult | None = None  # the latest finished check
+        self.last_generation = -1  # the snapshot generation it checked
 
     def cached(self, path: str, text: str) -> FileAnalysis | None:
         found = self.cache.get(path)
@@ -95,7 +96,7 @@ class Analyser:
             if project is None:
                 project = self.projects[root] = ProjectCheck()
             results[root] = project.check(group)
-        self.last = combine(analyses, results)
+        self.last, self.last_generation = combine(analyses, results), snapshot.generation
         return self.last
 
 

@@ -136,12 +136,23 @@ class Publisher:
     async def current(self, path: str, text: str) -> CheckResult | None:
         """The latest check if it analysed this text of the file, else the next one that does (a request that
         must not mix texts, such as code actions, waits here without blocking the loop)."""
+        def saw_text(last: CheckResult) -> bool:
+            analysed = last.analyses.get(path)
+            return analysed is not None and (analysed.text is text or analysed.text == text)
+
+        return await self._wait(saw_text)
+
+    async def up_to_date(self) -> CheckResult | None:
+        """A check of the project as it is now: the latest one, or the next."""
+        generation = self.workspace.generation
+        return await self._wait(lambda last: self.workspace.analyser.last_generation >= generation)
+
+    async def _wait(self, good: Callable[[CheckResult], bool]) -> CheckResult | None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + CURRENT_RESULT_WAIT
         while True:
             last = self.workspace.analyser.last
-            analysed = last.analyses.get(path) if last is not None else None
-            if analysed is not None and (analysed.text is text or analysed.text == text):
+            if last is not None and good(last):
                 return last
             if self.task is None or self.task.done():
                 self.schedule(0)

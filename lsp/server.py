@@ -391,10 +391,13 @@ async def formatting(ls: FlowServer, params: types.DocumentFormattingParams) -> 
 
 @server.feature("flowc/graph")  # flowc.lsp.graph.METHOD: the diagram of the open project (`flowc graph`)
 @guarded(lambda: {"error": "the graph request failed; see the server's log"})
-def graph(ls: FlowServer, params) -> dict:
+async def graph(ls: FlowServer, params) -> dict:
     from flowc.lsp.graph import graph_request
 
-    return graph_request(ls.project, params)
+    result = await ls.publisher.up_to_date()
+    if result is None:
+        return {"error": "the project is still being checked; try again"}
+    return graph_request(result, params)
 
 
 def main() -> int:
