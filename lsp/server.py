@@ -195,6 +195,15 @@ def _registered(future) -> None:
         logger.info("the client did not register the .flow file watcher: %s", future.exception())
 
 
+@server.feature(types.SHUTDOWN)
+@guarded(none)
+def shutdown(ls: FlowServer, params) -> None:
+    """Stop a running check at its next file, so that `exit` does not wait for it."""
+    ls.project.generation += 1
+    if ls.publisher.task is not None:
+        ls.publisher.task.cancel()
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 @guarded(none)
 def did_open(ls: FlowServer, params: types.DidOpenTextDocumentParams) -> None:
