@@ -113,7 +113,7 @@ class Publisher:
         A closed file whose list is the very one compared last time is skipped unseen (checks keep the lists of
         the files they did not re-check)."""
         published, compared = dict(self.published), self.compared
-        out = []
+        out: list[tuple[str, tuple | None, types.PublishDiagnosticsParams]] = []
         for path in sorted(set(result.diagnostics) | set(published) | taken.hidden):
             is_open = path in taken.open
             found = result.diagnostics.get(path)

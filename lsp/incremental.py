@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from functools import cache
 
 from flowc.diagnostics import Diagnostic, Span
 from flowc.ir import FlowFile
@@ -60,14 +59,19 @@ ATOMS = (str, int, float, bool, type(None))
 SYNTAX = (Token, Call, Block, Statement)
 
 
-@cache
+FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
 def _fields(kind: type) -> tuple[str, ...] | None:
     """The attributes to copy of a class whose instances carry offsets (None: shared as it is)."""
-    if kind in SYNTAX:
-        return tuple(kind.__slots__)
-    if dataclasses.is_dataclass(kind) and kind.__module__ in ("flowc.ir", "flowc.diagnostics"):
-        return tuple(f.name for f in dataclasses.fields(kind))
-    return None
+    if kind not in FIELDS:
+        if kind in SYNTAX:
+            FIELDS[kind] = tuple(kind.__slots__)  # type: ignore[attr-defined]
+        elif dataclasses.is_dataclass(kind) and kind.__module__ in ("flowc.ir", "flowc.diagnostics"):
+            FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
+        else:
+            FIELDS[kind] = None
+    return FIELDS[kind]
 
 
 def shifted(value, delta: int, memo: dict[int, object]):

@@ -24,7 +24,9 @@ has entry flows changing, most of the project changing at once) checks the whole
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flowc.diagnostics import Diagnostic, did_you_mean
 from flowc.ir import FlowFile, Project
@@ -63,17 +65,17 @@ def keys_of(flow_file: FlowFile) -> Keys:
                 any(flow.entry_events for flow in flow_file.flows))
 
 
-class Multimap(dict):
-    """key -> the set of files it belongs to, with files added and removed as they change."""
+class Multimap(dict[str, set[Any]]):
+    """key -> the set of files (or (name, file) pairs) it belongs to, added and removed as files change."""
 
-    def add(self, key, path: str) -> None:
+    def add(self, key: str, path: Any) -> None:
         found = self.get(key)
         if found is None:
             self[key] = {path}
         else:
             found.add(path)
 
-    def remove(self, key, path: str) -> None:
+    def remove(self, key: str, path: Any) -> None:
         found = self.get(key)
         if found is not None:
             found.discard(path)
@@ -95,7 +97,8 @@ class Index:
         self.conferences = Multimap()
         self.entries: set[str] = set()  # files with a flow with `on`
 
-    def _each(self, path: str, own: Keys, analysis: FileAnalysis, change) -> None:
+    def _each(self, path: str, own: Keys, analysis: FileAnalysis,
+              change: Callable[[Multimap, str, Any], None]) -> None:
         for key in own.declares:
             change(self.declarers, key, path)
         for key in own.uses:

@@ -15,6 +15,7 @@ dropped, leaving the server's text different from the editor's. Here:
 from __future__ import annotations
 
 import logging
+from collections.abc import Generator, Sequence
 from typing import Any
 
 from lsprotocol import types
@@ -41,12 +42,12 @@ class FlowProtocol(LanguageServerProtocol):
     """pygls' protocol, answering every request and never applying a text change it cannot apply exactly;
     minus a capability it always advertises: executeCommand, with no commands."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.initialized = False
         self.out_of_sync: set[str] = set()
 
-    def structure_message(self, data: dict[str, Any]):
+    def structure_message(self, data: dict[str, Any]) -> Any:
         try:
             return super().structure_message(data)
         except JsonRpcException as error:
@@ -54,7 +55,7 @@ class FlowProtocol(LanguageServerProtocol):
                 return Malformed(data, error)
             raise
 
-    def handle_message(self, message) -> None:
+    def handle_message(self, message: Any) -> None:
         if isinstance(message, Malformed):
             self._malformed(message)
             return
@@ -76,7 +77,7 @@ class FlowProtocol(LanguageServerProtocol):
             if uri is not None:
                 self.lose_sync(uri, f"a change could not be read ({message.reason})")
 
-    def _error(self, msg_id, code: int, text: str) -> None:
+    def _error(self, msg_id: Any, code: int, text: str) -> None:
         self._send_response(msg_id, error=types.ResponseError(code=code, message=text))
 
     def lose_sync(self, uri: str, why: str) -> None:
@@ -94,7 +95,7 @@ class FlowProtocol(LanguageServerProtocol):
             on_lost(uri)
 
     @lsp_method(types.INITIALIZE)
-    def lsp_initialize(self, params: types.InitializeParams):
+    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, Any]:
         result = yield from super().lsp_initialize(params)
         if not self.fm.commands:
             result.capabilities.execute_command_provider = None
@@ -102,12 +103,12 @@ class FlowProtocol(LanguageServerProtocol):
         return result
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
-    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Generator[Any, Any, Any]:
         self.out_of_sync.discard(params.text_document.uri)
         yield from super().lsp_text_document__did_open(params)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Generator[Any, Any, Any]:
         uri = params.text_document.uri
         whole = [c for c in params.content_changes if isinstance(c, types.TextDocumentContentChangeWholeDocument)]
         if uri in self.out_of_sync and not whole:
@@ -124,7 +125,7 @@ class FlowProtocol(LanguageServerProtocol):
         yield from super().lsp_text_document__did_change(params)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_SAVE)
-    def lsp_text_document__did_save(self, params: types.DidSaveTextDocumentParams):
+    def lsp_text_document__did_save(self, params: types.DidSaveTextDocumentParams) -> Generator[Any, Any, Any]:
         uri = params.text_document.uri
         if uri in self.out_of_sync and params.text is not None and uri in self.workspace.text_documents:
             document = self.workspace.get_text_document(uri)
@@ -134,12 +135,12 @@ class FlowProtocol(LanguageServerProtocol):
             yield handler, (params,), None
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
-    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Generator[Any, Any, Any]:
         self.out_of_sync.discard(params.text_document.uri)
         yield from super().lsp_text_document__did_close(params)
 
 
-def unapplicable(lines: tuple[str, ...] | list[str], changes) -> str | None:
+def unapplicable(lines: Sequence[str], changes: Sequence[types.TextDocumentContentChangeEvent]) -> str | None:
     """Why a list of changes cannot be applied exactly to a document of these lines (None when it can).
     Only the line count is tracked across the changes: a change's text moves the lines after it."""
     count = len(lines)
@@ -156,7 +157,7 @@ def unapplicable(lines: tuple[str, ...] | list[str], changes) -> str | None:
     return None
 
 
-def _uri_in(params) -> str | None:
+def _uri_in(params: Any) -> str | None:
     if isinstance(params, dict) and isinstance(params.get("textDocument"), dict):
         uri = params["textDocument"].get("uri")
         return uri if isinstance(uri, str) else None
