@@ -71,3 +71,23 @@ async def test_code_actions_right_after_an_edit_fix_the_new_text(wire, tmp_path:
     [action] = response["result"]
     [edit] = action["edit"]["changes"][uri]
     assert edit["range"]["start"] == position(line, column) and edit["newText"] == "male"
+
+
+async def test_hover_right_after_an_edit_answers_in_the_new_texts_positions(tmp_path: Path):
+    """Before the (long) debounce ends, hover answers from the previous analysis through the edit's offset map:
+    outside the edit it points where the word now is; inside it, the new text is analysed first."""
+    wire = await start_server()
+    try:
+        await initialize(wire, tmp_path, debounce_ms=2000)
+        uri = (tmp_path / "main.flow").as_uri()
+        open_document(wire, uri, TEXT)
+        await wire.diagnostics(uri, lambda ds: ds == [])
+        edited = 'flow first {\n    hangup\n}\n' + TEXT  # three lines on top: `say` moves down
+        replace_all(wire, uri, edited, 2)
+        moved = await wire.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": position(4, 5)})
+        assert moved["result"]["range"]["start"] == position(4, 4) and "say" in moved["result"]["contents"]["value"]
+        new = await wire.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": position(1, 5)})
+        assert new["result"]["range"]["start"] == position(1, 4) and "hangup" in new["result"]["contents"]["value"]
+        assert [p["version"] for p in wire.published(uri)] == [1]  # both before the check of version 2
+    finally:
+        await stop_server(wire)
