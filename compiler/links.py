@@ -89,10 +89,11 @@ def _callback_attributes() -> dict[str, dict[str, AttributeSpec]]:
 
 
 def resolve(project: Project) -> Links:
-    """The links of a project, from its analysis."""
-    from flowc.analysis import analyse
+    """The links of a project on their own (flowc.analysis lists the bodies; its analysis resolves names in the
+    walk it makes anyway, and the checker, the planner and the language server read those)."""
+    from flowc.analysis import resolve as resolve_project
 
-    return analyse(project).links
+    return resolve_project(project)
 
 
 def resolve_elements(project: Project, elements: Iterable[tuple[Element, str | None]]) -> Links:
