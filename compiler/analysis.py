@@ -26,7 +26,7 @@ from functools import cached_property
 from flowc.diagnostics import Span
 from flowc.ir import Attribute, Branch, Conference, Element, Flow, Project, Text, walk
 from flowc.links import CONFERENCE_PATH, Links, callback_method, resolve_elements
-from flowc.vocabulary import Context, ElementSpec, Vocabulary, vocabulary
+from flowc.vocabulary import CALL, Context, ElementSpec, Vocabulary, vocabulary
 
 __all__ = ["Analysis", "Body", "Context", "Join", "RouteKind", "Site", "analyse", "callback_method",
            "conference_event_url", "join_attributes"]
@@ -163,9 +163,9 @@ def bodies(project: Project, vocab: Vocabulary) -> Iterator[Body]:
     handler_context = vocab.handler_context
     for file in project.files:
         for flow in file.flows:
-            yield Body(flow, flow.body, Context.CALL, flow.span)
+            yield Body(flow, flow.body, CALL, flow.span)
             for branch in flow.branches:
-                yield Body(flow, branch.body, Context.CALL, branch.span, branch=branch)
+                yield Body(flow, branch.body, CALL, branch.span, branch=branch)
         for conference in file.conferences:
             for handler in conference.handlers:
                 yield Body(conference, handler.body, handler_context(handler.event), handler.span, handler.event)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from flowc.ir import Attribute, Element, Flow, Project, Word
-from flowc.vocabulary import AttributeSpec, Context, vocabulary
+from flowc.vocabulary import CALL, CONFERENCE, TRANSFER_ANSWER, AttributeSpec, Context, vocabulary
 
 FLOW_PATH = "/flows/{name}"
 CONFERENCE_PATH = "/conferences/{name}/events"
@@ -52,13 +52,13 @@ class Links:
         transfer answer before a conference reply, `join ... events NAME`, before a call)."""
         references = self.by_flow.get(flow)
         if not references:
-            return Context.CALL
+            return CALL
         replies = _replies()
         found = set().union(*(replies[r.spec.name] for r in references))
-        for context in (Context.TRANSFER_ANSWER, Context.CONFERENCE):
+        for context in (TRANSFER_ANSWER, CONFERENCE):
             if context in found:
                 return context
-        return Context.CALL
+        return CALL
 
     def events(self, flow: Flow) -> list[str]:
         events: list[str] = list(flow.entry_events)

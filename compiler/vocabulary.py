@@ -29,6 +29,12 @@ class Context(StrEnum):
     NO_BXML = "no-bxml"  # the reply to a webhook whose reply may not carry BXML
 
 
+# The members as plain names for the checker's loops: reading a member through its class costs ~150 ns on
+# Python 3.11, a module global ~20 ns, and a context is compared per statement.
+CALL, TRANSFER_ANSWER = Context.CALL, Context.TRANSFER_ANSWER
+CONFERENCE, NO_BXML = Context.CONFERENCE, Context.NO_BXML
+
+
 # The small value types below are plain classes with __slots__, not dataclasses: building a dataclass costs
 # about a millisecond, and every `flowc check` imports this module.
 
@@ -224,7 +230,7 @@ class Vocabulary:
 
     def handler_context(self, event: str) -> Context:
         """Where the reply to a conference handler's event runs."""
-        return Context.NO_BXML if event in self.no_bxml_events else Context.CONFERENCE
+        return NO_BXML if event in self.no_bxml_events else CONFERENCE
 
     @cached_property
     def join(self) -> ElementSpec:

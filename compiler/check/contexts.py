@@ -9,7 +9,7 @@ from flowc.analysis import Body
 from flowc.check.common import CheckContext, diagnostic, keyword, removal, rule
 from flowc.diagnostics import Diagnostic, Edit, Fix
 from flowc.ir import Word
-from flowc.vocabulary import Context, ElementSpec, vocabulary
+from flowc.vocabulary import CONFERENCE, NO_BXML, TRANSFER_ANSWER, Context, ElementSpec, vocabulary
 
 
 def _verb_outside(context: str) -> Callable[[ElementSpec], bool]:
@@ -23,11 +23,11 @@ def context_verbs(context: CheckContext) -> Iterator[Diagnostic]:
     conference_allowed = context.vocab.contexts[Context.CONFERENCE]
     transfer_allowed = context.vocab.contexts[Context.TRANSFER_ANSWER]
     for body in context.bodies:
-        if body.context is Context.NO_BXML:
+        if body.context is NO_BXML:
             for element in body.elements:
                 yield diagnostic("FC303", f"Bandwidth ignores BXML in the reply to {body.event}",
                                  element.keyword_span, fix=Fix("remove it", (Edit(element.span, ""),)))
-        elif body.context is Context.CONFERENCE:
+        elif body.context is CONFERENCE:
             for element in body.elements:
                 if element.tag not in conference_allowed:
                     yield diagnostic("FC301", f"`{keyword(element, context)}` cannot be used in a conference reply",
@@ -35,7 +35,7 @@ def context_verbs(context: CheckContext) -> Iterator[Diagnostic]:
                                      help="allowed: " + ", ".join(_names(conference_allowed, body, context)),
                                      notes=["Bandwidth rejects the whole reply when it contains any other verb"],
                                      fix=Fix("remove it", (Edit(element.span, ""),), safe=False))
-        elif body.context is Context.TRANSFER_ANSWER:
+        elif body.context is TRANSFER_ANSWER:
             for element in body.elements:
                 if element.tag not in transfer_allowed:
                     where = "this document answers transferAnswer" if context.is_xml(body.file) else (
@@ -61,7 +61,7 @@ IN_CONFERENCE = tuple(name for name, spec in vocabulary().elements.items()
       on_contexts={"FC311": (Context.CONFERENCE,)})
 def conference_recording_options(context: CheckContext) -> Iterator[Diagnostic]:
     for element, spec, body in context.tagged(*IN_CONFERENCE):
-        if body.context is not Context.CONFERENCE:
+        if body.context is not CONFERENCE:
             continue
         for attribute in element.attributes:
             attribute_spec = spec.attributes.get(attribute.name)

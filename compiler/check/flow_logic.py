@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from flowc.check.common import CheckContext, diagnostic, rule
 from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span
 from flowc.ir import Element
-from flowc.vocabulary import Context, ElementSpec
+from flowc.vocabulary import CALL, TRANSFER_ANSWER, ElementSpec
 
 
 def takes_over(element: Element, specs: dict[str, ElementSpec]) -> bool:
@@ -19,7 +19,7 @@ def takes_over(element: Element, specs: dict[str, ElementSpec]) -> bool:
 @rule("FC405", "FC406", on_elements={"FC406": lambda spec: spec.name == "Conference"})
 def statement_order(context: CheckContext) -> Iterator[Diagnostic]:
     for body in context.bodies:
-        if body.context in (Context.CALL, Context.TRANSFER_ANSWER) and len(body.elements) > 1:
+        if (body.context is CALL or body.context is TRANSFER_ANSWER) and len(body.elements) > 1:
             yield from _order(body.elements, context)
 
 

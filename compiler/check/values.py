@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from flowc.check.common import CheckContext, diagnostic, phrase_span, rule
 from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span, did_you_mean
 from flowc.ir import Attribute, Env, ListValue, Number, Slot, Text, Value, Word
-from flowc.vocabulary import UNIT_NAMES, AttributeSpec, Context, ElementSpec, format_number, vocabulary
+from flowc.vocabulary import CONFERENCE, UNIT_NAMES, AttributeSpec, ElementSpec, format_number, vocabulary
 
 URL = re.compile(r"^(https?|wss?)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 RELATIVE_URL = re.compile(r"^(/|\./|\.\./)?[A-Za-z0-9._~!$&'()*+,;=:@%/?#\[\]-]*$")
@@ -24,7 +24,7 @@ def attribute_values(context: CheckContext) -> Iterator[Diagnostic]:
     for element, spec, body in context.sites:
         if not element.attributes:
             continue
-        conference_scope = body.joins or body.context is Context.CONFERENCE
+        conference_scope = body.joins or body.context is CONFERENCE
         seen: dict[str, Attribute] = {}
         repeated: set[Span] = set()
         for attribute in element.attributes:
