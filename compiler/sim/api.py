@@ -23,18 +23,19 @@ API_ENVIRONMENT = ("BANDWIDTH_API_URL", "BANDWIDTH_ACCOUNT_ID", "BANDWIDTH_USERN
 class Bandwidth:
     """An emulated Bandwidth voice platform in front of an OUT directory's app (in-process) or any URL.
 
-    `Bandwidth(OUT)` or `Bandwidth(url="http://127.0.0.1:8000")`; use it as a context manager (or call
-    close()) so its REST server stops.
+    `Bandwidth(OUT)` or `Bandwidth(url="http://127.0.0.1:8000")` (or `Bandwidth(app=asgi_app, manifest=...)`
+    for any ASGI app in-process); use it as a context manager (or call close()) so its REST server stops.
     """
 
-    def __init__(self, out: str | os.PathLike | None = None, *, url: str | None = None,
+    def __init__(self, out: str | os.PathLike | None = None, *, url: str | None = None, app=None,
+                 manifest: dict[str, Any] | None = None,
                  credentials: tuple[str, str] | None = None,
                  callback_credentials: tuple[str, str] | None = None,
                  account_id: str = "9900000", settle_seconds: float = 30.0, seconds_per_word: float = 0.4,
                  audio_seconds: float = 5.0, audio_lengths: dict[str, float] | None = None,
                  answer_seconds: float = 1.0, strict: bool = True, seed: int = 0, rest: bool = True) -> None:
-        if (out is None) == (url is None):
-            raise ValueError("give either an OUT directory or url=")
+        if sum(x is not None for x in (out, url, app)) != 1:
+            raise ValueError("give one of: an OUT directory, url=, app=")
         self.account_id = account_id
         self.credentials = credentials
         self.manifest: dict[str, Any] = {}
@@ -46,10 +47,13 @@ class Bandwidth:
             self._server = RestServer(self)
         self._http = HttpTarget()
         targets: list = [self._http]
-        if out is not None:
+        if out is not None or app is not None:
             self.base_url = APP_ORIGIN
             self._point_app_at_emulator()
-            self.manifest, app = load_out(Path(out))
+            if out is not None:
+                self.manifest, app = load_out(Path(out))
+            else:
+                self.manifest = dict(manifest or {})
             targets.insert(0, AsgiTarget(app))
         else:
             self.base_url = url.rstrip("/")

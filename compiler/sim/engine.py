@@ -511,8 +511,9 @@ class Engine:
         copies = 2 if self.faults.take("duplicate", event_type, url) else 1
         for _ in range(copies):
             delay = self.ids.random.uniform(0, self.faults.reorder_spread) if self.faults.reorder_spread else 0.0
+            # a delayed (reordered) event is not waited for: it arrives as time passes (advance())
             self.at(delay, partial(self._deliver_async, event_type, payload, url, method, credentials, call_id,
-                                   conference_id))
+                                   conference_id), busy=not delay)
 
     def _deliver_async(self, event_type, payload, url, method, credentials, call_id, conference_id) -> None:
         for attempt in range(2):
@@ -606,12 +607,14 @@ class Engine:
             return
         kind, peer, verb = call.link
         call.link = None
+        if kind == "transfer-b":
+            self._transfer_disconnect(call, verb, cause)
         if peer.link is None or peer.link[1] is not call:
             return
-        peer.link = None
         if kind == "transfer-a":  # the caller hung up: the callee's leg ends too
             self.end_call(peer, "hangup")
         else:  # the other side left: the waiting leg goes on (transferComplete, bridgeComplete ...)
+            peer.link = None
             self.wake_soon(peer, cause)
 
     def redirect(self, call: SimCall, endpoint: Endpoint, event_type: str = "redirect") -> None:
@@ -959,8 +962,10 @@ class Engine:
                                           errorId=None))
 
     def _end_leg(self, leg: SimCall, target: ET.Element, cause: str) -> None:
-        leg.disconnect = None
         self.end_call(leg, cause)
+        self._transfer_disconnect(leg, target, cause)
+
+    def _transfer_disconnect(self, leg: SimCall, target: ET.Element, cause: str) -> None:
         payload = self.event(leg, "transferDisconnect", endTime=payloads.iso(self.now), cause=cause)
         self.post_async("transferDisconnect", payload, target.get("transferDisconnectUrl"),
                         attribute(target, "transferDisconnectMethod") or "POST", leg.base_url,
