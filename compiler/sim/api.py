@@ -79,8 +79,8 @@ class Bandwidth:
             self._server = None
         engine = self.engine
         if not engine.loop.is_closed():
-            engine.loop.run_until_complete(self._http.close())
-            engine.loop.close()
+            engine.run_on_loop(self._http.close())
+            engine.close()
         for name, value in self._saved_environment.items():
             if value is None:
                 os.environ.pop(name, None)

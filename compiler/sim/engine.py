@@ -230,6 +230,20 @@ class Faults:
         return None
 
 
+async def _keep_worker_threads() -> asyncio.Task:
+    """A task that lives as long as the engine, made anyio's root task for this loop: anyio stops its worker
+    threads (where an app's plain `def` handlers run) when the root task ends, and each run_until_complete
+    would otherwise be a new root, costing a thread start per webhook."""
+    keeper = asyncio.ensure_future(asyncio.Event().wait())
+    try:
+        from anyio._backends._asyncio import _root_task
+
+        _root_task.set(keeper)
+    except (ImportError, AttributeError):  # another anyio: correct, only slower
+        pass
+    return keeper
+
+
 # -- the engine ------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -266,7 +280,8 @@ class Engine:
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.delivering = 0
         self.running: Actor | None = None
-        self.loop = asyncio.new_event_loop()
+        self.loop = asyncio.new_event_loop()  # the app's event loop, run while a webhook is out (see deliver)
+        self._keeper = self.loop.run_until_complete(_keep_worker_threads())
         self.verbs = {
             "SpeakSentence": self._speak, "PlayAudio": self._speak, "Pause": self._pause, "Ring": self._ring,
             "Gather": self._gather, "Redirect": self._redirect, "Hangup": self._hangup, "Tag": self._tag,
@@ -460,6 +475,16 @@ class Engine:
                 self.drain()
         finally:
             self.delivering -= 1
+
+    def run_on_loop(self, coroutine) -> Any:
+        return self.loop.run_until_complete(coroutine)
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        self._keeper.cancel()
+        self.loop.run_until_complete(asyncio.sleep(0))
+        self.loop.close()
 
     def fetch(self, event_type: str, payload: dict, endpoint: Endpoint, context: str = "call",
               call_id: str | None = None, conference_id: str | None = None) -> Generator[Any, Any, Reply | str]:

@@ -52,19 +52,58 @@ class RestServer:
         self.thread: threading.Thread | None = None
 
     def start(self) -> None:
-        import uvicorn
-
-        config = uvicorn.Config(build_app(self.bandwidth), log_level="warning", access_log=False, lifespan="off")
-        self.server = uvicorn.Server(config)
+        config = uvicorn_config(build_app(self.bandwidth))
+        self.server = _PromptServer(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]},
                                        name="flowc-sim-rest", daemon=True)
         self.thread.start()
 
     def stop(self) -> None:
         if self.server is not None and self.thread is not None:
-            self.server.should_exit = True
+            self.server.stop()
             self.thread.join(timeout=5)
         self.socket.close()
+
+
+def uvicorn_config(app):
+    import uvicorn
+
+    return uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", date_header=False,
+                          timeout_graceful_shutdown=1)
+
+
+def _PromptServer(config):
+    """A uvicorn server that stops as soon as asked (uvicorn's own loop looks every 0.1 s), so that starting
+    and stopping an emulator per test costs milliseconds."""
+    import asyncio
+
+    import uvicorn
+
+    class PromptServer(uvicorn.Server):
+        stopping: asyncio.Event | None = None
+        loop: asyncio.AbstractEventLoop | None = None
+        stop_requested = False
+
+        async def main_loop(self) -> None:
+            self.loop, self.stopping = asyncio.get_running_loop(), asyncio.Event()
+            if not self.stop_requested:
+                await self.stopping.wait()
+
+        async def shutdown(self, sockets=None) -> None:
+            if self.server_state.connections:  # uvicorn's own shutdown waits 0.1 s for them
+                await super().shutdown(sockets)
+                return
+            for server in self.servers:
+                server.close()
+            for server in self.servers:
+                await server.wait_closed()
+
+        def stop(self) -> None:
+            self.stop_requested = self.should_exit = True
+            if self.loop is not None and self.stopping is not None:
+                self.loop.call_soon_threadsafe(self.stopping.set)
+
+    return PromptServer(config)
 
 
 def build_app(bandwidth: Bandwidth):
