@@ -303,7 +303,7 @@ def run_sim(args) -> int:
     try:
         from flowc.sim.command import main as sim_main
     except ImportError as error:
-        raise UsageError(f"`flowc sim` needs the emulator's dependencies: pip install 'flowc[sim]' ({error})") from None
+        raise UsageError(f"`flowc sim` needs the emulator: pip install 'flowc[sim]' ({error})") from None
     return sim_main(args)
 
 

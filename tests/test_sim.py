@@ -81,7 +81,7 @@ def test_quiescence_stops_looping_audio_after_the_settable_stretch(scripted):
 def test_quiescence_returns_when_the_call_waits_for_digits_without_running_the_timeout(scripted):
     bw, app = scripted({"/start": response("<Gather gatherUrl='/g' firstDigitTimeout='8'>" + say("press")
                                            + "</Gather>"), "/g": response(say("got it"))})
-    call = bw.inbound("/start")
+    bw.inbound("/start")
     assert bw.now == pytest.approx(0.4) and not app.of("gather")
     bw.advance(8)
     assert app.of("gather")[0].payload["digits"] == ""
@@ -271,7 +271,8 @@ def test_streams_and_transcriptions_send_their_events(scripted):
 # -- transfers, bridges, forward, refer ----------------------------------------------------------------------
 
 TRANSFER = response("<Transfer transferCompleteUrl='/complete' callTimeout='20'>"
-                    "<PhoneNumber transferAnswerUrl='/answer' transferDisconnectUrl='/gone'>+15550001111</PhoneNumber>"
+                    "<PhoneNumber transferAnswerUrl='/answer' transferDisconnectUrl='/gone'>"
+                    "+15550001111</PhoneNumber>"
                     "</Transfer>", say("never"))
 
 

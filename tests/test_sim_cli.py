@@ -28,7 +28,8 @@ def seed(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ivr(tmp_path_factory):
-    hooks = "def balance_sentence(payload):\n    return 'Forty two.'\n\ndef payment_result(payload):\n    return 'Ok.'\n"
+    hooks = ("def balance_sentence(payload):\n    return 'Forty two.'\n\n"
+             "def payment_result(payload):\n    return 'Ok.'\n")
     return build(tmp_path_factory.mktemp("ivr"), ROOT / "examples" / "ivr-menu", hooks)
 
 

@@ -58,7 +58,8 @@ def ivr(tmp_path, bandwidth):
 
 def test_ivr_menu_rings_answers_and_offers_the_menu(ivr):
     call = ivr.inbound("main")
-    assert call.heard == [MENU] and call.tag == "ivr-main" and ivr.now == pytest.approx(2 + len(MENU.split()) * 0.4 + 0.4)
+    assert call.heard == [MENU] and call.tag == "ivr-main"
+    assert ivr.now == pytest.approx(2 + len(MENU.split()) * 0.4 + 0.4)  # ringing, the words, the 400 ms break
     answered = next(e for e in ivr.events if getattr(e, "state", "") == "answered")
     assert answered.time == 2  # two seconds of ringing, unanswered
 
@@ -139,8 +140,9 @@ def support(tmp_path, bandwidth, monkeypatch):
 
 def test_support_customer_agent_and_supervisor_in_the_case_room(support):
     customer = support.inbound("customer", from_="+15550100001")
-    assert customer.heard == ["Thanks for calling Example Support. This call may be recorded for quality purposes.",
-                              "Please enter your eight digit case number, then press pound."]
+    assert customer.heard == [
+        "Thanks for calling Example Support. This call may be recorded for quality purposes.",
+        "Please enter your eight digit case number, then press pound."]
     customer.press("12345678")
     assert customer.heard[2:] == ["Thank you. An agent will be with you shortly.",
                                   "https://cdn.example.com/support/join-chime.wav"]  # the join event's reply

@@ -134,7 +134,7 @@ def test_ending_a_conference_through_rest_lets_members_continue_after_conference
 
 def test_redirecting_a_members_call_skips_the_verbs_after_conference(api):
     bw, app, client = api(conference_routes(**{"/elsewhere": response(say("moved"), WAIT)}))
-    a, b = bw.inbound("/join"), bw.inbound("/join")
+    a, _ = bw.inbound("/join"), bw.inbound("/join")
     client.post(f"/calls/{a.id}", json={"redirectUrl": "http://app/elsewhere"})
     assert a.heard == ["joining", "moved"] and len(bw.conference("room").members) == 1
     assert app.of("conferenceMemberExit")[0].payload["callId"] == a.id

@@ -120,7 +120,8 @@ class SimCall(Actor):
         self.sip_call_id = ""
         self.parent: SimCall | None = None  # the A leg of a transfer
         self.transfer_caller_id: str | None = None
-        self.link: tuple[str, SimCall, ET.Element] | None = None  # (transfer-a|transfer-b|bridge-a|bridge-b, peer, verb)
+        # (transfer-a | transfer-b | bridge-a | bridge-b, the other leg, the verb that linked them)
+        self.link: tuple[str, SimCall, ET.Element] | None = None
         self.room: Room | None = None
         self.gather: GatherState | None = None
         self.record_terminators: str | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 # Fields Bandwidth sends only in some circumstances (a tag that was set, the B leg of a transfer, a queued
@@ -24,7 +24,7 @@ NULLABLE = frozenset({"errorMessage", "errorId"})
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@lru_cache(maxsize=None)
+@cache
 def fields_of(event_type: str) -> tuple[str, ...]:
     """The JSON names of every field Bandwidth documents for an event, in the schema's order."""
     from flowc.webhooks import model_for

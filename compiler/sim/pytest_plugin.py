@@ -20,7 +20,8 @@ import pytest
 
 
 def pytest_addoption(parser):
-    parser.addoption("--flowc-out", default=None, help="flowc.sim: the OUT directory the `bandwidth` fixture emulates")
+    parser.addoption("--flowc-out", default=None,
+                     help="flowc.sim: the OUT directory the `bandwidth` fixture emulates")
     parser.addini("flowc_out", "flowc.sim: the OUT directory the `bandwidth` fixture emulates", default="")
 
 

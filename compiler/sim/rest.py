@@ -16,6 +16,7 @@ calls it affects run until they wait again.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import secrets
 import socket
@@ -197,10 +198,8 @@ class VoiceApi:
 
     def log(self, method: str, path: str, status: int, raw: bytes, content: Any) -> None:
         body: Any = raw.decode("utf-8", "replace")
-        try:
+        with contextlib.suppress(ValueError):
             body = json.loads(body) if body else None
-        except ValueError:
-            pass
         shown = None if isinstance(content, bytes) else content
         self.engine.record(RestRequest(self.engine.now, method, path, status, body, shown))
 
