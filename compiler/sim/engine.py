@@ -355,6 +355,7 @@ class Engine:
         future: Future = Future()
         self.inbox.put((work, future))
         while not future.done():
+            self._drain_soon()
             if self.lock.acquire(timeout=0.005):
                 try:
                     self.drain()
@@ -466,16 +467,20 @@ class Engine:
                                                                             timeout)))
 
     async def _while_serving(self, sending) -> Answer:
-        task = asyncio.ensure_future(sending)
         self.delivering += 1
         try:
-            while True:
-                done, _ = await asyncio.wait({task}, timeout=0.002)
-                if done:
-                    return task.result()
-                self.drain()
+            return await sending  # submit() wakes this loop to run REST work meanwhile (_drain_soon)
         finally:
             self.delivering -= 1
+
+    def _drain_soon(self) -> None:
+        """From the REST server's thread: have the loop, which the engine's thread is running while a
+        webhook is out, run the submitted work."""
+        if self.delivering and not self.loop.is_closed():
+            try:
+                self.loop.call_soon_threadsafe(self.drain)
+            except RuntimeError:  # the loop closed meanwhile
+                pass
 
     def run_on_loop(self, coroutine) -> Any:
         return self.loop.run_until_complete(coroutine)

@@ -88,7 +88,8 @@ class AsgiTarget:
 
         started = time.perf_counter()
         try:
-            await asyncio.wait_for(self.app(scope, receive, send), timeout)
+            async with asyncio.timeout(timeout):
+                await self.app(scope, receive, send)
         except TimeoutError:
             return Answer(None, "", time.perf_counter() - started, f"no answer within {timeout:g} s")
         except Exception as error:  # the app crashed outside its own error handling
