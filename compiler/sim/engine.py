@@ -22,6 +22,7 @@ that calls the REST API while answering a webhook does not deadlock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import queue
 import threading
@@ -477,10 +478,8 @@ class Engine:
         """From the REST server's thread: have the loop, which the engine's thread is running while a
         webhook is out, run the submitted work."""
         if self.delivering and not self.loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 self.loop.call_soon_threadsafe(self.drain)
-            except RuntimeError:  # the loop closed meanwhile
-                pass
 
     def run_on_loop(self, coroutine) -> Any:
         return self.loop.run_until_complete(coroutine)
