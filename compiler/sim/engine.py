@@ -37,7 +37,7 @@ from urllib.parse import urljoin
 
 from flowc.sim import payloads
 from flowc.sim.bxml import Reply, attribute, break_seconds, flag, number, read_reply, spoken_text
-from flowc.sim.timeline import Event, Heard, Note, StateChange, Verb, Webhook
+from flowc.sim.timeline import Event, Heard, Note, StateChange, Verb, Webhook, redact, redact_fields
 from flowc.sim.transport import Answer
 
 MAX_MEMBERS = 20
@@ -509,7 +509,7 @@ class Engine:
             if delay > endpoint.timeout:
                 answer = Answer(None, "", answer.latency, f"no answer within {endpoint.timeout:g} s")
             entry.latency = answer.latency
-            entry.status, entry.reply = answer.status, answer.body
+            entry.status, entry.reply = answer.status, redact(answer.body)
             if answer.status is None or not 200 <= answer.status < 300:
                 entry.reason = answer.error or f"HTTP {answer.status}"
                 continue
@@ -551,7 +551,7 @@ class Engine:
             self.webhooks.append(entry)
             self.record(entry)
             answer, _ = self._send(event_type, method, url, payload, credentials, DEFAULT_CALLBACK_TIMEOUT)
-            entry.status, entry.reply, entry.latency = answer.status, answer.body, answer.latency
+            entry.status, entry.reply, entry.latency = answer.status, redact(answer.body), answer.latency
             if answer.status is not None:
                 entry.accepted = 200 <= answer.status < 300
                 entry.reason = "" if entry.accepted else f"HTTP {answer.status}"
@@ -692,7 +692,7 @@ class Engine:
             for verb in verbs:
                 if call.state != "active":
                     return "hangup"
-                self.record(Verb(self.now, call.id, verb.tag, dict(verb.attrib)))
+                self.record(Verb(self.now, call.id, verb.tag, redact_fields(verb.attrib)))
                 if call.answer_time is None and not (verb.tag == "Ring" and not flag(verb, "answerCall")):
                     self.answer(call)
                 outcome = yield from self.verbs[verb.tag](call, verb)
@@ -767,7 +767,7 @@ class Engine:
             for prompt in prompts:
                 if state.digits or state.finished:
                     break
-                self.record(Verb(self.now, call.id, prompt.tag, dict(prompt.attrib)))
+                self.record(Verb(self.now, call.id, prompt.tag, redact_fields(prompt.attrib)))
                 yield from self._speak(call, prompt, interruptible=True)
             if state.digits or state.finished:
                 break
@@ -1127,9 +1127,11 @@ class Engine:
         while room.outbox:
             event_type, payload = room.outbox.popleft()
             call_id = payload.get("callId")
-            if event_type not in SYNC_CONFERENCE_EVENTS:
-                self._deliver_async(event_type, payload, self.resolve(room.base_url, room.event_url),
-                                    room.event_method, room.credentials, call_id, room.id)
+            if event_type not in SYNC_CONFERENCE_EVENTS:  # after the exits it follows, duplicated on demand
+                url = self.resolve(room.base_url, room.event_url)
+                for _ in range(2 if self.faults.take("duplicate", event_type, url) else 1):
+                    self._deliver_async(event_type, payload, url, room.event_method, room.credentials, call_id,
+                                        room.id)
                 continue
             reply = yield from self.fetch(event_type, payload, endpoint, "conference", call_id, room.id)
             if isinstance(reply, Reply) and room.state == "active":
@@ -1144,7 +1146,7 @@ class Engine:
     def _play_room(self, room: Room):
         while room.audio and room.state == "active":
             verb = room.audio.popleft()
-            self.record(Verb(self.now, room.id, verb.tag, dict(verb.attrib)))
+            self.record(Verb(self.now, room.id, verb.tag, redact_fields(verb.attrib)))
             if verb.tag in ("SpeakSentence", "PlayAudio"):
                 text, kind, seconds = self.media(None, verb)  # type: ignore[arg-type]
                 for member in room.members.values():

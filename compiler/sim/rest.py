@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from flowc.sim.bxml import read_reply
 from flowc.sim.engine import Actor, Endpoint, Room, SimCall
 from flowc.sim.payloads import iso
-from flowc.sim.timeline import RestRequest
+from flowc.sim.timeline import RestRequest, redact_fields
 
 if TYPE_CHECKING:
     from flowc.sim.api import Bandwidth
@@ -201,7 +201,8 @@ class VoiceApi:
         with contextlib.suppress(ValueError):
             body = json.loads(body) if body else None
         shown = None if isinstance(content, bytes) else content
-        self.engine.record(RestRequest(self.engine.now, method, path, status, body, shown))
+        self.engine.record(RestRequest(self.engine.now, method, path, status, redact_fields(body),
+                                       redact_fields(shown)))
 
     @staticmethod
     def json_body(raw: bytes) -> dict[str, Any]:
