@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowc.sim.engine import DEFAULT_CALLBACK_TIMEOUT, Endpoint, Engine, Faults, Options, Room, SimCall
 from flowc.sim.timeline import Event, Webhook, render_text, to_data
 from flowc.sim.transport import APP_ORIGIN, AsgiTarget, HttpTarget, load_out
+
+if TYPE_CHECKING:
+    from flowc.sim.rest import RestServer
 
 # What `Bandwidth(OUT)` sets while it runs, so that code in OUT's app that calls Bandwidth's Voice API (base
 # URL, account, credentials) reaches the emulator; the previous values come back when it closes.
@@ -40,7 +43,7 @@ class Bandwidth:
         self.credentials = credentials
         self.manifest: dict[str, Any] = {}
         self._saved_environment: dict[str, str | None] = {}
-        self._server = None
+        self._server: RestServer | None = None
         self._http = HttpTarget()
         try:
             self._start(out, url, app, manifest, rest, Options(

@@ -32,7 +32,7 @@ from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin
 
 from flowc.sim import payloads
@@ -403,6 +403,7 @@ class Engine:
         actor.timer, actor.wait = None, None
         finished, result, wait = False, None, None
         self.running = actor
+        assert actor.process is not None
         try:
             wait = actor.process.send(value)
         except StopIteration as stop:
@@ -411,7 +412,7 @@ class Engine:
             self.running = None
         if actor.pending is not None:
             pending, actor.pending = actor.pending, None
-            if not finished:
+            if not finished and actor.process is not None:
                 actor.process.close()
             actor.process = None
             if pending is not STOP:
@@ -422,7 +423,7 @@ class Engine:
             if isinstance(actor, SimCall) and actor.state == "active":
                 self.end_call(actor, result or "hangup")
             return
-        self._arm(actor, wait)
+        self._arm(actor, cast(Sleep | Park, wait))
 
     def _arm(self, actor: Actor, wait: Sleep | Park) -> None:
         actor.wait = wait
@@ -564,7 +565,7 @@ class Engine:
         return f"{self.api_base()}/accounts/{self.options.account_id}/calls/{call.id}"
 
     def call_values(self, call: SimCall, **more: Any) -> dict[str, Any]:
-        values = {
+        values: dict[str, Any] = {
             "eventTime": payloads.iso(self.now), "accountId": self.options.account_id,
             "applicationId": self.application_id, "from": call.from_, "to": call.to,
             "direction": call.direction, "callId": call.id, "callUrl": self.call_url(call),
@@ -885,6 +886,7 @@ class Engine:
 
     def _dtmf_event(self, call: SimCall, digit: str) -> None:
         verb = call.dtmf
+        assert verb is not None
         self.post_async("dtmf", self.event(call, "dtmf", digit=digit), verb.get("dtmfUrl"),
                         attribute(verb, "dtmfMethod") or "POST", call.base_url,
                         _credentials(verb, "username", "password"), call.id)
@@ -1122,6 +1124,7 @@ class Engine:
             self.start(room.dispatcher, self._dispatch(room))
 
     def _dispatch(self, room: Room):
+        assert room.event_url is not None  # queue_room_event sends nothing without one
         endpoint = Endpoint(room.event_url, room.event_method, room.credentials, room.fallback_url,
                             room.fallback_method, room.fallback_credentials, room.callback_timeout, room.base_url)
         while room.outbox:
@@ -1172,7 +1175,8 @@ class Engine:
             recording.paused_total += self.now - recording.paused_at
         seconds = self.now - recording.started - recording.paused_total
         recording_id = self.ids.recording()
-        values = {"recordingId": recording_id, "channels": 1, "startTime": payloads.iso(recording.started),
+        values: dict[str, Any] = {
+                  "recordingId": recording_id, "channels": 1, "startTime": payloads.iso(recording.started),
                   "endTime": payloads.iso(self.now), "duration": payloads.duration(seconds),
                   "fileFormat": attribute(recording.element, "fileFormat") or "wav", "status": "complete",
                   "mediaUrl": f"{self.api_base()}/accounts/{self.options.account_id}/conferences/{room.id}"

@@ -49,7 +49,7 @@ class RestServer:
         self.socket.bind(("127.0.0.1", 0))
         self.socket.listen(128)
         self.origin = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        self.server = None
+        self.server: Any = None
         self.thread: threading.Thread | None = None
 
     def start(self) -> None:

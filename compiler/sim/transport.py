@@ -102,7 +102,7 @@ class HttpTarget:
     """Any URL, over real HTTP (httpx)."""
 
     def __init__(self) -> None:
-        self._client = None
+        self._client: Any = None  # an httpx.AsyncClient, made on first use (httpx is imported then)
 
     def handles(self, url: str) -> bool:
         return url.startswith(("http://", "https://"))
