@@ -24,9 +24,9 @@ from enum import StrEnum
 from functools import cached_property
 
 from flowc.diagnostics import Span
-from flowc.ir import Attribute, Branch, Conference, Element, Flow, Project, Text
+from flowc.ir import Attribute, Branch, Conference, Element, Flow, Project, Text, walk
 from flowc.links import CONFERENCE_PATH, Links, callback_method, resolve_elements
-from flowc.vocabulary import Context, ElementSpec, Vocabulary, vocabulary
+from flowc.vocabulary import CALL, Context, ElementSpec, Vocabulary, vocabulary
 
 __all__ = ["Analysis", "Body", "Context", "Join", "RouteKind", "Site", "analyse", "callback_method",
            "conference_event_url", "join_attributes"]
@@ -154,15 +154,27 @@ class Analysis:
         return found
 
     def _bodies(self) -> Iterator[Body]:
-        handler_context = self.vocab.handler_context
-        for file in self.project.files:
-            for flow in file.flows:  # the context is set once the links are known
-                yield Body(flow, flow.body, Context.CALL, flow.span)
-                for branch in flow.branches:
-                    yield Body(flow, branch.body, Context.CALL, branch.span, branch=branch)
-            for conference in file.conferences:
-                for handler in conference.handlers:
-                    yield Body(conference, handler.body, handler_context(handler.event), handler.span, handler.event)
+        return bodies(self.project, self.vocab)
+
+
+def bodies(project: Project, vocab: Vocabulary) -> Iterator[Body]:
+    """Every body of the project in source order: per file, each flow's body and `when` branches (in a call
+    until the links say otherwise), then each conference's handlers."""
+    handler_context = vocab.handler_context
+    for file in project.files:
+        for flow in file.flows:
+            yield Body(flow, flow.body, CALL, flow.span)
+            for branch in flow.branches:
+                yield Body(flow, branch.body, CALL, branch.span, branch=branch)
+        for conference in file.conferences:
+            for handler in conference.handlers:
+                yield Body(conference, handler.body, handler_context(handler.event), handler.span, handler.event)
+
+
+def resolve(project: Project) -> Links:
+    """The name links alone, from one walk of the bodies (for callers that need no more of the analysis)."""
+    return resolve_elements(project, ((element, body.flow) for body in bodies(project, vocabulary())
+                                      for element in walk(body.elements)))
 
 
 def _flatten(elements: list[Element], body: Body, specs: dict[str, ElementSpec], out: list[Site]) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from flowc.ir import Attribute, Element, Flow, Project, Word
-from flowc.vocabulary import AttributeSpec, Context, vocabulary
+from flowc.vocabulary import CALL, CONFERENCE, TRANSFER_ANSWER, AttributeSpec, Context, vocabulary
 
 FLOW_PATH = "/flows/{name}"
 CONFERENCE_PATH = "/conferences/{name}/events"
@@ -53,13 +53,13 @@ class Links:
         transfer answer before a conference reply, `join ... events NAME`, before a call)."""
         references = self.by_flow.get(flow)
         if not references:
-            return Context.CALL
+            return CALL
         replies = _replies()
         found = set().union(*(replies[r.spec.name] for r in references))
-        for context in (Context.TRANSFER_ANSWER, Context.CONFERENCE):
+        for context in (TRANSFER_ANSWER, CONFERENCE):
             if context in found:
                 return context
-        return Context.CALL
+        return CALL
 
     def events(self, flow: Flow) -> list[str]:
         # an unknown event (FC115) is never routed nor recorded in the manifest, even when that error is ignored
@@ -91,10 +91,11 @@ def _callback_attributes() -> dict[str, dict[str, AttributeSpec]]:
 
 
 def resolve(project: Project) -> Links:
-    """The links of a project, from its analysis."""
-    from flowc.analysis import analyse
+    """The links of a project on their own (flowc.analysis lists the bodies; its analysis resolves names in the
+    walk it makes anyway, and the checker, the planner and the language server read those)."""
+    from flowc.analysis import resolve as resolve_project
 
-    return analyse(project).links
+    return resolve_project(project)
 
 
 def resolve_elements(project: Project, elements: Iterable[tuple[Element, str | None]]) -> Links:

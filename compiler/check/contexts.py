@@ -9,7 +9,7 @@ from flowc.analysis import Body
 from flowc.check.common import CheckContext, diagnostic, keyword, removal, rule
 from flowc.diagnostics import Diagnostic, Edit, Fix
 from flowc.ir import Word
-from flowc.vocabulary import Context, ElementSpec, vocabulary
+from flowc.vocabulary import CONFERENCE, NO_BXML, TRANSFER_ANSWER, Context, ElementSpec, vocabulary
 
 
 def _verb_outside(context: str) -> Callable[[ElementSpec], bool]:
@@ -22,14 +22,14 @@ def _verb_outside(context: str) -> Callable[[ElementSpec], bool]:
 def context_verbs(context: CheckContext) -> Iterator[Diagnostic]:
     conference_allowed = context.vocab.contexts[Context.CONFERENCE]
     transfer_allowed = context.vocab.contexts[Context.TRANSFER_ANSWER]
-    rules_of = context.vocab.rules_of
+    rules_of = context.vocab.context_rules
     for body in context.bodies:
-        runs = rules_of(body.context)  # an update-conference document: the conference-reply rule
-        if body.context is Context.NO_BXML:
+        runs = rules_of[body.context]  # an update-conference document: the conference-reply rule
+        if body.context is NO_BXML:
             for element in body.elements:
                 yield diagnostic("FC303", f"Bandwidth ignores BXML in the reply to {body.event}",
                                  element.keyword_span, fix=Fix("remove it", (Edit(element.span, ""),)))
-        elif runs is Context.CONFERENCE:
+        elif runs is CONFERENCE:
             where = "an update-conference document" if body.context is not runs else "a conference reply"
             for element in body.elements:
                 if element.tag not in conference_allowed:
@@ -38,7 +38,7 @@ def context_verbs(context: CheckContext) -> Iterator[Diagnostic]:
                                      help="allowed: " + ", ".join(_names(conference_allowed, body, context)),
                                      notes=["Bandwidth rejects the whole reply when it contains any other verb"],
                                      fix=Fix("remove it", (Edit(element.span, ""),), safe=False))
-        elif body.context is Context.TRANSFER_ANSWER:
+        elif body.context is TRANSFER_ANSWER:
             for element in body.elements:
                 if element.tag not in transfer_allowed:
                     where = "this document answers transferAnswer" if context.is_xml(body.file) else (
@@ -63,8 +63,9 @@ IN_CONFERENCE = tuple(name for name, spec in vocabulary().elements.items()
       on_attributes={"FC311": lambda element, attribute: attribute.ignored_in_conference},
       on_contexts={"FC311": (Context.CONFERENCE, Context.UPDATE_CONFERENCE)})
 def conference_recording_options(context: CheckContext) -> Iterator[Diagnostic]:
+    rules_of = context.vocab.context_rules
     for element, spec, body in context.tagged(*IN_CONFERENCE):
-        if context.vocab.rules_of(body.context) is not Context.CONFERENCE:
+        if rules_of[body.context] is not CONFERENCE:
             continue
         for attribute in element.attributes:
             attribute_spec = spec.attributes.get(attribute.name)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from flowc.check.common import CheckContext, diagnostic, phrase_span, rule
 from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span, did_you_mean
 from flowc.ir import Attribute, Env, ListValue, Number, Slot, Text, Value, Word
-from flowc.vocabulary import UNIT_NAMES, AttributeSpec, Context, ElementSpec, format_number, vocabulary
+from flowc.vocabulary import CONFERENCE, UNIT_NAMES, AttributeSpec, ElementSpec, format_number, vocabulary
 
 URL = re.compile(r"^(https?|wss?)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 RELATIVE_URL = re.compile(r"^(/|\./|\.\./)?[A-Za-z0-9._~!$&'()*+,;=:@%/?#\[\]-]*$")
@@ -21,10 +21,11 @@ DAY_SECONDS = 24 * 3600
 @rule("FC201", "FC202", "FC203", "FC204", "FC205", "FC206", "FC310",
       on_attributes={"FC310": lambda element, attribute: attribute.unit is not None})
 def attribute_values(context: CheckContext) -> Iterator[Diagnostic]:
+    rules_of = context.vocab.context_rules
     for element, spec, body in context.sites:
         if not element.attributes:
             continue
-        conference_scope = body.joins or context.vocab.rules_of(body.context) is Context.CONFERENCE
+        conference_scope = body.joins or rules_of[body.context] is CONFERENCE
         seen: dict[str, Attribute] = {}
         repeated: set[Span] = set()
         for attribute in element.attributes:
