@@ -346,11 +346,6 @@ CODES: dict[str, Code] = _codes(
          '</Response>\n',
          '<Response>\n    <StartStream destination="wss://media.example.com/audio" streamEventUrl="/events"/>\n'
          '</Response>\n', language="xml"),
-    Code("FC603", E, "imported flow would not compile back",
-         "`flowc import` compiles the flow it wrote before printing it, and prints nothing when that flow has "
-         "errors. The document's own errors are reported first, with their usual codes (a value Bandwidth "
-         "rejects is FC202 in the document, and the import refuses it); FC603 means the import itself wrote "
-         "something it cannot read back, which is a bug to report with the document."),
     # -- the generated web app and your hooks module (flowc compile) ----------------------------------------
     Code("FC701", W, "hook missing from the hooks module",
          "A flow uses `hook(name)`, a value your own code computes per request, but the hooks module the web app "

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from flowc.codes import CODES, coded
 from flowc.diagnostics import Diagnostic, Span
-from flowc.ir import Element, Number, Project
+from flowc.ir import Element, Number
 from flowc.lint_xml import PUBLISHED_SPELLINGS, read_bxml
 from flowc.lower import CREDENTIAL_PAIRS, MULTIWORD_STARTS
 from flowc.source import MAX_SOURCE_BYTES, SourceFile
@@ -98,39 +98,12 @@ def import_source(path: str, data: bytes, name: str | None = None) -> ImportResu
     tree = parse_exact(path, data, result)
     if tree is None:
         return result
-    checked = checker_errors(document)  # what `flowc check` rejects in the document is not carried over
-    result.diagnostics.extend(checked)
-    if checked:
-        return result
     writer = Writer(path, document.root)
     text = writer.document(tree, name or flow_name(path))
     result.diagnostics.extend(writer.diagnostics)
     if not result.has_errors:
-        result.diagnostics.extend(compiles_back(text, document.root.keyword_span))
-    if not result.has_errors:
         result.flow = text
     return result
-
-
-def checker_errors(document) -> list[Diagnostic]:
-    """The errors `flowc check` reports in the document (as the call flow the import writes): the flow would
-    carry them, so the import refuses, with the checker's own diagnostics as the reasons."""
-    from flowc.check import check_project
-
-    project = Project([document.flow_file()])
-    return [d for d in check_project(project, xml_contexts={document.source.path: "call"}) if d.is_error]
-
-
-def compiles_back(text: str, span: Span) -> list[Diagnostic]:
-    """FC603 when the printed flow would not compile cleanly: import never prints a flow that fails."""
-    from flowc.project import compile_sources
-
-    errors = [d for d in compile_sources({"imported.flow": text.encode()}).diagnostics if d.is_error]
-    if not errors:
-        return []
-    return [coded("FC603", "the imported flow would not compile back", span,
-                  notes=[f"{d.code}: {d.message}" for d in errors[:5]],
-                  help="nothing is printed; please report the document, this is a bug in `flowc import`")]
 
 
 def parse_exact(path: str, data: bytes, result: ImportResult):
