@@ -118,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--time-limit", type=float, default=60.0, metavar="S",
                      help="with --load: stop starting calls after S seconds (default 60)")
     sim.set_defaults(handler=run_sim)
+    graph = commands.add_parser("graph", help="draw the project's flows as a Mermaid, Graphviz DOT or SVG diagram")
+    graph.add_argument("sources", nargs="+", metavar="SRC", help=".flow files or directories")
+    graph.add_argument("-o", "--out", metavar="FILE", help="write the diagram to FILE (default: standard output)")
+    graph.add_argument("--format", choices=["mermaid", "dot", "svg"], default=None,
+                       help="diagram format (default: from FILE's suffix .mmd/.dot/.gv/.svg, else mermaid)")
+    graph.add_argument("--flow", metavar="NAME", help="only what the flow NAME reaches")
+    graph.set_defaults(handler=run_graph)
     return parser
 
 
@@ -305,6 +312,12 @@ def run_sim(args) -> int:
     except ImportError as error:
         raise UsageError(f"`flowc sim` needs the emulator: pip install 'flowc[sim]' ({error})") from None
     return sim_main(args)
+
+
+def run_graph(args) -> int:
+    from flowc.graph import graph_command
+
+    return graph_command(flow_sources(args.sources, "graph"), args.out, args.format, args.flow)
 
 
 if __name__ == "__main__":
