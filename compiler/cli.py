@@ -112,7 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--to", default="+15551112345", metavar="N", help="the number called")
     sim.add_argument("--press", action="append", default=[], metavar="DIGITS",
                      help="keys to press once the call waits (repeatable: one group per wait)")
-    sim.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    sim.add_argument("--format", choices=["text", "json", "mermaid"], default="text",
+                     help="output format (mermaid: the call's sequence diagram)")
+    sim.add_argument("--ui", action="store_true", help="serve the console: place, hear and steer calls in a browser")
+    sim.add_argument("--host", default="127.0.0.1", help="with --ui: loopback address to listen on (default 127.0.0.1)")
+    sim.add_argument("--port", type=int, default=0, help="with --ui: port to listen on (default: any free port)")
     sim.add_argument("--load", type=int, metavar="N", help="make N calls over real HTTP and report throughput")
     sim.add_argument("--concurrency", type=int, default=10, metavar="C", help="with --load: calls at a time")
     sim.add_argument("--time-limit", type=float, default=60.0, metavar="S",

@@ -58,7 +58,11 @@ def run_call(target: str, flow: str, from_: str, to: str, presses: list[str], fm
                     break
                 call.press(digits)
         failed = problems(bw.webhooks)
-        if fmt == "json":
+        if fmt == "mermaid":
+            from flowc.sim.sequence import sequence_mermaid
+
+            print(sequence_mermaid(bw.events, call.id), end="")
+        elif fmt == "json":
             calls = [{"id": c.id, "state": c.state, "cause": c.cause, "heard": c.heard} for c in bw.calls]
             print(json.dumps({"calls": calls, "events": bw.timeline_data()}, indent=2, default=str))
         elif not interactive:
@@ -257,8 +261,27 @@ def _report(result: dict[str, Any], fmt: str) -> None:
         print("stopped by the time limit before all calls were made")
 
 
+def run_ui(target: str, host: str, port: int) -> int:
+    """`flowc sim OUT --ui`: the console, until Ctrl-C."""
+    from flowc.sim.console import ConsoleError, serve
+
+    try:
+        with _emulator(target) as bw:
+            serve(bw, target, host, port, ready=lambda url: print(f"flowc sim console: {url}  (Ctrl-C stops it)",
+                                                                  flush=True))
+    except ConsoleError as error:
+        raise SimUsageError(str(error)) from None
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def main(args) -> int:
     try:
+        if getattr(args, "ui", False):
+            if args.load is not None or args.call:
+                raise SimUsageError("--ui serves the console; place calls from the page (no --call or --load)")
+            return run_ui(args.target, args.host, args.port)
         if args.load is not None:
             return run_load(args.target, args.call, args.press, args.load, args.concurrency, args.time_limit,
                             args.format)
