@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--format", choices=["text", "json", "mermaid"], default="text",
                      help="output format (mermaid: the call's sequence diagram)")
     sim.add_argument("--ui", action="store_true", help="serve the console: place, hear and steer calls in a browser")
-    sim.add_argument("--host", default="127.0.0.1", help="with --ui: loopback address to listen on (default 127.0.0.1)")
+    sim.add_argument("--host", default="127.0.0.1",
+                     help="with --ui: the loopback address to listen on (default 127.0.0.1)")
     sim.add_argument("--port", type=int, default=0, help="with --ui: port to listen on (default: any free port)")
     sim.add_argument("--load", type=int, metavar="N", help="make N calls over real HTTP and report throughput")
     sim.add_argument("--concurrency", type=int, default=10, metavar="C", help="with --load: calls at a time")

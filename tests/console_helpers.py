@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+IVR_HOOKS = ("def balance_sentence(payload):\n    return 'Forty two.'\n\n"
+             "def payment_result(payload):\n    return 'Ok.'\n")  # the hooks examples/ivr-menu calls
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "console"
 BROWSERS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 

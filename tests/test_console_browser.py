@@ -11,7 +11,7 @@ import re
 
 import httpx
 import pytest
-from console_helpers import ARTIFACTS, console, need_browser
+from console_helpers import ARTIFACTS, IVR_HOOKS, console, need_browser
 from sim_helpers import ROOT, build
 
 pytestmark = pytest.mark.e2e
@@ -146,8 +146,8 @@ def test_two_guests_and_a_host_go_through_the_lobby_and_the_matrix_follows(tmp_p
         conference.locator(f"tr[data-member='{host}'] td.mute:text('muted')").wait_for()
         assert matrix_cell(conference, first, host) == "no"
         assert matrix_cell(conference, host, first) == "yes"
-        members = page.locator("#timeline tbody tr.rest").filter(has_text=f"PUT /api/v2/accounts/9900000/"
-                                                                         f"conferences/")
+        members = page.locator("#timeline tbody tr.rest").filter(has_text="PUT /api/v2/accounts/9900000/"
+                                                                         "conferences/")
         assert members.count() == 3  # two releases and a mute, through the REST API
 
         page.select_option("#timeline-filter", first)
@@ -163,8 +163,7 @@ def test_two_guests_and_a_host_go_through_the_lobby_and_the_matrix_follows(tmp_p
 
 
 def test_the_ivr_menu_dial_pad_presses_keys_and_the_clock_runs_timeouts(tmp_path, page):
-    hooks = "def balance_sentence(payload):\n    return 'Forty two.'\n\ndef payment_result(payload):\n    return 'Ok.'\n"
-    out = build(tmp_path, ROOT / "examples" / "ivr-menu", hooks)
+    out = build(tmp_path, ROOT / "examples" / "ivr-menu", IVR_HOOKS)
     with console(out) as url:
         page.goto(url)
         call_id = place_call(page, "main", "+15550003333")

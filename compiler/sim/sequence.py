@@ -228,8 +228,9 @@ def to_svg(sequence: Sequence) -> str:
         parts.append(f'<line x1="{x}" y1="{TOP}" x2="{x}" y2="{height - 8}" stroke="#bbb" stroke-dasharray="4 3"/>')
         parts.append(f'<rect x="{x - COLUMN // 2 + 8}" y="8" width="{COLUMN - 16}" height="{BOX_HEIGHT}" rx="4" '
                      f'fill="#eef3f8" stroke="#1f4e79"/>')
+        shown = xml_escape(_short(label, (COLUMN - 24) // CHARACTER))
         parts.append(f'<text x="{x}" y="{8 + BOX_HEIGHT // 2 + 4}" text-anchor="middle">'
-                     f'{xml_escape(_short(label, (COLUMN - 24) // CHARACTER))}<title>{xml_escape(label)}</title></text>')
+                     f'{shown}<title>{xml_escape(label)}</title></text>')
     for row, step in enumerate(sequence.steps, start=1):
         parts.append(_svg_step(step, columns, TOP + BOX_HEIGHT // 2 + row * ROW))
     parts.append("</svg>")
