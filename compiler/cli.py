@@ -10,13 +10,9 @@ import gc
 import sys
 
 from flowc import __version__
+from flowc.usage import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, UsageError
 
-EXIT_OK, EXIT_DIAGNOSTICS, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # the shell's status for a process ended by SIGPIPE
-
-
-class UsageError(Exception):
-    pass
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--time-limit", type=float, default=60.0, metavar="S",
                      help="with --load: stop starting calls after S seconds (default 60)")
     sim.set_defaults(handler=run_sim)
+
     graph = commands.add_parser("graph", help="draw the project's flows as a Mermaid, Graphviz DOT or SVG diagram")
     graph.add_argument("sources", nargs="+", metavar="SRC", help=".flow files or directories")
     graph.add_argument("-o", "--out", metavar="FILE", help="write the diagram to FILE (default: standard output)")

@@ -12,6 +12,11 @@ from urllib.parse import parse_qsl
 from flowc.cli import main as flowc
 
 ROOT = Path(__file__).resolve().parent.parent
+# The examples' secrets. The generated app reads a secret once per process, so every test of one pytest run
+# gives these variables the same values: the ones tests/test_app.py uses.
+SECRETS = {"SUPPORT_WEBHOOK_USER": "support", "SUPPORT_WEBHOOK_PASSWORD": "s3cret",
+           "SUPPORT_FALLBACK_PASSWORD": "fallback-s3cret", "VOICEMAIL_HOOK_USER": "vm",
+           "VOICEMAIL_HOOK_PASSWORD": "vm-pw", "MEDIA_PASSWORD": "media-s3cret"}
 
 
 def build(tmp_path: Path, flows: dict[str, str] | Path, hooks: str | None = None) -> Path:

@@ -565,3 +565,23 @@ def test_the_timeline_is_typed_data_and_readable_text(scripted):
     data = bw.timeline_data()
     assert data[0]["kind"] == "state" and any(d["kind"] == "webhook" and d["payload"]["callId"] == call.id
                                               for d in data)
+
+
+def test_secrets_in_replies_never_reach_the_timeline(scripted):
+    import json
+
+    bw, app = scripted({"/start": response("<Redirect redirectUrl='/a' username='u' password='hunter2'/>"),
+                        "/a": response()})
+    bw.inbound("/start")
+    assert app.requests[1].headers["authorization"]  # the secret was used ...
+    everything = bw.timeline() + json.dumps(bw.timeline_data()) + "".join(w.reply for w in bw.webhooks)
+    assert "hunter2" not in everything and 'password="***"' in bw.webhooks[0].reply  # ... and never recorded
+
+
+def test_a_missing_out_directory_is_an_error_and_changes_nothing(tmp_path):
+    import os
+
+    before = {k: os.environ.get(k) for k in ("BANDWIDTH_API_URL", "BANDWIDTH_ACCOUNT_ID")}
+    with pytest.raises(FileNotFoundError, match="manifest.json"):
+        Bandwidth(tmp_path / "nothing-here")
+    assert {k: os.environ.get(k) for k in before} == before

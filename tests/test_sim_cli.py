@@ -116,3 +116,21 @@ def test_sim_load_reports_failures(tmp_path):
     out = build(tmp_path, ROOT / "examples" / "ivr-menu")  # stub hooks: 501
     result = flowc("sim", "--load", "4", "--concurrency", "2", str(out), "--press", "1", "--press", "2")
     assert result.returncode == 1 and "failed: 4" in result.stdout and "/flows/billing_choice: 501" in result.stdout
+
+
+def test_the_pytest_plugin_gives_a_bandwidth_fixture_and_shows_the_timeline_of_a_failing_test(seed, tmp_path):
+    tests = tmp_path / "test_project.py"
+    tests.write_text(
+        "def test_joins(bandwidth):\n"
+        "    call = bandwidth.inbound('join')\n"             # the emulator of --flowc-out
+        "    assert bandwidth.conference('my-conference-name').members == [call]\n\n"
+        "def test_factory(bandwidth):\n"
+        f"    bw = bandwidth({str(seed)!r})\n"
+        "    assert bw.inbound('coach').heard[0].startswith('Welcome.')\n\n"
+        "def test_fails(bandwidth):\n"
+        "    call = bandwidth.inbound('join')\n"
+        "    assert call.heard == ['something else']\n")
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--flowc-out",
+                             str(seed), str(tests)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert "1 failed, 2 passed" in result.stdout, result.stdout
+    assert "--- flowc.sim timeline ---" in result.stdout and "hears “You will be added" in result.stdout

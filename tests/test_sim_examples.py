@@ -4,7 +4,7 @@ the `bandwidth` fixture, with hooks modules written for the test."""
 from __future__ import annotations
 
 import pytest
-from sim_helpers import ROOT, build
+from sim_helpers import ROOT, SECRETS, build
 
 pytestmark = pytest.mark.e2e
 
@@ -130,8 +130,7 @@ def agent_call_id(payload):
 
 @pytest.fixture
 def support(tmp_path, bandwidth, monkeypatch):
-    for name, value in (("SUPPORT_WEBHOOK_USER", "support"), ("SUPPORT_WEBHOOK_PASSWORD", "pw"),
-                        ("SUPPORT_FALLBACK_PASSWORD", "fallback-pw")):
+    for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
     bw = bandwidth(compiled(tmp_path, "support-line", SUPPORT_HOOKS))
     bw.monkeypatch = monkeypatch
@@ -263,8 +262,7 @@ def latest_message_url(payload):
 
 @pytest.fixture
 def voicemail(tmp_path, bandwidth, monkeypatch):
-    for name, value in (("VOICEMAIL_HOOK_USER", "vm"), ("VOICEMAIL_HOOK_PASSWORD", "vm-pw"),
-                        ("MEDIA_PASSWORD", "media")):
+    for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
     return bandwidth(compiled(tmp_path, "voicemail", VOICEMAIL_HOOKS))
 

@@ -272,3 +272,14 @@ def test_bandwidth_out_points_the_apps_environment_at_the_emulator(tmp_path):
         assert os.environ["BANDWIDTH_API_URL"] == bw.api_url
         assert os.environ["BANDWIDTH_ACCOUNT_ID"] == bw.account_id and os.environ["BANDWIDTH_USERNAME"] == "u"
     assert os.environ.get("BANDWIDTH_API_URL") == before
+
+
+def test_passwords_in_rest_bodies_are_masked_in_the_timeline(api):
+    from flowc.sim import RestRequest
+
+    bw, _, client = api({"/answer": response(WAIT)})
+    client.post("/calls", json={"from": "+15551110000", "to": "+15552220000", "applicationId": "a",
+                                "answerUrl": "http://app/answer", "username": "u", "password": "hunter2"})
+    created = next(e for e in bw.events if isinstance(e, RestRequest))
+    assert created.body["password"] == "***" and created.response["password"] == "***"
+    assert "hunter2" not in bw.timeline() + str(bw.timeline_data())

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowc.sim.engine import DEFAULT_CALLBACK_TIMEOUT, Endpoint, Engine, Faults, Options, Room, SimCall
 from flowc.sim.timeline import Event, Webhook, render_text, to_data
 from flowc.sim.transport import APP_ORIGIN, AsgiTarget, HttpTarget, load_out
+
+if TYPE_CHECKING:
+    from flowc.sim.rest import RestServer
 
 # What `Bandwidth(OUT)` sets while it runs, so that code in OUT's app that calls Bandwidth's Voice API (base
 # URL, account, credentials) reaches the emulator; the previous values come back when it closes.
@@ -40,12 +43,23 @@ class Bandwidth:
         self.credentials = credentials
         self.manifest: dict[str, Any] = {}
         self._saved_environment: dict[str, str | None] = {}
-        self._server = None
+        self._server: RestServer | None = None
+        self._http = HttpTarget()
+        try:
+            self._start(out, url, app, manifest, rest, Options(
+                settle_seconds=settle_seconds, seconds_per_word=seconds_per_word, audio_seconds=audio_seconds,
+                audio_lengths=dict(audio_lengths or {}), answer_seconds=answer_seconds, strict=strict,
+                account_id=account_id, seed=seed))
+        except BaseException:
+            self.close()
+            raise
+        self.callback_credentials = callback_credentials
+
+    def _start(self, out, url, app, manifest, rest: bool, options: Options) -> None:
         if rest:
             from flowc.sim.rest import RestServer
 
             self._server = RestServer(self)
-        self._http = HttpTarget()
         targets: list = [self._http]
         if out is not None or app is not None:
             self.base_url = APP_ORIGIN
@@ -57,11 +71,7 @@ class Bandwidth:
             targets.insert(0, AsgiTarget(app))
         else:
             self.base_url = url.rstrip("/")
-        options = Options(settle_seconds=settle_seconds, seconds_per_word=seconds_per_word,
-                          audio_seconds=audio_seconds, audio_lengths=dict(audio_lengths or {}),
-                          answer_seconds=answer_seconds, strict=strict, account_id=account_id, seed=seed)
         self.engine = Engine(targets, options, lambda: self.api_url)
-        self.callback_credentials = callback_credentials
         if self._server is not None:
             self._server.start()
 
@@ -77,8 +87,8 @@ class Bandwidth:
         if self._server is not None:
             self._server.stop()
             self._server = None
-        engine = self.engine
-        if not engine.loop.is_closed():
+        engine = getattr(self, "engine", None)
+        if engine is not None and not engine.loop.is_closed():
             engine.run_on_loop(self._http.close())
             engine.close()
         for name, value in self._saved_environment.items():

@@ -20,13 +20,14 @@ from flowc.vocabulary import vocabulary
 
 @dataclass(frozen=True)
 class Reply:
-    verbs: tuple[ET.Element, ...] | None  # None: refused
-    reason: str = ""
+    verbs: tuple[ET.Element, ...]
+    reason: str = ""  # why it was refused
     diagnostics: tuple[str, ...] = field(default_factory=tuple)
+    refused: bool = False
 
-    @property
-    def refused(self) -> bool:
-        return self.verbs is None
+
+def refusal(reason: str, diagnostics: tuple[str, ...] = ()) -> Reply:
+    return Reply((), reason, diagnostics, refused=True)
 
 
 EMPTY = Reply(())
@@ -45,25 +46,25 @@ def _read(text: str, context: str, root: str, check: bool) -> Reply:
     words = vocabulary()
     size = len(text.encode())
     if size > words.max_document_bytes:
-        return Reply(None, f"the document is {size} bytes; Bandwidth accepts at most {words.max_document_bytes}")
+        return refusal(f"the document is {size} bytes; Bandwidth accepts at most {words.max_document_bytes}")
     try:
         document = ET.fromstring(text)
     except ET.ParseError as error:
-        return Reply(None, f"not XML: {error}")
+        return refusal(f"not XML: {error}")
     if document.tag != root:
-        return Reply(None, f"the root element is <{document.tag}>, not <{root}>")
+        return refusal(f"the root element is <{document.tag}>, not <{root}>")
     allowed = words.contexts[context]
     for verb in document:
         spec = words.elements.get(verb.tag)
         if spec is None or spec.kind != "verb":
-            return Reply(None, f"<{verb.tag}> is not a BXML verb")
+            return refusal(f"<{verb.tag}> is not a BXML verb")
         if verb.tag not in allowed:
-            return Reply(None, f"<{verb.tag}> is not allowed in a {context.replace('-', ' ')} reply")
+            return refusal(f"<{verb.tag}> is not allowed in a {context.replace('-', ' ')} reply")
     diagnostics: tuple[str, ...] = ()
     if check:
         errors, diagnostics = _checker(text, context)
         if errors:
-            return Reply(None, "flowc's checker: " + "; ".join(errors), diagnostics)
+            return refusal("flowc's checker: " + "; ".join(errors), diagnostics)
     return Reply(tuple(document), "", diagnostics)
 
 

@@ -139,7 +139,8 @@ def _serve_out(out: Path):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SimUsageError(f"the app in {out} did not start: {process.stderr.read().decode()[-500:]}")
+            errors = process.stderr.read().decode() if process.stderr else ""
+            raise SimUsageError(f"the app in {out} did not start: {errors[-500:]}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return process, f"http://127.0.0.1:{port}"

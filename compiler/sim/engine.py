@@ -22,6 +22,7 @@ that calls the REST API while answering a webhook does not deadlock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import queue
 import threading
@@ -31,12 +32,12 @@ from collections.abc import Callable, Generator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin
 
 from flowc.sim import payloads
 from flowc.sim.bxml import Reply, attribute, break_seconds, flag, number, read_reply, spoken_text
-from flowc.sim.timeline import Event, Heard, Note, StateChange, Verb, Webhook
+from flowc.sim.timeline import Event, Heard, Note, StateChange, Verb, Webhook, redact, redact_fields
 from flowc.sim.transport import Answer
 
 MAX_MEMBERS = 20
@@ -355,6 +356,7 @@ class Engine:
         future: Future = Future()
         self.inbox.put((work, future))
         while not future.done():
+            self._drain_soon()
             if self.lock.acquire(timeout=0.005):
                 try:
                     self.drain()
@@ -401,6 +403,7 @@ class Engine:
         actor.timer, actor.wait = None, None
         finished, result, wait = False, None, None
         self.running = actor
+        assert actor.process is not None
         try:
             wait = actor.process.send(value)
         except StopIteration as stop:
@@ -409,7 +412,7 @@ class Engine:
             self.running = None
         if actor.pending is not None:
             pending, actor.pending = actor.pending, None
-            if not finished:
+            if not finished and actor.process is not None:
                 actor.process.close()
             actor.process = None
             if pending is not STOP:
@@ -420,7 +423,7 @@ class Engine:
             if isinstance(actor, SimCall) and actor.state == "active":
                 self.end_call(actor, result or "hangup")
             return
-        self._arm(actor, wait)
+        self._arm(actor, cast(Sleep | Park, wait))
 
     def _arm(self, actor: Actor, wait: Sleep | Park) -> None:
         actor.wait = wait
@@ -466,16 +469,18 @@ class Engine:
                                                                             timeout)))
 
     async def _while_serving(self, sending) -> Answer:
-        task = asyncio.ensure_future(sending)
         self.delivering += 1
         try:
-            while True:
-                done, _ = await asyncio.wait({task}, timeout=0.002)
-                if done:
-                    return task.result()
-                self.drain()
+            return await sending  # submit() wakes this loop to run REST work meanwhile (_drain_soon)
         finally:
             self.delivering -= 1
+
+    def _drain_soon(self) -> None:
+        """From the REST server's thread: have the loop, which the engine's thread is running while a
+        webhook is out, run the submitted work."""
+        if self.delivering and not self.loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                self.loop.call_soon_threadsafe(self.drain)
 
     def run_on_loop(self, coroutine) -> Any:
         return self.loop.run_until_complete(coroutine)
@@ -505,7 +510,7 @@ class Engine:
             if delay > endpoint.timeout:
                 answer = Answer(None, "", answer.latency, f"no answer within {endpoint.timeout:g} s")
             entry.latency = answer.latency
-            entry.status, entry.reply = answer.status, answer.body
+            entry.status, entry.reply = answer.status, redact(answer.body)
             if answer.status is None or not 200 <= answer.status < 300:
                 entry.reason = answer.error or f"HTTP {answer.status}"
                 continue
@@ -547,7 +552,7 @@ class Engine:
             self.webhooks.append(entry)
             self.record(entry)
             answer, _ = self._send(event_type, method, url, payload, credentials, DEFAULT_CALLBACK_TIMEOUT)
-            entry.status, entry.reply, entry.latency = answer.status, answer.body, answer.latency
+            entry.status, entry.reply, entry.latency = answer.status, redact(answer.body), answer.latency
             if answer.status is not None:
                 entry.accepted = 200 <= answer.status < 300
                 entry.reason = "" if entry.accepted else f"HTTP {answer.status}"
@@ -560,7 +565,7 @@ class Engine:
         return f"{self.api_base()}/accounts/{self.options.account_id}/calls/{call.id}"
 
     def call_values(self, call: SimCall, **more: Any) -> dict[str, Any]:
-        values = {
+        values: dict[str, Any] = {
             "eventTime": payloads.iso(self.now), "accountId": self.options.account_id,
             "applicationId": self.application_id, "from": call.from_, "to": call.to,
             "direction": call.direction, "callId": call.id, "callUrl": self.call_url(call),
@@ -688,7 +693,7 @@ class Engine:
             for verb in verbs:
                 if call.state != "active":
                     return "hangup"
-                self.record(Verb(self.now, call.id, verb.tag, dict(verb.attrib)))
+                self.record(Verb(self.now, call.id, verb.tag, redact_fields(verb.attrib)))
                 if call.answer_time is None and not (verb.tag == "Ring" and not flag(verb, "answerCall")):
                     self.answer(call)
                 outcome = yield from self.verbs[verb.tag](call, verb)
@@ -763,7 +768,7 @@ class Engine:
             for prompt in prompts:
                 if state.digits or state.finished:
                     break
-                self.record(Verb(self.now, call.id, prompt.tag, dict(prompt.attrib)))
+                self.record(Verb(self.now, call.id, prompt.tag, redact_fields(prompt.attrib)))
                 yield from self._speak(call, prompt, interruptible=True)
             if state.digits or state.finished:
                 break
@@ -881,6 +886,7 @@ class Engine:
 
     def _dtmf_event(self, call: SimCall, digit: str) -> None:
         verb = call.dtmf
+        assert verb is not None
         self.post_async("dtmf", self.event(call, "dtmf", digit=digit), verb.get("dtmfUrl"),
                         attribute(verb, "dtmfMethod") or "POST", call.base_url,
                         _credentials(verb, "username", "password"), call.id)
@@ -1118,14 +1124,17 @@ class Engine:
             self.start(room.dispatcher, self._dispatch(room))
 
     def _dispatch(self, room: Room):
+        assert room.event_url is not None  # queue_room_event sends nothing without one
         endpoint = Endpoint(room.event_url, room.event_method, room.credentials, room.fallback_url,
                             room.fallback_method, room.fallback_credentials, room.callback_timeout, room.base_url)
         while room.outbox:
             event_type, payload = room.outbox.popleft()
             call_id = payload.get("callId")
-            if event_type not in SYNC_CONFERENCE_EVENTS:
-                self._deliver_async(event_type, payload, self.resolve(room.base_url, room.event_url),
-                                    room.event_method, room.credentials, call_id, room.id)
+            if event_type not in SYNC_CONFERENCE_EVENTS:  # after the exits it follows, duplicated on demand
+                url = self.resolve(room.base_url, room.event_url)
+                for _ in range(2 if self.faults.take("duplicate", event_type, url) else 1):
+                    self._deliver_async(event_type, payload, url, room.event_method, room.credentials, call_id,
+                                        room.id)
                 continue
             reply = yield from self.fetch(event_type, payload, endpoint, "conference", call_id, room.id)
             if isinstance(reply, Reply) and room.state == "active":
@@ -1140,7 +1149,7 @@ class Engine:
     def _play_room(self, room: Room):
         while room.audio and room.state == "active":
             verb = room.audio.popleft()
-            self.record(Verb(self.now, room.id, verb.tag, dict(verb.attrib)))
+            self.record(Verb(self.now, room.id, verb.tag, redact_fields(verb.attrib)))
             if verb.tag in ("SpeakSentence", "PlayAudio"):
                 text, kind, seconds = self.media(None, verb)  # type: ignore[arg-type]
                 for member in room.members.values():
@@ -1166,7 +1175,8 @@ class Engine:
             recording.paused_total += self.now - recording.paused_at
         seconds = self.now - recording.started - recording.paused_total
         recording_id = self.ids.recording()
-        values = {"recordingId": recording_id, "channels": 1, "startTime": payloads.iso(recording.started),
+        values: dict[str, Any] = {
+                  "recordingId": recording_id, "channels": 1, "startTime": payloads.iso(recording.started),
                   "endTime": payloads.iso(self.now), "duration": payloads.duration(seconds),
                   "fileFormat": attribute(recording.element, "fileFormat") or "wav", "status": "complete",
                   "mediaUrl": f"{self.api_base()}/accounts/{self.options.account_id}/conferences/{room.id}"

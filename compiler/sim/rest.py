@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from flowc.sim.bxml import read_reply
 from flowc.sim.engine import Actor, Endpoint, Room, SimCall
 from flowc.sim.payloads import iso
-from flowc.sim.timeline import RestRequest
+from flowc.sim.timeline import RestRequest, redact_fields
 
 if TYPE_CHECKING:
     from flowc.sim.api import Bandwidth
@@ -49,7 +49,7 @@ class RestServer:
         self.socket.bind(("127.0.0.1", 0))
         self.socket.listen(128)
         self.origin = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        self.server = None
+        self.server: Any = None
         self.thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -201,7 +201,8 @@ class VoiceApi:
         with contextlib.suppress(ValueError):
             body = json.loads(body) if body else None
         shown = None if isinstance(content, bytes) else content
-        self.engine.record(RestRequest(self.engine.now, method, path, status, body, shown))
+        self.engine.record(RestRequest(self.engine.now, method, path, status, redact_fields(body),
+                                       redact_fields(shown)))
 
     @staticmethod
     def json_body(raw: bytes) -> dict[str, Any]:

@@ -8,6 +8,7 @@ dicts for tools (the `--format json` output, sequence diagrams, a browser consol
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
@@ -118,6 +119,25 @@ class Note(Event):
 
     def describe(self) -> str:
         return f"{self.subject}: {self.text}"
+
+
+SECRET_ATTRIBUTE = re.compile(r"""((?:p|P)assword\s*=\s*)("[^"]*"|'[^']*')""")
+SECRET = "***"
+
+
+def redact(text: str) -> str:
+    """A reply as the timeline keeps it: the values of password attributes replaced, so that a timeline
+    printed, saved or shown in a test report never carries a secret."""
+    return SECRET_ATTRIBUTE.sub(rf'\1"{SECRET}"', text) if "assword" in text else text
+
+
+def redact_fields(value):
+    """A REST body as the timeline keeps it: fields whose name ends in `password` masked."""
+    if isinstance(value, dict):
+        return {k: SECRET if k.lower().endswith("password") and v else redact_fields(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_fields(v) for v in value]
+    return value
 
 
 def clock(seconds: float) -> str:

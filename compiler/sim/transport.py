@@ -88,7 +88,8 @@ class AsgiTarget:
 
         started = time.perf_counter()
         try:
-            await asyncio.wait_for(self.app(scope, receive, send), timeout)
+            async with asyncio.timeout(timeout):
+                await self.app(scope, receive, send)
         except TimeoutError:
             return Answer(None, "", time.perf_counter() - started, f"no answer within {timeout:g} s")
         except Exception as error:  # the app crashed outside its own error handling
@@ -101,7 +102,7 @@ class HttpTarget:
     """Any URL, over real HTTP (httpx)."""
 
     def __init__(self) -> None:
-        self._client = None
+        self._client: Any = None  # an httpx.AsyncClient, made on first use (httpx is imported then)
 
     def handles(self, url: str) -> bool:
         return url.startswith(("http://", "https://"))
