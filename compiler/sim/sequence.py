@@ -209,8 +209,8 @@ def to_mermaid(sequence: Sequence) -> str:
 
 # -- SVG -------------------------------------------------------------------------------------------------------
 
-COLUMN, ROW, TOP, BOX_HEIGHT = 230, 30, 56, 36
-CHARACTER = 7  # about how wide a 12-pixel character is: labels are cut to fit their space
+COLUMN, ROW, TOP, BOX_HEIGHT = 240, 30, 56, 36
+CHARACTER = 6.5  # about how wide a 12-pixel character is: labels are cut to fit their space
 _COLOURS = {"request": "#1f4e79", "reply": "#2e7d32", "failed": "#c62828", "note": "#6d4c41"}
 
 
@@ -228,28 +228,29 @@ def to_svg(sequence: Sequence) -> str:
         parts.append(f'<line x1="{x}" y1="{TOP}" x2="{x}" y2="{height - 8}" stroke="#bbb" stroke-dasharray="4 3"/>')
         parts.append(f'<rect x="{x - COLUMN // 2 + 8}" y="8" width="{COLUMN - 16}" height="{BOX_HEIGHT}" rx="4" '
                      f'fill="#eef3f8" stroke="#1f4e79"/>')
-        shown = xml_escape(_short(label, (COLUMN - 24) // CHARACTER))
+        shown = xml_escape(_short(label, int((COLUMN - 24) // CHARACTER)))
         parts.append(f'<text x="{x}" y="{8 + BOX_HEIGHT // 2 + 4}" text-anchor="middle">'
                      f'{shown}<title>{xml_escape(label)}</title></text>')
     for row, step in enumerate(sequence.steps, start=1):
-        parts.append(_svg_step(step, columns, TOP + BOX_HEIGHT // 2 + row * ROW))
+        parts.append(_svg_step(step, columns, TOP + BOX_HEIGHT // 2 + row * ROW, width))
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
 
-def _svg_step(step: Step, columns: dict[str, int], y: int) -> str:
+def _svg_step(step: Step, columns: dict[str, int], y: int, width: int) -> str:
     colour = _COLOURS[step.style]
     source = columns[step.source] * COLUMN + COLUMN // 2
     target = columns[step.target] * COLUMN + COLUMN // 2
     title = f"<title>{xml_escape(step.text)}</title>"  # the whole label, shown on hover
     if step.style == "note" or source == target:
-        text = xml_escape(_short(step.text, (COLUMN - 28) // CHARACTER))
+        text = xml_escape(_short(step.text, int((COLUMN - 28) // CHARACTER)))
         return (f'<g>{title}<rect x="{source - COLUMN // 2 + 8}" y="{y - 16}" width="{COLUMN - 16}" height="22" '
                 f'fill="#fff8e1" stroke="{colour}"/><text x="{source}" y="{y}" text-anchor="middle" '
                 f'fill="{colour}">{text}</text></g>')
-    text = xml_escape(_short(step.text, max(COLUMN - 20, abs(target - source) - 20) // CHARACTER))
-    dash = ' stroke-dasharray="5 3"' if step.style != "request" else ""
     middle = (source + target) // 2
+    room = 2 * min(middle, width - middle) - 16  # one label per row: it may reach past its arrow's ends
+    text = xml_escape(_short(step.text, int(room // CHARACTER)))
+    dash = ' stroke-dasharray="5 3"' if step.style != "request" else ""
     return (f'<g>{title}<line x1="{source}" y1="{y}" x2="{target}" y2="{y}" stroke="{colour}"{dash} '
             f'marker-end="url(#arrow)"/><text x="{middle}" y="{y - 5}" text-anchor="middle" '
             f'fill="{colour}">{text}</text></g>')

@@ -143,7 +143,7 @@ function conferenceBody(conference, calls) {
       element('td', {class: 'mute', text: member.mute ? 'muted' : 'no'}),
       element('td', {class: 'hold', text: member.hold ? 'on hold' : 'no'}),
       element('td', {class: 'coaching', text: coaching}),
-      element('td', {class: 'actions'},
+      element('td', {}, element('div', {class: 'buttons'},
         element('button', {type: 'button', 'data-key': `${key}/mute`, 'data-action': 'mute',
                            text: member.mute ? 'Unmute' : 'Mute', onclick: () => send('PUT', path(member.call), {mute: !member.mute})}),
         element('button', {type: 'button', 'data-key': `${key}/hold`, 'data-action': 'hold',
@@ -151,7 +151,7 @@ function conferenceBody(conference, calls) {
         element('button', {type: 'button', 'data-key': `${key}/coach`, 'data-action': 'coach',
                            text: member.role === 'coach' ? 'Stop coaching' : 'Coach the others',
                            disabled: !others.length || (conference.coach && conference.coach !== member.call),
-                           onclick: () => send('PUT', path(member.call), {callIdsToCoach: member.role === 'coach' ? [] : others})})));
+                           onclick: () => send('PUT', path(member.call), {callIdsToCoach: member.role === 'coach' ? [] : others})}))));
   });
   const members = element('table', {class: 'members'},
     element('caption', {text: 'Members'}),
