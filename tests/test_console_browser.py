@@ -142,24 +142,30 @@ def test_two_guests_and_a_host_go_through_the_lobby_and_the_matrix_follows(tmp_p
                     assert matrix_cell(conference, listener, speaker) == "yes", (listener, speaker)
         shot(page, "meeting-3-everyone-in")
 
+        conference.locator(f"tr[data-member='{first}'] button[data-action='coach']").click()  # coaches the others
+        conference.locator(f"tr[data-member='{first}'] td.role:text('coach')").wait_for()
+        assert conference.locator(f"tr[data-member='{first}'] td.coaching").inner_text().count("+1555000000") == 2
+        assert conference.locator(f"tr[data-member='{second}'] button[data-action='coach']").is_disabled()
+        shot(page, "meeting-4-a-guest-coaches")
+
         conference.locator(f"tr[data-member='{host}'] button[data-action='mute']").click()
         conference.locator(f"tr[data-member='{host}'] td.mute:text('muted')").wait_for()
         assert matrix_cell(conference, first, host) == "no"
         assert matrix_cell(conference, host, first) == "yes"
         members = page.locator("#timeline tbody tr.rest").filter(has_text="PUT /api/v2/accounts/9900000/"
                                                                          "conferences/")
-        assert members.count() == 3  # two releases and a mute, through the REST API
+        assert members.count() == 4  # two releases, a coach and a mute, through the REST API
 
         page.select_option("#timeline-filter", first)
         page.wait_for_function(f"[...document.querySelectorAll('#timeline tbody tr')].every("
                                f"r => r.dataset.calls.split(' ').includes('{first}'))")
-        shot(page, "meeting-4-host-muted-timeline-of-a-guest")
+        shot(page, "meeting-5-host-muted-timeline-of-a-guest")
 
         conference.locator("button.end").click()
         conference.locator(".ident:text-matches('completed')").wait_for()
         page.wait_for_function("[...document.querySelectorAll('article.call .state')].every("
                                "s => s.textContent.startsWith('completed'))")
-        shot(page, "meeting-5-ended")
+        shot(page, "meeting-6-ended")
 
 
 def test_the_ivr_menu_dial_pad_presses_keys_and_the_clock_runs_timeouts(tmp_path, page):

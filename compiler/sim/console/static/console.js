@@ -149,7 +149,7 @@ function conferenceBody(conference, calls) {
         element('button', {type: 'button', 'data-key': `${key}/hold`, 'data-action': 'hold',
                            text: member.hold ? 'Release from hold' : 'Hold', onclick: () => send('PUT', path(member.call), {hold: !member.hold})}),
         element('button', {type: 'button', 'data-key': `${key}/coach`, 'data-action': 'coach',
-                           text: member.role === 'coach' ? 'Stop coaching' : 'Coach the others',
+                           text: member.role === 'coach' ? 'Coach nobody' : 'Coach the others',
                            disabled: !others.length || (conference.coach && conference.coach !== member.call),
                            onclick: () => send('PUT', path(member.call), {callIdsToCoach: member.role === 'coach' ? [] : others})}))));
   });
