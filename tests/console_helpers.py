@@ -55,6 +55,25 @@ def _read_url(process: subprocess.Popen, seconds: float = 60) -> str:
     raise AssertionError("the console did not print its URL within 60 s")
 
 
+@contextlib.contextmanager
+def served(app) -> Iterator[str]:
+    """An ASGI app under uvicorn on a free loopback port, in a thread; yields its base URL."""
+    import threading
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(5)
+
+
 def browser_path() -> str | None:
     found = next((p for p in BROWSERS if Path(p).is_file()), None)
     return found or shutil.which("chromium")

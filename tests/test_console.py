@@ -14,7 +14,7 @@ import tomllib
 
 import httpx
 import pytest
-from console_helpers import console
+from console_helpers import console, served
 from sim_helpers import ROOT, ScriptedApp, build, response, say
 
 pytestmark = pytest.mark.e2e
@@ -74,6 +74,18 @@ def test_the_console_listens_only_on_loopback(seed, host):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "listens only on loopback" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_port_in_use_is_a_usage_error(seed):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "flowc", "sim", str(seed), "--ui", "--port", str(port)],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr
 
 
 def test_ui_with_call_or_load_is_a_usage_error(seed):
@@ -170,28 +182,17 @@ def test_conference_controls_go_through_the_rest_api_and_the_matrix_follows(seed
 
 
 def test_a_running_server_given_by_url_is_called_at_a_path(tmp_path):
-    import uvicorn
-
     app = ScriptedApp({"/start": response(say("over the network"))})
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        with console(f"http://127.0.0.1:{port}") as url:
-            assert httpx.get(url + "api/info", timeout=30).json()["flows"] == []
-            call_id = post(url, "api/calls", {"path": "/start"}).json()["id"]
-            call = next(c for c in state(url)["calls"] if c["id"] == call_id)
-            assert [h["text"] for h in call["heard"]] == ["over the network"]
-            webhook = state(url)["timeline"][0]
-            assert webhook["url"] == f"http://127.0.0.1:{port}/start" and webhook["status"] == 200
-            sequence = httpx.get(url + f"api/calls/{call_id}/sequence", timeout=30).json()
-            assert sequence["mermaid"].startswith("sequenceDiagram") and sequence["svg"].startswith("<svg")
-    finally:
-        server.should_exit = True
-        thread.join(5)
+    with served(app) as base, console(base) as url:
+        port = base.rsplit(":", 1)[1]
+        assert httpx.get(url + "api/info", timeout=30).json()["flows"] == []
+        call_id = post(url, "api/calls", {"path": "/start"}).json()["id"]
+        call = next(c for c in state(url)["calls"] if c["id"] == call_id)
+        assert [h["text"] for h in call["heard"]] == ["over the network"]
+        webhook = state(url)["timeline"][0]
+        assert webhook["url"] == f"http://127.0.0.1:{port}/start" and webhook["status"] == 200
+        sequence = httpx.get(url + f"api/calls/{call_id}/sequence", timeout=30).json()
+        assert sequence["mermaid"].startswith("sequenceDiagram") and sequence["svg"].startswith("<svg")
 
 
 # -- what the page is made of ------------------------------------------------------------------------------

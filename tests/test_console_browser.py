@@ -11,8 +11,8 @@ import re
 
 import httpx
 import pytest
-from console_helpers import ARTIFACTS, IVR_HOOKS, console, need_browser
-from sim_helpers import ROOT, build
+from console_helpers import ARTIFACTS, IVR_HOOKS, console, need_browser, served
+from sim_helpers import ROOT, ScriptedApp, build, response, say
 
 pytestmark = pytest.mark.e2e
 
@@ -198,3 +198,25 @@ def test_the_ivr_menu_dial_pad_presses_keys_and_the_clock_runs_timeouts(tmp_path
         page.wait_for_function(f"document.querySelectorAll('#call-{second} .heard li').length > {before}")
         assert page.locator("#now").inner_text() >= "00:30.000"
         shot(page, "ivr-4-after-advancing-the-clock")
+
+
+def test_audio_is_a_playable_link_and_text_that_looks_like_markup_stays_text(page):
+    app = ScriptedApp({"/start": response(
+        "<PlayAudio>https://media.example.com/welcome.mp3</PlayAudio>",
+        say("&lt;img src=x onerror=&quot;document.title='owned'&quot;&gt; &lt;b&gt;bold&lt;/b&gt;"))})
+    with served(app) as base, console(base) as url:
+        page.goto(url)
+        assert page.locator("#flow option").all_inner_texts() == ["(give a path)"]
+        page.fill("#path", "/start")
+        page.click("#place-call")
+        card = page.locator("article.call").first
+        card.locator(".heard li.speech").wait_for()
+        link = card.locator(".heard li.audio a")
+        assert link.get_attribute("href") == "https://media.example.com/welcome.mp3"
+        assert link.inner_text() == "▶ https://media.example.com/welcome.mp3"
+        speech = card.locator(".heard li.speech")
+        assert "<img src=x onerror=" in speech.inner_text() and "<b>bold</b>" in speech.inner_text()
+        assert card.locator(".heard img, .heard b").count() == 0 and page.title() == "flowc sim console"
+        page.locator("#sequence-svg svg").wait_for()
+        assert page.locator("#sequence-svg img, #sequence-svg b, #sequence-svg script").count() == 0
+        shot(page, "url-1-audio-and-markup")

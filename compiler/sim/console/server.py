@@ -60,6 +60,8 @@ class Console:
         self.listeners: set[asyncio.Queue] = set()
         self.latest = ""
         self._last_tick = time.monotonic()
+        self._fingerprint: tuple = ()
+        self._state = ""
 
     async def run(self, work, *args) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.worker, partial(work, *args))
@@ -141,11 +143,19 @@ class Console:
     # -- pushing snapshots -------------------------------------------------------------------------------------
 
     def tick(self) -> str:
+        """The state as JSON text, read anew only when something happened since the last read (every change
+        the emulator makes is recorded as an event, or moves the clock)."""
         now = time.monotonic()
         if self.realtime:
             self.bw.advance(min(now - self._last_tick, MAX_REALTIME_STEP))
         self._last_tick = now
-        return json.dumps(snapshot(self.bw, self.realtime), default=str)
+        engine = self.bw.engine
+        with engine.lock:
+            fingerprint = (len(engine.events), engine.now, self.realtime)
+            if fingerprint != self._fingerprint or not self._state:
+                self._state = json.dumps(snapshot(self.bw, self.realtime), default=str)
+                self._fingerprint = fingerprint
+            return self._state
 
     async def broadcast(self) -> None:
         while True:
