@@ -585,3 +585,14 @@ def test_a_missing_out_directory_is_an_error_and_changes_nothing(tmp_path):
     with pytest.raises(FileNotFoundError, match="manifest.json"):
         Bandwidth(tmp_path / "nothing-here")
     assert {k: os.environ.get(k) for k in before} == before
+
+
+def test_documents_that_loop_without_time_passing_end_the_call_instead_of_hanging(scripted):
+    from flowc.sim.engine import MAX_WEBHOOKS_AT_ONE_INSTANT
+
+    bw, app = scripted({"/loop": response("<Redirect redirectUrl='/loop'/>")})
+    call = bw.inbound("/loop")
+    assert call.state == "completed" and call.cause == "application-error"
+    assert len(app.requests) == MAX_WEBHOOKS_AT_ONE_INSTANT
+    bw2, _ = scripted({"/loop": response("<Pause duration='1'/>", "<Redirect redirectUrl='/loop'/>")})
+    assert bw2.inbound("/loop").state == "active"  # time passes: a loop with a pause is only stopped by the stretch

@@ -134,3 +134,10 @@ def test_the_pytest_plugin_gives_a_bandwidth_fixture_and_shows_the_timeline_of_a
                              str(seed), str(tests)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert "1 failed, 2 passed" in result.stdout, result.stdout
     assert "--- flowc.sim timeline ---" in result.stdout and "hears “You will be added" in result.stdout
+
+
+def test_sim_reports_an_app_that_cannot_start_in_one_line(tmp_path):
+    out = build(tmp_path, ROOT / "examples" / "ivr-menu", hooks="def balance_sentence(payload):\n    return (\n")
+    result = flowc("sim", str(out), "--call", "main")
+    assert result.returncode == 2 and "cannot start: SyntaxError" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -36,7 +36,12 @@ def _emulator(target: str, **options):
     if not (Path(target) / "manifest.json").is_file():
         raise SimUsageError(f"{target} is not an OUT directory (no manifest.json): run `flowc compile ... -o "
                             f"{target}` first, or give a URL")
-    return Bandwidth(target, **options)
+    try:
+        return Bandwidth(target, **options)
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # the app (or the hooks module it imports) fails at import: one line, no traceback
+        raise SimUsageError(f"the app in {target} cannot start: {type(error).__name__}: {error}") from None
 
 
 def problems(webhooks) -> list:

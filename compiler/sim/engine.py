@@ -42,6 +42,9 @@ from flowc.sim.transport import Answer
 
 MAX_MEMBERS = 20
 MAX_CONFERENCE_SECONDS = 24 * 3600
+# Webhooks one call may send without virtual time passing (documents that redirect to each other with nothing
+# to play): beyond this the call is ended, instead of the emulator looping for ever.
+MAX_WEBHOOKS_AT_ONE_INSTANT = 200
 DEFAULT_CALLBACK_TIMEOUT = 15.0
 SYNC_CONFERENCE_EVENTS = ("conferenceCreated", "conferenceMemberJoin", "conferenceMemberExit",
                           "conferenceRedirect")
@@ -282,6 +285,7 @@ class Engine:
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self.delivering = 0
         self.running: Actor | None = None
+        self._instant: tuple[float, dict[str, int]] = (-1.0, {})  # webhooks per call at the current instant
         self.loop = asyncio.new_event_loop()  # the app's event loop, run while a webhook is out (see deliver)
         self._keeper = self.loop.run_until_complete(_keep_worker_threads())
         self.verbs = {
@@ -496,6 +500,10 @@ class Engine:
               call_id: str | None = None, conference_id: str | None = None) -> Generator[Any, Any, Reply | str]:
         """Send a webhook whose reply is BXML (trying the fallback URL if the first fails); the Reply to run,
         or the cause of failure: `callback-error` (no usable answer) or `invalid-bxml` (refused)."""
+        if self._looping(call_id or conference_id or ""):
+            self.note(call_id or conference_id or "", f"{MAX_WEBHOOKS_AT_ONE_INSTANT} webhooks without any time "
+                      "passing: the documents loop with nothing to play; the call is ended")
+            return "application-error"
         attempts = [(endpoint.url, endpoint.method, endpoint.credentials, False)]
         if endpoint.fallback_url:
             attempts.append((endpoint.fallback_url, endpoint.fallback_method, endpoint.fallback_credentials, True))
@@ -522,6 +530,14 @@ class Engine:
             entry.accepted = True
             return reply
         return "callback-error"
+
+    def _looping(self, subject: str) -> bool:
+        moment, counts = self._instant
+        if moment != self.now:
+            counts = {}
+            self._instant = (self.now, counts)
+        counts[subject] = counts.get(subject, 0) + 1
+        return counts[subject] > MAX_WEBHOOKS_AT_ONE_INSTANT
 
     def _send(self, event_type: str, method: str, url: str, payload: dict, credentials,
               timeout: float) -> tuple[Answer, float]:
