@@ -23,20 +23,21 @@ def snapshot(bw, realtime: bool) -> dict[str, Any]:
         return {
             "now": round(engine.now, 3),
             "realtime": realtime,
-            "calls": [_call(call, events) for call in bw.calls],
+            "calls": [_call(bw, call, events) for call in engine.calls.values()],
             "conferences": [_conference(bw, room) for room in rooms],
             "timeline": _timeline(events),
             "events": len(events),
         }
 
 
-def _call(call, events) -> dict[str, Any]:
+def _call(bw, call, events) -> dict[str, Any]:
+    from flowc.sim.api import Call
+
     heard = [{"time": e.time, "text": e.text, "media": e.media, "conference": e.conference_id}
              for e in events if isinstance(e, Heard) and e.call_id == call.id]
-    raw = call._call
     return {"id": call.id, "from": call.from_, "to": call.to, "direction": call.direction, "state": call.state,
-            "cause": call.cause, "waiting": call.waiting, "heard": heard,
-            "conference": raw.room.id if raw.room is not None else None}
+            "cause": call.cause, "waiting": Call(bw, call).waiting, "heard": heard,
+            "conference": call.room.id if call.room is not None else None}
 
 
 def _conference(bw, room) -> dict[str, Any]:

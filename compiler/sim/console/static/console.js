@@ -67,8 +67,7 @@ function callCard(call) {
     card.append(
       element('h3', {id: `call-${call.id}-title`, text: `Call from ${call.from} to ${call.to}`}),
       element('p', {class: 'ident', text: call.id}),
-      element('p', {}, 'State: ', element('strong', {class: 'state'}), ' · waiting for: ',
-              element('span', {class: 'waiting'})),
+      element('p', {}, 'State: ', element('strong', {class: 'state'}), ' · now: ', element('span', {class: 'waiting'})),
       element('h4', {text: 'Heard'}),
       element('ol', {class: 'heard', 'aria-live': 'polite', 'aria-label': `What the call from ${call.from} heard`}),
       pad,
