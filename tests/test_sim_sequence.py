@@ -144,3 +144,15 @@ def test_flowc_sim_format_mermaid_prints_the_diagram(seed, tmp_path, mermaid_par
     parses(mermaid_parse, tmp_path, done.stdout, "cli")
     documented = (ROOT / "docs" / "testing.md").read_text().split("### The sequence diagram of a call", 1)[1]
     assert documented.split("```\n", 2)[1] == done.stdout  # docs/testing.md shows this very output
+
+
+def test_a_transfer_shows_the_callee_leg_as_another_call(tmp_path, mermaid_parse):  # noqa: F811
+    out = build(tmp_path, ROOT / "examples" / "transfer-announce")
+    with Bandwidth(out) as bw:
+        call = bw.inbound("after_hours")
+        text = sequence_mermaid(bw.events, call.id)
+    assert "participant call1 as Other call c-" in text
+    assert "call1->>bw: 00:04.000 calls outbound +15551112345 -#62; +15559876543" in text
+    assert "bw->>app: 00:05.000 transferAnswer: POST http://app/flows/dial_extension" in text
+    assert "call1->>caller: " in text and " bridged" in text
+    parses(mermaid_parse, tmp_path, text)

@@ -177,8 +177,10 @@ def _state_steps(event: StateChange, call_id, rooms, members, legs, keys: _Parti
         return [Step(who, keys.room(room), f"{at} joins{coach}")]
     if event.state == "left" and room in rooms:
         return [Step(who, keys.room(room), f"{at} leaves", "reply")]
-    if event.subject != call_id:
-        return [] if event.state != "member updated" else [Step(who, who, f"{at} {event.state}", "note")]
+    if event.state == "bridged" and event.detail:
+        return [Step(who, keys.call(event.detail), f"{at} bridged")]
+    if event.subject in members - legs and event.state != "member updated":
+        return []
     detail = f" ({event.detail})" if event.detail else ""
     return [Step(who, who, f"{at} {event.state}{detail}", "note")]
 
