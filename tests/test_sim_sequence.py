@@ -142,6 +142,9 @@ def test_flowc_sim_format_mermaid_prints_the_diagram(seed, tmp_path, mermaid_par
     assert done.stdout.startswith(f"sequenceDiagram\n    {caller}")
     assert "hears “You will be added to your conference now.”" in done.stdout
     parses(mermaid_parse, tmp_path, done.stdout, "cli")
+    load = subprocess.run([sys.executable, "-m", "flowc", "sim", str(seed), "--load", "2", "--format", "mermaid"],
+                          capture_output=True, text=True, timeout=120)
+    assert load.returncode == 2 and "--format mermaid draws one call" in load.stderr
     documented = (ROOT / "docs" / "testing.md").read_text().split("### The sequence diagram of a call", 1)[1]
     assert documented.split("```\n", 2)[1] == done.stdout  # docs/testing.md shows this very output
 

@@ -289,6 +289,8 @@ def main(args) -> int:
                 raise SimUsageError("--ui serves the console; place calls from the page (no --call or --load)")
             return run_ui(args.target, args.host, args.port)
         if args.load is not None:
+            if args.format == "mermaid":
+                raise SimUsageError("--format mermaid draws one call: use it with --call, not --load")
             return run_load(args.target, args.call, args.press, args.load, args.concurrency, args.time_limit,
                             args.format)
         if not args.call:
