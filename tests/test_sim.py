@@ -477,6 +477,20 @@ def test_a_failing_webhook_tries_the_fallback_url(scripted):
     assert call.heard == ["from the fallback"]
 
 
+def test_a_fallback_on_another_host_is_never_sent_and_one_on_loopback_is(scripted):
+    # Flows name real hosts (support-line's fallback); the emulator must not reach past this machine.
+    bw, _ = scripted({"/start": response("<Redirect redirectUrl='/broken' "
+                                         "redirectFallbackUrl='https://backup.example.com/x'/>"),
+                      "/broken": (500, "oops")})
+    call = bw.inbound("/start")
+    fallback = [w for w in bw.webhooks if w.fallback]
+    assert call.cause == "callback-error" and len(fallback) == 1
+    assert fallback[0].status is None and "not this machine" in fallback[0].reason
+    from flowc.sim.transport import is_loopback
+    assert is_loopback("http://127.0.0.2:9/x") and is_loopback("http://[::1]/") and is_loopback("http://localhost/")
+    assert not is_loopback("https://backup.example.com/x") and not is_loopback("http://10.0.0.1/")
+
+
 def test_a_failing_webhook_without_fallback_ends_the_call_with_callback_error(scripted):
     bw, _ = scripted({"/start": response("<Redirect redirectUrl='/broken'/>"), "/broken": (500, "")})
     assert bw.inbound("/start").cause == "callback-error"

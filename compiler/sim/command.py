@@ -7,7 +7,6 @@ Exit status: 0 when every webhook was answered and every reply accepted, 1 when 
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import socket
@@ -17,7 +16,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+
+from flowc.sim.transport import is_loopback
 
 MAX_LOAD_CALLS = 100_000
 MAX_CONCURRENCY = 256
@@ -119,16 +119,6 @@ def _interact(bw, call) -> None:
 
 # -- load ------------------------------------------------------------------------------------------------------
 
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -177,7 +167,7 @@ def run_load(target: str, flow: str | None, presses: list[str], count: int, conc
         raise SimUsageError(f"--concurrency takes 1 to {MAX_CONCURRENCY}")
     process = None
     if target.startswith(("http://", "https://")):
-        if not _is_loopback(target):
+        if not is_loopback(target):
             raise SimUsageError(f"--load only drives servers on this machine (loopback), not {target}")
         base = target.rstrip("/")
     elif (Path(target) / "app.py").is_file():

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import importlib.util
+import ipaddress
 import json
+import os
 import socket
 import sys
 import time
@@ -22,6 +24,20 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 APP_ORIGIN = "http://app"  # the origin an OUT directory's in-process app is given
+# Webhooks go only to this machine unless this is set: a flow's fallback URL or a `then "https://..."`
+# names real hosts, and a test must never reach them.
+ALLOW_NETWORK_VARIABLE = "FLOWC_SIM_ALLOW_NETWORK"
+
+
+def is_loopback(url: str) -> bool:
+    """Whether URL's host is this machine (localhost, 127.0.0.0/8, ::1)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass
@@ -121,6 +137,9 @@ class HttpTarget:
     async def send(self, method: str, url: str, payload: dict, credentials, timeout: float) -> Answer:
         import httpx
 
+        if not is_loopback(url) and os.environ.get(ALLOW_NETWORK_VARIABLE) != "1":
+            return Answer(None, "", 0.0, f"not sent: {urlsplit(url).hostname} is not this machine (the emulator "
+                                         f"delivers webhooks to loopback only; set {ALLOW_NETWORK_VARIABLE}=1)")
         headers, body, query = request_parts(method, payload, credentials)
         if query:
             url += ("&" if "?" in url else "?") + query
