@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import re
 import socket
@@ -41,12 +40,11 @@ class ConsoleError(Exception):
 
 
 def is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    """The emulator's one rule for "this machine" (flowc.sim.transport.is_loopback), for a bare host."""
+    from flowc.sim.transport import is_loopback
+
+    bare = host.strip("[]")
+    return is_loopback(f"http://[{bare}]/" if ":" in bare else f"http://{bare}/")
 
 
 class Console:
