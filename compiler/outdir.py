@@ -152,7 +152,7 @@ def survey(out: Path) -> tuple[dict[str, str], dict[str, int]]:
         raise FileProblem(
             "FC902", f"`{shown_name(out)}` is not empty and flowc did not make it (it has no {RECORD} build "
             "record): nothing was written", "name a new or empty directory for OUT, or move these files "
-            "elsewhere; an OUT written by a flowc older than 0.2 has no record: delete it and compile again")
+            "elsewhere; an OUT that an earlier flowc wrote has no record either: delete it and compile again")
     owned: dict[str, str] = {}
     carried: dict[str, int] = {}
     changed: list[str] = []
@@ -346,7 +346,8 @@ def take_apart(directory: Path, out: Path) -> list[FileProblem]:
                             f"cannot prove it wrote, such as `{kept[0]}`", "look through it, keep what you "
                             "need, then delete it", warning=True)]
     (directory / RECORD).unlink(missing_ok=True)
-    (directory / STAGING_MARK).unlink(missing_ok=True)
+    if unfinished:
+        (directory / STAGING_MARK).unlink()
     with contextlib.suppress(OSError):
         directory.rmdir()
     return []
