@@ -1,4 +1,9 @@
-"""Atomic file writes: a reader never sees a half-written file, and a failed write leaves the old one."""
+"""Reading and rewriting the user's files safely.
+
+Only regular files are read (a FIFO or a device is refused before it is opened, so nothing ever waits on
+one); writes are atomic (a reader never sees a half-written file, a failed write leaves the old one); a
+rewrite happens only if the file still holds what was read; names that are not UTF-8 are refused. The errors
+carry stable codes (FileProblem). OUT as a whole is flowc.outdir's."""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -300,9 +301,10 @@ def exchange(staging: Path, out: Path) -> bool:
 def clean_leftovers(out: Path) -> list[FileProblem]:
     """Take apart the marked siblings of OUT that an interrupted compile left (called with the lock held)."""
     warnings: list[FileProblem] = []
-    prefix = _prefix(out)
-    siblings = sorted(p for p in out.parent.iterdir() if p.name.startswith(prefix) and p != lock_path(out)
-                      and stat.S_ISDIR(p.lstat().st_mode))
+    # exactly the names mkdtemp gives (8 characters after the prefix): never the staging directory of
+    # another OUT whose own name happens to start like this one's (`out.flowc-x`)
+    shape = re.compile(re.escape(_prefix(out)) + "[a-z0-9_]{8}")
+    siblings = sorted(p for p in out.parent.iterdir() if shape.fullmatch(p.name) and stat.S_ISDIR(p.lstat().st_mode))
     if not os.path.lexists(out):  # killed between the two fallback renames: a complete build goes back
         for sibling in siblings:
             if read_record(sibling) is not None and not (sibling / STAGING_MARK).exists():

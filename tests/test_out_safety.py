@@ -188,7 +188,7 @@ def builds(tmp_path_factory):
     root = tmp_path_factory.mktemp("many")
     versions = {}
     for word in ("old", "new"):
-        source = project(root / word, 1200, 12, word)
+        source = project(root / word, 800, 8, word)
         reference = root / f"ref-{word}"
         started = time.monotonic()
         result = flowc("compile", str(source), "-o", str(reference))
@@ -204,7 +204,7 @@ def test_a_killed_compile_leaves_one_whole_build_and_the_next_cleans_up(tmp_path
     duration = max(builds["old"][2], builds["new"][2])
     rng = random.Random(9)
     states = set()
-    for _ in range(14):
+    for _ in range(10):
         target = "new" if current == "old" else "old"
         process = subprocess.Popen([sys.executable, "-m", "flowc", "compile", str(builds[target][0]), "-o",
                                     str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -225,7 +225,7 @@ def test_a_killed_compile_leaves_one_whole_build_and_the_next_cleans_up(tmp_path
 
 def test_two_compiles_racing_into_one_out_end_with_one_whole_build(tmp_path, builds):
     out = tmp_path / "out"
-    for _ in range(3):
+    for _ in range(2):
         racers = [subprocess.Popen([sys.executable, "-m", "flowc", "compile", str(builds[word][0]), "-o", str(out)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for word in ("old", "new")]
         for racer in racers:
@@ -253,7 +253,7 @@ def test_a_killed_lock_holder_releases_the_lock(tmp_path):
 
 
 def _unfinished_staging(parent: Path, planned: dict[str, bytes], written: dict[str, bytes]) -> Path:
-    staging = parent / ".out.flowc-abc123"
+    staging = parent / ".out.flowc-abc12345"
     write(staging / STAGING_MARK, STAGING_TEXT)
     files = {path: outdir.digest(data) for path, data in planned.items()}
     write(staging / RECORD, json.dumps({"format": 1, "files": files}))
@@ -269,16 +269,16 @@ def test_leftovers_are_cleaned_but_unprovable_files_are_kept(tmp_path):
     _unfinished_staging(tmp_path, {"a.xml": b"<Response>new</Response>", "b/c.xml": b"x"},
                         {"a.xml": b"<Resp", "b/c.xml": b""})
     # a former OUT swapped out (it has a record, no mark) holding a file flowc cannot prove it wrote
-    former = tmp_path / ".out.flowc-def456"
+    former = tmp_path / ".out.flowc-def45678"
     write(former / RECORD, json.dumps({"format": 1, "files": {"old.xml": outdir.digest(b"old")}}))
     write(former / "old.xml", b"old")
     write(former / "edited.xml", b"someone's")
     # a directory of the user's that merely looks like one of flowc's (no mark, no record)
-    write(tmp_path / ".out.flowc-mine" / "keep.txt", "mine")
+    write(tmp_path / ".out.flowc-mine1234" / "keep.txt", "mine")
     swap = replace_out(out, {"a.xml": b"<Response/>"})
-    assert not (tmp_path / ".out.flowc-abc123").exists()
+    assert not (tmp_path / ".out.flowc-abc12345").exists()
     assert (out / "edited.xml").read_bytes() == b"someone's"  # moved into OUT, where its path was free
-    assert not former.exists() and (tmp_path / ".out.flowc-mine" / "keep.txt").read_text() == "mine"
+    assert not former.exists() and (tmp_path / ".out.flowc-mine1234" / "keep.txt").read_text() == "mine"
     assert swap.warnings == []
     # when the path in OUT is taken, the unprovable file stays where it is, with a warning (FC909)
     write(former / RECORD, json.dumps({"format": 1, "files": {}}))
@@ -296,7 +296,7 @@ def test_fallback_without_renameat2_and_recovery_after_a_kill_between_its_rename
     assert snapshot(out) == {RECORD: (out / RECORD).read_bytes(), "a.xml": b"2", "notes.txt": b"mine"}
     assert leftovers(tmp_path) == []
     # killed between the two renames: no OUT, the old build aside, the new one still staged
-    os.rename(out, tmp_path / ".out.flowc-aside")
+    os.rename(out, tmp_path / ".out.flowc-aside123")
     _unfinished_staging(tmp_path, {"a.xml": b"3"}, {"a.xml": b"3"})
     replace_out(out, {"a.xml": b"4"})
     assert (out / "a.xml").read_bytes() == b"4" and (out / "notes.txt").read_text() == "mine"
