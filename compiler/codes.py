@@ -391,6 +391,11 @@ CODES: dict[str, Code] = _codes(
          "takes apart, removing only what it can prove flowc wrote (a file listed in its record with the same "
          "content, or a second name of a file that lives on in OUT). This one holds files it cannot prove are "
          "flowc's, so they were kept there. Look through the directory, keep what you need, then delete it."),
+    Code("FC910", E, "output directory cannot be replaced as a whole",
+         "flowc builds the new OUT beside the old one and swaps the two with one rename, so that OUT is always "
+         "one whole build. A directory that is a mount point (a container volume, a separately mounted disk) "
+         "cannot be renamed, so the compile is refused and nothing is written. Compile into a directory inside "
+         "the mount point instead (`-o /srv/out/build`); that one can be swapped."),
     Code("FC908", E, "file name is not valid UTF-8",
          "File names reach diagnostics, the IR, the manifest and the web app, which are all UTF-8 text, so a "
          "name whose bytes are not valid UTF-8 cannot be shown or recorded faithfully. flowc refuses it (exit "

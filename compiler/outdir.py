@@ -279,7 +279,18 @@ def _renameat2(source: Path, target: Path, flags: int) -> bool:
 
 def exchange(staging: Path, out: Path) -> bool:
     """Put the staged build at OUT in one step; the old OUT (if any) ends at the staging path. Returns
-    whether there was an old OUT."""
+    whether there was an old OUT. A mount point cannot be renamed: FC910."""
+    try:
+        return _exchange(staging, out)
+    except OSError as error:
+        if error.errno not in (errno.EBUSY, errno.EXDEV):
+            raise
+        raise FileProblem("FC910", f"`{shown_name(out)}` cannot be replaced as a whole ({error.strerror}): it is "
+                          "probably a mount point; nothing was written", "compile into a directory inside it "
+                          f"instead, such as `-o {shown_name(out / 'build')}`") from None
+
+
+def _exchange(staging: Path, out: Path) -> bool:
     if not os.path.lexists(out):
         if not _renameat2(staging, out, RENAME_NOREPLACE):
             os.rename(staging, out)

@@ -313,3 +313,20 @@ def test_a_stale_staging_mark_in_out_is_removed_and_out_is_not_a_directory_is_re
     with pytest.raises(FileProblem) as problem:
         replace_out(tmp_path / "file", {"a.xml": b"1"})
     assert problem.value.code == "FC902"
+
+
+def test_a_mount_point_out_is_refused_with_a_clear_error(tmp_path):
+    """A real mount point, in a private mount namespace (unshare), where the machine allows it."""
+    import shutil
+
+    write(tmp_path / "ok.flow", OK)
+    (tmp_path / "out").mkdir()
+    if shutil.which("unshare") is None or subprocess.run(
+            ["unshare", "-rm", "true"], capture_output=True, timeout=30).returncode != 0:
+        pytest.skip("no unprivileged mount namespaces here")
+    script = f"mount -t tmpfs none out && {sys.executable} -m flowc compile ok.flow -o out; echo status=$?; ls -A out"
+    result = subprocess.run(["unshare", "-rm", "sh", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60, env={**os.environ, "NO_COLOR": "1"})
+    assert "status=2" in result.stdout and "error[FC910]" in result.stderr, result.stderr
+    assert result.stdout.strip().endswith("status=2")  # nothing was written into the mounted OUT
+    assert leftovers(tmp_path) == []
