@@ -146,8 +146,9 @@ def survey(out: Path) -> tuple[dict[str, str], dict[str, int]]:
         raise FileProblem("FC902", f"`{shown_name(out)}` exists and is not a directory",
                           "name a directory (new or empty) for OUT")
     _remove_stale_mark(out)
-    if not any(os.scandir(out)):
-        return {}, {}
+    with os.scandir(out) as entries:
+        if not any(entries):
+            return {}, {}
     record = read_record(out)
     if record is None:
         raise FileProblem(
