@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 
 def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
+    import tempfile  # off the start-up path of `flowc check`, which only reads
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -101,6 +102,8 @@ def replace_if_unchanged(path: Path, expected: bytes, data: str | bytes, mode: i
     """Write `data` to `path` atomically, but only if the file still holds exactly `expected` (what was read):
     the new text is staged in a temporary file first and the file compared right before the rename, so an
     edit made meanwhile (by an editor, another process) is kept and ChangedMeanwhile raised instead."""
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
