@@ -217,7 +217,6 @@ def fix_files(paths: list[str], args):
 
 
 def run_compile(args) -> int:
-
     from flowc.build import build
     from flowc.project import compile_sources, read_files
 

@@ -241,7 +241,7 @@ def _carry(source: Path, target: Path, mode: int) -> None:
         os.chmod(target, stat.S_IMODE(mode))
         return
     try:
-        os.link(source, target, follow_symlinks=False)
+        _same_file(source, target)
     except OSError as error:
         if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
             raise
@@ -252,6 +252,15 @@ def _carry(source: Path, target: Path, mode: int) -> None:
         else:
             raise FileProblem("FC904", f"`{shown_name(source)}` cannot be carried into the new OUT "
                               f"({error.strerror})", "move it out of OUT, then compile again") from None
+
+
+def _same_file(source: Path, target: Path) -> None:
+    """A second name for `source` (a symlink itself, not what it points to); where links cannot be made
+    without following symlinks (Windows), an OSError with ENOTSUP sends the caller to its fallback."""
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except NotImplementedError:
+        raise OSError(errno.ENOTSUP, os.strerror(errno.ENOTSUP), str(target)) from None
 
 
 # -- the swap -------------------------------------------------------------------------------------------------
@@ -403,7 +412,7 @@ def _move_into(source: Path, out: Path, relative: str) -> bool:
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.parent.resolve().is_relative_to(out):
             return False
-        os.link(source, target, follow_symlinks=False)
+        _same_file(source, target)
     except OSError:
         return False
     os.unlink(source)

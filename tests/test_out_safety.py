@@ -330,3 +330,20 @@ def test_a_mount_point_out_is_refused_with_a_clear_error(tmp_path):
     assert "status=2" in result.stdout and "error[FC910]" in result.stderr, result.stderr
     assert result.stdout.strip().endswith("status=2")  # nothing was written into the mounted OUT
     assert leftovers(tmp_path) == []
+
+
+def test_without_hard_links_the_users_files_are_carried_as_copies(tmp_path, monkeypatch):
+    """A file system without hard links (or Windows): copies, and the old names are still provably spare."""
+    import errno
+
+    def no_links(source, target):
+        raise OSError(errno.EPERM, "hard links not permitted", str(target))
+
+    out = tmp_path / "out"
+    replace_out(out, {"a.xml": b"1"})
+    write(out / "notes.txt", "mine")
+    (out / "link").symlink_to("notes.txt")
+    monkeypatch.setattr(outdir, "_same_file", no_links)
+    swap = replace_out(out, {"a.xml": b"2"})
+    assert swap.warnings == [] and leftovers(tmp_path) == []
+    assert (out / "notes.txt").read_text() == "mine" and os.readlink(out / "link") == "notes.txt"
