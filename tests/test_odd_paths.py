@@ -55,8 +55,16 @@ COMMANDS = {
     "check": lambda p: ["check", p], "check --fix": lambda p: ["check", "--fix", p],
     "compile SRC": lambda p: ["compile", p, "-o", "out"], "compile -o": lambda p: ["compile", "ok.flow", "-o", p],
     "ir": lambda p: ["ir", p], "fmt": lambda p: ["fmt", p], "fmt --check": lambda p: ["fmt", "--check", p],
-    "import": lambda p: ["import", p], "serve": lambda p: ["serve", p],
+    "import": lambda p: ["import", p], "serve": lambda p: ["serve", p], "graph": lambda p: ["graph", p],
 }
+
+
+def test_every_command_that_takes_a_path_is_attacked_here():
+    from flowc.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices
+    assert set(commands) - {"explain", "lsp"} <= {name.split()[0] for name in COMMANDS}
 
 
 def _hung(signum, frame):
