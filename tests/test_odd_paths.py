@@ -1,11 +1,12 @@
-"""Odd paths never hang the CLI or end in a traceback (issue 9, items 4 and 7): a FIFO, a device, a directory
-named as a file, a dangling symlink, a name that is not UTF-8, an unreadable file, an empty name, and the
+"""Odd paths never hang the CLI or end in a traceback (issue 9, items 4 and 7): a FIFO, a device, a socket, a
+directory named as a file, a dangling symlink, a name that is not UTF-8, an unreadable file, an empty name, and the
 same for the hooks module. Also the dedicated tests of FC901, FC905, FC906 and FC908 (see test_check_codes)."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -47,8 +48,12 @@ def odd(tmp_path, monkeypatch):
     (tmp_path / "dangling.flow").symlink_to("nowhere.flow")
     with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.flow"), "wb") as handle:
         handle.write(OK.encode())
-    return {"empty": "", "directory": "dir.flow", "fifo": "fifo.flow", "dangling symlink": "dangling.flow",
-            "not UTF-8": NOT_UTF8, "unreadable": unreadable(tmp_path), "device": "/dev/zero"}
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind("socket.flow")  # relative: a socket's path is limited to about 100 bytes
+    yield {"socket": "socket.flow", "empty": "", "directory": "dir.flow", "fifo": "fifo.flow",
+           "dangling symlink": "dangling.flow", "not UTF-8": NOT_UTF8, "unreadable": unreadable(tmp_path),
+           "device": "/dev/zero"}
+    listener.close()
 
 
 COMMANDS = {
