@@ -440,14 +440,13 @@ def hooks_file_problems(compilation, out: Path) -> list[Diagnostic]:
                            Span(shown, 0, 0), help="create the file the link points to, or remove the link "
                            "and compile again to get the stubs")]
     except OSError as error:
-        mode, reason = None, error.strerror or str(error)
+        reason = error.strerror or str(error)
     else:
-        reason = None if stat.S_ISREG(mode) else kind_of(mode)
-    if reason is None:
-        return []
+        if stat.S_ISREG(mode):
+            return []
+        reason = f"it is {kind_of(mode)}"
     compilation.sources.setdefault(shown, SourceFile(shown, ""))
-    return [Diagnostic("FC905", Severity.ERROR, f"the hooks module `{shown}` cannot be read: it is {reason}"
-                       if mode is not None else f"the hooks module `{shown}` cannot be read: {reason}",
+    return [Diagnostic("FC905", Severity.ERROR, f"the hooks module `{shown}` cannot be read: {reason}",
                        Span(shown, 0, 0), help="make it a regular Python file, or set FLOWC_HOOKS to one; "
                        "nothing was written to OUT")]
 

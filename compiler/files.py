@@ -42,12 +42,12 @@ class FileProblem(Exception):
         return f"{label}[{self.code}]: {self.message}" + (f"\n  help: {self.help}" if self.help else "")
 
 
-def shown_name(path: str | os.PathLike) -> str:
+def shown_name(path: str | os.PathLike[str]) -> str:
     """A path as text that can always be printed: bytes that are not UTF-8 are shown as `\\xNN`."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def require_utf8_name(path: str | os.PathLike) -> None:
+def require_utf8_name(path: str | os.PathLike[str]) -> None:
     """Refuse a path that is not valid UTF-8 (FC908): it would reach diagnostics, the manifest and the IR,
     which are UTF-8 text, and cannot be written there faithfully."""
     try:
@@ -64,12 +64,12 @@ def kind_of(mode: int) -> str:
     return kinds.get(stat.S_IFMT(mode), "not a regular file")
 
 
-def not_regular(path: str | os.PathLike, mode: int) -> FileProblem:
+def not_regular(path: str | os.PathLike[str], mode: int) -> FileProblem:
     return FileProblem("FC901", f"`{shown_name(path)}` is {kind_of(mode)}, not a regular file",
                        "flowc reads only regular files: name the file itself")
 
 
-def read_regular(path: str | os.PathLike, limit: int) -> bytes:
+def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
     """At most `limit` bytes (all with -1) of a regular file. Anything else (a FIFO, a device, a socket, a
     directory) is refused before it is opened, so it can never block; the file is opened non-blocking and
     checked again, so one swapped in between is refused too. OSError (missing, unreadable) is left to the caller."""
@@ -92,7 +92,7 @@ def read_regular(path: str | os.PathLike, limit: int) -> bytes:
 class ChangedMeanwhile(FileProblem):
     """The file is no longer what was read: it was edited while flowc worked on it, and is left as it is."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         super().__init__("FC907", f"`{shown_name(path)}` changed while flowc was rewriting it: it was left as "
                          "it is, with the change", "run the command again to apply it to the new text",
                          warning=True)
