@@ -188,7 +188,7 @@ def builds(tmp_path_factory):
     root = tmp_path_factory.mktemp("many")
     versions = {}
     for word in ("old", "new"):
-        source = project(root / word, 800, 8, word)
+        source = project(root / word, 600, 6, word)
         reference = root / f"ref-{word}"
         started = time.monotonic()
         result = flowc("compile", str(source), "-o", str(reference))
@@ -198,29 +198,35 @@ def builds(tmp_path_factory):
 
 
 def test_a_killed_compile_leaves_one_whole_build_and_the_next_cleans_up(tmp_path, builds):
+    """SIGKILL at moments that home in on the swap: a kill before it (OUT still the old build) moves the
+    next kill later, one after it (OUT the new build) earlier, with jitter, so the kills land on both sides
+    of the swap and inside the writing whatever the machine's load."""
     out = tmp_path / "out"
     assert flowc("compile", str(builds["old"][0]), "-o", str(out)).returncode == 0
     current = "old"
-    duration = max(builds["old"][2], builds["new"][2])
+    delay = max(builds["old"][2], builds["new"][2])
     rng = random.Random(9)
-    states = set()
+    outcomes = set()
     for _ in range(10):
         target = "new" if current == "old" else "old"
         process = subprocess.Popen([sys.executable, "-m", "flowc", "compile", str(builds[target][0]), "-o",
                                     str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.4, 1.1) * duration)  # mostly inside the write, sometimes before or after it
+        time.sleep(delay * rng.uniform(0.85, 1.15))
         process.send_signal(signal.SIGKILL)
         process.wait()
         state = snapshot(out)
         matches = [word for word in ("old", "new") if state == builds[word][1]]
         assert matches, f"OUT is neither whole build after a kill (leftovers: {leftovers(tmp_path)})"
-        states.add((current, matches[0], bool(leftovers(tmp_path))))
+        swapped = matches[0] == target
+        outcomes.add((swapped, bool(leftovers(tmp_path))))
+        delay *= 0.8 if swapped else 1.25
         current = matches[0]
     result = flowc("compile", str(builds["new"][0]), "-o", str(out))
     assert result.returncode == 0 and "FC909" not in result.stderr, result.stderr
     assert snapshot(out) == builds["new"][1]
     assert leftovers(tmp_path) == [] and sorted(p.name for p in tmp_path.iterdir()) == [".out.flowc-lock", "out"]
-    assert len(states) > 1  # the kills did land at different moments
+    assert {swapped for swapped, _ in outcomes} == {False, True}, outcomes  # kills before and after the swap
+    assert (False, True) in outcomes  # and at least one while the new OUT was being staged
 
 
 def test_two_compiles_racing_into_one_out_end_with_one_whole_build(tmp_path, builds):
