@@ -61,6 +61,7 @@ COMMANDS = {
     "compile SRC": lambda p: ["compile", p, "-o", "out"], "compile -o": lambda p: ["compile", "ok.flow", "-o", p],
     "ir": lambda p: ["ir", p], "fmt": lambda p: ["fmt", p], "fmt --check": lambda p: ["fmt", "--check", p],
     "import": lambda p: ["import", p], "serve": lambda p: ["serve", p], "graph": lambda p: ["graph", p],
+    "sim": lambda p: ["sim", p, "--call", "main"],
 }
 
 
