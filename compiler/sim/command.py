@@ -289,5 +289,7 @@ def main(args) -> int:
             and not os.environ.get("FLOWC_SIM_BATCH")
         return run_call(args.target, args.call, args.from_, args.to, args.press, args.format, interactive)
     except (SimUsageError, FileNotFoundError) as error:
-        print(f"flowc: error: {error}", file=sys.stderr)
+        # a path in the message may not be valid UTF-8 (surrogate escapes from argv): show it with escapes
+        message = str(error).encode("utf-8", "backslashreplace").decode("utf-8")
+        print(f"flowc: error: {message}", file=sys.stderr)
         return 2
