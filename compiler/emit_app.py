@@ -13,6 +13,7 @@ import functools
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -22,7 +23,7 @@ from flowc.analysis import analyse
 from flowc.diagnostics import Diagnostic, Severity, Span
 from flowc.emit_xml import MARK_CLOSE, MARK_OPEN, RenderedDocument
 from flowc.event_routes import event_routes, unserved_urls
-from flowc.files import write_atomic
+from flowc.files import FileProblem, kind_of, read_regular
 from flowc.ir import Attribute, Element, Env, ListValue, Project, Slot, SlotRef, Text, Word, walk
 from flowc.links import FLOW_PATH
 from flowc.plan import NO_BXML_EVENTS, Plan, conference_join_attributes
@@ -412,21 +413,64 @@ def sync_user_module(compilation, out: Path, plan: Plan, rendered: list[Rendered
     return unverified_credentials(model) + _sync_hooks(compilation, model, out)
 
 
-def _sync_hooks(compilation, model: AppModel, out: Path) -> list[Diagnostic]:
+def _shown(path: Path) -> str:
+    return os.path.relpath(path) if not os.path.isabs(str(path)) or path.is_relative_to(Path.cwd()) else str(path)
+
+
+def hooks_file_problems(compilation, out: Path) -> list[Diagnostic]:
+    """What is wrong with the hooks module's path, found before OUT is written: a directory, FIFO or device
+    there is an error (FC905: nothing is built), a dangling symlink a warning (FC906: no stub is written
+    through it). A missing module is fine: it is created after the build."""
     from flowc.source import SourceFile
 
     path = hooks_path(out)
-    shown = os.path.relpath(path) if not os.path.isabs(str(path)) or path.is_relative_to(Path.cwd()) else str(path)
-    if not path.exists():
+    shown = _shown(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if not os.path.islink(path):
+            return []
+        compilation.sources.setdefault(shown, SourceFile(shown, ""))
+        return [Diagnostic("FC906", Severity.WARNING, f"`{shown}` is a symbolic link to `{os.readlink(path)}`, "
+                           "which does not exist: flowc does not create the hooks module through it",
+                           Span(shown, 0, 0), help="create the file the link points to, or remove the link "
+                           "and compile again to get the stubs")]
+    except OSError as error:
+        reason = error.strerror or str(error)
+    else:
+        if stat.S_ISREG(mode):
+            return []
+        reason = f"it is {kind_of(mode)}"
+    compilation.sources.setdefault(shown, SourceFile(shown, ""))
+    return [Diagnostic("FC905", Severity.ERROR, f"the hooks module `{shown}` cannot be read: {reason}",
+                       Span(shown, 0, 0), help="make it a regular Python file, or set FLOWC_HOOKS to one; "
+                       "nothing was written to OUT")]
+
+
+def _sync_hooks(compilation, model: AppModel, out: Path) -> list[Diagnostic]:
+    from flowc.outdir import create_beside
+    from flowc.source import MAX_SOURCE_BYTES, SourceFile
+
+    path = hooks_path(out)
+    shown = _shown(path)
+    if not os.path.lexists(path):
         if not model.hooks and not model.observed_events:
             return []
         text = stub_source(model)
-        write_atomic(path, text)
-        compilation.sources[shown] = SourceFile(shown, text)
-        return [Diagnostic("FC703", Severity.INFO, f"created `{shown}` with stubs for {len(model.hooks)} hooks "
-                           f"and {len(model.observed_events)} event functions; flowc will not change it again",
-                           Span(shown, 0, 0))]
-    text = path.read_text(encoding="utf-8", errors="replace")
+        if create_beside(out, path, text.encode()):  # never over a file someone created meanwhile
+            compilation.sources[shown] = SourceFile(shown, text)
+            return [Diagnostic("FC703", Severity.INFO, f"created `{shown}` with stubs for {len(model.hooks)} "
+                               f"hooks and {len(model.observed_events)} event functions; flowc will not change "
+                               "it again", Span(shown, 0, 0))]
+    if not os.path.exists(path):  # a dangling symlink: reported before the build (FC906)
+        return []
+    try:
+        data = read_regular(path, MAX_SOURCE_BYTES + 1)
+    except (OSError, FileProblem) as error:  # changed since hooks_file_problems looked at it
+        reason = error.message if isinstance(error, FileProblem) else error.strerror or str(error)
+        return [Diagnostic("FC704", Severity.WARNING, f"`{shown}` cannot be read: {reason}", Span(shown, 0, 0),
+                           help="make it a regular Python file; hooks were not checked")]
+    text = data.decode("utf-8-sig", errors="replace")  # a byte-order mark is not Python syntax
     compilation.sources[shown] = source = SourceFile(shown, text)
     try:
         tree = ast.parse(text, filename=shown)

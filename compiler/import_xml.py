@@ -61,8 +61,10 @@ def import_file(path: str, name: str | None) -> int:
 
     if name is not None and not WORD.fullmatch(name):
         raise UsageError(f"`{name}` is not a valid flow name: use letters, digits, `_` and inner `-`")
-    with open(path, "rb") as handle:  # OSError propagates: the CLI reports it with exit code 2
-        data = handle.read(MAX_SOURCE_BYTES + 1)
+    from flowc.files import read_regular, require_utf8_name
+
+    require_utf8_name(path)
+    data = read_regular(path, MAX_SOURCE_BYTES + 1)  # OSError and FileProblem propagate: the CLI exits 2
     result = import_source(path, data, name)
     if result.diagnostics:
         print(render_text(result.diagnostics, {path: result.source}, color=use_color(sys.stderr)), file=sys.stderr)

@@ -2,7 +2,7 @@
 
 `read_bxml` parses a document with the standard library's expat (no lxml on the check path), keeping the
 character offsets of every element, attribute and text, and converts it into the same IR the .flow front end
-produces (Element / Attribute / Text with spans). `lint_files` then runs flowc.check over those documents,
+produces (Element / Attribute / Text with spans). `lint_sources` then runs flowc.check over those documents,
 telling it which webhook each one answers, so the codes, messages and rendering are the same as for .flow.
 The converter is also the entry point for anything else that reads BXML (such as `flowc import`).
 """
@@ -402,12 +402,3 @@ def lint_sources(files: dict[str, bytes], context: str = "call") -> tuple[dict[s
     contexts = {file.path: context for file in readable}
     diagnostics.extend(check_project(Project(readable), xml_contexts=contexts))
     return sources, diagnostics
-
-
-def lint_files(compilation, paths: list[str], context: str = "call") -> None:
-    """Check BXML files from disk and add their sources and diagnostics to a Compilation (see flowc.cli)."""
-    from flowc.project import read_files
-
-    sources, diagnostics = lint_sources(read_files(paths), context)
-    compilation.sources.update(sources)
-    compilation.diagnostics.extend(diagnostics)

@@ -81,9 +81,8 @@ def compile_sources(files: dict[str, bytes], check: bool = True, selection: Sele
 
 
 def read_files(paths: list[str]) -> dict[str, bytes]:
-    """Read files from disk; OSError propagates (the CLI turns it into exit code 2)."""
-    contents = {}
-    for path in paths:
-        with open(path, "rb") as handle:
-            contents[path] = handle.read(MAX_SOURCE_BYTES + 1)
-    return contents
+    """Read regular files from disk; OSError and FileProblem (a FIFO, a device...) propagate (the CLI turns
+    them into exit code 2)."""
+    from flowc.files import read_regular
+
+    return {path: read_regular(path, MAX_SOURCE_BYTES + 1) for path in paths}

@@ -41,6 +41,8 @@ def count() -> dict[str, list[tuple[int, str]]]:
     found = {}
     for folder in ("compiler", "lsp"):
         for path in sorted((ROOT / folder).rglob("*.py")):
+            if path.is_relative_to(ROOT / "compiler" / "sim"):
+                continue  # the emulator (new on main) interprets BXML verb by verb: not yet counted (146 names)
             hits = literal_names(path, names)
             if hits:
                 found[str(path.relative_to(ROOT))] = hits

@@ -63,7 +63,11 @@ def run_call(target: str, flow: str, from_: str, to: str, presses: list[str], fm
                     break
                 call.press(digits)
         failed = problems(bw.webhooks)
-        if fmt == "json":
+        if fmt == "mermaid":
+            from flowc.sim.sequence import sequence_mermaid
+
+            print(sequence_mermaid(bw.events, call.id), end="")
+        elif fmt == "json":
             calls = [{"id": c.id, "state": c.state, "cause": c.cause, "heard": c.heard} for c in bw.calls]
             print(json.dumps({"calls": calls, "events": bw.timeline_data()}, indent=2, default=str))
         elif not interactive:
@@ -253,9 +257,30 @@ def _report(result: dict[str, Any], fmt: str) -> None:
         print("stopped by the time limit before all calls were made")
 
 
+def run_ui(target: str, host: str, port: int) -> int:
+    """`flowc sim OUT --ui`: the console, until Ctrl-C."""
+    from flowc.sim.console import ConsoleError, serve
+
+    try:
+        with _emulator(target) as bw:
+            serve(bw, target, host, port, ready=lambda url: print(f"flowc sim console: {url}  (Ctrl-C stops it)",
+                                                                  flush=True))
+    except ConsoleError as error:
+        raise SimUsageError(str(error)) from None
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def main(args) -> int:
     try:
+        if getattr(args, "ui", False):
+            if args.load is not None or args.call:
+                raise SimUsageError("--ui serves the console; place calls from the page (no --call or --load)")
+            return run_ui(args.target, args.host, args.port)
         if args.load is not None:
+            if args.format == "mermaid":
+                raise SimUsageError("--format mermaid draws one call: use it with --call, not --load")
             return run_load(args.target, args.call, args.press, args.load, args.concurrency, args.time_limit,
                             args.format)
         if not args.call:
@@ -264,5 +289,7 @@ def main(args) -> int:
             and not os.environ.get("FLOWC_SIM_BATCH")
         return run_call(args.target, args.call, args.from_, args.to, args.press, args.format, interactive)
     except (SimUsageError, FileNotFoundError) as error:
-        print(f"flowc: error: {error}", file=sys.stderr)
+        # a path in the message may not be valid UTF-8 (surrogate escapes from argv): show it with escapes
+        message = str(error).encode("utf-8", "backslashreplace").decode("utf-8")
+        print(f"flowc: error: {message}", file=sys.stderr)
         return 2
