@@ -24,10 +24,11 @@ from flowc.diagnostics import Diagnostic, Severity, Span
 from flowc.emit_xml import MARK_CLOSE, MARK_OPEN, RenderedDocument
 from flowc.event_routes import event_routes, unserved_urls
 from flowc.files import FileProblem, kind_of, read_regular
-from flowc.ir import Attribute, Element, Env, ListValue, Project, Slot, SlotRef, Text, Word, walk
+from flowc.ir import Attribute, Element, Env, Hours, ListValue, Project, Slot, SlotRef, Text, Word, walk
 from flowc.links import FLOW_PATH
 from flowc.plan import NO_BXML_EVENTS, Plan, conference_join_attributes
 from flowc.runtime import Check, Credential, Route, Secret, observer_name, python_name
+from flowc.schedule import WeeklyHours, minutes
 from flowc.vocabulary import vocabulary
 from flowc.webhooks import model_name
 
@@ -249,8 +250,18 @@ def _flow_route(plan: Plan, path: str, flow: str, events: list[str], documents, 
     default = next(d.file for d in documents if d.branch is None)
     branches = tuple((d.branch["field"], tuple(str(v) for v in d.branch["values"]), d.file)
                      for d in documents if d.branch)
+    declared = plan.project.hours
+    schedules = tuple(weekly_hours(declared[name]) for name in dict.fromkeys(b[0] for b in branches) if name in declared)
     return Route(path, "flow", tuple(events), default=default, branches=branches, silent=_silent_events(),
-                 auth=tuple(dict.fromkeys(auth)))
+                 auth=tuple(dict.fromkeys(auth)), schedules=schedules)
+
+
+def weekly_hours(hours: Hours) -> WeeklyHours:
+    """What the web app evaluates per request for `hours NAME`: minutes per weekday (the checker has made
+    sure every time is on the clock and every range is not empty)."""
+    opening = sorted((day, minutes(o.start) or 0, minutes(o.end) or 0) for o in hours.opening for day in o.days)
+    override = hours.override.name if hours.override is not None else None
+    return WeeklyHours(hours.name, hours.zone, tuple(opening), tuple(sorted({c.date for c in hours.closed})), override)
 
 
 def _conference_route(plan: Plan, path: str, name: str, events: list[str], documents, gaps: _Gaps) -> Route:
@@ -305,6 +316,12 @@ def _hook_uses(documents: list[CompiledDocument], routes: list[Route]) -> dict[s
         for event, file in route.by_event.items():  # a conference handler answers one event
             events_of.setdefault(file, []).append(event)
     uses: dict[str, HookUse] = {}
+    for route in routes:  # `override hook(name)` of business hours a flow branches on
+        for schedule in route.schedules:
+            if schedule.override is not None:
+                use = uses.setdefault(schedule.override, HookUse(python_name(schedule.override), schedule.override))
+                use.events.extend(e for e in route.events if e not in use.events)
+                use.where.append(f"the override of hours `{schedule.name}` ({route.path})")
     for document in documents:
         for index, slot in enumerate(document.slots):
             if slot.source != "hook":
@@ -378,6 +395,9 @@ def hook_spans(project: Project) -> dict[str, Span]:
                 visit(item)
 
     for file in project.files:
+        for hours in file.hours:
+            if hours.override is not None:
+                visit(hours.override)
         for conference in file.conferences:
             visit(conference.conference_name)
             for setting in conference.settings:

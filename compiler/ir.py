@@ -231,10 +231,50 @@ class Conference:
 
 
 @dataclass(slots=True)
+class OpeningRange:
+    """`monday to friday 9:00 to 17:30`: one range of time on some weekdays (several per line, comma-separated)."""
+
+    days: list[int]  # 0 is Monday (flowc.schedule.DAY_NAMES)
+    start: str  # as written (`9:00`); the checker reads it, the web app gets minutes
+    end: str
+    span: Span  # `9:00 to 17:30`
+    start_span: Span
+    end_span: Span
+    days_span: Span  # `monday to friday`
+    kind: Literal["opening"] = "opening"
+
+
+@dataclass(slots=True)
+class ClosedDate:
+    """`closed 2026-12-25`: a date the schedule is closed all day, in its zone."""
+
+    date: str  # as written; the checker says whether it is in the calendar
+    span: Span
+    kind: Literal["closed"] = "closed"
+
+
+@dataclass(slots=True)
+class Hours:
+    """`hours office in "America/New_York" { ... }`: business hours, evaluated per request by the web app.
+    A flow branches on it with `when office open { ... }` (or `closed`)."""
+
+    name: str
+    span: Span
+    name_span: Span
+    zone: str
+    zone_span: Span
+    opening: list[OpeningRange] = field(default_factory=list)
+    closed: list[ClosedDate] = field(default_factory=list)
+    override: Slot | None = None  # `override hook(name)`: "open" or "closed" from your code wins
+    kind: Literal["hours"] = "hours"
+
+
+@dataclass(slots=True)
 class FlowFile:
     path: str
     flows: list[Flow] = field(default_factory=list)
     conferences: list[Conference] = field(default_factory=list)
+    hours: list[Hours] = field(default_factory=list)
     # The words of statements lowering could not read (an unknown statement or attribute): a flow named in
     # one may well be in use, so it is not reported as never used on top of the real mistake.
     unread_words: list[str] = field(default_factory=list)
@@ -251,6 +291,10 @@ class Project:
     @property
     def conferences(self) -> dict[str, Conference]:
         return {c.name: c for file in self.files for c in file.conferences}
+
+    @property
+    def hours(self) -> dict[str, Hours]:
+        return {h.name: h for file in self.files for h in file.hours}
 
 
 def walk(elements: list[Element]):

@@ -18,13 +18,17 @@ from flowc.ir import (
     Flow,
     FlowFile,
     Handler,
+    Hours,
+    ClosedDate,
     ListValue,
+    OpeningRange,
     Number,
     Slot,
     Text,
     Value,
     Word,
 )
+from flowc.schedule import DAYS, GROUPS, day_range
 from flowc.syntax import MAX_NESTING_DEPTH, Atom, Block, Call, Module, Statement, Token
 from flowc.vocabulary import ElementSpec, vocabulary
 
@@ -108,6 +112,10 @@ class Lowering:
                 conference = self.conference(statement)
                 if conference:
                     result.conferences.append(conference)
+            elif head == "hours":
+                hours = HoursReader(self).declaration(statement)
+                if hours:
+                    result.hours.append(hours)
             else:
                 self.unknown_top_level(statement, head)
                 self.not_read(statement.atoms, statement.block)
@@ -122,7 +130,7 @@ class Lowering:
 
     def unknown_top_level(self, statement: Statement, head: str | None) -> None:
         node = statement.atoms[0] if statement.atoms else statement
-        guess = did_you_mean(head, ["flow", "conference"]) if head else None
+        guess = did_you_mean(head, ["flow", "conference", "hours"]) if head else None
         if guess:
             self.error("FC101", f"unknown declaration `{head}`", node, help=f"did you mean `{guess}`?",
                        fix=self.replace_fix(node, head, guess))
@@ -130,7 +138,8 @@ class Lowering:
             self.error("FC101", f"`{head}` must be inside a flow", node,
                        help="put statements inside `flow NAME { ... }`")
         else:
-            self.error("FC101", "expected `flow NAME { ... }` or `conference NAME { ... }`", node)
+            self.error("FC101", "expected `flow NAME { ... }`, `conference NAME { ... }` or `hours NAME in ZONE { ... }`",
+                       node)
 
     def declaration_name(self, statement: Statement, what: str) -> Token | None:
         if len(statement.atoms) < 2 or statement.atoms[1].kind != "WORD":
@@ -571,3 +580,145 @@ def _word(statement: Statement, index: int) -> str | None:
 
 def _unquote(text: str) -> str:
     return text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+
+
+class HoursReader:
+    """`hours NAME in "ZONE" { DAYS TIME to TIME[, ...] | closed DATE[, ...] | override hook(name) }`.
+
+    Lines are read here (FC250 for a line that is not one of the three); whether the zone exists, the times
+    are on a clock, the dates in the calendar and the ranges apart is the checker's job."""
+
+    def __init__(self, lowering: Lowering) -> None:
+        self.lowering = lowering
+
+    def fail(self, message: str, node, help: str | None = None, fix: Fix | None = None) -> None:
+        self.lowering.error("FC250", message, node, help=help, fix=fix)
+
+    def declaration(self, statement: Statement) -> Hours | None:
+        low = self.lowering
+        name = low.declaration_name(statement, "hours")
+        if name is None:
+            return None
+        atoms = statement.atoms[2:]
+        if len(atoms) < 2 or _text(atoms[0]) != "in" or atoms[1].kind != "STRING":
+            self.fail(f"`hours {name.text}` needs its time zone", atoms[0] if atoms else name,
+                      help=f'write `hours {name.text} in "America/New_York" {{ ... }}` (an IANA zone name)')
+            return None
+        zone = low.text(atoms[1])  # type: ignore[arg-type]
+        hours = Hours(name.text, low.span(statement), low.span(name), zone.literal or "", zone.span)
+        for extra in atoms[2:]:
+            low.error("FC107", f"unexpected `{extra.text}` after the time zone", extra)
+        if statement.block is None:
+            low.error("FC113", f"hours `{name.text}` have no body", name,
+                      help="add `{ ... }` with lines such as `monday to friday 9:00 to 17:00`")
+            return hours
+        for line in statement.block.statements:
+            self.line(hours, line)
+        return hours
+
+    def line(self, hours: Hours, line: Statement) -> None:
+        low = self.lowering
+        if line.block is not None or not line.atoms:
+            self.fail("a line of `hours` takes no block", line.block or line)
+            return
+        head = _text(line.atoms[0])
+        if head == "closed":
+            self.closed(hours, line.atoms)
+        elif head == "override":
+            self.override(hours, line.atoms)
+        elif head in DAYS or head in GROUPS:
+            self.opening(hours, line.atoms)
+        else:
+            guess = did_you_mean(head, [*DAYS, *GROUPS, "closed", "override"]) if head else None
+            first = line.atoms[0]
+            self.fail(f"`{first.text}` does not start a line of `hours`", first,
+                      help=f"did you mean `{guess}`?" if guess else
+                      "lines are `DAYS TIME to TIME`, `closed DATE` or `override hook(name)`",
+                      fix=low.replace_fix(first, first.text, guess) if guess else None)
+
+    def closed(self, hours: Hours, atoms: list[Atom]) -> None:
+        dates = [a for a in atoms[1:] if a.kind != "COMMA"]
+        if not dates:
+            self.fail("`closed` needs the dates it is closed on", atoms[0], help="write `closed 2026-12-25, 2027-01-01`")
+        for atom in dates:
+            if atom.kind in ("DATE", "PHONE", "NUMBER"):  # 2026-13-01 is a DATE too; the checker reads it
+                hours.closed.append(ClosedDate(atom.text, self.lowering.span(atom)))
+            else:
+                self.fail(f"`{atom.text}` is not a date", atom, help="dates are written YYYY-MM-DD: `2026-12-25`")
+
+    def override(self, hours: Hours, atoms: list[Atom]) -> None:
+        value = self.lowering.value(atoms[1]) if len(atoms) == 2 else None
+        if not (isinstance(value, Slot) and value.source == "hook"):
+            self.fail("`override` takes one value, `hook(name)`", atoms[0],
+                      help="write `override hook(office_status)`: your function returns \"open\", \"closed\" "
+                      "or nothing to follow the hours")
+            return
+        if hours.override is not None:
+            self.fail("`override` is given twice", atoms[0], help="keep one `override hook(name)`")
+        hours.override = value
+
+    def opening(self, hours: Hours, atoms: list[Atom]) -> None:
+        index, days = self.days(atoms)
+        if days is None:
+            return
+        days_span = Span(self.lowering.path, atoms[0].start, atoms[index - 1].end)
+        if index >= len(atoms):
+            self.fail("opening hours need a time range after the days", days_span,
+                      help=f"write `{atoms[0].text} 9:00 to 17:00`")
+            return
+        while index < len(atoms):
+            index = self.time_range(hours, atoms, index, days, days_span)
+            if index is None:
+                return
+
+    def days(self, atoms: list[Atom]) -> tuple[int, list[int] | None]:
+        """`monday to friday, sunday`: the weekdays named before the first time, and where the times start."""
+        days: list[int] = []
+        index = 0
+        while index < len(atoms) and atoms[index].kind not in ("TIME", "NUMBER"):
+            atom = atoms[index]
+            word = _text(atom)
+            if atom.kind == "COMMA":
+                index += 1
+                continue
+            if word in GROUPS:
+                days.extend(GROUPS[word])
+                index += 1
+                continue
+            if word not in DAYS:
+                guess = did_you_mean(word or "", [*DAYS, *GROUPS]) if word else None
+                self.fail(f"`{atom.text}` is not a day", atom,
+                          help=f"did you mean `{guess}`?" if guess else "days are monday ... sunday (or mon ... sun), "
+                          "daily, weekdays, weekends",
+                          fix=self.lowering.replace_fix(atom, atom.text, guess) if guess else None)
+                return index, None
+            if index + 2 < len(atoms) and _text(atoms[index + 1]) == "to" and _text(atoms[index + 2]) in DAYS:
+                days.extend(day_range(DAYS[word], DAYS[_text(atoms[index + 2]) or ""]))
+                index += 3
+            else:
+                days.append(DAYS[word])
+                index += 1
+        return index, sorted(set(days))
+
+    def time_range(self, hours: Hours, atoms: list[Atom], index: int, days: list[int], days_span: Span) -> int | None:
+        """`9:00 to 17:30` at atoms[index]; returns where the next range starts, None after a mistake."""
+        path = self.lowering.path
+        start = atoms[index]
+        if start.kind == "COMMA":
+            return index + 1
+        end = atoms[index + 2] if index + 2 < len(atoms) else None
+        if start.kind != "TIME" or _text(atoms[index + 1] if index + 1 < len(atoms) else None) != "to" or (
+                end is None or end.kind != "TIME"):
+            hint = f"`{start.text}:00`" if start.kind == "NUMBER" else "`9:00 to 17:00`"
+            self.fail(f"expected a time range such as `9:00 to 17:00`, found `{start.text}`", start,
+                      help=f"times are written HOURS:MINUTES, as in {hint}; a range is `START to END`")
+            return None
+        span = Span(path, start.start, end.end)
+        hours.opening.append(OpeningRange(days, start.text, end.text, span, Span(path, start.start, start.end),
+                                          Span(path, end.start, end.end), days_span))
+        return index + 3
+
+
+def _text(atom: Atom | None) -> str | None:
+    """A word's text; None for anything else."""
+    return atom.text if atom is not None and atom.kind == "WORD" else None

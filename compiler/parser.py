@@ -38,6 +38,8 @@ PLAIN_NAMES = {
     "STRING": "a string",
     "NUMBER": "a number",
     "DURATION": "a duration such as 2s",
+    "TIME": "a time of day such as 9:00",
+    "DATE": "a date such as 2026-12-25",
     "PHONE": "a phone number such as +15551234567",
     "VAR": "a runtime value such as $from",
     "COMMA": "','",
@@ -371,7 +373,7 @@ class Parser:
 
 TOP_LEVEL = frozenset(("flow", "conference"))  # the words that start a declaration, which never nests
 TOP_LEVEL_LINE = re.compile(r"\n(?:flow|conference)(?![A-Za-z0-9_-])")
-VALUE_KINDS = ("WORD", "STRING", "NUMBER", "DURATION", "PHONE", "VAR", "COMMA")
+VALUE_KINDS = ("WORD", "STRING", "NUMBER", "DURATION", "TIME", "DATE", "PHONE", "VAR", "COMMA")
 
 
 def _one_of(kinds: list[str]) -> str:

@@ -35,7 +35,7 @@ class Document:
     context: Context  # call | conference | transfer-answer
     span: Span
     elements: list[Element]
-    branch: dict | None = None  # {"field": "digits", "values": ["1"]} for a `when` branch
+    branch: dict | None = None  # {"field": "digits", "values": ["1"]} for a `when` branch (+ "hours": True)
     event: str | None = None  # the conference event a handler answers
     root: str = "Response"  # <Bxml> for `flow NAME as bxml` and the documents of update endpoints
 
@@ -99,7 +99,8 @@ def plan(project: Project, links: Links | None = None) -> Plan:
         owner = body.owner
         if body.flow is not None:
             flows.setdefault(owner.name, [])
-            documents.append(_flow_document(body, flows[owner.name], taken.setdefault(owner.name, set()), links))
+            documents.append(_flow_document(body, flows[owner.name], taken.setdefault(owner.name, set()),
+                                            set(project.hours)))
         elif body.context is not Context.NO_BXML:
             document = Document(f"conferences/{owner.name}.{slugs[body.event]}.xml", owner.name,  # type: ignore
                                 Context.CONFERENCE, body.span, body.elements, event=body.event)
@@ -124,7 +125,7 @@ def plan(project: Project, links: Links | None = None) -> Plan:
     return Plan(project, links, documents, routes)
 
 
-def _flow_document(body: Body, siblings: list[Document], taken: set[str], links: Links) -> Document:
+def _flow_document(body: Body, siblings: list[Document], taken: set[str], hours: set[str]) -> Document:
     name = body.owner.name
     context = body.context  # the links' context, or the update endpoint a `flow NAME for ...` is sent to
     root = body.owner.root  # type: ignore[union-attr]
@@ -132,7 +133,10 @@ def _flow_document(body: Body, siblings: list[Document], taken: set[str], links:
     if branch is None:
         document = Document(f"flows/{name}.xml", name, context, body.span, body.elements, root=root)
     else:
+        on: dict = {"field": branch.field, "values": branch.values}
+        if branch.field in hours:
+            on["hours"] = True  # `when office open`: the web app evaluates the declared business hours
         document = Document(branch_file(name, branch.field, branch.values, taken), name, context, branch.span,
-                            branch.body, branch={"field": branch.field, "values": branch.values}, root=root)
+                            branch.body, branch=on, root=root)
     siblings.append(document)
     return document

@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from flowc.ir import FILTERS, SlotRef
+from flowc.schedule import STATES, WeeklyHours, now
 from flowc.webhooks import Webhook, model_for
 from pydantic import BaseModel, ValidationError
 
@@ -355,14 +356,19 @@ class Route:
     by_event: dict[str, str] = field(default_factory=dict)  # conference: eventType -> document file
     silent: tuple[str, ...] = ()  # events answered with an empty 204 whatever the route
     auth: tuple[Credential, ...] = ()
+    schedules: tuple[WeeklyHours, ...] = ()  # business hours a branch compares: evaluated per request
 
-    def select(self, data: dict, event_type: str) -> str | None:
+    def select(self, data: dict, event_type: str, states: dict[str, str] | None = None) -> str | None:
         """The file of the document answering this request, or None for an empty 204."""
         if event_type in self.silent or self.kind == "event":
             return None
         if self.kind == "conference":
             return self.by_event.get(event_type)
         for name, values, file in self.branches:
+            if states and name in states:  # `when office open`: "open" or "closed" now
+                if states[name] in values:
+                    return file
+                continue
             value = data.get(name)
             if (text_of(value, name, file) if value is not None else "") in values:
                 return file
@@ -461,6 +467,22 @@ class WebhookApp:
                  body_limit: int = DEFAULT_BODY_LIMIT) -> None:
         self.documents, self.routes, self.hooks, self.body_limit = documents, routes, hooks, body_limit
 
+    async def hours_states(self, route: Route, payload: Webhook) -> dict[str, str]:
+        """"open" or "closed" for each business-hours declaration the route branches on, at this instant; an
+        override hook that answers "open" or "closed" decides instead of the hours."""
+        moment = now()
+        states = {}
+        for schedule in route.schedules:
+            state = None
+            if schedule.override is not None:
+                given = (await self.hooks.value(schedule.override, payload, route.path)).strip().lower()
+                state = given if given in STATES else None
+                if given and state is None:
+                    log.warning("hook %s returned %r for hours %s: not open or closed, so the hours decide",
+                                schedule.override, given, schedule.name)
+            states[schedule.name] = state or schedule.state(moment)
+        return states
+
     async def read_body(self, request) -> bytes:
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.body_limit):
@@ -481,7 +503,8 @@ class WebhookApp:
         data = parse_body(body, content_type, request.query_params)
         payload = validate(data, route, is_flat(body, content_type))
         await self.hooks.observe(payload)
-        file = route.select(data, payload.event_type)
+        states = await self.hours_states(route, payload) if route.schedules else None
+        file = route.select(data, payload.event_type, states)
         if file is None:
             return 204, b""
         return 200, await self.documents[file].render(data, payload, self.hooks)
@@ -532,7 +555,18 @@ def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_fi
         log.warning("hooks module %s does not define %s: requests that need them answer 501", path,
                     ", ".join(missing))
     _report_unset_secrets(documents, routes)
+    _load_hours(routes)
     return WebhookApp(documents, routes, hooks, _body_limit()).asgi()
+
+
+def _load_hours(routes: tuple[Route, ...]) -> None:
+    """Fail at start-up, not at the first call, when a zone is missing from this server's time zone database
+    (Windows needs `pip install tzdata`) or FLOWC_NOW is not an instant."""
+    schedules = [s for route in routes for s in route.schedules]
+    if schedules:
+        moment = now()
+        for schedule in schedules:
+            schedule.state(moment)
 
 
 def _body_limit() -> int:

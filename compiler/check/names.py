@@ -11,7 +11,7 @@ from flowc.ir import Flow
 
 @rule("FC111")
 def duplicate_names(context: CheckContext) -> Iterator[Diagnostic]:
-    for kind in ("flows", "conferences"):
+    for kind in ("flows", "conferences", "hours"):
         seen: dict[str, tuple[str, Span]] = {}
         for file in context.project.files:
             for declaration in getattr(file, kind):
