@@ -7,7 +7,7 @@ spellings, enums) and from the last check (names); this module decides which app
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flowc.ir import FILTERS
 from flowc.links import ENTRY_EVENTS
@@ -19,7 +19,9 @@ from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 FLOW_KEYWORDS = {"when": "branch on a webhook field: `when digits \"1\" { ... }`",
                  "otherwise": "the document served when no `when` branch matches"}
 TOP_KEYWORDS = {"flow": "`flow NAME [on EVENT, ...] { ... }`",
-                "conference": "`conference NAME [\"room name\"] { settings, on EVENT { ... } }`"}
+                "conference": "`conference NAME [\"room name\"] { settings, on EVENT { ... } }`",
+                "hours": "`hours NAME in \"ZONE\" { DAYS TIME to TIME, closed DATE, override hook(name) }`: business "
+                         "hours, for `when NAME open { ... }`"}
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Item:
 class Names:
     flows: list[str]
     conferences: list[str]
+    hours: list[str] = field(default_factory=list)
 
 
 def complete(cursor: Cursor, names: Names) -> list[Item]:
@@ -60,6 +63,10 @@ def complete(cursor: Cursor, names: Names) -> list[Item]:
         return slot_items(scope.context)
     if scope.kind == "conference":
         return conference_items(before, names)
+    if scope.kind == "hours":
+        return hours_items(before)
+    if scope.kind == "flow" and words(before)[:1] == ["when"] and len(before) in (1, 2):
+        return when_items(before, names)
     if scope.kind in ("flow", "handler", "element"):
         return statement_items(scope, before, names)
     return []
@@ -104,6 +111,31 @@ def statement_items(scope: Scope, before: list[Atom], names: Names) -> list[Item
         spec, used = matched
         items += attribute_items(spec, before, used, names)
     return items
+
+
+def hours_items(before: list[Atom]) -> list[Item]:
+    """Inside `hours { ... }`: the words that start a line; after a day, `to` and the other days."""
+    from flowc.lsp.hours import line_items
+    from flowc.schedule import DAY_NAMES
+
+    if not before:
+        return [Item(word, "keyword", "business hours", text) for word, text in line_items()]
+    last = before[-1]
+    if type(last) is Token and last.kind == "WORD" and last.text == "to" and len(before) >= 2 and before[-2].kind == "WORD":
+        return [Item(day, "value", "day") for day in DAY_NAMES]
+    return []
+
+
+def when_items(before: list[Atom], names: Names) -> list[Item]:
+    """`when |`: the business hours declared (a branch on a payload field is typed freely); `when office |`:
+    `open` or `closed`."""
+    from flowc.lsp.hours import state_items
+
+    if len(before) == 1:
+        return [Item(name, "value", "business hours", f"`when {name} open {{ ... }}`") for name in names.hours]
+    if before[1].kind == "WORD" and before[1].text in names.hours:
+        return [Item(state, "value", f"hours {before[1].text}", text) for state, text in state_items()]
+    return []
 
 
 def conference_items(before: list[Atom], names: Names) -> list[Item]:

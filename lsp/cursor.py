@@ -17,7 +17,7 @@ from flowc.vocabulary import ElementSpec, vocabulary
 
 @dataclass
 class Scope:
-    kind: str  # top | flow | conference | handler | element | slot (a string's `{...}`) | unknown
+    kind: str  # top | flow | conference | hours | handler | element | slot (a string's `{...}`) | unknown
     context: str = "call"  # call | conference | transfer-answer | no-bxml: which verbs Bandwidth accepts
     # (for a slot: field | filter)
     spec: ElementSpec | None = None  # for element blocks (gather, say, transfer ...)
@@ -150,6 +150,8 @@ def _child_scope(parent: Scope, statement: Statement, context_of: Callable[[str]
             return Scope("flow", context_of(head[1]) if len(head) > 1 else "call")
         if head[:1] == ["conference"]:
             return Scope("conference")
+        if head[:1] == ["hours"]:
+            return Scope("hours")
         return Scope("unknown")
     if parent.kind == "conference":
         if head[:1] == ["on"]:

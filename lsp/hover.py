@@ -59,6 +59,8 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
         return conference_text(site.name, result)
     if site.kind == "handler":
         return handler_text(site)
+    if site.kind in ("hours", "hours_word") or site.kind in ("branch", "when_value") and _is_hours(site, result):
+        return hours_site_text(site, result)
     if site.kind == "when_value":
         return (f"**`\"{site.value}\"`**: this branch's document is served when the webhook's `{site.name}` is "
                 f"`{site.value}`" + ("" if site.value else " (empty: nothing was entered)"))
@@ -72,6 +74,22 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
         entry = CODES["FC114"]
         return f"**`when {site.name}`**: a branch on the webhook's `{site.name}` field\n\n{entry.explanation}"
     return None
+
+
+def _is_hours(site: Site, result: CheckResult | None) -> bool:
+    return result is not None and site.name in result.project.hours
+
+
+def hours_site_text(site: Site, result: CheckResult | None) -> str | None:
+    """Business hours: the declaration (its name, keyword or a branch's `when NAME`), a word of its lines, or
+    the `open`/`closed` a branch compares it with."""
+    from flowc.lsp.hours import hours_text, state_text, word_text
+
+    if site.kind == "hours_word":
+        return word_text(site.value)
+    if site.kind == "when_value":
+        return state_text(site.name, site.value)
+    return hours_text(result.project.hours.get(site.name) if result else None, site.name)
 
 
 def rules_text(codes: list[str] | tuple[str, ...], reasons: dict[str, str] | None = None) -> list[str]:

@@ -7,7 +7,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from flowc.ir import Attribute, Conference, Element, Flow, FlowFile, Slot, Text, Word
+from flowc.ir import Attribute, Conference, Element, Flow, FlowFile, Hours, Slot, Text, Word
 from flowc.links import is_flow_reference
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 
@@ -38,7 +38,7 @@ class FileIndex:
 
     def __init__(self, flow_file: FlowFile, text: str = "") -> None:
         self.text = text  # the source, for the words the IR keeps no span of (events)
-        declarations: list[Flow | Conference] = [*flow_file.flows, *flow_file.conferences]
+        declarations: list[Flow | Conference | Hours] = [*flow_file.flows, *flow_file.conferences, *flow_file.hours]
         self.declarations = sorted(declarations, key=lambda d: d.span.start)
         self.starts = [d.span.start for d in self.declarations]
         self.built: dict[int, tuple[list[Site], list[int]]] = {}
@@ -75,8 +75,10 @@ def _header(text: str, start: int) -> tuple[int, str]:
     return end, text[start:end]
 
 
-def declaration_sites(declaration: Flow | Conference, text: str = "") -> list[Site]:
+def declaration_sites(declaration: Flow | Conference | Hours, text: str = "") -> list[Site]:
     sites: list[Site] = []
+    if isinstance(declaration, Hours):
+        return hours_sites(declaration, text)
     if isinstance(declaration, Flow):
         flow = declaration
         sites.append(Site(flow.name_span.start, flow.name_span.end, "flow", flow.name, declaration=True))
@@ -112,6 +114,21 @@ def declaration_sites(declaration: Flow | Conference, text: str = "") -> list[Si
             end = handler.span.start + len(_header(text, handler.span.start)[1].rstrip())
         sites.append(Site(handler.span.start, end, "handler", handler.event, context=context))
         _elements(handler.body, None, context, sites)
+    return sites
+
+
+def hours_sites(hours: Hours, text: str) -> list[Site]:
+    """`hours NAME in "ZONE" { ... }`: the keyword and name, the words of its lines, the override hook."""
+    from flowc.lsp.hours import word_text
+
+    sites = [Site(hours.span.start, hours.span.start + len("hours"), "hours", hours.name, declaration=True),
+             Site(hours.name_span.start, hours.name_span.end, "hours", hours.name, declaration=True)]
+    for found in WORD.finditer(text, hours.zone_span.end, hours.span.end):
+        if word_text(found.group()) is not None:
+            sites.append(Site(found.start(), found.end(), "hours_word", hours.name, value=found.group()))
+    if hours.override is not None:
+        sites.append(Site(hours.override.span.start, hours.override.span.end, "slot", hours.override.name,
+                          slot=hours.override))
     return sites
 
 

@@ -304,7 +304,8 @@ async def completion(ls: FlowServer, params: types.CompletionParams) -> types.Co
     last = ls.last_group(analysis.path)
     context_of = (lambda name: last.links.context(name)) if last else (lambda name: "call")
     cursor = locate(analysis.module, analysis.source.text, offset, context_of)
-    names = Names(sorted(last.flows) if last else [], sorted(last.conferences) if last else [])
+    names = Names(sorted(last.flows) if last else [], sorted(last.conferences) if last else [],
+                  sorted(last.project.hours) if last else [])
     start, end = (cursor.word.start, cursor.word.end) if cursor.word else (offset, offset)
     where = positions.range(start, end)
     items = complete(cursor, names)
