@@ -371,8 +371,8 @@ class Parser:
         return Module(self.path, statements, self.comments)
 
 
-TOP_LEVEL = frozenset(("flow", "conference"))  # the words that start a declaration, which never nests
-TOP_LEVEL_LINE = re.compile(r"\n(?:flow|conference)(?![A-Za-z0-9_-])")
+TOP_LEVEL = frozenset(("flow", "conference", "hours"))  # the words that start a declaration, which never nests
+TOP_LEVEL_LINE = re.compile(r"\n(?:flow|conference|hours)(?![A-Za-z0-9_-])")
 VALUE_KINDS = ("WORD", "STRING", "NUMBER", "DURATION", "TIME", "DATE", "PHONE", "VAR", "COMMA")
 
 

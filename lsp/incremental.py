@@ -1,7 +1,7 @@
 """Incremental front end for a file being edited: only the top-level declarations whose text changed are
 parsed and lowered again.
 
-A file is cut before every line that starts, at column 0, with `flow` or `conference`. Each piece is parsed
+A file is cut before every line that starts, at column 0, with `flow`, `conference` or `hours`. Each piece is parsed
 and lowered on its own, cached by its text; a piece that moved is a copy with its offsets shifted to where it
 now sits (pieces, like spans, are never changed in place: analyses are read by other threads). When every piece
 parses without a syntax error, each is a complete run of top-level statements with balanced braces, so the
@@ -21,21 +21,21 @@ from flowc.lower import lower
 from flowc.parser import parse
 from flowc.syntax import Block, Call, Module, Statement, Token
 
-BOUNDARY = re.compile(r"^(?=(?:flow|conference)\b)", re.MULTILINE)
+BOUNDARY = re.compile(r"^(?=(?:flow|conference|hours)\b)", re.MULTILINE)
 
 
 class Piece:
     """One declaration's front-end output at one offset of the file. Never changed once built: a piece that
     moves is a shifted copy (`at(base)`), so analyses handed to other threads stay true to their text."""
 
-    __slots__ = ("clean", "module", "flows", "conferences", "diagnostics", "base")
+    __slots__ = ("clean", "module", "flows", "conferences", "hours", "diagnostics", "base")
 
     def __init__(self, text: str, path: str) -> None:
         module, errors = parse(text, path)
         self.clean = not errors
         self.module = module
         flow_file, self.diagnostics = lower(module)
-        self.flows, self.conferences = flow_file.flows, flow_file.conferences
+        self.flows, self.conferences, self.hours = flow_file.flows, flow_file.conferences, flow_file.hours
         self.base = 0
 
     def at(self, base: int) -> Piece:
@@ -50,6 +50,7 @@ class Piece:
                               shifted(self.module.comments, delta, memo))
         moved.flows = shifted(self.flows, delta, memo)
         moved.conferences = shifted(self.conferences, delta, memo)
+        moved.hours = shifted(self.hours, delta, memo)
         moved.diagnostics = shifted(self.diagnostics, delta, memo)
         moved.base = base
         return moved
@@ -149,5 +150,6 @@ class IncrementalFile:
             comments.extend(piece.module.comments)
             flow_file.flows.extend(piece.flows)
             flow_file.conferences.extend(piece.conferences)
+            flow_file.hours.extend(piece.hours)
             diagnostics.extend(piece.diagnostics)
         return Module(self.path, statements, comments), flow_file, diagnostics

@@ -95,8 +95,8 @@ def empty_ranges(context: CheckContext) -> Iterator[Diagnostic]:
     for hours in context.project.hours.values():
         for opening in hours.opening:
             start, end = minutes(opening.start), minutes(opening.end)
-            if start is None or end is None or start < end:
-                continue
+            if start is None or end is None or start >= MINUTES_PER_DAY or start < end:
+                continue  # (a start of 24:00 is FC252's)
             help = "the end must come after the start"
             if end < start:
                 help += (f"; hours past midnight are two ranges: `... {opening.start} to 24:00` and the next day "
