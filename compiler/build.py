@@ -63,7 +63,7 @@ def manifest_data(plan, rendered, sources) -> dict:
     for extra in event_routes(plan.project, {route.path for route in plan.routes}):
         routes.append({"method": extra.method, "path": extra.path, "events": extra.events, "flow": extra.owner,
                        "bxml": False})
-    manifest = {"documents": documents, "routes": routes}
+    manifest: dict = {"documents": documents, "routes": routes}
     if plan.project.hours:
         manifest["hours"] = {name: hours_data(hours) for name, hours in plan.project.hours.items()}
     return manifest
@@ -73,9 +73,8 @@ def hours_data(hours) -> dict:
     """A business-hours declaration as the manifest lists it (the web app has the same in app.py)."""
     from flowc.schedule import DAY_NAMES
 
-    data = {"zone": hours.zone,
-            "opening": [{"days": [DAY_NAMES[d] for d in o.days], "from": o.start, "to": o.end} for o in hours.opening],
-            "closed": [c.date for c in hours.closed]}
+    opening = [{"days": [DAY_NAMES[d] for d in o.days], "from": o.start, "to": o.end} for o in hours.opening]
+    data = {"zone": hours.zone, "opening": opening, "closed": [c.date for c in hours.closed]}
     if hours.override is not None:
         data["override"] = hours.override.name
     return data

@@ -30,6 +30,12 @@ def _codes(*entries: Code) -> dict[str, Code]:
     return {entry.code: entry for entry in sorted(entries, key=lambda entry: entry.code)}
 
 
+# The examples of the business-hours codes: a declaration and a flow branching on it.
+_HOURS = 'hours office in "America/New_York" {\n'
+_HOURS_OFFICE = _HOURS + "    monday to friday 9:00 to 17:00\n}\n\n"
+_OFFICE_FLOW = ('flow main on initiate {\n    when office open {\n        say "Connecting you."\n    }\n'
+                '    otherwise {\n        say "We are closed."\n    }\n}\n')
+
 CODES: dict[str, Code] = _codes(
     # -- input and syntax ----------------------------------------------------------------------------------
     Code("FC001", E, "syntax error",
@@ -177,37 +183,37 @@ CODES: dict[str, Code] = _codes(
          "several ranges comma-separated), `closed DATE[, DATE...]` or `override hook(name)`; the declaration "
          "itself names its time zone, `hours NAME in \"ZONE\"`. Days are `monday` ... `sunday` (or `mon` ... "
          "`sun`), `daily`, `weekdays` and `weekends`; `friday to monday` runs over the weekend.",
-         "hours office in \"America/New_York\" {\n    mondy to friday 9:00 to 17:00\n}\n", "hours office in \"America/New_York\" {\n    monday to friday 9:00 to 17:00\n}\n"),
+         _HOURS + "    mondy to friday 9:00 to 17:00\n}\n", _HOURS + "    monday to friday 9:00 to 17:00\n}\n"),
     Code("FC251", E, "unknown time zone",
          "The web app reads the time in the declared zone with Python's zoneinfo (the IANA time zone "
          "database), so the zone must be one of its names, such as `America/New_York` or `Europe/Paris` "
          "(spelt exactly, with its capitals). An abbreviation such as `EST` is not a zone: it does not follow "
          "daylight saving time.",
          'hours office in "America/NewYork" {\n    monday to friday 9:00 to 17:00\n}\n',
-         "hours office in \"America/New_York\" {\n    monday to friday 9:00 to 17:00\n}\n"),
+         _HOURS + "    monday to friday 9:00 to 17:00\n}\n"),
     Code("FC252", E, "invalid time of day",
          "Times are written HOURS:MINUTES on a 24-hour clock, from `0:00` to `24:00` (`24:00` only as the end "
          "of a range: open until midnight).",
-         "hours office in \"America/New_York\" {\n    monday to friday 9:00 to 17:60\n}\n", "hours office in \"America/New_York\" {\n    monday to friday 9:00 to 18:00\n}\n"),
+         _HOURS + "    monday to friday 9:00 to 17:60\n}\n", _HOURS + "    monday to friday 9:00 to 18:00\n}\n"),
     Code("FC253", E, "invalid date",
          "`closed` takes dates written YYYY-MM-DD that are in the calendar: `2026-02-30` is not.",
-         "hours office in \"America/New_York\" {\n    monday to friday 9:00 to 17:00\n    closed 2026-02-30\n}\n",
-         "hours office in \"America/New_York\" {\n    monday to friday 9:00 to 17:00\n    closed 2026-02-28\n}\n"),
+         _HOURS + "    monday to friday 9:00 to 17:00\n    closed 2026-02-30\n}\n",
+         _HOURS + "    monday to friday 9:00 to 17:00\n    closed 2026-02-28\n}\n"),
     Code("FC254", E, "empty opening range",
          "A range is open from its start up to its end on the same day, so its end must come after its start. "
          "Hours past midnight are two ranges: `friday 22:00 to 24:00` and `saturday 0:00 to 2:00`.",
-         "hours office in \"America/New_York\" {\n    friday 22:00 to 2:00\n}\n",
-         "hours office in \"America/New_York\" {\n    friday 22:00 to 24:00\n    saturday 0:00 to 2:00\n}\n"),
+         _HOURS + "    friday 22:00 to 2:00\n}\n",
+         _HOURS + "    friday 22:00 to 24:00\n    saturday 0:00 to 2:00\n}\n"),
     Code("FC255", E, "overlapping opening hours",
          "Two ranges of the same declaration cover the same time on the same day: one of them is wrong (a "
          "typing slip in a time or a day), since the hours open once either way. Merge them or correct one.",
-         "hours office in \"America/New_York\" {\n    monday to friday 9:00 to 13:00\n    monday 12:00 to 17:00\n}\n",
-         "hours office in \"America/New_York\" {\n    monday to friday 9:00 to 13:00\n    monday 13:00 to 17:00\n}\n"),
+         _HOURS + "    monday to friday 9:00 to 13:00\n    monday 12:00 to 17:00\n}\n",
+         _HOURS + "    monday to friday 9:00 to 13:00\n    monday 13:00 to 17:00\n}\n"),
     Code("FC256", E, "unknown business-hours state",
          "A branch on business hours is `when NAME open { ... }` or `when NAME closed { ... }`: the web app "
          "computes one of these two per request, so any other value never matches.",
-         "hours office in \"America/New_York\" {\n    monday to friday 9:00 to 17:00\n}\n\n" + "flow main on initiate {\n    when office open {\n        say \"Connecting you.\"\n    }\n    otherwise {\n        say \"We are closed.\"\n    }\n}\n".replace("open {", "opne {"),
-         "hours office in \"America/New_York\" {\n    monday to friday 9:00 to 17:00\n}\n\nflow main on initiate {\n    when office open {\n        say \"Connecting you.\"\n    }\n    otherwise {\n        say \"We are closed.\"\n    }\n}\n"),
+         _HOURS_OFFICE + _OFFICE_FLOW.replace("open {", "opne {"),
+         _HOURS_OFFICE + _OFFICE_FLOW),
     # -- contexts ------------------------------------------------------------------------------------------
     Code("FC301", E, "verb not allowed in a conference reply",
          "Replies to conferenceCreated, conferenceMemberJoin, conferenceMemberExit and conferenceRedirect may "

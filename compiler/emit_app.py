@@ -251,7 +251,8 @@ def _flow_route(plan: Plan, path: str, flow: str, events: list[str], documents, 
     branches = tuple((d.branch["field"], tuple(str(v) for v in d.branch["values"]), d.file)
                      for d in documents if d.branch)
     declared = plan.project.hours
-    schedules = tuple(weekly_hours(declared[name]) for name in dict.fromkeys(b[0] for b in branches) if name in declared)
+    fields = dict.fromkeys(branch[0] for branch in branches)
+    schedules = tuple(weekly_hours(declared[name]) for name in fields if name in declared)
     return Route(path, "flow", tuple(events), default=default, branches=branches, silent=_silent_events(),
                  auth=tuple(dict.fromkeys(auth)), schedules=schedules)
 
@@ -261,7 +262,8 @@ def weekly_hours(hours: Hours) -> WeeklyHours:
     sure every time is on the clock and every range is not empty)."""
     opening = sorted((day, minutes(o.start) or 0, minutes(o.end) or 0) for o in hours.opening for day in o.days)
     override = hours.override.name if hours.override is not None else None
-    return WeeklyHours(hours.name, hours.zone, tuple(opening), tuple(sorted({c.date for c in hours.closed})), override)
+    closed = tuple(sorted({c.date for c in hours.closed}))
+    return WeeklyHours(hours.name, hours.zone, tuple(opening), closed, override)
 
 
 def _conference_route(plan: Plan, path: str, name: str, events: list[str], documents, gaps: _Gaps) -> Route:

@@ -24,8 +24,8 @@ from flowc.grammar import GRAMMAR_PATH, TABLES_PATH
 
 # Scanner order: Python's regex alternation is first-match, so longer forms go first (2s before 2); the most
 # frequent tokens (words, strings, newlines) come first because every failed alternative costs time.
-TERMINAL_ORDER = ["WORD", "STRING", "_NL", "DURATION", "DATE", "TIME", "PHONE", "NUMBER", "VAR", "COMMA", "LPAR", "RPAR", "LBRACE",
-                  "RBRACE", "COMMENT"]
+TERMINAL_ORDER = ["WORD", "STRING", "_NL", "DURATION", "DATE", "TIME", "PHONE", "NUMBER", "VAR", "COMMA", "LPAR",
+                  "RPAR", "LBRACE", "RBRACE", "COMMENT"]
 SHIFT, REDUCE = 0, 1  # the action codes of Lark's serialised parse table
 
 

@@ -12,6 +12,7 @@ from flowc.ir import (
     FILTERS,
     Attribute,
     Branch,
+    ClosedDate,
     Conference,
     Element,
     Env,
@@ -19,10 +20,9 @@ from flowc.ir import (
     FlowFile,
     Handler,
     Hours,
-    ClosedDate,
     ListValue,
-    OpeningRange,
     Number,
+    OpeningRange,
     Slot,
     Text,
     Value,
@@ -138,8 +138,8 @@ class Lowering:
             self.error("FC101", f"`{head}` must be inside a flow", node,
                        help="put statements inside `flow NAME { ... }`")
         else:
-            self.error("FC101", "expected `flow NAME { ... }`, `conference NAME { ... }` or `hours NAME in ZONE { ... }`",
-                       node)
+            self.error("FC101", "expected `flow NAME { ... }`, `conference NAME { ... }` or "
+                       "`hours NAME in ZONE { ... }`", node)
 
     def declaration_name(self, statement: Statement, what: str) -> Token | None:
         if len(statement.atoms) < 2 or statement.atoms[1].kind != "WORD":
@@ -639,7 +639,8 @@ class HoursReader:
     def closed(self, hours: Hours, atoms: list[Atom]) -> None:
         dates = [a for a in atoms[1:] if a.kind != "COMMA"]
         if not dates:
-            self.fail("`closed` needs the dates it is closed on", atoms[0], help="write `closed 2026-12-25, 2027-01-01`")
+            self.fail("`closed` needs the dates it is closed on", atoms[0],
+                      help="write `closed 2026-12-25, 2027-01-01`")
         for atom in dates:
             if atom.kind in ("DATE", "PHONE", "NUMBER"):  # 2026-13-01 is a DATE too; the checker reads it
                 hours.closed.append(ClosedDate(atom.text, self.lowering.span(atom)))
@@ -688,8 +689,8 @@ class HoursReader:
             if word not in DAYS:
                 guess = did_you_mean(word or "", [*DAYS, *GROUPS]) if word else None
                 self.fail(f"`{atom.text}` is not a day", atom,
-                          help=f"did you mean `{guess}`?" if guess else "days are monday ... sunday (or mon ... sun), "
-                          "daily, weekdays, weekends",
+                          help=f"did you mean `{guess}`?" if guess else
+                          "days are monday ... sunday (or mon ... sun), daily, weekdays, weekends",
                           fix=self.lowering.replace_fix(atom, atom.text, guess) if guess else None)
                 return index, None
             if index + 2 < len(atoms) and _text(atoms[index + 1]) == "to" and _text(atoms[index + 2]) in DAYS:

@@ -121,7 +121,7 @@ def hours_items(before: list[Atom]) -> list[Item]:
     if not before:
         return [Item(word, "keyword", "business hours", text) for word, text in line_items()]
     last = before[-1]
-    if type(last) is Token and last.kind == "WORD" and last.text == "to" and len(before) >= 2 and before[-2].kind == "WORD":
+    if type(last) is Token and last.text == "to" and len(before) >= 2 and before[-2].kind == "WORD":
         return [Item(day, "value", "day") for day in DAY_NAMES]
     return []
 

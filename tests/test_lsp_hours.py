@@ -9,8 +9,20 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
-from test_lsp import SERVER, apply, close_document, codes, complete, diagnostics, fix, hover, open_document, \
-    position, start, uri
+from test_lsp import (
+    SERVER,
+    apply,
+    close_document,
+    codes,
+    complete,
+    diagnostics,
+    fix,
+    hover,
+    open_document,
+    position,
+    start,
+    uri,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 

@@ -1,10 +1,10 @@
 """The checker: every rule that can be known before a call, run over the whole project.
 
 Rules live in this package's modules, one module per family (names, values, structure, contexts, conferences,
-flow logic, business hours); each is a function registered with `@rule(codes..., elements=...)` (flowc.check.registry) that
-reads the project's analysis (flowc.analysis: bodies, sites, links, joins) and the vocabulary, and yields
-diagnostics whose severity the code table (flowc.codes) gives. Value rules are driven entirely by the
-vocabulary (types, enums, ranges, lengths), so they cover every attribute of every verb.
+flow logic, business hours); each is a function registered with `@rule(codes..., elements=...)`
+(flowc.check.registry) that reads the project's analysis (flowc.analysis: bodies, sites, links, joins) and the
+vocabulary, and yields diagnostics whose severity the code table (flowc.codes) gives. Value rules are driven
+entirely by the vocabulary (types, enums, ranges, lengths), so they cover every attribute of every verb.
 
 The same rules check BXML files (`flowc check doc.xml`): flowc.lint_xml converts each document into the IR,
 and `xml_contexts` says which webhook each one answers. Rules about .flow-only ideas (flow names, `on`,

@@ -72,7 +72,8 @@ def unknown_zones(context: CheckContext) -> Iterator[Diagnostic]:
 def invalid_times(context: CheckContext) -> Iterator[Diagnostic]:
     for hours in context.project.hours.values():
         for opening in hours.opening:
-            for text, span, is_end in ((opening.start, opening.start_span, False), (opening.end, opening.end_span, True)):
+            ends = ((opening.start, opening.start_span, False), (opening.end, opening.end_span, True))
+            for text, span, is_end in ends:
                 value = minutes(text)
                 if value is not None and (is_end or value < MINUTES_PER_DAY):
                     continue
@@ -101,7 +102,8 @@ def empty_ranges(context: CheckContext) -> Iterator[Diagnostic]:
             if end < start:
                 help += (f"; hours past midnight are two ranges: `... {opening.start} to 24:00` and the next day "
                          f"`0:00 to {opening.end}`")
-            yield diagnostic("FC254", f"`{opening.start} to {opening.end}` is an empty range", opening.span, help=help)
+            yield diagnostic("FC254", f"`{opening.start} to {opening.end}` is an empty range", opening.span,
+                             help=help)
 
 
 @rule("FC255")
