@@ -375,11 +375,13 @@ CODES: dict[str, Code] = _codes(
     # -- flowc import (BXML -> .flow) ----------------------------------------------------------------------
     Code("FC601", E, "document part that .flow cannot express",
          "`flowc import` writes a .flow that compiles back to the same document, so it refuses what .flow has "
-         "no way to write: an attribute the element does not have, text inside an element that takes none, or "
-         "an on/off attribute whose value is not `true` or `false`. Such parts have no effect on Bandwidth "
-         "anyway; correct or remove them in the document and import it again. No .flow is printed.",
-         '<Response>\n    <Record transcribe="yes"/>\n</Response>\n',
-         '<Response>\n    <Record transcribe="true"/>\n</Response>\n', language="xml"),
+         "no way to write: text inside an element that takes none, an attribute in an XML namespace or on the "
+         "root element. Such parts have no effect on Bandwidth anyway; remove them from the document and import "
+         "it again. No .flow is printed. (An attribute flowc does not know is carried over, as "
+         "`unknown NAME \"VALUE\"`: `flowc check` only warns about it, FC503. What `flowc check` rejects, such "
+         "as an on/off attribute that is neither `true` nor `false`, is refused with the checker's own code.)",
+         '<Response>\n    <Hangup>now</Hangup>\n</Response>\n',
+         '<Response>\n    <Hangup/>\n</Response>\n', language="xml"),
     Code("FC602", W, "imported flow differs from the document",
          "The document was imported, but the flow compiles to a slightly different document: an attribute "
          "spelt as in one of Bandwidth's published examples (`streamEventsUrl`) is written under its documented "
@@ -389,6 +391,13 @@ CODES: dict[str, Code] = _codes(
          '</Response>\n',
          '<Response>\n    <StartStream destination="wss://media.example.com/audio" streamEventUrl="/events"/>\n'
          '</Response>\n', language="xml"),
+    Code("FC603", E, "imported flow would not compile back",
+         "`flowc import` compiles the flow it wrote and compares the result with the document before printing "
+         "anything: it never prints a flow that fails to compile or compiles to another document. The "
+         "document's own mistakes are reported first with their usual codes (a value Bandwidth rejects is "
+         "FC202 in the document too, and the import refuses it); FC603 means the import could not write this "
+         "document faithfully, and names the difference. Please report the document: it is a gap in "
+         "`flowc import`."),
     # -- the generated web app and your hooks module (flowc compile) ----------------------------------------
     Code("FC701", W, "hook missing from the hooks module",
          "A flow uses `hook(name)`, a value your own code computes per request, but the hooks module the web app "

@@ -25,7 +25,7 @@ from flowc.codes import CODES, coded
 from flowc.diagnostics import Diagnostic, Span
 from flowc.ir import Element, Number
 from flowc.lint_xml import PUBLISHED_SPELLINGS, read_bxml
-from flowc.lower import CREDENTIAL_PAIRS, MULTIWORD_STARTS
+from flowc.lower import CREDENTIAL_PAIRS, MULTIWORD_STARTS, UNKNOWN, XML_NAME
 from flowc.source import MAX_SOURCE_BYTES, SourceFile
 from flowc.usage import UsageError
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
@@ -39,9 +39,13 @@ PHONE = re.compile(r"\+[0-9]{2,15}")
 NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 SSML_TIME = re.compile(r"[0-9]+(\.[0-9]+)?(ms|s)")
 WHITESPACE = re.compile(r"[ \t\n\r]+")
-STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "{": "{{", "}": "}}"}
-# lint_xml's warnings that mean "this part of the document would be lost": an error when importing.
-LOST_IN_IMPORT = {"FC503", "FC506", "FC507"}
+STRING_ESCAPES = {"\\": "\\\\", "\r": "\\r", '"': '\\"', "\n": "\\n", "\t": "\\t", "{": "{{", "}": "}}"}
+# lint_xml's warnings that mean "this part of the document would be lost": an error when importing. (An
+# unknown attribute, FC503, is carried over as `unknown NAME "VALUE"`; a misspelt one, FC507, is an error of
+# the document itself, as in `flowc check`.)
+LOST_IN_IMPORT = {"FC506"}
+# Where a document is checked: the context its flow has once imported (a flow nothing names answers calls).
+IMPORT_CONTEXT = "call"
 
 
 @dataclass
@@ -90,6 +94,9 @@ def import_source(path: str, data: bytes, name: str | None = None) -> ImportResu
     document = read_bxml(path, data)  # deep nesting is FC008 there, before lxml's own limit of 256 levels
     result = ImportResult(document.source, None)
     for diagnostic in document.diagnostics:
+        if diagnostic.code == "FC503" and "has no attribute" in diagnostic.message:  # not the root's (FC601)
+            diagnostic.notes.append('carried over as `unknown NAME "VALUE"`: the flow writes it into the BXML as '
+                                    "it is")
         if diagnostic.code in LOST_IN_IMPORT:
             diagnostic = Diagnostic("FC601", CODES["FC601"].severity, diagnostic.message, diagnostic.span,
                                     help=diagnostic.help, fix=diagnostic.fix,
@@ -100,12 +107,92 @@ def import_source(path: str, data: bytes, name: str | None = None) -> ImportResu
     tree = parse_exact(path, data, result)
     if tree is None:
         return result
+    checked = checker_errors(document)  # what `flowc check` rejects the flow would carry: refused, with its codes
+    result.diagnostics.extend(checked)
+    if result.has_errors:
+        return result
     writer = Writer(path, document.root)
     text = writer.document(tree, name or flow_name(path))
     result.diagnostics.extend(writer.diagnostics)
     if not result.has_errors:
+        result.diagnostics.extend(compiles_back(text, tree, document.root.keyword_span))
+    if not result.has_errors:
         result.flow = text
     return result
+
+
+def checker_errors(document) -> list[Diagnostic]:
+    """The errors `flowc check` reports in the document (checked as the call flow the import writes)."""
+    from flowc.check import check_project
+    from flowc.ir import Project
+
+    project = Project([document.flow_file()])
+    return [d for d in check_project(project, xml_contexts={document.source.path: IMPORT_CONTEXT}) if d.is_error]
+
+
+def compiles_back(text: str, tree, span: Span) -> list[Diagnostic]:
+    """FC603 when the flow the import wrote would not compile, or not to the document: a last guard, so
+    that the import never prints a flow that does not compile back (the difference is the reason given)."""
+    from flowc.build import render
+    from flowc.project import compile_sources
+
+    compilation = compile_sources({"imported.flow": text.encode()})
+    errors = [d for d in compilation.diagnostics if d.is_error]
+    if errors:
+        return [coded("FC603", "the imported flow would not compile back", span,
+                      notes=[f"{d.code}: {d.message}" for d in errors[:5]])]
+    _, rendered, _ = render(compilation)
+    from lxml import etree
+
+    difference = first_difference(tree.getroot(), etree.fromstring(rendered[0].xml))
+    if difference is None:
+        return []
+    return [coded("FC603", f"the imported flow would compile to a different document: {difference}", span)]
+
+
+def first_difference(original, compiled, path: str = "") -> str | None:
+    """Where two BXML trees differ beyond what the import documents (blanks around and inside text, the root's
+    namespace, the published `streamEventsUrl` spelling), in words; None when they are the same document."""
+    tag = local_name(original)
+    where = f"{path}/{tag}"
+    if tag != local_name(compiled):
+        return f"<{local_name(compiled)}> instead of <{tag}> at {where}"
+    wanted = {("xml:lang" if k == XML_LANG else PUBLISHED_SPELLINGS.get((tag, k), k)): v
+              for k, v in original.attrib.items()}
+    given = {("xml:lang" if k == XML_LANG else k): v for k, v in compiled.attrib.items()}
+    spec = vocabulary().elements.get(tag)
+    changed = sorted(k for k in wanted.keys() | given.keys() if not _same_value(spec, k, wanted.get(k), given.get(k)))
+    if changed:
+        return f"attribute `{changed[0]}` of {where} is {given.get(changed[0])!r}, not {wanted.get(changed[0])!r}"
+    if _text_of(original) != _text_of(compiled):
+        return f"the text of {where} changes"
+    children = [c for c in original if isinstance(c.tag, str)]
+    others = [c for c in compiled if isinstance(c.tag, str)]
+    if len(children) != len(others):
+        return f"{where} has {len(others)} elements instead of {len(children)}"
+    for index, (child, other) in enumerate(zip(children, others, strict=True)):
+        found = first_difference(child, other, f"{where}[{index}]")
+        if found is not None:
+            return found
+    return None
+
+
+def _same_value(spec: ElementSpec | None, name: str, wanted: str | None, given: str | None) -> bool:
+    """Equal text, or, for a number attribute, the same number (`10.0` written `10`, with FC602)."""
+    if wanted == given:
+        return True
+    attribute = spec.attributes.get(name) if spec is not None else None
+    if attribute is None or attribute.type not in ("integer", "decimal") or wanted is None or given is None:
+        return False
+    number = number_value(wanted)
+    return number is not None and number == number_value(given)
+
+
+def _text_of(node) -> str:
+    """An element's own text (not its children's), as the import keeps it: blank runs read as one space, the
+    ends trimmed."""
+    parts = [node.text or ""] + [child.tail or "" for child in node]
+    return WHITESPACE.sub(" ", "".join(parts)).strip()
 
 
 def parse_exact(path: str, data: bytes, result: ImportResult):
@@ -161,6 +248,15 @@ def number_candidates(raw: str, unit: str | None) -> list[str]:
     return candidates
 
 
+def number_value(raw: str) -> float | None:
+    """The number an attribute's text means, as the checker reads it (lint_xml.typed_value); None if none."""
+    try:
+        number = float(raw)
+    except ValueError:
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
 def format_words(attribute: AttributeSpec) -> list[str]:
     """Words a text attribute's documented format lists (prosody `rate`: slow, fast ...): written bare."""
     return re.split(r"[|\s,()]+", attribute.format or "") if attribute.type == "string" else []
@@ -200,6 +296,10 @@ class Writer:
             shown = f"{tag} xmlns=\"{root.tag[1:].partition('}')[0]}\""
             self.report("FC602", f"the root <{shown}> becomes a plain <{tag}>", self.root.keyword_span,
                         help="flowc writes BXML documents without a namespace")
+        for raw_name in root.attrib:  # (namespace declarations are not attributes to lxml)
+            self.report("FC601", f"`{raw_name}` on <{tag}> cannot be written in .flow", self.root.keyword_span,
+                        help=f"<{tag}> takes no attributes and Bandwidth ignores them: remove it, then import the "
+                        "document again")
         kind = " as bxml" if tag == "Bxml" else ""  # the root is kept: `flow NAME as bxml` writes <Bxml>
         self.lines.append(f"flow {name}{kind} {{")
         for piece in self.pieces(root, self.root):
@@ -256,6 +356,7 @@ class Writer:
             words += positional + self.named(attributes, spec) + text
         else:  # as in the statement reference: `say "Hello" voice kate`, `pause 2s`
             words += text + positional + self.named(attributes, spec)
+        words += self.unknown(node, ir, spec)
         if not block:
             for piece in pieces:  # comments inside a one-line statement go just above it
                 if piece.kind == "comment":
@@ -313,7 +414,7 @@ class Writer:
             written = "xml:lang" if raw_name == XML_LANG else raw_name
             name = PUBLISHED_SPELLINGS.get((spec.name, written), written)
             if name not in spec.attributes:
-                continue  # reported by read_bxml (FC503, made FC601 above)
+                continue  # reported by read_bxml (FC503), carried over by unknown()
             found = next((a for a in ir.attributes if a.written == written), None)
             span = found.span if found else ir.keyword_span
             if name != written:
@@ -322,6 +423,23 @@ class Writer:
                             help=f"Bandwidth's reference and SDKs write `{name}`")
             result.append((name, raw, spec.attributes[name], span))
         return result
+
+    def unknown(self, node, ir: Element, spec: ElementSpec) -> list[str]:
+        """Attributes flowc does not know (FC503, a warning in `flowc check`): carried over as
+        `unknown NAME "VALUE"`, so the flow compiles back to the same document and says what it does not know."""
+        words = []
+        for raw_name, raw in node.attrib.items():
+            written = "xml:lang" if raw_name == XML_LANG else raw_name
+            if PUBLISHED_SPELLINGS.get((spec.name, written), written) in spec.attributes:
+                continue
+            if not XML_NAME.fullmatch(written):  # `{urn:x}flag`: an attribute in a namespace
+                self.report("FC601", f"`{written}` is in an XML namespace: .flow writes attributes without one",
+                            ir.keyword_span, help="remove it (Bandwidth reads no namespaced attributes), then import "
+                            "the document again")
+                continue
+            name = written if WORD.fullmatch(written) else quote(written)
+            words.append(f"{UNKNOWN} {name} {quote(raw)}")
+        return words
 
     def positional(self, attributes: list, spec: ElementSpec) -> list[str]:
         """Values written without their name: a prefix of the element's positional attributes (`pause 2s`)."""
@@ -373,7 +491,7 @@ class Writer:
             for token in number_candidates(raw, attribute.unit):
                 if emitted_number(token, attribute) == raw:
                     return token
-            return quote(raw)
+            return self.same_number(raw, attribute, span)
         if kind == "ssml_time" and SSML_TIME.fullmatch(raw):
             return raw
         if WORD.fullmatch(raw) and (kind in ("enum", "http_method") or raw in format_words(attribute)) and (
@@ -384,6 +502,20 @@ class Writer:
             if all(item and item.strip() == item for item in items):
                 return ", ".join(self.text_value(item) for item in items)
         return self.text_value(raw)
+
+    def same_number(self, raw: str, attribute: AttributeSpec, span: Span) -> str:
+        """A number the document spells in a way flowc does not write (`10.0`, `010`, ` 5`): the same number in
+        flowc's spelling, with FC602 (Bandwidth reads both the same). A string would not compile (FC201)."""
+        from flowc.emit_xml import format_number
+
+        number = number_value(raw)
+        if number is None:  # not a number at all: the checker's FC201 refused the document already
+            return quote(raw)
+        written = format_number(number)
+        token = next(t for t in number_candidates(written, attribute.unit) if emitted_number(t, attribute) == written)
+        self.report("FC602", f"`{attribute.name}=\"{raw}\"` is written `{written}`, the same number", span,
+                    help="flowc writes numbers without padding, leading zeros or a trailing `.0`")
+        return token
 
     @staticmethod
     def reads_as_attribute(word: str, spec: ElementSpec) -> bool:

@@ -6,8 +6,10 @@ values); whether values are valid for their attributes is the checker's job.
 
 from __future__ import annotations
 
+import re
+
 from flowc.codes import coded
-from flowc.diagnostics import Diagnostic, Edit, Fix, Span, did_you_mean
+from flowc.diagnostics import Diagnostic, Edit, Fix, Span, did_you_mean, edit_distance
 from flowc.ir import (
     FILTERS,
     Attribute,
@@ -33,9 +35,11 @@ from flowc.syntax import MAX_NESTING_DEPTH, Atom, Block, Call, Module, Statement
 from flowc.vocabulary import ElementSpec, vocabulary
 
 BOOLEAN_WORDS = {"true", "false"}
+UNKNOWN = "unknown"  # `unknown NAME "VALUE"`: an attribute flowc does not know, carried into the BXML as written
+XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")  # an attribute name lxml can write (no namespace prefix)
 CREDENTIAL_PAIRS = vocabulary().credential_pairs  # `auth USER PASSWORD`: one phrase, two attributes
 CONFERENCE_EVENTS = vocabulary().conference_events  # `on member join`
-ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r"}
 
 
 def match_statement(atoms: list[Atom], parent: str | None) -> tuple[ElementSpec, int] | None:
@@ -354,6 +358,9 @@ class Lowering:
         phrases = spec.attribute_phrases
         while index < len(atoms):
             atom = atoms[index]
+            if atom.kind == "WORD" and atom.text == UNKNOWN and (UNKNOWN,) not in phrases and not setting:
+                index = self.unknown_attribute(spec, atoms, index, result)
+                continue
             if atom.kind == "WORD":
                 matched = self.match_attribute(phrases, atoms, index)
                 if matched is not None:
@@ -371,6 +378,39 @@ class Lowering:
             if atom.kind == "WORD" and index < len(atoms) and self.match_attribute(phrases, atoms, index) is None:
                 _, index = self.read_value(atoms, index)  # skip the unknown attribute's value too
         return result
+
+    def unknown_attribute(self, spec: ElementSpec, atoms: list[Atom], index: int, result: list[Attribute]) -> int:
+        """`unknown NAME "VALUE"`: an attribute flowc does not know, written into the BXML as it is (what
+        `flowc import` writes for one). Reported as BXML's unknown attributes are: a warning (FC503), or an
+        error one edit from a real attribute (FC507)."""
+        keyword = atoms[index]
+        name = atoms[index + 1] if index + 1 < len(atoms) else None
+        value = atoms[index + 2] if index + 2 < len(atoms) else None
+        if name is None or value is None or name.kind not in ("WORD", "STRING") or value.kind != "STRING":
+            self.error("FC106", "`unknown` is followed by an attribute's name and its value in quotes", keyword,
+                       help='write `unknown NAME "VALUE"`, such as `unknown newFeature "on"`')
+            return index + 1
+        written = _unquote(name.text) if name.kind == "STRING" else name.text
+        span = Span(self.path, keyword.start, value.end)
+        name_span = Span(self.path, keyword.start, name.end)
+        index += 3
+        if written in spec.attributes or (written,) in spec.attribute_phrases:
+            self.error("FC103", f"`{written}` is an attribute of `{spec.keyword}`: write it without `unknown`",
+                       name_span, help=f"`unknown` carries attributes flowc does not know; write `{written} ...`",
+                       fix=Fix(f"remove `{UNKNOWN}`", (Edit(Span(self.path, keyword.start, name.start), ""),)))
+            return index
+        if not XML_NAME.fullmatch(written):
+            self.error("FC103", f"`{written}` cannot be the name of an XML attribute", self.span(name),
+                       help="a name is letters, digits, `_`, `-` and `.`, starting with a letter or `_`")
+            return index
+        guess = did_you_mean(written, spec.attributes)
+        code = "FC507" if guess and edit_distance(written, guess) == 1 else "FC503"
+        self.error(code, f"`{spec.keyword}` has no attribute `{written}`: it is written into the BXML unchecked",
+                   self.span(name), help=f"did you mean `{guess}`?" if guess else
+                   "keep it only if Bandwidth documents it; flowc does not know what it does",
+                   fix=Fix(f"use `{guess}`", (Edit(span, f"{guess} {value.text}"),)) if guess else None)
+        result.append(Attribute(written, self.text(value), span, name_span, f"{UNKNOWN} {written}"))
+        return index
 
     def match_attribute(self, phrases, atoms: list[Atom], index: int):
         return match_attribute(phrases, atoms, index)

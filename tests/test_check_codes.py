@@ -14,6 +14,7 @@ from flowc.project import compile_sources
 COMPILER = Path(__file__).resolve().parent.parent / "compiler"
 # Codes without a `bad` example in the table, each with its own test below.
 TESTED_HERE = {"FC002", "FC003", "FC004", "FC008", "FC204", "FC209"}
+TESTED_HERE |= {"FC603"}  # the import's own guard: tests/test_import_roundtrip.py
 TESTED_HERE |= {"FC701", "FC702", "FC703", "FC704", "FC705", "FC706", "FC707"}  # the web app: tests/test_app_hooks.py
 TESTED_HERE |= {f"FC9{n:02}" for n in range(1, 11)}  # files, OUT: test_out_safety, test_odd_paths ...
 TESTED_HERE |= {"FC801", "FC802"}  # `flowc graph`: tests/test_graph.py
