@@ -54,8 +54,23 @@ def value_for(spec: AttributeSpec):
         return numbers
     if spec.type == "url":
         scheme = "wss" if spec.websocket else "https"
-        return st.sampled_from([f"{scheme}://example.com/a?b=1&c={{x}}", f"{scheme}://h.example.com/x y", "/next"])
+        return st.sampled_from([f"{scheme}://example.com/a?b=1&c={{x}}", f"{scheme}://h.example.com/x%20y", "/next"])
+    if spec.address:
+        return ADDRESSES
     return st.text(AWKWARD, min_size=1, max_size=12)
+
+
+ADDRESSES = st.sampled_from(["+15551234567", "sip:agent@pbx.example.com"])
+
+
+def text_for(text: dict):
+    """An element's text: an address or a call id where it must be one, awkward text elsewhere."""
+    if text.get("address"):
+        return st.just("sip:a@b.example.com") if text.get("format") == "SIP URI" else st.just(" +15551234567\n")
+    if text.get("format") == "callId":
+        return st.just("c-1234abcd-5678")
+    spoken = st.text(AWKWARD, min_size=1 if text.get("required") else 0, max_size=16)
+    return spoken.filter(lambda t: t.strip()) if text.get("required") else spoken
 
 
 UNKNOWN_NAMES = st.from_regex(r"[a-z][A-Za-z0-9]{2,7}(-[a-z0-9]{1,3})?(\.[a-z]{1,3})?", fullmatch=True)
@@ -66,7 +81,7 @@ def element(draw, name: str, depth: int = 0) -> etree._Element:
     spec: ElementSpec = VOCAB.elements[name]
     node = etree.Element(name)
     for attribute in spec.attributes.values():
-        if draw(st.integers(0, 3)) == 0:
+        if attribute.required or draw(st.integers(0, 3)) == 0:
             key = XML_LANG if attribute.name == "xml:lang" else attribute.name
             node.set(key, draw(value_for(attribute)))
     if draw(st.integers(0, 4)) == 0:  # an attribute flowc does not know
@@ -74,9 +89,11 @@ def element(draw, name: str, depth: int = 0) -> etree._Element:
         node.set(unknown, draw(st.text(AWKWARD, max_size=8)))
     children = sorted(spec.children)
     if spec.text is not None:
-        node.text = draw(st.text(AWKWARD, max_size=16))
+        node.text = draw(text_for(spec.text))
+    limits = spec.child_limits
     if children and depth < 3:
-        for _ in range(draw(st.integers(0, 2))):
+        low = limits.min if limits else 0
+        for _ in range(draw(st.integers(low, max(low, min(2, limits.max or 2) if limits else 2)))):
             child = draw(element(draw(st.sampled_from(children)), depth + 1))
             child.tail = draw(st.sampled_from(["", "\n    ", " "])) if spec.text is None else \
                 draw(st.text(AWKWARD, max_size=6))
