@@ -176,6 +176,9 @@ def attribute_items(spec: ElementSpec, atoms: list[Atom], index: int, names: Nam
         if pair[0] in spec.attributes and pair[0] not in used:
             items.append(Item(" ".join(phrase), "attribute", f"{pair[0]} and {pair[1]}",
                               spec.attributes[pair[0]].doc))
+    if spec.kind != "ssml" and ("unknown",) not in spec.attribute_phrases:
+        items.append(Item("unknown", "attribute", 'unknown NAME "VALUE"',
+                          "An attribute flowc does not know, written into the BXML unchecked (FC503)."))
     return items
 
 

@@ -64,6 +64,9 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
     if site.kind == "when_value":
         return (f"**`\"{site.value}\"`**: this branch's document is served when the webhook's `{site.name}` is "
                 f"`{site.value}`" + ("" if site.value else " (empty: nothing was entered)"))
+    if site.kind == "unknown_attribute":
+        return (f"**`unknown {site.name}`**: an attribute flowc does not know, written into the BXML as "
+                f"`{site.name}=\"...\"` without any check\n\n{CODES['FC503'].explanation}")
     if site.kind == "otherwise":
         return "**`otherwise`**: the document served when no `when` branch of the flow matches the webhook"
     if site.kind == "slot" and site.slot is not None:

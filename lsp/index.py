@@ -157,6 +157,9 @@ def _attribute(attribute: Attribute, element: Element | None, spec: ElementSpec,
                sites: list[Site]) -> None:
     attribute_spec = spec.attributes.get(attribute.name)
     if attribute_spec is None:
+        if attribute.written.startswith("unknown "):  # `unknown NAME "VALUE"`: carried into the BXML unchecked
+            sites.append(Site(attribute.span.start, attribute.span.end, "unknown_attribute", attribute.name,
+                              element=element, spec=spec, attribute=attribute, context=context))
         return
     name = attribute.name_span
     value = attribute.value

@@ -109,3 +109,18 @@ async def test_quick_fixes(client: LanguageClient, folder: Path, broken, code, f
     [action] = await fix(client, document, text, found)
     assert fixed in apply(text, action.edit.changes[document])
     close_document(client, document)
+
+
+async def test_unknown_attribute_hover_and_completion(client: LanguageClient, folder: Path):
+    document = uri(folder, "unknown.flow")
+    text = 'flow main {\n    say "Hi" voice kate unknown newFeature "on"\n}\n'
+    open_document(client, document, text)
+    [found] = await diagnostics(client, document, lambda ds: "FC503" in codes(ds))
+    assert "newFeature" in found.message
+    assert "without any check" in await hover(client, document, position(text, "newFeature", 2))
+    close_document(client, document)
+    document = uri(folder, "unknown_complete.flow")
+    text = 'flow main {\n    say "Hi" \n}\n'
+    open_document(client, document, text)
+    assert "unknown" in await complete(client, document, position(text, '"Hi" ', 5))
+    close_document(client, document)
