@@ -234,3 +234,18 @@ def test_fc603_the_guard_names_the_difference():
     [broken] = compiles_back('flow g {\n    redirect to "/next" tag\n}\n', tree, where)
     assert broken.code == "FC603" and "would not compile back" in broken.message
     assert compiles_back('flow g {\n    redirect to "/next" tag "x"\n}\n', tree, where) == []
+
+
+@pytest.mark.parametrize(("line", "code", "where"), [
+    ('say "Hi" unknown newFeature "on"', "FC503", "newFeature"),  # a warning: compiled as written
+    ('say "Hi" unknown voic "kate"', "FC507", "voic"),  # one edit from `voice`: an error, as in BXML
+    ('say "Hi" unknown voice "kate"', "FC103", "unknown voice"),  # a known attribute: write it plainly
+    ('say "Hi" unknown "a b" "x"', "FC103", '"a b"'),  # not an XML name
+    ('say "Hi" unknown', "FC106", "unknown"),
+])
+def test_unknown_attributes_in_flow_are_checked_as_in_bxml(line, code, where):
+    text = f"flow main {{\n    {line}\n}}\n"
+    [found] = compile_sources({"u.flow": text.encode()}).diagnostics
+    assert found.code == code and text[found.span.start:found.span.end] == where
+    if code == "FC507":
+        assert found.fix is not None and found.fix.edits[0].new_text == 'voice "kate"'
