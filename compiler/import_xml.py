@@ -157,9 +157,8 @@ def first_difference(original, compiled, path: str = "") -> str | None:
     where = f"{path}/{tag}"
     if tag != local_name(compiled):
         return f"<{local_name(compiled)}> instead of <{tag}> at {where}"
-    wanted = {("xml:lang" if k == XML_LANG else PUBLISHED_SPELLINGS.get((tag, k), k)): v
-              for k, v in original.attrib.items()}
-    given = {("xml:lang" if k == XML_LANG else k): v for k, v in compiled.attrib.items()}
+    wanted = {PUBLISHED_SPELLINGS.get((tag, bxml_name(k)), bxml_name(k)): v for k, v in original.attrib.items()}
+    given = {bxml_name(k): v for k, v in compiled.attrib.items()}
     spec = vocabulary().elements.get(tag)
     changed = sorted(k for k in wanted.keys() | given.keys() if not _same_value(spec, k, wanted.get(k), given.get(k)))
     if changed:
@@ -411,7 +410,7 @@ class Writer:
         """(name, raw value, spec, span) in document order, under their vocabulary names."""
         result = []
         for raw_name, raw in node.attrib.items():
-            written = "xml:lang" if raw_name == XML_LANG else raw_name
+            written = bxml_name(raw_name)
             name = PUBLISHED_SPELLINGS.get((spec.name, written), written)
             if name not in spec.attributes:
                 continue  # reported by read_bxml (FC503), carried over by unknown()
@@ -429,7 +428,7 @@ class Writer:
         `unknown NAME "VALUE"`, so the flow compiles back to the same document and says what it does not know."""
         words = []
         for raw_name, raw in node.attrib.items():
-            written = "xml:lang" if raw_name == XML_LANG else raw_name
+            written = bxml_name(raw_name)
             if PUBLISHED_SPELLINGS.get((spec.name, written), written) in spec.attributes:
                 continue
             if not XML_NAME.fullmatch(written):  # `{urn:x}flag`: an attribute in a namespace
@@ -524,6 +523,11 @@ class Writer:
 
     def text_value(self, text: str) -> str:
         return text if PHONE.fullmatch(text) else quote(text)
+
+
+def bxml_name(raw_name: str) -> str:
+    """An attribute's name as BXML writes it: lxml reads `xml:lang` as `{namespace}lang`."""
+    return "xml:lang" if raw_name == XML_LANG else raw_name
 
 
 def local_name(node) -> str:
