@@ -375,18 +375,20 @@ CODES: dict[str, Code] = _codes(
     # -- flowc import (BXML -> .flow) ----------------------------------------------------------------------
     Code("FC601", E, "document part that .flow cannot express",
          "`flowc import` writes a .flow that compiles back to the same document, so it refuses what .flow has "
-         "no way to write: text inside an element that takes none, an attribute in an XML namespace or on the "
-         "root element. Such parts have no effect on Bandwidth anyway; remove them from the document and import "
-         "it again. No .flow is printed. (An attribute flowc does not know is carried over, as "
-         "`unknown NAME \"VALUE\"`: `flowc check` only warns about it, FC503. What `flowc check` rejects, such "
+         "no way to write: an attribute in an XML namespace or on the root element. Such attributes have no "
+         "effect on Bandwidth anyway; remove them from the document and import it again. No .flow is printed. "
+         "(An attribute flowc does not know is carried over, as `unknown NAME \"VALUE\"`: `flowc check` only "
+         "warns about it, FC503. What `flowc check` rejects, such "
          "as an on/off attribute that is neither `true` nor `false`, is refused with the checker's own code.)",
-         '<Response>\n    <Hangup>now</Hangup>\n</Response>\n',
+         '<Response xmlns:x="urn:x">\n    <Hangup x:flag="1"/>\n</Response>\n',
          '<Response>\n    <Hangup/>\n</Response>\n', language="xml"),
     Code("FC602", W, "imported flow differs from the document",
          "The document was imported, but the flow compiles to a slightly different document: an attribute "
          "spelt as in one of Bandwidth's published examples (`streamEventsUrl`) is written under its documented "
-         "name (`streamEventUrl`), or a namespaced root loses its namespace. (A `<Bxml>` root is kept: the "
-         "flow is written `flow NAME as bxml`.)",
+         "name (`streamEventUrl`), a namespaced root loses its namespace, a number is written in flowc's "
+         "spelling (`10.0` as `10`), and text in an element that takes none (`<Hangup>now</Hangup>`, FC506), "
+         "which Bandwidth ignores, is left out. Bandwidth reads both documents the same. (A `<Bxml>` root is "
+         "kept: the flow is written `flow NAME as bxml`.)",
          '<Response>\n    <StartStream destination="wss://media.example.com/audio" streamEventsUrl="/events"/>\n'
          '</Response>\n',
          '<Response>\n    <StartStream destination="wss://media.example.com/audio" streamEventUrl="/events"/>\n'

@@ -40,10 +40,10 @@ NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 SSML_TIME = re.compile(r"[0-9]+(\.[0-9]+)?(ms|s)")
 WHITESPACE = re.compile(r"[ \t\n\r]+")
 STRING_ESCAPES = {"\\": "\\\\", "\r": "\\r", '"': '\\"', "\n": "\\n", "\t": "\\t", "{": "{{", "}": "}}"}
-# lint_xml's warnings that mean "this part of the document would be lost": an error when importing. (An
-# unknown attribute, FC503, is carried over as `unknown NAME "VALUE"`; a misspelt one, FC507, is an error of
-# the document itself, as in `flowc check`.)
-LOST_IN_IMPORT = {"FC506"}
+# lint_xml's warnings about parts Bandwidth ignores and .flow has no place for (text in an element that takes
+# none, FC506): left out, with FC602. (An unknown attribute, FC503, may do something: it is carried over as
+# `unknown NAME "VALUE"`; a misspelt one, FC507, is an error of the document itself, as in `flowc check`.)
+LEFT_OUT = {"FC506"}
 # Where a document is checked: the context its flow has once imported (a flow nothing names answers calls).
 IMPORT_CONTEXT = "call"
 
@@ -97,10 +97,10 @@ def import_source(path: str, data: bytes, name: str | None = None) -> ImportResu
         if diagnostic.code == "FC503" and "has no attribute" in diagnostic.message:  # not the root's (FC601)
             diagnostic.notes.append('carried over as `unknown NAME "VALUE"`: the flow writes it into the BXML as '
                                     "it is")
-        if diagnostic.code in LOST_IN_IMPORT:
-            diagnostic = Diagnostic("FC601", CODES["FC601"].severity, diagnostic.message, diagnostic.span,
+        if diagnostic.code in LEFT_OUT:
+            diagnostic = Diagnostic("FC602", CODES["FC602"].severity, diagnostic.message, diagnostic.span,
                                     help=diagnostic.help, fix=diagnostic.fix,
-                                    notes=["the imported flow could not reproduce the document"])
+                                    notes=["Bandwidth ignores it, and the imported flow leaves it out"])
         result.diagnostics.append(diagnostic)
     if document.root is None or any(d.is_error and d.code != "FC601" for d in result.diagnostics):
         return result  # the structure is wrong; parts that would only be lost do not stop the reading
@@ -157,13 +157,13 @@ def first_difference(original, compiled, path: str = "") -> str | None:
     where = f"{path}/{tag}"
     if tag != local_name(compiled):
         return f"<{local_name(compiled)}> instead of <{tag}> at {where}"
+    spec = vocabulary().elements.get(tag)
     wanted = {PUBLISHED_SPELLINGS.get((tag, bxml_name(k)), bxml_name(k)): v for k, v in original.attrib.items()}
     given = {bxml_name(k): v for k, v in compiled.attrib.items()}
-    spec = vocabulary().elements.get(tag)
     changed = sorted(k for k in wanted.keys() | given.keys() if not _same_value(spec, k, wanted.get(k), given.get(k)))
     if changed:
         return f"attribute `{changed[0]}` of {where} is {given.get(changed[0])!r}, not {wanted.get(changed[0])!r}"
-    if _text_of(original) != _text_of(compiled):
+    if spec is not None and spec.text is not None and _text_of(original) != _text_of(compiled):
         return f"the text of {where} changes"
     children = [c for c in original if isinstance(c.tag, str)]
     others = [c for c in compiled if isinstance(c.tag, str)]

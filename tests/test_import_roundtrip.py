@@ -90,6 +90,8 @@ def element(draw, name: str, depth: int = 0) -> etree._Element:
     children = sorted(spec.children)
     if spec.text is not None:
         node.text = draw(text_for(spec.text))
+    elif draw(st.integers(0, 8)) == 0:  # text where none is expected (FC506): ignored by Bandwidth, left out
+        node.text = draw(st.text(AWKWARD, min_size=1, max_size=6))
     limits = spec.child_limits
     if children and depth < 3:
         low = limits.min if limits else 0
@@ -118,6 +120,11 @@ def documents(draw) -> bytes:
 # -- equivalence, written independently of the import's own guard --------------------------------------------
 
 def own_text(node) -> str:
+    """An element's text, blank runs as one space; none for an element that takes none (Bandwidth ignores it,
+    and the import leaves it out with FC602)."""
+    spec = VOCAB.elements.get(etree.QName(node).localname)
+    if spec is None or spec.text is None:
+        return ""
     pieces = [node.text or ""] + [child.tail or "" for child in node]
     return BLANKS.sub(" ", "".join(pieces)).strip()
 
@@ -171,8 +178,7 @@ def test_corpus_documents_round_trip(path):
     _, checked = lint_sources({path.name: data})
     imported = assert_round_trip(data, path.name)
     accepted = not any(d.is_error for d in checked)
-    text_lost = any(d.code == "FC506" for d in checked)
-    assert imported == (accepted and not text_lost), [(d.code, d.message) for d in checked]
+    assert imported == accepted, [(d.code, d.message) for d in checked]
 
 
 def test_the_corpus_is_there():
@@ -206,7 +212,6 @@ def test_a_misspelt_attribute_is_refused_as_check_refuses_it():
 
 
 @pytest.mark.parametrize(("data", "code"), [
-    (b'<Response>\n<Hangup>bye</Hangup>\n</Response>\n', "FC601"),  # text .flow has no place for
     (b'<Response xmlns:x="urn:x">\n<Hangup x:flag="1"/>\n</Response>\n', "FC601"),  # a namespaced attribute
     (b'<Response version="2">\n<Hangup/>\n</Response>\n', "FC601"),  # an attribute of the root
 ])
