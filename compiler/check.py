@@ -540,6 +540,36 @@ def literal_passwords(context: Context) -> Iterator[Diagnostic]:
 
 
 @rule
+def application_declarations(context: Context) -> Iterator[Diagnostic]:
+    """FC713: one `application auth` per project; FC404 for a literal password in a declaration's `auth`."""
+    declarations = [a for file in context.project.files for a in file.applications]
+    for repeated in declarations[1:]:
+        yield diagnostic("FC713", "the application's callback credentials are declared more than once",
+                         repeated.span, labels=[Label(declarations[0].span, "first declared here")],
+                         help="keep one `application auth USER PASSWORD` for the project",
+                         fix=Fix("remove this declaration", (Edit(repeated.span, ""),), safe=False))
+    declared = [a.auth for a in declarations] + [f.auth for f in context.flows.values() if f.auth]
+    for auth in declared:
+        password = auth[1].value
+        if isinstance(password, Text) and password.literal is not None:
+            yield diagnostic("FC404", "the password of `auth` is written in the file as plain text", password.span,
+                             help="read it from the environment: `env(BANDWIDTH_CALLBACK_PASSWORD)`",
+                             fix=Fix("use env(BANDWIDTH_CALLBACK_PASSWORD)",
+                                     (Edit(password.span, "env(BANDWIDTH_CALLBACK_PASSWORD)"),), safe=False))
+
+
+@rule
+def secrets_on_open_routes(context: Context) -> Iterator[Diagnostic]:
+    """FC712: a document holding a secret served on a route that requires no credentials (flowc.credentials
+    decides; `flowc compile` reports the open routes themselves, FC711)."""
+    from flowc.credentials import open_route_diagnostics
+    from flowc.plan import plan as make_plan
+
+    planned = make_plan(context.project, context.links)
+    yield from open_route_diagnostics(planned, "FC712", skip=context.is_xml)
+
+
+@rule
 def conference_settings_values(context: Context) -> Iterator[Diagnostic]:
     spec = context.vocab.elements["Conference"]
     for conference in context.conferences.values():

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import ast
 import functools
-import hashlib
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 from flowc import __version__
+from flowc.credentials import Pair, RouteAuth, open_route_diagnostics, route_credentials
 from flowc.diagnostics import Diagnostic, Severity, Span
 from flowc.emit_xml import MARK_CLOSE, MARK_OPEN, RenderedDocument
 from flowc.event_routes import event_routes, unserved_urls
 from flowc.files import write_atomic
-from flowc.ir import Attribute, Element, Env, ListValue, Project, Slot, SlotRef, Text, Word, walk
-from flowc.links import FLOW_PATH, bodies
-from flowc.plan import NO_BXML_EVENTS, Plan, conference_join_attributes
+from flowc.ir import Attribute, Element, ListValue, Project, Slot, SlotRef, Text, walk
+from flowc.links import bodies
+from flowc.plan import NO_BXML_EVENTS, Plan
 from flowc.runtime import Check, Credential, Route, Secret, observer_name, python_name
 from flowc.vocabulary import vocabulary
 from flowc.webhooks import model_name
@@ -58,7 +57,7 @@ class AppModel:
     routes: list[Route]
     hooks: dict[str, HookUse]
     unverified: list[tuple[str, Span]] = field(default_factory=list)  # credentials the app cannot check
-    uncredentialed: list[tuple[str, Span]] = field(default_factory=list)  # refused for lack of credentials
+    uncredentialed: list[tuple[str, Span, bool]] = field(default_factory=list)  # refused for lack of credentials
     unserved: list[tuple[str, Attribute]] = field(default_factory=list)  # relative BXML URLs served elsewhere
 
     @property
@@ -175,52 +174,15 @@ def _note_uses(uses: dict[int, str], text: str, where: str) -> None:
 
 # -- routes --------------------------------------------------------------------------------------------------
 
-def _secret(value, password: bool) -> Secret | None:
-    if isinstance(value, Env):
-        return Secret("env", value.name)
-    if isinstance(value, Text) and value.literal is not None:
-        if password:  # never keep a literal password in OUT, only its digest (FC404 already warns)
-            return Secret("sha256", hashlib.sha256(value.literal.encode()).hexdigest())
-        return Secret("literal", value.literal)
-    return None  # a hook or payload value cannot be known before the request: not enforced
+def _credential(pair: Pair) -> Credential:
+    requires = _credential(pair.primary) if pair.primary is not None else None
+    username, password = pair.username, pair.password
+    return Credential(Secret(username.kind, username.value), Secret(password.kind, password.value),
+                      pair.fallback_host, requires)
 
 
-@dataclass
-class _Gaps:
-    """What the routes cannot enforce, found while building them (FC705, FC706)."""
-
-    unverified: list[tuple[str, Span]] = field(default_factory=list)  # (route path, credential attribute)
-    uncredentialed: list[tuple[str, Span]] = field(default_factory=list)  # (protected path, statement without)
-
-
-def _credential(attributes: list[Attribute], user: str, password: str, path: str, gaps: _Gaps) -> Credential | None:
-    values = {a.name: a for a in attributes}
-    if user not in values or password not in values:
-        return None
-    username, secret = _secret(values[user].value, False), _secret(values[password].value, True)
-    if username and secret:
-        return Credential(username, secret)
-    # Computed per request (hook or payload value): the app cannot know what Bandwidth will send back (FC705).
-    gaps.unverified.append((path, values[user if username is None else password].span))
-    return None
-
-
-def _path_of(value) -> str | None:
-    if isinstance(value, Word):
-        return FLOW_PATH.format(name=value.value)
-    if isinstance(value, Text) and value.literal is not None:
-        return urlparse(value.literal).path or None
-    return None
-
-
-def _credentials(attributes: list[Attribute], url_attribute: str, path: str, gaps: _Gaps) -> list[Credential]:
-    """The credentials Bandwidth sends to `path`: username/password, and the fallback pair when the fallback
-    URL of the same callback is this path too (the same app behind another host)."""
-    found = [_credential(attributes, "username", "password", path, gaps)]
-    fallback = url_attribute[:-3] + "FallbackUrl" if url_attribute.endswith("Url") else ""
-    if any(a.name == fallback and _path_of(a.value) == path for a in attributes):
-        found.append(_credential(attributes, "fallbackUsername", "fallbackPassword", path, gaps))
-    return [c for c in found if c is not None]
+def _auth(auth: RouteAuth | None) -> tuple[Credential, ...]:
+    return tuple(_credential(pair) for pair in auth.pairs) if auth is not None else ()
 
 
 # Call status webhooks no verb attribute names (the application's or createCall's URLs): Bandwidth expects an
@@ -236,54 +198,23 @@ def _silent_events() -> tuple[str, ...]:
     return tuple(sorted(no_reply | NO_BXML_EVENTS | _STATUS_EVENTS))
 
 
-def _flow_route(plan: Plan, path: str, flow: str, events: list[str], documents, gaps: _Gaps) -> Route:
-    auth: list[Credential] = []
-    without: list[Span] = []  # statements reaching the flow that send no credentials at all
-    for reference in plan.links.references_to(flow):
-        element = reference.element
-        attributes = element.attributes
-        if element.tag == "Conference" and element.conference in plan.project.conferences:
-            attributes = conference_join_attributes(plan.project.conferences[element.conference], element)
-        auth += _credentials(attributes, reference.spec.name, path, gaps)
-        if not any(a.name in ("username", "password") for a in attributes):
-            without.append(reference.attribute.span)
-    if auth:  # the route will require credentials these statements' webhooks do not carry (FC706)
-        gaps.uncredentialed.extend((path, span) for span in without)
+def _flow_route(path: str, events: list[str], documents, auth: RouteAuth) -> Route:
     default = next(d.file for d in documents if d.branch is None)
     branches = tuple((d.branch["field"], tuple(str(v) for v in d.branch["values"]), d.file)
                      for d in documents if d.branch)
     return Route(path, "flow", tuple(events), default=default, branches=branches, silent=_silent_events(),
-                 auth=tuple(dict.fromkeys(auth)))
+                 auth=_auth(auth), hook_timeout=auth.callback_timeout)
 
 
-def _conference_route(plan: Plan, path: str, name: str, events: list[str], documents, gaps: _Gaps) -> Route:
-    conference = plan.project.conferences[name]
-    auth = _credentials(conference.settings, "conferenceEventUrl", path, gaps)
-    for element, _ in plan.links.conference_joins:
-        if element.conference == name:
-            auth += _credentials(conference_join_attributes(conference, element), "conferenceEventUrl", path, gaps)
+def _conference_route(path: str, events: list[str], documents, auth: RouteAuth) -> Route:
     by_event = {d.event: d.file for d in documents if d.event}
     return Route(path, "conference", tuple(events), by_event=by_event, silent=tuple(sorted(NO_BXML_EVENTS)),
-                 auth=tuple(dict.fromkeys(auth)))
-
-
-def _event_routes(project: Project, taken: set[str], gaps: _Gaps) -> list[Route]:
-    """Relative URLs of webhooks that take no BXML (flowc.event_routes, also listed in the manifest): the app
-    validates them, calls the user's on_<event> function if there is one, and answers 204."""
-    routes = []
-    for found in event_routes(project, taken):
-        auth = [c for attributes, name in found.uses for c in _credentials(attributes, name, found.path, gaps)]
-        if auth:  # FC706, as for flows
-            gaps.uncredentialed.extend((found.path, a.span) for attributes, name in found.uses
-                                   if not any(a.name in ("username", "password") for a in attributes)
-                                   for a in attributes if a.name == name)
-        routes.append(Route(found.path, "event", tuple(found.events), auth=tuple(dict.fromkeys(auth))))
-    return routes
+                 auth=_auth(auth), hook_timeout=auth.callback_timeout)
 
 
 def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
-    gaps = _Gaps()
     documents = [compile_document(item) for item in rendered]
+    required = route_credentials(plan)
     routes: list[Route] = []
     seen: set[str] = set()
     for route in plan.routes:  # a flow reached with GET and POST is planned twice: the app serves both
@@ -291,12 +222,19 @@ def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
             continue
         seen.add(route.path)
         if route.conference:
-            routes.append(_conference_route(plan, route.path, route.conference, route.events, route.documents, gaps))
+            routes.append(_conference_route(route.path, route.events, route.documents, required[route.path]))
         else:
-            routes.append(_flow_route(plan, route.path, route.flow, route.events, route.documents, gaps))
-    routes += _event_routes(plan.project, seen, gaps)
-    return AppModel(documents, routes, _hook_uses(documents, routes), list(dict.fromkeys(gaps.unverified)),
-                    list(dict.fromkeys(gaps.uncredentialed)), unserved_urls(plan.project, {r.path for r in routes}))
+            routes.append(_flow_route(route.path, route.events, route.documents, required[route.path]))
+    # Relative URLs of webhooks that take no BXML (flowc.event_routes, also listed in the manifest): the app
+    # validates them, calls the user's on_<event> function if there is one, and answers 204.
+    for found in event_routes(plan.project, seen):
+        auth = required.get(found.path)
+        routes.append(Route(found.path, "event", tuple(found.events), auth=_auth(auth),
+                            hook_timeout=auth.callback_timeout if auth else None))
+    unverified = [(a.path, span) for a in required.values() for span in a.unverified]
+    uncredentialed = [(a.path, span, entry) for a in required.values() for span, entry in a.uncredentialed]
+    return AppModel(documents, routes, _hook_uses(documents, routes), unverified, uncredentialed,
+                    unserved_urls(plan.project, {r.path for r in routes}))
 
 
 def _hook_uses(documents: list[CompiledDocument], routes: list[Route]) -> dict[str, HookUse]:
@@ -401,9 +339,12 @@ def unverified_credentials(model: AppModel) -> list[Diagnostic]:
         span, help="use literal values or `env(NAME)` for webhook credentials",
         notes=["the value is computed per request, so the server cannot know what Bandwidth will send back"])
         for path, span in model.unverified] + [Diagnostic(
-        "FC706", Severity.WARNING, f"`{path}` requires the credentials declared elsewhere, but this statement "
-        "sends none: the web app will refuse its webhook (401)", span,
-        help="declare the same `auth` here too") for path, span in model.uncredentialed] + [Diagnostic(
+        "FC706", Severity.WARNING, f"`{path}` requires the credentials declared elsewhere, but "
+        + ("the application's callbacks (declared with `on`) carry none: the web app will refuse them (401)"
+           if entry else "this statement sends none: the web app will refuse its webhook (401)"), span,
+        help="declare the application's callback credentials (`application auth USER PASSWORD`, or `auth` after "
+        "the flow's events)" if entry else "declare the same `auth` here too")
+        for path, span, entry in model.uncredentialed] + [Diagnostic(
         "FC707", Severity.INFO, f"the generated web app does not serve `{path}`", attribute.value.span,
         help="name a flow here, or route this path to the server that answers it")
         for path, attribute in model.unserved]
@@ -413,7 +354,8 @@ def sync_user_module(compilation, out: Path, plan: Plan, rendered: list[Rendered
     """Create the hooks module if absent; otherwise report hooks it lacks and functions no flow uses. Also
     reports what the app built from these flows cannot enforce (FC705)."""
     model = build_model(plan, rendered)  # the same model app.py was generated from: a few ms, no shared state
-    return unverified_credentials(model) + _sync_hooks(compilation, model, out)
+    return (open_route_diagnostics(plan, "FC711") + unverified_credentials(model)
+            + _sync_hooks(compilation, model, out))
 
 
 def _sync_hooks(compilation, model: AppModel, out: Path) -> list[Diagnostic]:

@@ -195,6 +195,9 @@ class Flow:
     body: list[Element] = field(default_factory=list)
     branches: list[Branch] = field(default_factory=list)
     entry_events: list[str] = field(default_factory=list)  # `flow main on initiate, answer { ... }`
+    # `flow main on initiate auth env(U) env(P)`: what the Bandwidth application sends on the callbacks that
+    # reach this flow as an entry (username and password attributes); empty when not declared
+    auth: list[Attribute] = field(default_factory=list)
     kind: Literal["flow"] = "flow"
 
 
@@ -238,10 +241,21 @@ class Conference:
 
 
 @dataclass(slots=True)
+class Application:
+    """`application auth USER PASSWORD`: the callback credentials the Bandwidth application itself sends, once
+    per project. Every route of the web app requires them unless a statement declares its own."""
+
+    span: Span
+    auth: list[Attribute]  # username and password
+    kind: Literal["application"] = "application"
+
+
+@dataclass(slots=True)
 class FlowFile:
     path: str
     flows: list[Flow] = field(default_factory=list)
     conferences: list[Conference] = field(default_factory=list)
+    applications: list[Application] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -255,6 +269,11 @@ class Project:
     @property
     def conferences(self) -> dict[str, Conference]:
         return {c.name: c for file in self.files for c in file.conferences}
+
+    @property
+    def application(self) -> Application | None:
+        """The project's application declaration (the first, when a project repeats it: FC411)."""
+        return next((a for file in self.files for a in file.applications), None)
 
 
 def walk(elements: list[Element]):

@@ -13,6 +13,7 @@ dependency. Starlette is imported lazily so the document/rendering part can be u
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import functools
@@ -23,10 +24,12 @@ import inspect
 import json
 import keyword
 import logging
+import math
 import os
 import re
 import sys
 import typing
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,13 @@ from pydantic import BaseModel, ValidationError
 log = logging.getLogger("flowc.app")
 
 DEFAULT_BODY_LIMIT = 256 * 1024  # Bandwidth's payloads are a few KB; transcriptions can be longer
+# Bandwidth waits callbackTimeout (15 s unless a statement sets it, 1 to 25 s) for a webhook's reply. Hooks get
+# at most DEFAULT_HOOK_TIMEOUT (FLOWC_HOOK_TIMEOUT overrides it) and never more than HOOK_SHARE of the route's
+# callbackTimeout, so the app answers (504) while Bandwidth still waits and can use its fallback.
+DEFAULT_HOOK_TIMEOUT = 10.0
+BANDWIDTH_CALLBACK_TIMEOUT = 15.0
+HOOK_SHARE = 0.8
+DEFAULT_HOOK_THREADS = 16  # plain `def` hooks running at once per worker (FLOWC_HOOK_THREADS)
 XML = "application/xml"
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SPECIAL = re.compile('[&<>"\x00-\x1f\ud800-\udfff\ufffe\uffff]').search
@@ -179,7 +189,8 @@ class Document:
         self.has_hooks = any(slot.source == "hook" for slot in slots)
         self.fast = _specialise(self) if slots and not self.has_hooks else None
 
-    async def render(self, data: dict, payload: Webhook | None = None, hooks: Hooks | None = None) -> bytes:
+    async def render(self, data: dict, payload: Webhook | None = None, hooks: Hooks | None = None,
+                     deadline: float = math.inf) -> bytes:
         if self.static is not None:
             return self.static
         if self.fast is not None:
@@ -191,7 +202,7 @@ class Document:
                 values.append(get(data))
                 continue
             if slot.name not in computed:
-                computed[slot.name] = await self.hook_value(slot.name, payload, hooks)
+                computed[slot.name] = await self.hook_value(slot.name, payload, hooks, deadline)
             value = computed[slot.name]
             values.append(FILTERS[slot.filter].apply(value) if slot.filter else value)
         return self.fill(values)
@@ -209,10 +220,10 @@ class Document:
             check.verify(values)
         return self.template.join([v if _SPECIAL(v) is None else escape(v) for v in values]).encode()
 
-    async def hook_value(self, name: str, payload: Webhook | None, hooks: Hooks | None) -> str:
+    async def hook_value(self, name: str, payload: Webhook | None, hooks: Hooks | None, deadline: float) -> str:
         if hooks is None:
             raise Problem(501, f"hook `{name}` is not available")
-        return await hooks.value(name, payload, self.file)
+        return await hooks.value(name, payload, self.file, deadline)
 
 
 def _specialise(document: Document):
@@ -261,43 +272,77 @@ def text_of(value: Any, name: str, file: str) -> str:
 class Hooks:
     """The user's module: value hooks (hook(name) in .flow) and observers (on_<event>)."""
 
-    def __init__(self, module: Any = None, path: str = "") -> None:
-        self.module, self.path = module, path
+    def __init__(self, module: Any = None, path: str = "", threads: int = DEFAULT_HOOK_THREADS) -> None:
+        self.module, self.path, self.threads = module, path, threads
+        self._pool: ThreadPoolExecutor | None = None
         self.functions: dict[str, Any] = {}
         if module is not None:
             self.functions = {n: f for n, f in vars(module).items() if callable(f) and not n.startswith("_")}
 
     @classmethod
-    def load(cls, path: Path) -> Hooks:
+    def load(cls, path: Path, threads: int = DEFAULT_HOOK_THREADS) -> Hooks:
         if not path.is_file():
             log.warning("no hooks module at %s: flows that use hook(...) will answer 501", path)
-            return cls()
-        return cls(_import_file(f"flowc_hooks_{_digest(path)}", path), str(path))
+            return cls(threads=threads)
+        return cls(_import_file(f"flowc_hooks_{_digest(path)}", path), str(path), threads)
 
-    async def call(self, function: Any, payload: Webhook | None) -> Any:
-        """`async def` hooks run on the event loop; plain `def` hooks in a worker thread, so a blocking lookup
-        (a database, an HTTP API) does not stall the other requests (FastAPI's rule for endpoints). A hook that
-        raises is logged with its traceback and answered 500; the server carries on."""
+    async def call(self, function: Any, payload: Webhook | None, deadline: float) -> Any:
+        """`async def` hooks run on the event loop; plain `def` hooks in the app's own bounded pool of threads
+        (FLOWC_HOOK_THREADS), so a blocking lookup (a database, an HTTP API) does not stall the other requests,
+        and hooks that hang can hold at most that many threads. Every hook must answer by `deadline` (event
+        loop time): one that does not is answered 504 and logged, before Bandwidth's callbackTimeout runs out.
+        Whatever a hook raises, SystemExit and KeyboardInterrupt included, is logged with its traceback and
+        answered 500; the server carries on."""
+        name = getattr(function, "__name__", "?")
+        scope = asyncio.timeout_at(deadline)
         try:
-            if inspect.iscoroutinefunction(function):
-                return await function(payload)
-            from starlette.concurrency import run_in_threadpool
-
-            result = await run_in_threadpool(function, payload)
-            return await result if inspect.isawaitable(result) else result
+            async with scope:
+                if inspect.iscoroutinefunction(function):
+                    result = await function(payload)
+                else:
+                    result = await self._in_thread(function, payload)
+                if inspect.isawaitable(result):
+                    result = await result
+            return result
         except (NotImplementedError, Problem):
             raise
-        except Exception:
-            name = getattr(function, "__name__", "?")
+        except TimeoutError:
+            if not scope.expired():  # the hook's own TimeoutError (a database's, say): a failure like any other
+                log.exception("hook %s (%s) raised an exception", name, self.path)
+                raise Problem(500, f"hook `{name}` failed") from None
+            log.error("hook %s (%s) did not answer in time: answered 504 (raise FLOWC_HOOK_TIMEOUT or make it "
+                      "faster)", name, self.path)
+            raise Problem(504, f"hook `{name}` did not answer in time") from None
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # the request itself is cancelled (shutdown, disconnect)
+                raise
+            log.exception("hook %s (%s) raised CancelledError", name, self.path)
+            raise Problem(500, f"hook `{name}` failed") from None
+        except BaseException:  # noqa: BLE001 - user code: SystemExit and KeyboardInterrupt must not stop the server
             log.exception("hook %s (%s) raised an exception", name, self.path)
             raise Problem(500, f"hook `{name}` failed") from None
 
-    async def value(self, name: str, payload: Webhook | None, file: str) -> str:
+    async def _in_thread(self, function: Any, payload: Webhook | None) -> Any:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="flowc-hook")
+        failed, result = await asyncio.get_running_loop().run_in_executor(self._pool, _outcome, function, payload)
+        if failed:
+            raise result
+        return result
+
+    def close(self) -> None:
+        """Stop the hook threads (at shutdown); hooks still running are not waited for."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    async def value(self, name: str, payload: Webhook | None, file: str, deadline: float) -> str:
         function = self.functions.get(python_name(name))
         if function is None:
             raise Problem(501, f"hook `{name}` (used by {file}) is not defined in the hooks module")
         try:
-            result = await self.call(function, payload)
+            result = await self.call(function, payload, deadline)
         except NotImplementedError:
             raise Problem(501, f"hook `{name}` (used by {file}) is not implemented yet") from None
         if isinstance(result, list | tuple):
@@ -307,13 +352,22 @@ class Hooks:
             raise Problem(500, f"hook `{name}` returned no value")
         return str(result)
 
-    async def observe(self, payload: Webhook) -> None:
+    async def observe(self, payload: Webhook, deadline: float) -> None:
         function = self.functions.get(observer_name(payload.event_type))
         if function is not None:
             try:
-                await self.call(function, payload)
+                await self.call(function, payload, deadline)
             except NotImplementedError:
                 raise Problem(501, f"`{function.__name__}` is not implemented yet") from None
+
+
+def _outcome(function: Any, payload: Webhook | None) -> tuple[bool, Any]:
+    """Run a plain `def` hook in a worker thread; what it raises (any BaseException) comes back as a value,
+    to be raised again in the request's coroutine, where the app's own error handling sees it."""
+    try:
+        return False, function(payload)
+    except BaseException as error:  # noqa: BLE001
+        return True, error
 
 
 # -- routes --------------------------------------------------------------------------------------------------
@@ -322,6 +376,10 @@ class Hooks:
 class Secret:
     kind: str  # env | literal | sha256 (a literal password, kept only as its digest)
     value: str
+
+    @property
+    def configured(self) -> bool:
+        return self.kind != "env" or self.value in os.environ
 
     def matches(self, given: bytes) -> bool:
         if self.kind == "env":
@@ -337,8 +395,19 @@ class Secret:
 
 @dataclass(frozen=True, slots=True)
 class Credential:
+    """A username and password a route accepts. `host`: a fallback credential, accepted only on requests to
+    the fallback URL's host; `requires`: the primary credential of the same statement, which must be fully
+    configured for this one to count (a missing primary secret closes the route, never opens the fallback)."""
+
     username: Secret
     password: Secret
+    host: str | None = None
+    requires: Credential | None = None
+
+    def applies(self, host: str) -> bool:
+        if self.host is not None and host != self.host:
+            return False
+        return self.requires is None or (self.requires.username.configured and self.requires.password.configured)
 
     def matches(self, username: bytes, password: bytes) -> bool:
         # Both are always compared, so the time taken does not tell which one was wrong.
@@ -355,6 +424,7 @@ class Route:
     by_event: dict[str, str] = field(default_factory=dict)  # conference: eventType -> document file
     silent: tuple[str, ...] = ()  # events answered with an empty 204 whatever the route
     auth: tuple[Credential, ...] = ()
+    hook_timeout: float | None = None  # the smallest callbackTimeout of the webhooks reaching it, in seconds
 
     def select(self, data: dict, event_type: str) -> str | None:
         """The file of the document answering this request, or None for an empty 204."""
@@ -369,7 +439,9 @@ class Route:
         return self.default
 
 
-def authorized(route: Route, header: str | None) -> bool:
+def authorized(route: Route, header: str | None, host: str = "") -> bool:
+    """Whether the Basic credentials in `header` are ones the route accepts for a request to `host` (the Host
+    header without its port)."""
     if not route.auth:
         return True
     if not header or header[:6].lower() != "basic ":
@@ -381,8 +453,17 @@ def authorized(route: Route, header: str | None) -> bool:
     username, _, password = decoded.partition(b":")
     ok = False
     for credential in route.auth:
-        ok |= credential.matches(username, password)
+        if credential.applies(host):
+            ok |= credential.matches(username, password)
     return ok
+
+
+def request_host(header: str | None) -> str:
+    """The host name of a Host header, lower case, without the port (`[::1]:8000` -> `::1`)."""
+    host = (header or "").strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host[1:]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def is_flat(body: bytes, content_type: str) -> bool:
@@ -458,33 +539,45 @@ class WebhookApp:
     """Documents + routes + hooks; `asgi()` wraps them in a Starlette app."""
 
     def __init__(self, documents: dict[str, Document], routes: tuple[Route, ...], hooks: Hooks,
-                 body_limit: int = DEFAULT_BODY_LIMIT) -> None:
+                 body_limit: int = DEFAULT_BODY_LIMIT, hook_timeout: float = DEFAULT_HOOK_TIMEOUT) -> None:
         self.documents, self.routes, self.hooks, self.body_limit = documents, routes, hooks, body_limit
+        self.hook_timeout = hook_timeout
 
     async def read_body(self, request) -> bytes:
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.body_limit):
             raise Problem(413, f"the body is larger than {self.body_limit} bytes")
+        from starlette.requests import ClientDisconnect
+
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self.body_limit:
-                raise Problem(413, f"the body is larger than {self.body_limit} bytes")
-            chunks.append(chunk)
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > self.body_limit:
+                    raise Problem(413, f"the body is larger than {self.body_limit} bytes")
+                chunks.append(chunk)
+        except ClientDisconnect:  # nobody is left to answer: one line in the log, not a 500 with a traceback
+            raise Problem(400, "the client disconnected before sending the whole body") from None
         return b"".join(chunks)
 
     async def answer(self, route: Route, request) -> tuple[int, bytes]:
-        if not authorized(route, request.headers.get("authorization")):
+        headers = request.headers
+        if not authorized(route, headers.get("authorization"), request_host(headers.get("host"))):
             raise Problem(401, "missing or wrong credentials")
         body = b"" if request.method == "GET" else await self.read_body(request)
         content_type = request.headers.get("content-type", "").lower()  # media types are case-insensitive
         data = parse_body(body, content_type, request.query_params)
         payload = validate(data, route, is_flat(body, content_type))
-        await self.hooks.observe(payload)
+        deadline = asyncio.get_running_loop().time() + self.hook_budget(route)
+        await self.hooks.observe(payload, deadline)
         file = route.select(data, payload.event_type)
         if file is None:
             return 204, b""
-        return 200, await self.documents[file].render(data, payload, self.hooks)
+        return 200, await self.documents[file].render(data, payload, self.hooks, deadline)
+
+    def hook_budget(self, route: Route) -> float:
+        """Seconds the hooks of one request may take: the configured budget, within the route's callbackTimeout."""
+        return min(self.hook_timeout, HOOK_SHARE * (route.hook_timeout or BANDWIDTH_CALLBACK_TIMEOUT))
 
     def endpoint(self, route: Route):
         from starlette.responses import JSONResponse, Response
@@ -526,13 +619,13 @@ def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_fi
     """The ASGI app of a generated OUT/app.py. FLOWC_HOOKS overrides where the hooks module is,
     FLOWC_MAX_BODY the request body limit in bytes."""
     path = Path(os.environ.get("FLOWC_HOOKS") or Path(app_file).resolve().parent / hooks_file)
-    hooks = Hooks.load(path)
+    hooks = Hooks.load(path, _hook_threads())
     missing = [python_name(name) for name in value_hooks if python_name(name) not in hooks.functions]
     if missing and hooks.module is not None:
         log.warning("hooks module %s does not define %s: requests that need them answer 501", path,
                     ", ".join(missing))
     _report_unset_secrets(documents, routes)
-    return WebhookApp(documents, routes, hooks, _body_limit()).asgi()
+    return WebhookApp(documents, routes, hooks, _body_limit(), _hook_timeout()).asgi()
 
 
 def _body_limit() -> int:
@@ -541,6 +634,28 @@ def _body_limit() -> int:
         return DEFAULT_BODY_LIMIT
     if not raw.isdigit() or int(raw) == 0:
         raise ValueError(f"FLOWC_MAX_BODY must be a positive number of bytes, not {raw!r}")
+    return int(raw)
+
+
+def _hook_timeout() -> float:
+    raw = os.environ.get("FLOWC_HOOK_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_HOOK_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise ValueError(f"FLOWC_HOOK_TIMEOUT must be a positive number of seconds, not {raw!r}")
+    return seconds
+
+
+def _hook_threads() -> int:
+    raw = os.environ.get("FLOWC_HOOK_THREADS", "").strip()
+    if not raw:
+        return DEFAULT_HOOK_THREADS
+    if not raw.isdigit() or int(raw) == 0:
+        raise ValueError(f"FLOWC_HOOK_THREADS must be a positive number of threads, not {raw!r}")
     return int(raw)
 
 

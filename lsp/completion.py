@@ -18,8 +18,12 @@ from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 
 FLOW_KEYWORDS = {"when": "branch on a webhook field: `when digits \"1\" { ... }`",
                  "otherwise": "the document served when no `when` branch matches"}
-TOP_KEYWORDS = {"flow": "`flow NAME [on EVENT, ...] { ... }`",
-                "conference": "`conference NAME [\"room name\"] { settings, on EVENT { ... } }`"}
+TOP_KEYWORDS = {"flow": "`flow NAME [on EVENT, ...] [auth USER PASSWORD] { ... }`",
+                "conference": "`conference NAME [\"room name\"] { settings, on EVENT { ... } }`",
+                "application": "`application auth USER PASSWORD`: the callback credentials of the Bandwidth "
+                               "application, required on every route of the web app"}
+AUTH_ITEM = ("auth", "keyword", "callback credentials", "`auth USER PASSWORD`: what the Bandwidth application "
+             "sends on these callbacks")
 
 
 @dataclass
@@ -43,10 +47,14 @@ def complete(cursor: Cursor, names: Names) -> list[Item]:
         if not before:
             return [Item(k, "keyword", "declaration", d) for k, d in TOP_KEYWORDS.items()]
         head = words(before)
+        if head == ["application"]:
+            return [Item(*AUTH_ITEM)]
         if head[:1] == ["flow"] and "on" in head[2:]:
+            if "auth" in head:
+                return []
             last = before[-1]
             if type(last) is Token and last.kind == "WORD" and last.text != "on":  # `on initiate |`: a comma first
-                return []
+                return [Item(*AUTH_ITEM)]  # or the entry flow's callback credentials
             listed = {a.text for a in before[head.index("on", 2) + 1 :] if type(a) is Token}
             return [Item(e, "event", "entry event") for e in ENTRY_EVENTS if e not in listed]
         return []

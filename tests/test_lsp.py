@@ -417,7 +417,7 @@ async def test_completion_statements_attributes_values_and_names(client: Languag
     assert labels == ["GET", "POST"]
 
     labels = await complete(client, document, types.Position(line=0, character=0))  # top level
-    assert set(labels) == {"flow", "conference"}
+    assert set(labels) == {"flow", "conference", "application"}
 
     text = 'flow complete_main {\n    say "Hi there" # say \n}\n'
     change_document(client, document, text, 2)
