@@ -442,7 +442,7 @@ async def test_completion_statements_attributes_values_and_names(client: Languag
     assert await complete(client, document, position(text, ", ", 2)) == ["answer"]
     text = 'flow complete_main on initiate \n'
     change_document(client, document, text, 7)
-    assert await complete(client, document, position(text, "initiate ", 9)) == []
+    assert await complete(client, document, position(text, "initiate ", 9)) == ["auth"]  # a comma, or auth
     text = 'flow complete_main {\n    start recording on \n}\n'  # the rest of a several-word attribute
     change_document(client, document, text, 8)
     assert await complete(client, document, position(text, "on ", 3)) == ["recording", "transcription"]
