@@ -139,6 +139,7 @@ CODES: dict[str, Code] = _codes(
          "statement. Without a fallback URL nothing ever uses these credentials, which usually means the "
          "fallback URL was forgotten or put on another statement.",
          'flow main {\n    redirect to "https://example.com/next" fallback auth "agent" env(FALLBACK_PASSWORD)\n}\n',
+         'application auth env(BANDWIDTH_CALLBACK_USER) env(BANDWIDTH_CALLBACK_PASSWORD)\n\n'
          'flow main {\n    redirect to "https://example.com/next" fallback "https://backup.example.com/next" '
          'fallback auth "agent" env(FALLBACK_PASSWORD)\n}\n'),
     Code("FC211", E, "missing required attribute",

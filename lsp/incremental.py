@@ -32,6 +32,7 @@ class Piece:
         self.module = module
         flow_file, self.diagnostics = lower(module)
         self.flows, self.conferences = flow_file.flows, flow_file.conferences
+        self.applications = flow_file.applications
         self.base = 0
         self.nodes: list = []  # syntax nodes (start/end ints)
         self.spans: list[Span] = []  # IR and diagnostic spans
@@ -39,7 +40,7 @@ class Piece:
         for statement in module.statements:
             _collect_syntax(statement, self.nodes, seen)
         self.nodes.extend(module.comments)
-        _collect_spans([self.flows, self.conferences, self.diagnostics], self.spans, set())
+        _collect_spans([self.flows, self.conferences, self.applications, self.diagnostics], self.spans, set())
 
     def move_to(self, base: int) -> None:
         delta = base - self.base
@@ -131,5 +132,6 @@ class IncrementalFile:
             comments.extend(piece.module.comments)
             flow_file.flows.extend(piece.flows)
             flow_file.conferences.extend(piece.conferences)
+            flow_file.applications.extend(piece.applications)
             diagnostics.extend(piece.diagnostics)
         return Module(self.path, statements, comments), flow_file, diagnostics
