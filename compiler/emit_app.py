@@ -21,10 +21,13 @@ from flowc.diagnostics import Diagnostic, Severity, Span
 from flowc.emit_xml import MARK_CLOSE, MARK_OPEN, RenderedDocument
 from flowc.event_routes import event_routes, unserved_urls
 from flowc.files import write_atomic
-from flowc.ir import Attribute, Element, ListValue, Project, Slot, SlotRef, Text, walk
+from flowc.ir import Attribute, Element, ListValue, Project, Slot, Text, walk
 from flowc.links import bodies
 from flowc.plan import NO_BXML_EVENTS, Plan
-from flowc.runtime import Check, Credential, Route, Secret, observer_name, python_name
+from flowc.runtime.documents import Check
+from flowc.runtime.hooks import observer_name, python_name
+from flowc.runtime.routes import ConferenceRoute, Credential, EventRoute, FlowRoute, Route, Secret
+from flowc.runtime.values import SlotRef
 from flowc.vocabulary import vocabulary
 from flowc.webhooks import model_name
 
@@ -63,7 +66,7 @@ class AppModel:
     @property
     def observed_events(self) -> list[str]:
         """Events a stub observer is written for: conference events and the no-BXML event routes."""
-        events = [e for r in self.routes if r.kind != "flow" for e in r.events]
+        events = [e for r in self.routes if not isinstance(r, FlowRoute) for e in r.events]
         return list(dict.fromkeys(events))
 
     @property
@@ -202,14 +205,14 @@ def _flow_route(path: str, events: list[str], documents, auth: RouteAuth) -> Rou
     default = next(d.file for d in documents if d.branch is None)
     branches = tuple((d.branch["field"], tuple(str(v) for v in d.branch["values"]), d.file)
                      for d in documents if d.branch)
-    return Route(path, "flow", tuple(events), default=default, branches=branches, silent=_silent_events(),
-                 auth=_auth(auth), hook_timeout=auth.callback_timeout)
+    return FlowRoute(path, tuple(events), silent=_silent_events(), auth=_auth(auth),
+                     hook_timeout=auth.callback_timeout, default=default, branches=branches)
 
 
 def _conference_route(path: str, events: list[str], documents, auth: RouteAuth) -> Route:
-    by_event = {d.event: d.file for d in documents if d.event}
-    return Route(path, "conference", tuple(events), by_event=by_event, silent=tuple(sorted(NO_BXML_EVENTS)),
-                 auth=_auth(auth), hook_timeout=auth.callback_timeout)
+    by_event = tuple((d.event, d.file) for d in documents if d.event)
+    return ConferenceRoute(path, tuple(events), silent=tuple(sorted(NO_BXML_EVENTS)), auth=_auth(auth),
+                           hook_timeout=auth.callback_timeout, by_event=by_event)
 
 
 def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
@@ -229,7 +232,7 @@ def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
     # validates them, calls the user's on_<event> function if there is one, and answers 204.
     for found in event_routes(plan.project, seen):
         auth = required.get(found.path)
-        routes.append(Route(found.path, "event", tuple(found.events), auth=_auth(auth),
+        routes.append(EventRoute(found.path, tuple(found.events), auth=_auth(auth),
                             hook_timeout=auth.callback_timeout if auth else None))
     unverified = [(a.path, span) for a in required.values() for span in a.unverified]
     uncredentialed = [(a.path, span, entry) for a in required.values() for span, entry in a.uncredentialed]
@@ -240,11 +243,13 @@ def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
 def _hook_uses(documents: list[CompiledDocument], routes: list[Route]) -> dict[str, HookUse]:
     events_of: dict[str, list[str]] = {}
     for route in routes:
-        for file in [route.default, *(b[2] for b in route.branches)]:
+        if isinstance(route, ConferenceRoute):
+            for event, file in route.by_event:  # a conference handler answers one event
+                events_of.setdefault(file, []).append(event)
+            continue
+        for file in route.files:
             if file:
                 events_of.setdefault(file, []).extend(route.events)
-        for event, file in route.by_event.items():  # a conference handler answers one event
-            events_of.setdefault(file, []).append(event)
     uses: dict[str, HookUse] = {}
     for document in documents:
         for index, slot in enumerate(document.slots):
@@ -274,10 +279,70 @@ def _environment():
 def app_outputs(plan: Plan, rendered: list[RenderedDocument]) -> dict[str, bytes]:
     """Files to write under OUT (regenerated on every build)."""
     model = build_model(plan, rendered)
+    silent = _silent_events()
     source = _environment().get_template("app.py.j2").render(
-        version=__version__, model=model, hooks_file=f"../{HOOKS_FILE}", value_hooks=tuple(model.hooks),
-        silent=_silent_events())
+        version=__version__, hooks_file=f"../{HOOKS_FILE}", value_hooks=tuple(model.hooks), silent=silent,
+        documents=[(d.file, document_source(d)) for d in model.documents],
+        routes=[route_source(r, {silent: "SILENT"}) for r in model.routes])
     return {APP_FILE: source.encode()}
+
+
+# The generated app.py is written from these functions: one constructor call per runtime object, every
+# argument named, values written as Python literals. A field added to a runtime type must be added here, so
+# what app.py holds is always what was meant, never whatever a repr() happens to print.
+
+def literal(value) -> str:
+    """A Python literal for plain data: text, numbers, None, booleans and tuples of them."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return repr(value)
+    if isinstance(value, tuple):
+        return _tuple([literal(item) for item in value])
+    raise TypeError(f"cannot write {type(value).__name__} into app.py")
+
+
+def _call(name: str, *arguments: str, **keywords: str) -> str:
+    return f"{name}({', '.join([*arguments, *(f'{k}={v}' for k, v in keywords.items())])})"
+
+
+def _tuple(items: list[str]) -> str:
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def slot_source(slot: SlotRef) -> str:
+    return _call("SlotRef", literal(slot.source), literal(slot.name), filter=literal(slot.filter))
+
+
+def check_source(check: Check) -> str:
+    return _call("Check", literal(check.what), literal(check.items), pattern=literal(check.pattern),
+                 each=literal(check.each), max_length=literal(check.max_length), rule=literal(check.rule))
+
+
+def document_source(document: CompiledDocument) -> str:
+    return _call("Document", literal(document.file), parts=literal(document.parts),
+                 slots=_tuple([slot_source(s) for s in document.slots]),
+                 checks=_tuple([check_source(c) for c in document.checks]))
+
+
+def secret_source(secret: Secret) -> str:
+    return _call("Secret", literal(secret.kind), literal(secret.value))
+
+
+def credential_source(credential: Credential) -> str:
+    requires = credential_source(credential.requires) if credential.requires is not None else "None"
+    return _call("Credential", secret_source(credential.username), secret_source(credential.password),
+                 host=literal(credential.host), requires=requires)
+
+
+def route_source(route: Route, names: dict[tuple, str]) -> str:
+    """`names`: values written as a name defined in app.py (the silent events, shared by every route)."""
+    keywords = {"events": literal(route.events), "silent": names.get(route.silent) or literal(route.silent),
+                "auth": _tuple([credential_source(c) for c in route.auth]),
+                "hook_timeout": literal(route.hook_timeout)}
+    if isinstance(route, FlowRoute):
+        keywords |= {"default": literal(route.default), "branches": literal(route.branches)}
+    elif isinstance(route, ConferenceRoute):
+        keywords |= {"by_event": literal(route.by_event)}
+    return _call(type(route).__name__, literal(route.path), **keywords)
 
 
 # -- the user's module ---------------------------------------------------------------------------------------

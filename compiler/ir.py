@@ -7,57 +7,16 @@ classes through a TypeAdapter (see `ir_adapter`), which `flowc ir`, the emitter 
 
 from __future__ import annotations
 
-import re
-import string
 from dataclasses import dataclass, field
 from typing import Literal
 
 from flowc.diagnostics import Span
 
+# The runtime values a document leaves open (SlotRef) and the filters applied to them belong to the web app's
+# runtime, which must not import the compiler; the IR uses the same definitions.
+from flowc.runtime.values import FILTERS, Filter, SlotRef, placeholder  # noqa: F401
+
 # -- values ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Filter:
-    """`{from|safe}`: what a filter keeps of a runtime value. The lowering, the checker (what a filtered value
-    can still contain), the web app (applying it per request) and the editor's help all read this table."""
-
-    characters: frozenset[str]
-    description: str
-    removed: re.Pattern  # compiled once: the web app applies filters on every request
-
-    def apply(self, value: str) -> str:
-        return self.removed.sub("", value)
-
-
-def _filter(characters: str, description: str) -> Filter:
-    return Filter(frozenset(characters), description, re.compile("[^" + re.escape(characters) + "]+"))
-
-
-FILTERS = {
-    "safe": _filter(string.ascii_letters + string.digits + "-_.", "keeps only letters, digits, `-`, `_` and `.`"),
-    "digits": _filter(string.digits, "keeps only digits"),
-}
-
-
-def placeholder(source: str, name: str, filter: str | None = None) -> str:
-    """How a runtime value is shown in the documents written to OUT, and found again by the web app."""
-    prefix = "" if source == "payload" else f"{source}:"
-    return "${" + prefix + name + (f"|{filter}" if filter else "") + "}"
-
-
-@dataclass(frozen=True, slots=True)
-class SlotRef:
-    """A runtime value as the emitter writes it and the web app fills it in: no span, hashable, and light
-    (flowc.runtime uses it without the compiler's heavy imports)."""
-
-    source: str  # payload | hook | env
-    name: str
-    filter: str | None = None
-
-    @property
-    def placeholder(self) -> str:
-        return placeholder(self.source, self.name, self.filter)
 
 
 @dataclass(slots=True)

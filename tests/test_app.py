@@ -100,8 +100,10 @@ class Project:
         self.root, self.out = root, root / "out"
         self.manifest = json.loads((self.out / "manifest.json").read_text())
         source = (self.out / "app.py").read_text()
-        self.app_routes = eval(source[source.index("ROUTES = ("):source.index("\n)\n") + 2].split("=", 1)[1],
-                               {**vars(__import__("flowc.runtime", fromlist=["*"])),
+        runtime = __import__("flowc.runtime", fromlist=["*"])
+        start = source.index("ROUTES = (")
+        self.app_routes = eval(source[start:source.index("\n)\n", start) + 2].split("=", 1)[1],
+                               {**{name: getattr(runtime, name) for name in runtime.__all__},
                                 "SILENT": eval(re.search(r"^SILENT = (.*?)  #", source, re.M).group(1))})
         self.documents = {d["file"]: d for d in self.manifest["documents"]}
 
@@ -365,7 +367,7 @@ def test_literal_password_is_kept_only_as_a_digest(tmp_path, client):
                                         'flow next {\n    hangup\n}\n')
     assert compile_project(tmp_path, tmp_path / "out") == 0
     routes = (tmp_path / "out" / "app.py").read_text().partition("ROUTES = (")[2]
-    assert "hunter2" not in routes and "Secret(kind='sha256'" in routes  # (the BXML itself must carry it)
+    assert "hunter2" not in routes and "Secret('sha256', " in routes  # (the BXML itself must carry it)
     with running(load_app(tmp_path / "out")) as base:
         assert client.post(base + "/flows/next", json=payload("gather")).status_code == 401
         assert client.post(base + "/flows/next", json=payload("gather"),
