@@ -3,7 +3,9 @@
 1. Rendering one response: the precompiled document (flowc.runtime.Document) against building the same
    document per request with Bandwidth's official SDK (`bandwidth.models.bxml`), side by side in one run.
 2. HTTP: the generated app under uvicorn on loopback, server pinned to one core and the load generator (a
-   small keep-alive HTTP/1.1 client on asyncio sockets) to the other; requests per second and latency.
+   small keep-alive HTTP/1.1 client on asyncio sockets) to the other; requests per second and latency, and
+   the gather route side by side with its floor, a bare Starlette app that reads and parses the same JSON
+   body (issue 15's target: at least 0.85x), in alternating runs.
 
     pip install bandwidth-sdk        # only this benchmark needs it
     .venv/bin/python benchmarks/bench_app.py [--seconds 10] [--connections 16]
@@ -26,7 +28,27 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {"SUPPORT_WEBHOOK_USER": "support", "SUPPORT_WEBHOOK_PASSWORD": "s3cret",
-       "SUPPORT_FALLBACK_PASSWORD": "fallback-s3cret"}
+       "SUPPORT_FALLBACK_PASSWORD": "fallback-s3cret", "BANDWIDTH_CALLBACK_USER": "bandwidth",
+       "BANDWIDTH_CALLBACK_PASSWORD": "callback-s3cret"}
+# The floor the web app is measured against (issue 15): a bare Starlette app that reads and parses the same
+# JSON body and answers a constant document of the same size, served by the same uvicorn in the same run.
+FLOOR_APP = '''
+import json
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+
+BODY = Path(__file__).with_name("floor.xml").read_bytes()
+
+
+async def endpoint(request):
+    json.loads(await request.body())
+    return Response(BODY, media_type="application/xml")
+
+app = Starlette(routes=[Route("/flows/agent_case", endpoint, methods=["GET", "POST"])])
+'''
 GATHER = json.loads((ROOT / "tests/data/webhooks/gather.json").read_text()) | {"digits": "12345678"}
 
 
@@ -145,44 +167,72 @@ async def load(port: int, request: bytes, seconds: float, connections: int) -> t
     return latencies, errors
 
 
-def bench_http(out: Path, seconds: float, connections: int, pure_python: bool = False) -> list[tuple]:
-    import base64
+def write_floor(out: Path) -> Path:
+    """The bare Starlette app (FLOOR_APP) beside OUT, answering what flowc answers for GATHER."""
+    floor = out.parent / "floor"
+    floor.mkdir(exist_ok=True)
+    (floor / "floor_app.py").write_text(FLOOR_APP)
+    (floor / "floor.xml").write_bytes(load_documents(out)["flows/agent_case.xml"].render_sync(GATHER))
+    return floor
 
+
+def serve(app_dir: Path, module: str, pure_python: bool):
     port = free_port()
     server = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, "-m", "uvicorn", "--app-dir", str(out), "app:app",
+        ["taskset", "-c", "0", sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), f"{module}:app",
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
          *(["--http", "h11", "--loop", "asyncio"] if pure_python else [])],
         env={**os.environ, **ENV})
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return server, port
+        except OSError:
+            assert server.poll() is None and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.05)
+
+
+def measure(port: int, request: bytes, seconds: float, connections: int) -> tuple[float, float, float, int]:
+    latencies, errors = asyncio.run(load(port, request, seconds, connections))
+    latencies.sort()
+    p99 = latencies[int(len(latencies) * 0.99)]
+    return len(latencies) / seconds, statistics.median(latencies) * 1e3, p99 * 1e3, len(errors)
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    import base64
+
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def bench_http(out: Path, seconds: float, connections: int, pure_python: bool = False,
+               rounds: int = 3) -> tuple[list[tuple], list[tuple[float, float]]]:
+    """The routes' figures, and (flowc, floor) requests/s of the gather route in `rounds` alternating runs."""
     os.sched_setaffinity(0, {1})  # the load generator runs on the other core
+    application = basic(ENV["BANDWIDTH_CALLBACK_USER"], ENV["BANDWIDTH_CALLBACK_PASSWORD"])
+    member = json.loads((ROOT / "tests/data/webhooks/conferenceMemberJoin.json").read_text())
+    gather = request_bytes("/flows/agent_case", GATHER, application)
+    cases = [
+        ("POST /flows/agent (static document)",
+         request_bytes("/flows/agent", GATHER | {"eventType": "initiate"}, application)),
+        ("POST /flows/agent_case (gather: runtime values, checks)", gather),
+        ("POST /conferences/case_room/events (memberJoin)",
+         request_bytes("/conferences/case_room/events", member, basic("support", "s3cret"))),
+    ]
+    floor = write_floor(out)
+    servers = {"flowc": serve(out, "app", pure_python), "floor": serve(floor, "floor_app", pure_python)}
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "server did not start"
-                time.sleep(0.05)
-        auth = {"Authorization": "Basic " + base64.b64encode(b"support:s3cret").decode()}
-        member = json.loads((ROOT / "tests/data/webhooks/conferenceMemberJoin.json").read_text())
-        cases = [
-            ("POST /flows/agent (static document)",
-             request_bytes("/flows/agent", GATHER | {"eventType": "initiate"})),
-            ("POST /flows/agent_case (runtime values, checks)", request_bytes("/flows/agent_case", GATHER)),
-            ("POST /conferences/case_room/events (Basic auth, memberJoin)",
-             request_bytes("/conferences/case_room/events", member, auth)),
-        ]
-        rows = []
-        for name, request in cases:
-            latencies, errors = asyncio.run(load(port, request, seconds, connections))
-            latencies.sort()
-            p99 = latencies[int(len(latencies) * 0.99)]
-            rows.append((name, len(latencies) / seconds, statistics.median(latencies) * 1e3, p99 * 1e3, len(errors)))
-        return rows
+        rows = [(name, *measure(servers["flowc"][1], request, seconds, connections)) for name, request in cases]
+        rows.append(("bare Starlette: read + json.loads the same body, constant reply",
+                     *measure(servers["floor"][1], gather, seconds, connections)))
+        pairs = [(measure(servers["flowc"][1], gather, seconds, connections)[0],
+                  measure(servers["floor"][1], gather, seconds, connections)[0]) for _ in range(rounds)]
+        return rows, pairs
     finally:
-        server.terminate()
-        server.wait(10)
+        for server, _ in servers.values():
+            server.terminate()
+            server.wait(10)
 
 
 def main() -> None:
@@ -208,8 +258,13 @@ def main() -> None:
         server = "uvicorn, h11 + asyncio" if args.pure_python else "uvicorn, httptools + uvloop"
         print(f"\n| route ({server}; {args.connections} keep-alive connections, {args.seconds:.0f} s, 1 core) "
               "| requests/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|")
-        for name, rps, p50, p99, errors in bench_http(out, args.seconds, args.connections, args.pure_python):
+        rows, pairs = bench_http(out, args.seconds, args.connections, args.pure_python)
+        for name, rps, p50, p99, errors in rows:
             print(f"| {name} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {errors} |")
+        print("\n| gather route, alternating runs | flowc requests/s | floor requests/s | flowc / floor |\n"
+              "|---|---|---|---|")
+        for number, (flowc, floor) in enumerate(pairs, 1):
+            print(f"| run {number} | {flowc:,.0f} | {floor:,.0f} | {flowc / floor:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from flowc.runtime.documents import Document
 from flowc.runtime.hooks import DEFAULT_HOOK_THREADS, Hooks, RequestContext, python_name
 from flowc.runtime.payloads import is_flat, parse_body, query_fields, validate
 from flowc.runtime.problem import Problem, log
-from flowc.runtime.routes import Route, request_host
+from flowc.runtime.routes import Route
 
 DEFAULT_BODY_LIMIT = 256 * 1024  # Bandwidth's payloads are a few KB; transcriptions can be longer
 # Bandwidth waits callbackTimeout (15 s unless a statement sets it, 1 to 25 s) for a webhook's reply. Hooks get
@@ -94,7 +94,7 @@ class WebhookApp:
 
     async def answer(self, route: Route, request: Request, receive) -> tuple[int, bytes, Any]:
         """(status, body, an observer to run after the reply or None)."""
-        if not route.authorized(request.authorization, request_host(request.host)):
+        if not route.authorized(request.authorization, request.host):
             raise Problem(401, "missing or wrong credentials")
         body = b"" if request.method == "GET" else await self.read_body(request, receive)
         content_type = (request.content_type or "").lower()  # media types are case-insensitive
@@ -109,9 +109,10 @@ class WebhookApp:
                 return 204, b"", None
             document = self.documents[file]
             if not document.has_hooks:
-                return 200, await document.render(data), None
+                return 200, document.render_sync(data), None
         loop = asyncio.get_running_loop()
-        context = RequestContext(payload, data, route.path, loop.time() + self.hook_budget(route), hooks.state)
+        context = RequestContext(payload, data, route.path, loop.time() + self.hook_budget(route), hooks.state,
+                                 loop)
         later = None
         if observer is not None:
             if observer.after_reply:
@@ -171,8 +172,33 @@ class WebhookApp:
         from starlette.applications import Starlette
         from starlette.routing import Route as StarletteRoute
 
-        return Starlette(routes=[StarletteRoute(r.path, _Endpoint(self.endpoint(r)), methods=["GET", "POST"])
-                                 for r in self.routes], lifespan=self.lifespan)
+        endpoints = {r.path: self.endpoint(r) for r in self.routes}
+        router = Starlette(routes=[StarletteRoute(path, _Endpoint(handle), methods=list(METHODS))
+                                   for path, handle in endpoints.items()], lifespan=self.lifespan)
+        router.state.webhooks = self
+        return Dispatch(endpoints, router)
+
+
+METHODS = frozenset(("GET", "HEAD", "POST"))
+
+
+class Dispatch:
+    """The app's ASGI entry: a request for one of the routes goes straight to its endpoint (one dict lookup,
+    not one regular expression per route); everything else (404, 405, the lifespan, a root path) to the
+    Starlette app built from the same endpoints, which answers it as it always has."""
+
+    __slots__ = ("endpoints", "router", "state")
+
+    def __init__(self, endpoints: dict[str, Any], router) -> None:
+        self.endpoints, self.router, self.state = endpoints, router, router.state
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path") and scope["method"] in METHODS:
+            handle = self.endpoints.get(scope["path"])
+            if handle is not None:
+                await handle(scope, receive, send)
+                return
+        await self.router(scope, receive, send)
 
 
 class _Endpoint:

@@ -81,11 +81,12 @@ class RequestContext:
     path: str
     deadline: float  # event-loop time by which the hooks must have answered
     state: AppState
+    loop: asyncio.AbstractEventLoop = field(repr=False, default_factory=asyncio.get_running_loop)
 
     @property
     def remaining(self) -> float:
-        """Seconds left for the hooks of this request."""
-        return max(0.0, self.deadline - asyncio.get_running_loop().time())
+        """Seconds left for the hooks of this request (also from a plain `def` hook's thread)."""
+        return max(0.0, self.deadline - self.loop.time())
 
 
 class Hook:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import os
@@ -78,23 +79,37 @@ class Route:
         """Every document the route may serve."""
         return ()
 
-    def authorized(self, header: str | None, host: str = "") -> bool:
-        """Whether the Basic credentials in `header` are ones the route accepts for a request to `host` (the
-        Host header without its port)."""
+    def authorized(self, header: str | None, host: str | None = None) -> bool:
+        """Whether the Basic credentials in `header` are ones the route accepts for a request whose Host header
+        is `host`. Secrets are read from the environment on every request, so an unset one refuses at once."""
         if not self.auth:
             return True
-        if not header or header[:6].lower() != "basic ":
+        given = basic_credentials(header) if header else None
+        if given is None:
             return False
-        try:
-            decoded = base64.b64decode(header[6:].strip(), validate=True)
-        except (binascii.Error, ValueError):
-            return False
-        username, _, password = decoded.partition(b":")
+        username, password = given
+        name = None
         ok = False
         for credential in self.auth:
-            if credential.applies(host):
+            if credential.host is not None and name is None:
+                name = request_host(host)  # only fallback credentials depend on the host
+            if credential.applies(name or ""):
                 ok |= credential.matches(username, password)
         return ok
+
+
+@functools.lru_cache(maxsize=256)
+def basic_credentials(header: str) -> tuple[bytes, bytes] | None:
+    """(username, password) of a Basic Authorization header, or None. Cached: Bandwidth sends the same few
+    headers again and again, and only the comparison with the secrets has to run every time."""
+    if header[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    username, _, password = decoded.partition(b":")
+    return username, password
 
 
 @dataclass(frozen=True, slots=True)
