@@ -103,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.set_defaults(handler=run_serve)
+
+    graph = commands.add_parser("graph", help="draw the project's flows as a Mermaid, Graphviz DOT or SVG diagram")
+    graph.add_argument("sources", nargs="+", metavar="SRC", help=".flow files or directories")
+    graph.add_argument("-o", "--out", metavar="FILE", help="write the diagram to FILE (default: standard output)")
+    graph.add_argument("--format", choices=["mermaid", "dot", "svg"], default=None,
+                       help="diagram format (default: from FILE's suffix .mmd/.dot/.gv/.svg, else mermaid)")
+    graph.add_argument("--flow", metavar="NAME", help="only what the flow NAME reaches")
+    graph.set_defaults(handler=run_graph)
     return parser
 
 
@@ -282,6 +290,12 @@ def run_serve(args) -> int:
     except ImportError as error:
         raise UsageError(f"`flowc serve` needs uvicorn: pip install 'flowc[serve]' ({error})") from None
     return serve(args.out, host=args.host, port=args.port)
+
+
+def run_graph(args) -> int:
+    from flowc.graph import graph_command
+
+    return graph_command(flow_sources(args.sources, "graph"), args.out, args.format, args.flow)
 
 
 if __name__ == "__main__":

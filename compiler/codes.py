@@ -373,6 +373,18 @@ CODES: dict[str, Code] = _codes(
          "A webhook that takes BXML is sent to a relative URL (a path on the same host) that is neither a flow "
          "(`/flows/NAME`) nor a conference's event route, so the generated app answers it 404. That is right "
          "when another server behind the same host answers that path; otherwise name a flow instead of the URL."),
+    # -- tools flowc runs (flowc graph) ----------------------------------------------------------------------
+    Code("FC801", E, "no Graphviz `dot` to draw an SVG diagram",
+         "`flowc graph --format svg` draws the diagram with Graphviz's `dot` program, which is not part of "
+         "flowc and was not found on PATH (or failed). Install Graphviz (`apt-get install graphviz` on Debian "
+         "and Ubuntu, `brew install graphviz` on macOS, `choco install graphviz` on Windows), or use "
+         "`--format dot` (the same diagram as Graphviz source) or `--format mermaid`, which need nothing. "
+         "Nothing is written; the exit status is 2."),
+    Code("FC802", W, "diagram too large for Mermaid's default limits",
+         "Mermaid, and the forges that render it (GitHub, GitLab), refuse by default a diagram with more than "
+         "500 arrows or more than 50,000 characters, so this Mermaid text would show an error instead of the "
+         "picture. It is written anyway. Draw part of the project with `--flow NAME` (what one flow reaches), "
+         "or use `--format svg` or `--format dot`, which Graphviz draws at any size."),
 )
 
 

@@ -310,6 +310,14 @@ def formatting(ls: FlowServer, params: types.DocumentFormattingParams) -> list[t
     return format_edits(analysis.source.text, analysis.path, positions)
 
 
+@server.feature("flowc/graph")  # flowc.lsp.graph.METHOD: the diagram of the open project (`flowc graph`)
+@guarded(lambda: {"error": "the graph request failed; see the server's log"})
+def graph(ls: FlowServer, params) -> dict:
+    from flowc.lsp.graph import graph_request
+
+    return graph_request(ls.project, params)
+
+
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="flowc lsp: %(levelname)s %(message)s")
     server.start_io()

@@ -8,7 +8,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def readme_commands() -> list[str]:
     section = ROOT.joinpath("README.md").read_text().split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    return [line.strip() for line in section.splitlines() if line.startswith("    python3 -m venv")]
+    return [line.strip() for line in section.splitlines() if line.startswith(COMMAND_STARTS)]
+
+
+COMMAND_STARTS = ("    python3 -m venv", "    bash tools/install-test-deps.sh")
+INSTALL_TEST_DEPS = "bash tools/install-test-deps.sh && "
 
 
 def test_ci_runs_exactly_the_readme_test_command():
@@ -16,6 +20,13 @@ def test_ci_runs_exactly_the_readme_test_command():
     ci = ROOT.joinpath(".ci", "run").read_text().strip().splitlines()[-1]
     assert ci == install_and_test
     assert "pytest" in install_and_test and "flowc compile" in install_and_compile
+
+
+def test_the_test_command_installs_the_test_tools_first():
+    """Graphviz and Mermaid's parser render every generated diagram in the tests: CI gets them from this script."""
+    _, install_and_test = readme_commands()
+    assert install_and_test.startswith(INSTALL_TEST_DEPS)
+    assert (ROOT / INSTALL_TEST_DEPS.split()[1]).is_file()
 
 
 def test_every_cli_command_is_listed_in_the_readme():

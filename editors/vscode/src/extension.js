@@ -1,10 +1,12 @@
 // The flowc extension: colours come from the TextMate grammar declared in package.json; this file only starts
-// the language server (`flowc lsp` over stdio) for .flow files. Plain JavaScript, so nothing to compile.
+// the language server (`flowc lsp` over stdio) for .flow files and registers the commands (the graph ones are in
+// graph.js). Plain JavaScript, so nothing to compile.
 'use strict';
 
 const path = require('path');
 const vscode = require('vscode');
 const { LanguageClient } = require('vscode-languageclient/node');
+const graph = require('./graph');
 
 let client;
 
@@ -61,6 +63,8 @@ async function restartClient() {
 async function activate(context) {
   context.subscriptions.push(
     vscode.commands.registerCommand('flowc.restartServer', restartClient),
+    vscode.commands.registerCommand('flowc.showGraph', () => graph.showGraph(client, vscode)),
+    vscode.commands.registerCommand('flowc.openGraphMermaid', () => graph.openMermaid(client, vscode)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('flowc.serverPath') || event.affectsConfiguration('flowc.serverArgs')) {
         restartClient();
