@@ -432,3 +432,18 @@ def test_two_thousand_requests_at_fifty_at_once_are_all_answered_right(tmp_path)
             assert b"<Hangup/>" in content
         else:
             assert f"<SpeakSentence>You chose {digits}.</SpeakSentence>".encode() in content
+
+
+def test_hover_explains_the_callback_credentials():
+    from flowc.lower import lower
+    from flowc.lsp.hover import site_text
+    from flowc.lsp.index import build_index
+    from flowc.parser import parse
+
+    text = DECLARATION + 'flow inbound on initiate auth env(U) env(P) {\n    hangup\n}\n'
+    flow_file, _ = lower(parse(text, "main.flow")[0])
+    index = build_index(flow_file, text)
+    on_keyword = site_text(index.at(text.index("application") + 3), None)
+    on_flow_auth = site_text(index.at(text.index("auth env(U)") + 1), None)
+    assert "Bandwidth application sends" in on_keyword and "every route" in on_keyword.lower()
+    assert "flow `inbound`" in on_flow_auth
