@@ -1,9 +1,12 @@
 """The web-app backend: planned routes + rendered documents -> OUT/app.py, and the user's hooks module.
 
 OUT/app.py is regenerated on every build and holds only data (documents as XML segments, routes, checks,
-credentials) for flowc.runtime. The user's module (default: hooks.py beside OUT, or $FLOWC_HOOKS) is created
-once with typed stubs and never written again; later builds compare it with what the flows use and report
-missing (FC701) and unused (FC702) hooks instead of editing it.
+credentials) for flowc.runtime, written by the explicit serialisers below (one constructor call per runtime
+object, every argument named); which credentials each route requires is decided by flowc.credentials.
+
+The user's module (default: hooks.py beside OUT, or $FLOWC_HOOKS) is created once with typed stubs and never
+written again; later builds compare it with what the flows use and report missing (FC701) and unused (FC702)
+hooks instead of editing it.
 """
 
 from __future__ import annotations

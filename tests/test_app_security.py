@@ -447,3 +447,17 @@ def test_hover_explains_the_callback_credentials():
     on_flow_auth = site_text(index.at(text.index("auth env(U)") + 1), None)
     assert "Bandwidth application sends" in on_keyword and "every route" in on_keyword.lower()
     assert "flow `inbound`" in on_flow_auth
+
+
+def test_an_entry_flow_whose_route_requires_other_credentials_is_fc706(tmp_path, capsys):
+    # `next` is protected by the gather's credentials, but Bandwidth's `answer` callbacks carry none of them.
+    source = ('flow main on initiate auth "bw" env(BW) {\n    gather then next auth "bob" env(PW) { say "Hi" }\n}\n'
+              'flow next on answer {\n    hangup\n}\n')
+    (tmp_path / "main.flow").write_text(source)
+    status, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
+    [found] = [d for d in diagnostics if d["code"] == "FC706"]
+    assert status == 0 and "application's callbacks" in found["message"] and found["location"]["row"] == 4
+    declared = source.replace("flow next on answer", 'flow next on answer auth "bw" env(BW)')
+    (tmp_path / "main.flow").write_text(declared)
+    _, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
+    assert "FC706" not in [d["code"] for d in diagnostics]
