@@ -10,13 +10,9 @@ import gc
 import sys
 
 from flowc import __version__
+from flowc.usage import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, UsageError
 
-EXIT_OK, EXIT_DIAGNOSTICS, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # the shell's status for a process ended by SIGPIPE
-
-
-class UsageError(Exception):
-    pass
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -84,7 +85,7 @@ def edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def did_you_mean(word: str, candidates) -> str | None:
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """The closest candidate to a misspelt word, if it is within a third of the word's length in edits."""
     best, best_distance = None, max(1, len(word) // 3) + 1
     lowered = word.lower()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def _head(atoms: list[Atom]) -> str:
 def _structure(statements: list[Statement]) -> list[Line]:
     """The statement lines in source order (iterative: nesting depth must not hit Python's recursion limit)."""
     lines: list[Line] = []
-    stack = [(iter(statements), 0, None)]
+    stack: list[tuple[Iterator[Statement], int, Block | None]] = [(iter(statements), 0, None)]
     while stack:
         remaining, depth, block = stack[-1]
         statement = next(remaining, None)

@@ -486,8 +486,8 @@ def graph_command(paths: list[str], out: str | None, fmt: str | None, flow: str 
     import sys
     from pathlib import Path
 
-    from flowc.cli import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, UsageError
     from flowc.project import read_files
+    from flowc.usage import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, UsageError
 
     target = Path(out) if out else None
     if fmt is None:  # `-o flows.svg` says the format; standard output gets Mermaid

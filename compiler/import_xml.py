@@ -27,6 +27,7 @@ from flowc.ir import Element, Number
 from flowc.lint_xml import PUBLISHED_SPELLINGS, read_bxml
 from flowc.lower import CREDENTIAL_PAIRS, MULTIWORD_STARTS
 from flowc.source import MAX_SOURCE_BYTES, SourceFile
+from flowc.usage import UsageError
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 
 INDENT = "    "
@@ -56,7 +57,6 @@ class ImportResult:
 
 def import_file(path: str, name: str | None) -> int:
     """The `flowc import` command: print the .flow to stdout, diagnostics to stderr; the exit code."""
-    from flowc.cli import UsageError
     from flowc.render import render_text, summary, use_color
 
     if name is not None and not WORD.fullmatch(name):

@@ -1,24 +1,33 @@
 """Lexing and LALR parsing of .flow text into the syntax tree, with error recovery.
 
-The LALR tables come from Lark's analysis of grammar/flow.lark (see grammar_tables.py); this module runs them
-with a small driver so that `flowc check` does not import Lark at all (~75 ms saved per run). Errors never
-stop the parse: every error in the file is reported, each with a plain-words "expected ..." message, and a
-tree is still returned for the lines that parsed.
+The LALR tables are generated from grammar/flow.lark by Lark at build time (grammar_tables.py) and shipped as
+grammar/flow.tables.json; this module runs them with one small driver loop (Parser._drive), so `flowc check`
+never imports Lark. Errors never stop the parse: every error in the file is reported, each with a plain-words
+"expected ..." message, and a tree is still returned for the lines that parsed.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
+from typing import Any
 
 from flowc.diagnostics import Diagnostic, Severity, Span
+from flowc.grammar import TABLES_PATH
 from flowc.syntax import Block, Call, Module, Statement, Token
 
 END = "$END"
 SYNC = ("_NL", "RBRACE", END)
 MAX_SYNTAX_ERRORS = 50
 MAX_OPEN_BLOCKS = 1000  # far beyond any real flow (lowering reports FC008 from 64 levels) yet bounded
+
+Node = Token | Call | Block | Statement
+# What the value stack holds: a node, the spliced children of an inlined `_rule` (a list), or None for `_NL`.
+Value = Node | list[Node] | None
+# (rule name, number of symbols, node builder or None for inlined rules whose children splice into the parent)
+Reduction = tuple[str, int, Callable[[list[Any]], Node] | None]
 
 
 class _TooDeep(Exception):
@@ -44,13 +53,15 @@ PLAIN_NAMES = {
 class Tables:
     """The LALR tables in a shape the driver can index directly."""
 
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         self.start_state: int = data["start_state"]
         self.end_state: int = data["end_state"]
+        # Per state: symbol -> next state (shift or goto) if >= 0, else -(rule number + 1) to reduce by.
         self.states: list[dict[str, int]] = data["states"]
-        self.rules: list[tuple[str, int]] = [(origin, length) for origin, length in data["rules"]]
-        # (origin, length, node builder or None for inlined rules whose children splice into the parent)
-        self.reductions = [(origin, length, BUILDERS.get(origin)) for origin, length in self.rules]
+        rules = [(origin, length) for origin, length in data["rules"]]
+        self.reductions: list[Reduction] = [(origin, length, BUILDERS.get(origin)) for origin, length in rules]
+        # The same rules without builders: looking ahead on a copy of the stack moves states, never builds nodes.
+        self.shapes: list[Reduction] = [(origin, length, None) for origin, length in rules]
         patterns = [f"(?P<{name}>{regex})" for name, regex in data["terminals"].items()]
         # Anything else is an error token: an unterminated string, a malformed number, a stray character.
         patterns += [r'(?P<BAD_STRING>"([^"\\\n]|\\[^\n])*\\?)', r"(?P<BAD_NUMBER>[0-9][A-Za-z0-9_.]*)",
@@ -63,14 +74,7 @@ class Tables:
 
 @lru_cache(maxsize=1)
 def tables() -> Tables:
-    from flowc.grammar_tables import GRAMMAR_PATH, TABLES_PATH, grammar_hash
-
-    data = json.loads(TABLES_PATH.read_text())
-    if data["grammar_hash"] != grammar_hash(GRAMMAR_PATH.read_text()):  # grammar edited: rebuild with Lark
-        from flowc.grammar_tables import build_tables
-
-        data = build_tables(GRAMMAR_PATH.read_text())
-    return Tables(data)
+    return Tables(json.loads(TABLES_PATH.read_text()))
 
 
 # A comment inside a newline token runs to the end of its line (a lone CR is comment text, as in COMMENT).
@@ -81,7 +85,7 @@ COMMENT_IN_NEWLINE = re.compile(r"#[^\r\n]*(?:\r+[^\r\n]+)*")
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def lex(text: str, comments: list[Token], errors: list[Diagnostic], path: str):
+def lex(text: str, comments: list[Token], errors: list[Diagnostic], path: str) -> Iterator[Token]:
     """Yield tokens; comments go to `comments`, bad characters become error diagnostics and are skipped."""
     strings_to_check = NOT_XML.search(text) is not None  # one C-speed scan; almost never true
     for match in tables().scanner.finditer(text):
@@ -134,12 +138,12 @@ def _lexical_error(kind: str, text: str, span: Span) -> Diagnostic:
                       help="remove it, or put the text in double quotes")
 
 
-def _statement(children: list) -> Statement:
+def _statement(children: list[Any]) -> Statement:
     block = children[-1] if children and type(children[-1]) is Block else None
     return Statement(children[:-1] if block is not None else children, block)
 
 
-def _block(children: list) -> Block:
+def _block(children: list[Any]) -> Block:
     last = children[-1]
     ends_with_brace = last.kind == "RBRACE"
     statements = children[1:-1] if ends_with_brace else children[1:]
@@ -147,12 +151,12 @@ def _block(children: list) -> Block:
     return Block(statements, children[0].start, last.end, closed=ends_with_brace and last.end > last.start)
 
 
-def _call(children: list) -> Call:
+def _call(children: list[Any]) -> Call:
     args = [c for c in children[2:-1] if c.kind != "COMMA"]
     return Call(children[0], args, children[-1].end)
 
 
-BUILDERS = {"statement": _statement, "block": _block, "call": _call}
+BUILDERS: dict[str, Callable[[list[Any]], Node]] = {"statement": _statement, "block": _block, "call": _call}
 
 
 class Parser:
@@ -163,7 +167,7 @@ class Parser:
         self.path = path
         self.tables = tables()
         self.states: list[int] = [self.tables.start_state]
-        self.values: list = []
+        self.values: list[Value] = []
         self.errors: list[Diagnostic] = []
         self.comments: list[Token] = []
         self.open_braces: list[Token] = []
@@ -174,72 +178,75 @@ class Parser:
         self.unclosed = False
 
     # -- the LALR driver ---------------------------------------------------------------------------------
+    def _drive(self, tokens: Iterable[Token], states: list[int], values: list[Value], open_braces: list[Token],
+               reductions: list[Reduction], screen: bool = False) -> Token | None:
+        """The one LALR loop: for each token, do the reductions it triggers, then shift it. Returns the first
+        token not accepted (the valid reductions it triggered are kept: recovery starts from there), or None
+        when every token was. It runs the whole file on the parser's stacks, a single token during recovery,
+        and looks ahead on copies of the state stack (with `reductions` that build no nodes).
+
+        With `screen`, a stray `}` is returned before the tables see it (fed, its lookahead would first reduce
+        the statements read so far into a finished list, and nothing after it could be parsed), and in the
+        second parse of a file with an unclosed `{` a declaration starting a line closes the open blocks."""
+        table = self.tables.states
+        split = screen and self.split_declarations
+        for token in tokens:
+            kind = token.kind
+            if screen and kind == "RBRACE" and not open_braces:
+                return token
+            if split and open_braces and kind == "WORD" and token.text in TOP_LEVEL and self._line_start(token):
+                self.close_blocks(token)  # `flow` at column 0 inside a block: the block was left unclosed
+            while True:
+                action = table[states[-1]].get(kind)
+                if action is None:
+                    return token
+                if action >= 0:
+                    states.append(action)
+                    values.append(token if kind != "_NL" else None)  # _NL carries no value
+                    if kind == "LBRACE":
+                        open_braces.append(token)
+                        if len(open_braces) > MAX_OPEN_BLOCKS:
+                            raise _TooDeep(token)
+                    elif kind == "RBRACE" and open_braces:
+                        open_braces.pop()
+                    break
+                origin, length, build = reductions[-action - 1]
+                if origin == "start" and kind != END:  # LALR's merged lookaheads: never finish the file early
+                    return token
+                if build is None and length == 1:  # an inlined unit rule (_argument: WORD): the value stays
+                    states.pop()
+                else:
+                    children = values[-length:] if length else []
+                    if length:
+                        del values[-length:]
+                        del states[-length:]
+                    # Splice inlined children; a left-recursive list rule grows its list in place (no copy per
+                    # item).
+                    first = children[0] if children else None
+                    flat: list[Any] = first if type(first) is list else ([] if first is None else [first])
+                    for child in children[1:]:
+                        if type(child) is list:
+                            flat.extend(child)
+                        elif child is not None:
+                            flat.append(child)
+                    values.append(flat if build is None else build(flat))
+                states.append(table[states[-1]][origin])
+                if origin == "start":  # the end state: the whole file is read
+                    break
+        return None
+
     def feed(self, token: Token) -> bool:
         """Shift one token, doing the reductions it triggers. False if it is not accepted (LALR may have done
         some reductions first; they are valid, and recovery starts from there)."""
-        states, values, table, rules = self.states, self.values, self.tables.states, self.tables.reductions
-        kind = token.kind
-        while True:
-            action = table[states[-1]].get(kind)
-            if action is None:
-                return False
-            if action >= 0:
-                states.append(action)
-                values.append(token if kind[0] != "_" else None)  # _NL carries no value
-                if kind == "LBRACE":
-                    self.open_braces.append(token)
-                    if len(self.open_braces) > MAX_OPEN_BLOCKS:
-                        raise _TooDeep(token)
-                elif kind == "RBRACE" and self.open_braces:
-                    self.open_braces.pop()
-                return True
-            origin, length, build = rules[-action - 1]
-            if origin == "start" and kind != END:  # LALR's merged lookaheads: never finish the file early
-                return False
-            if build is None and length == 1:  # an inlined unit rule (_atom: WORD): the value stays as it is
-                states.pop()
-            else:
-                if length:
-                    children = values[-length:]
-                    del values[-length:]
-                    del states[-length:]
-                else:
-                    children = []
-                # Splice inlined children; a left-recursive list rule grows its list in place (no copy per item).
-                first = children[0] if children else None
-                flat = first if type(first) is list else ([] if first is None else [first])
-                for child in children[1:]:
-                    if type(child) is list:
-                        flat.extend(child)
-                    elif child is not None:
-                        flat.append(child)
-                values.append(flat if build is None else build(flat))
-            states.append(table[states[-1]][origin])
-            if states[-1] == self.tables.end_state:
-                return True
+        return self._drive((token,), self.states, self.values, self.open_braces, self.tables.reductions) is None
 
-    def accepts(self, kind: str, states: list[int] | None = None) -> bool:
-        """Would `kind` be shifted from this stack (after any reductions)? Simulated on a copy of the states."""
-        return self._simulate(list(self.states if states is None else states), kind) is not None
-
-    def _simulate(self, stack: list[int], kind: str) -> list[int] | None:
-        """The state stack after feeding `kind` (None if rejected), without touching the parser."""
-        table, rules = self.tables.states, self.tables.rules
-        while True:
-            action = table[stack[-1]].get(kind)
-            if action is None:
-                return None
-            if action >= 0:
-                stack.append(action)
-                return stack
-            origin, length = rules[-action - 1]
-            if origin == "start" and kind != END:
-                return None
-            if length:
-                del stack[-length:]
-            stack.append(table[stack[-1]][origin])
-            if stack[-1] == self.tables.end_state:
-                return stack if kind == END else None
+    def accepts(self, kind: str, states: list[int] | None = None, then: str | None = None) -> bool:
+        """Would `kind` (and then `then`) be shifted from this stack (after any reductions)? Simulated on a copy
+        of the states, building nothing."""
+        stack = list(self.states if states is None else states)
+        lookahead = [Token(kind, "", 0, 0)] + ([Token(then, "", 0, 0)] if then is not None else [])
+        scratch: list[Value] = [None] * (len(stack) - 1)  # the values only keep the stacks in step
+        return self._drive(lookahead, stack, scratch, [], self.tables.shapes) is None
 
     def expected(self) -> list[str]:
         return [kind for kind in PLAIN_NAMES if self.accepts(kind)]
@@ -270,7 +277,7 @@ class Parser:
             self.unclosed = True
             self._close_open_blocks(token.start)
         for filler in ("RPAR", "_NL", "RBRACE"):
-            if kind != filler and self._accepts_after(filler, kind):
+            if kind != filler and self.accepts(filler, then=kind):
                 self._insert(filler, token.start)
                 return
         if kind == "RBRACE" and not self.open_braces:
@@ -308,10 +315,6 @@ class Parser:
             if self.open_braces and self.open_braces[-1] is brace:
                 return
 
-    def _accepts_after(self, filler: str, kind: str) -> bool:
-        stack = self._simulate(list(self.states), filler)
-        return stack is not None and self._simulate(stack, kind) is not None
-
     def _insert(self, kind: str, at: int) -> None:
         self.feed(Token(kind, "", at, at))
 
@@ -326,62 +329,32 @@ class Parser:
             return Module(self.path, [], self.comments)
 
     def _run(self) -> Module:
-        # The loop below is feed() inlined for the common case (every token accepted): it is the hot path of
-        # every compile. Anything unusual goes through feed()/recover().
-        table, reductions = self.tables.states, self.tables.reductions
-        states, values, open_braces = self.states, self.values, self.open_braces
-        split = self.split_declarations
+        tokens = lex(self.text, self.comments, self.errors, self.path)
+        stacks = (self.states, self.values, self.open_braces, self.tables.reductions)
         skipping = False
-        for token in lex(self.text, self.comments, self.errors, self.path):
-            kind = token.kind
-            if split and open_braces and kind == "WORD" and token.text in TOP_LEVEL and self._line_start(token):
-                self.close_blocks(token)  # `flow` at column 0 inside a block: the block was left unclosed
-            if kind == "RBRACE" and not open_braces:
-                # A stray `}`: report and drop it before the tables see it. Fed, its lookahead would first reduce
-                # the statements read so far into a finished list, and nothing after it could be parsed.
-                self.report(token)
-                continue
-            while True:
-                action = table[states[-1]].get(kind)
-                if action is None or kind == "LBRACE" or kind == "RBRACE":
-                    accepted = action is not None and self.feed(token)
+        while True:
+            if skipping:  # after a rejected token, the next ones go one at a time until one is accepted
+                token = next(tokens, None)
+                if token is None:
                     break
-                if action >= 0:
-                    states.append(action)
-                    values.append(token if kind != "_NL" else None)
-                    accepted = True
+                rejected = self._drive((token,), *stacks, screen=True)
+                if rejected is None:
+                    skipping = False
+                    continue
+            else:  # the hot path: the rest of the file in one loop, until a token is rejected
+                rejected = self._drive(tokens, *stacks, screen=True)
+                if rejected is None:
                     break
-                origin, length, build = reductions[-action - 1]
-                if origin == "start":  # only $END may finish the file, and $END is not fed in this loop
-                    accepted = False
-                    break
-                if build is None and length == 1:
-                    states.pop()
-                else:
-                    children = values[-length:] if length else []
-                    if length:
-                        del values[-length:]
-                        del states[-length:]
-                    first = children[0] if children else None
-                    flat = first if type(first) is list else ([] if first is None else [first])
-                    for child in children[1:]:
-                        if type(child) is list:
-                            flat.extend(child)
-                        elif child is not None:
-                            flat.append(child)
-                    values.append(flat if build is None else build(flat))
-                states.append(table[states[-1]][origin])
-            if accepted:
-                skipping = False
+            if rejected.kind == "RBRACE" and not self.open_braces:
+                self.report(rejected)  # a stray `}` (see _drive): reported and dropped, `skipping` as it was
                 continue
             if not skipping:
-                self.report(token)
-            if kind in SYNC:
-                self.recover(token)
-                skipping = not self.feed(token)
+                self.report(rejected)
+            if rejected.kind in SYNC:
+                self.recover(rejected)
+                skipping = not self.feed(rejected)
             else:
                 skipping = True
-        del open_braces  # (kept current by feed())
         end = Token(END, "", len(self.text), len(self.text))
         if not self.accepts(END):
             if not self.open_braces:  # unclosed blocks report themselves; anything else (`say env(X`) is here

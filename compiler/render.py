@@ -7,7 +7,9 @@ import json
 import os
 import sys
 import unicodedata
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any, TextIO
 
 from flowc.diagnostics import Diagnostic, Fix, Label, Severity, Span, sort_key
 from flowc.source import SourceFile
@@ -16,7 +18,7 @@ COLORS = {Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m", Severity
 BOLD, BLUE, RESET = "\x1b[1m", "\x1b[1;34m", "\x1b[0m"
 
 
-def use_color(stream=sys.stderr) -> bool:
+def use_color(stream: TextIO = sys.stderr) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ
 
 
@@ -87,7 +89,8 @@ def _visible_diagnostic(diagnostic: Diagnostic) -> Diagnostic:
 MAX_SNIPPET_WIDTH = 120
 
 
-def snippet(span: Span, sources: dict[str, SourceFile], mark: str, message: str, paint, color: str) -> list[str]:
+def snippet(span: Span, sources: dict[str, SourceFile], mark: str, message: str, paint: Callable[[str, str], str],
+            color: str) -> list[str]:
     source = sources.get(span.file)
     if source is None or not source.text:
         return []
@@ -119,7 +122,7 @@ def _window(text: str, column: int, width: int) -> tuple[str, int, int]:
     return prefix + text[start:end] + suffix, column, width
 
 
-def to_json(diagnostic: Diagnostic, sources: dict[str, SourceFile]) -> dict:
+def to_json(diagnostic: Diagnostic, sources: dict[str, SourceFile]) -> dict[str, Any]:
     line, column, end_line, end_column = location(diagnostic.span, sources)
     fix = None
     if diagnostic.fix:
@@ -146,12 +149,12 @@ def to_json(diagnostic: Diagnostic, sources: dict[str, SourceFile]) -> dict:
     }
 
 
-def _pair(span: Span, sources):
+def _pair(span: Span, sources: dict[str, SourceFile]) -> tuple[dict[str, int], dict[str, int]]:
     line, column, end_line, end_column = location(span, sources)
     return {"row": line, "column": column}, {"row": end_line, "column": end_column}
 
 
-def edit_json(span: Span, new_text: str, sources) -> dict:
+def edit_json(span: Span, new_text: str, sources: dict[str, SourceFile]) -> dict[str, Any]:
     start, end = _pair(span, sources)
     return {"content": new_text, "location": start, "end_location": end}
 

@@ -60,10 +60,12 @@ class Statement:
     def __init__(self, atoms: list[Atom], block: Block | None) -> None:
         self.atoms = atoms
         self.block = block
-        first = atoms[0] if atoms else block
-        last = block if block is not None else atoms[-1]
-        self.start = first.start
-        self.end = last.end
+        if atoms:
+            self.start = atoms[0].start
+        else:
+            assert block is not None, "a statement has atoms, a block or both"
+            self.start = block.start
+        self.end = block.end if block is not None else atoms[-1].end
 
 
 class Module:
