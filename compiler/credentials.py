@@ -17,15 +17,19 @@ web-app backend, the manifest and the checker all read it. Imports only the core
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from flowc.codes import CODES
 from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span
 from flowc.ir import Attribute, Element, Env, Number, Project, Text, Value, Word, walk
 from flowc.links import FLOW_PATH
-from flowc.vocabulary import vocabulary
+from flowc.vocabulary import AttributeSpec, vocabulary
+
+if TYPE_CHECKING:
+    from flowc.plan import Plan
 
 PRIMARY = ("username", "password")
 FALLBACK = ("fallbackUsername", "fallbackPassword")
@@ -98,7 +102,7 @@ def effective_attributes(tag: str, attributes: list[Attribute], application: lis
     return attributes + application
 
 
-def _is_callback(spec) -> bool:
+def _is_callback(spec: AttributeSpec | None) -> bool:
     return spec is not None and spec.is_url and bool(spec.events)
 
 
@@ -181,7 +185,7 @@ def _add_source(auth: RouteAuth, attributes: list[Attribute], url_attribute: str
     return declares or bool(application)
 
 
-def route_credentials(plan) -> dict[str, RouteAuth]:
+def route_credentials(plan: Plan) -> dict[str, RouteAuth]:
     """Per path served by the web app (flows, conferences, relative no-BXML URLs), what it requires."""
     from flowc.event_routes import event_routes
     from flowc.plan import conference_join_attributes
@@ -203,14 +207,14 @@ def route_credentials(plan) -> dict[str, RouteAuth]:
         else:
             routes[route.path] = _flow_route(plan, route.path, route.flow, application)
     for found in event_routes(project, set(routes)):
-        auth = None
+        event: RouteAuth | None = None
         for attributes, name in found.uses:
             url = next(a for a in attributes if a.name == name)
-            auth = auth or RouteAuth(found.path, url.span)
-            if not _add_source(auth, attributes, name, application):
-                auth.uncredentialed.append((url.span, False))
-        if auth is not None:
-            routes[found.path] = auth
+            event = event or RouteAuth(found.path, url.span)
+            if not _add_source(event, attributes, name, application):
+                event.uncredentialed.append((url.span, False))
+        if event is not None:
+            routes[found.path] = event
     for auth in routes.values():
         auth.pairs = list(dict.fromkeys(auth.pairs))
         auth.unverified = list(dict.fromkeys(auth.unverified))
@@ -219,7 +223,7 @@ def route_credentials(plan) -> dict[str, RouteAuth]:
     return routes
 
 
-def _flow_route(plan, path: str, flow_name: str, application: list[Attribute]) -> RouteAuth:
+def _flow_route(plan: Plan, path: str, flow_name: str, application: list[Attribute]) -> RouteAuth:
     from flowc.plan import conference_join_attributes
 
     project = plan.project
@@ -252,7 +256,7 @@ def manifest_auth(pair: Pair) -> dict[str, str]:
     return entry
 
 
-def manifest_entries(plan) -> tuple[dict | None, dict[str, dict[str, str]]]:
+def manifest_entries(plan: Plan) -> tuple[dict[str, str] | None, dict[str, dict[str, str]]]:
     """The manifest's `application.auth` (None when the project declares none) and each protected route's
     `auth` (its first pair: the one the statements and the application send), by path."""
     application = application_credentials(plan.project)
@@ -264,7 +268,8 @@ def manifest_entries(plan) -> tuple[dict | None, dict[str, dict[str, str]]]:
 
 # -- diagnostics ----------------------------------------------------------------------------------------------
 
-def open_route_diagnostics(plan, code: str, skip=lambda file: False) -> list[Diagnostic]:
+def open_route_diagnostics(plan: Plan, code: str,
+                           skip: Callable[[str], bool] = lambda file: False) -> list[Diagnostic]:
     """FC711 (`code`) for every route that requires no credentials, or FC712 for those of them that serve a
     secret. Without an application declaration the fix adds one, offered in one file (one per project)."""
     project = plan.project

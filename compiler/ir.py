@@ -14,7 +14,10 @@ from flowc.diagnostics import Span
 
 # The runtime values a document leaves open (SlotRef) and the filters applied to them belong to the web app's
 # runtime, which must not import the compiler; the IR uses the same definitions.
-from flowc.runtime.values import FILTERS, Filter, SlotRef, placeholder  # noqa: F401
+from flowc.runtime.values import FILTERS as FILTERS
+from flowc.runtime.values import Filter as Filter
+from flowc.runtime.values import SlotRef as SlotRef
+from flowc.runtime.values import placeholder as placeholder
 
 # -- values ----------------------------------------------------------------------------------------------
 

@@ -90,8 +90,8 @@ def declaration_sites(declaration: Flow | Conference | Application, text: str = 
         sites.append(Site(flow.name_span.start, flow.name_span.end, "flow", flow.name, declaration=True))
         sites.append(Site(flow.span.start, flow.span.start + len("flow"), "flow", flow.name, declaration=True))
         if flow.auth:  # `on initiate auth U P`: the entry flow's own callback credentials
-            name = flow.auth[0].name_span
-            sites.append(Site(name.start, name.end, "application", flow.name))
+            auth_span = flow.auth[0].name_span
+            sites.append(Site(auth_span.start, auth_span.end, "application", flow.name))
         if flow.entry_events and text:  # `on initiate, answer`: each event word
             _, header = _header(text, flow.name_span.end)
             for word in WORD.finditer(header):
