@@ -544,7 +544,9 @@ def application_declarations(context: Context) -> Iterator[Diagnostic]:
     """FC713: one `application auth` per project; FC404 for a literal password in a declaration's `auth`."""
     declarations = [a for file in context.project.files for a in file.applications]
     for repeated in declarations[1:]:
-        yield diagnostic("FC713", "the application's callback credentials are declared more than once",
+        if _written(repeated.auth) == _written(declarations[0].auth):
+            continue  # the same pair again (projects checked together): nothing to choose between
+        yield diagnostic("FC713", "the application's callback credentials are declared twice, differently",
                          repeated.span, labels=[Label(declarations[0].span, "first declared here")],
                          help="keep one `application auth USER PASSWORD` for the project",
                          fix=Fix("remove this declaration", (Edit(repeated.span, ""),), safe=False))
@@ -556,6 +558,11 @@ def application_declarations(context: Context) -> Iterator[Diagnostic]:
                              help="read it from the environment: `env(BANDWIDTH_CALLBACK_PASSWORD)`",
                              fix=Fix("use env(BANDWIDTH_CALLBACK_PASSWORD)",
                                      (Edit(password.span, "env(BANDWIDTH_CALLBACK_PASSWORD)"),), safe=False))
+
+
+def _written(auth: list[Attribute]) -> list[tuple[str, str]]:
+    return [(a.name, repr(a.value.name if isinstance(a.value, Env) else getattr(a.value, "literal", a.value)))
+            for a in auth]
 
 
 @rule

@@ -365,7 +365,8 @@ CODES: dict[str, Code] = _codes(
          'flow main on initiate {\n    redirect to "/next" auth "bw" env(REDIRECT_PASSWORD)\n}\n'),
     Code("FC713", E, "application credentials declared twice",
          "`application auth USER PASSWORD` declares what the Bandwidth application sends on its callbacks, "
-         "once for the whole project. Keep one declaration.",
+         "once for the whole project. Two declarations that differ leave it unclear which pair the routes "
+         "require: keep one. (The same pair repeated, as when several projects are checked together, is fine.)",
          'application auth env(USER) env(PASSWORD)\napplication auth env(USER) env(OTHER)\n'
          'flow main on initiate {\n    hangup\n}\n',
          'application auth env(USER) env(PASSWORD)\nflow main on initiate {\n    hangup\n}\n'),

@@ -158,13 +158,19 @@ def test_auth_after_the_events_is_not_an_event(tmp_path, capsys):
     ("application auth env(U) env(P) extra\n", "FC107"),
     ("flow main on initiate auth env(U) {\n    hangup\n}\n", "FC106"),
     ("applicaton auth env(U) env(P)\n", "FC101"),
-    (DECLARATION + DECLARATION, "FC713"),
+    (DECLARATION + DECLARATION.replace("PASSWORD)", "OTHER)"), "FC713"),
 ])
 def test_malformed_declarations_are_diagnosed(tmp_path, capsys, source, code):
     (tmp_path / "main.flow").write_text(source + "flow x on initiate {\n    hangup\n}\n")
     status = flowc(["check", str(tmp_path / "main.flow"), "--format", "json"])
     found = [d["code"] for d in json.loads(capsys.readouterr().out)]
     assert status == 1 and code in found
+
+
+def test_the_same_declaration_repeated_is_not_an_error(tmp_path):
+    (tmp_path / "a.flow").write_text(DECLARATION + "flow a on initiate {\n    hangup\n}\n")
+    (tmp_path / "b.flow").write_text(DECLARATION + "flow b on initiate {\n    hangup\n}\n")
+    assert flowc(["check", str(tmp_path)]) == 0
 
 
 def test_an_open_route_is_a_warning_whose_fix_declares_the_credentials(tmp_path, capsys):
