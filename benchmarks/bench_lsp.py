@@ -1,6 +1,7 @@
 """Language-server latency, measured the way an editor sees it: a real `python -m flowc lsp` over stdio.
 
     .venv/bin/python benchmarks/bench_lsp.py [--sizes 500 5000] [--edits 30] [--requests 300] [--debounce 150]
+        [--workspace-files 1640] [--big-file 24000]
 
 For each file size the script writes a one-file workspace (the realistic flows of bench_check.py, repeated
 with fresh names until the file has that many lines), starts the server, opens the file and then:
@@ -13,6 +14,15 @@ with fresh names until the file has that many lines), starts the server, opens t
 - hover and completion: times request -> response at many positions (statement keywords, attribute names,
   enum values, flow names; line starts, after attributes and after `then`), with the file analysed; then
   hover sent right after an edit (before the debounced check), so the server first analyses the new text.
+
+Then, unless given 0:
+
+- a generated workspace of `--workspace-files` files (the checker benchmark's files, ~61 lines each: 1,640 files
+  are 100,000 lines) in one workspace folder: the time from `initialized` to the first diagnostics, then edits
+  of one file in the middle of the project as above (edit -> its diagnostics);
+- hover while a big check runs: a one-file workspace of `--big-file` lines; after each edit, once the debounce
+  has passed (the server is checking), hovers are sent one after another until that version's diagnostics
+  arrive; each hover is timed.
 
 Times are wall-clock on the client side, so they include JSON-RPC encoding and the pipe.
 """
@@ -63,13 +73,14 @@ class Bench:
         self.published: dict[tuple[str, int | None], float] = {}
         self.waiters: dict[tuple[str, int | None], asyncio.Future] = {}
 
-        @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-        def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
-            key = (params.uri, params.version)
-            self.published[key] = time.perf_counter()
-            waiter = self.waiters.pop(key, None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(len(params.diagnostics))
+        self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)(lambda params: self.on_diagnostics(params))
+
+    def on_diagnostics(self, params: types.PublishDiagnosticsParams) -> None:
+        key = (params.uri, params.version)
+        self.published[key] = time.perf_counter()
+        waiter = self.waiters.pop(key, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(len(params.diagnostics))
 
     async def start(self, folder: Path) -> None:
         await self.client.start_io(sys.executable, "-m", "flowc", "lsp")
@@ -93,7 +104,7 @@ class Bench:
         done = self.expect(uri, 1)
         self.client.text_document_did_open(types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(uri=uri, language_id="flow", version=1, text=text)))
-        await asyncio.wait_for(done, 30)
+        await asyncio.wait_for(done, 120)
 
     def replace_line(self, uri: str, version: int, line: int, old: str, new: str) -> None:
         """Send one edit: line `line`, currently `old`, becomes `new`."""
@@ -221,15 +232,100 @@ async def run_size(lines: int, options) -> None:
     print(f"  hover right after an edit:      {summary(typing)}")
 
 
+def write_workspace(folder: Path, files: int) -> int:
+    lines = 0
+    for n in range(files):
+        text = FILE_TEMPLATE.format(n=n, prev=max(n - 1, 0))
+        (folder / f"f{n:04d}.flow").write_text(text)
+        lines += text.count("\n")
+    return lines
+
+
+async def run_workspace(options) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        folder = Path(directory)
+        lines = write_workspace(folder, options.workspace_files)
+        bench = Bench(options.debounce)
+        await bench.client.start_io(sys.executable, "-m", "flowc", "lsp")
+        await bench.client.initialize_async(types.InitializeParams(
+            capabilities=types.ClientCapabilities(),
+            workspace_folders=[types.WorkspaceFolder(uri=folder.as_uri(), name="bench")],
+            initialization_options={"debounceMs": options.debounce}))
+        started = time.perf_counter()
+        bench.client.initialized(types.InitializedParams())
+        try:
+            path = folder / f"f{options.workspace_files // 2:04d}.flow"
+            text = path.read_text()
+            uri = path.as_uri()
+            await bench.open(uri, text)  # at once, as an editor restoring its open files does
+            to_first = bench.published[(uri, 1)] - started
+            edit = await bench.edits(uri, text, options.edits, 2, syntax_error=False)
+        finally:
+            await bench.stop()
+    print(f"workspace of {options.workspace_files} files, {lines} lines, debounce {options.debounce} ms:")
+    print(f"  initialized -> the open file's first diagnostics: {to_first * 1000:6.0f} ms")
+    print(f"  edit -> diagnostics:            {summary(edit)}")
+    print(f"  ... beyond the debounce:        {summary([e - options.debounce / 1000 for e in edit])}")
+
+
+async def run_hover_during_check(options) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        folder = Path(directory)
+        text = generate(options.big_file)
+        path = folder / "big.flow"
+        path.write_text(text)
+        bench = Bench(options.debounce)
+        await bench.start(folder)
+        hovers: list[float] = []
+        checks: list[float] = []
+        try:
+            uri = path.as_uri()
+            await bench.open(uri, text)
+            line, original = middle_say_line(text)
+            current = original
+            at = hover_positions(text, 50)[5]
+            identifier = types.TextDocumentIdentifier(uri=uri)
+            for version in range(2, 2 + options.edits // 2):
+                new = original.replace("say", "sya", 1) if version % 2 == 0 else original
+                done = bench.expect(uri, version)
+                sent = time.perf_counter()
+                bench.replace_line(uri, version, line, current, new)
+                current = new
+                await asyncio.sleep(options.debounce / 1000 + 0.02)  # the check has started
+                while not done.done():
+                    asked = time.perf_counter()
+                    await bench.client.text_document_hover_async(types.HoverParams(identifier, at))
+                    if not done.done():
+                        hovers.append(time.perf_counter() - asked)
+                await done
+                checks.append(bench.published[(uri, version)] - sent - options.debounce / 1000)
+                if options.verbose:
+                    print(f"  version {version}: check {checks[-1] * 1000:.0f} ms, {len(hovers)} hovers so far, "
+                          f"slowest {max(hovers, default=0) * 1000:.0f} ms")
+                await asyncio.sleep(0.05)
+        finally:
+            await bench.stop()
+    print(f"{text.count(chr(10))}-line file, hover while its check runs:")
+    print(f"  the check (edit -> diagnostics beyond the debounce): {summary(checks)}")
+    print(f"  hover meanwhile:                {summary(hovers)}")
+
+
 async def main() -> None:
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    arguments.add_argument("--sizes", type=int, nargs="+", default=[500, 5000])
+    arguments.add_argument("--sizes", type=int, nargs="*", default=[500, 5000])
     arguments.add_argument("--edits", type=int, default=30)
     arguments.add_argument("--requests", type=int, default=300)
     arguments.add_argument("--debounce", type=int, default=150, help="the server's debounce, in ms")
+    arguments.add_argument("--verbose", action="store_true", help="print each edit of the hover-during-check run")
+    arguments.add_argument("--workspace-files", type=int, default=1640, help="0 skips the workspace benchmark")
+    arguments.add_argument("--big-file", type=int, default=24000, help="lines; 0 skips hover during a check")
     options = arguments.parse_args()
     for lines in options.sizes:
         await run_size(lines, options)
+    if options.workspace_files:
+        await run_workspace(options)
+    if options.big_file:
+        await run_hover_during_check(options)
 
 
 if __name__ == "__main__":

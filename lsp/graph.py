@@ -15,16 +15,17 @@ from typing import TYPE_CHECKING
 from flowc.lsp.convert import path_of
 
 if TYPE_CHECKING:
-    from flowc.lsp.workspace import CheckResult, Workspace
+    from flowc.lsp.workspace import CheckResult
 
 METHOD = "flowc/graph"
 DEFAULT_FORMAT = "mermaid"
 
 
-def graph_request(workspace: Workspace, params) -> dict:
-    """The answer to one `flowc/graph` request; params is pygls' object for the JSON params (or None)."""
+def graph_request(result: CheckResult, params) -> dict:
+    """The answer to one `flowc/graph` request from a check of the project as it is now (the server waits for
+    one); params is pygls' object for the JSON params (or None)."""
     uri, fmt, flow = (getattr(params, name, None) for name in ("uri", "format", "flow"))
-    return project_diagram(workspace.current(), path_of(uri) if uri else None, fmt or DEFAULT_FORMAT, flow)
+    return project_diagram(result, path_of(uri) if uri else None, fmt or DEFAULT_FORMAT, flow)
 
 
 def project_diagram(result: CheckResult, path: str | None, fmt: str, flow: str | None = None) -> dict:

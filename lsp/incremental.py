@@ -2,7 +2,8 @@
 parsed and lowered again.
 
 A file is cut before every line that starts, at column 0, with `flow` or `conference`. Each piece is parsed
-and lowered on its own, cached by its text, and its offsets shifted to where it now sits. When every piece
+and lowered on its own, cached by its text; a piece that moved is a copy with its offsets shifted to where it
+now sits (pieces, like spans, are never changed in place: analyses are read by other threads). When every piece
 parses without a syntax error, each is a complete run of top-level statements with balanced braces, so the
 concatenation is exactly what parsing the whole file gives (same statements, IR and diagnostics; the tests
 compare the two). Any syntax error anywhere falls back to parsing the whole file, so error recovery, which can
@@ -24,7 +25,10 @@ BOUNDARY = re.compile(r"^(?=(?:flow|conference)\b)", re.MULTILINE)
 
 
 class Piece:
-    """One declaration's front-end output, with every offset-carrying object kept for shifting."""
+    """One declaration's front-end output at one offset of the file. Never changed once built: a piece that
+    moves is a shifted copy (`at(base)`), so analyses handed to other threads stay true to their text."""
+
+    __slots__ = ("clean", "module", "flows", "conferences", "diagnostics", "base")
 
     def __init__(self, text: str, path: str) -> None:
         module, errors = parse(text, path)
@@ -34,61 +38,74 @@ class Piece:
         self.flows, self.conferences = flow_file.flows, flow_file.conferences
         self.applications = flow_file.applications
         self.base = 0
-        self.nodes: list = []  # syntax nodes (start/end ints)
-        self.spans: list[Span] = []  # IR and diagnostic spans
-        seen: set[int] = set()
-        for statement in module.statements:
-            _collect_syntax(statement, self.nodes, seen)
-        self.nodes.extend(module.comments)
-        _collect_spans([self.flows, self.conferences, self.applications, self.diagnostics], self.spans, set())
 
-    def move_to(self, base: int) -> None:
+    def at(self, base: int) -> Piece:
+        """This piece with every offset moved so that it starts at `base` (itself when it already does)."""
         delta = base - self.base
         if not delta:
-            return
-        for node in self.nodes:
-            node.start += delta
-            node.end += delta
-        for span in self.spans:
-            span.start += delta
-            span.end += delta
-        self.base = base
+            return self
+        moved = object.__new__(Piece)
+        memo: dict[int, object] = {}
+        moved.clean = self.clean
+        moved.module = Module(self.module.path, shifted(self.module.statements, delta, memo),
+                              shifted(self.module.comments, delta, memo))
+        moved.flows = shifted(self.flows, delta, memo)
+        moved.conferences = shifted(self.conferences, delta, memo)
+        moved.applications = shifted(self.applications, delta, memo)
+        moved.diagnostics = shifted(self.diagnostics, delta, memo)
+        moved.base = base
+        return moved
 
 
-def _collect_syntax(node, out: list, seen: set[int]) -> None:
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    out.append(node)
-    kind = type(node)
-    if kind is Statement:
-        for atom in node.atoms:
-            _collect_syntax(atom, out, seen)
-        if node.block is not None:
-            _collect_syntax(node.block, out, seen)
-    elif kind is Block:
-        for statement in node.statements:
-            _collect_syntax(statement, out, seen)
-    elif kind is Call:
-        _collect_syntax(node.name, out, seen)
-        for argument in node.args:
-            _collect_syntax(argument, out, seen)
+ATOMS = (str, int, float, bool, type(None))
+SYNTAX = (Token, Call, Block, Statement)
 
 
-def _collect_spans(value, out: list[Span], seen: set[int]) -> None:
+FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _fields(kind: type) -> tuple[str, ...] | None:
+    """The attributes to copy of a class whose instances carry offsets (None: shared as it is)."""
+    if kind not in FIELDS:
+        if kind in SYNTAX:
+            FIELDS[kind] = tuple(kind.__slots__)  # type: ignore[attr-defined]
+        elif dataclasses.is_dataclass(kind) and kind.__module__ in ("flowc.ir", "flowc.diagnostics"):
+            FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
+        else:
+            FIELDS[kind] = None
+    return FIELDS[kind]
+
+
+def shifted(value, delta: int, memo: dict[int, object]):
+    """A copy of `value` (syntax nodes, IR, diagnostics, and lists of them) with every offset moved by `delta`;
+    objects shared inside it stay shared in the copy."""
     kind = type(value)
     if kind is Span:
-        if id(value) not in seen:
-            seen.add(id(value))
-            out.append(value)
-    elif kind is list or kind is tuple:
-        for item in value:
-            _collect_spans(item, out, seen)
-    elif dataclasses.is_dataclass(value):
-        for field in dataclasses.fields(value):
-            item = getattr(value, field.name)
-            if item is not None and not isinstance(item, str | int | float | bool):
-                _collect_spans(item, out, seen)
+        found = memo.get(id(value))
+        if found is None:
+            found = memo[id(value)] = Span(value.file, value.start + delta, value.end + delta)
+        return found
+    if kind is list:
+        return [item if type(item) in ATOMS else shifted(item, delta, memo) for item in value]
+    if kind is tuple:
+        return tuple(item if type(item) in ATOMS else shifted(item, delta, memo) for item in value)
+    names = _fields(kind)
+    if names is None:
+        return value
+    found = memo.get(id(value))
+    if found is not None:
+        return found
+    copy = object.__new__(kind)
+    memo[id(value)] = copy
+    offsets = kind in SYNTAX
+    for name in names:
+        item = getattr(value, name)
+        if offsets and (name == "start" or name == "end"):
+            item += delta
+        elif type(item) not in ATOMS:
+            item = shifted(item, delta, memo)
+        object.__setattr__(copy, name, item)
+    return copy
 
 
 class IncrementalFile:
@@ -97,9 +114,11 @@ class IncrementalFile:
     def __init__(self, path: str) -> None:
         self.path = path
         self.pieces: dict[tuple[str, int], Piece] = {}
+        self.text: str | None = None  # the text last analysed
 
     def analyse(self, text: str) -> tuple[Module, FlowFile, list[Diagnostic]] | None:
         """The whole file's (module, IR, diagnostics), or None when a piece has a syntax error."""
+        self.text = text
         starts = [m.start() for m in BOUNDARY.finditer(text)]
         if not starts or starts[0] != 0:
             starts.insert(0, 0)
@@ -115,12 +134,12 @@ class IncrementalFile:
             piece = self.pieces.get(key)
             if piece is None:
                 piece = Piece(chunk, self.path)
-            pieces[key] = piece
             if not piece.clean:
+                pieces[key] = piece
                 # Keep the earlier clean pieces too: the edit that fixes this error will reuse them.
                 self.pieces = {**{k: p for k, p in self.pieces.items() if p.clean}, **pieces}
                 return None
-            piece.move_to(start)
+            piece = pieces[key] = piece.at(start)
             ordered.append(piece)
         self.pieces = pieces
         statements: list[Statement] = []

@@ -1,6 +1,13 @@
 """`flowc lsp`: the language server (pygls 2, stdio). Wiring only: each handler converts positions, asks a
 feature module (diagnostics, hover, completion, navigation, actions) and converts the answer back.
 
+Nothing here checks the project: checks run in a worker thread on snapshots (lsp/diagnostics.py,
+lsp/analysis.py). Requests answer from analyses already made: hover, completion, symbols and formatting from the
+front end of the document's current text (cached; computed in a thread when missing), names from the latest
+check; definition, references and code actions from the latest check if it saw the document's current text,
+else from the next one (awaited, never run here). lsp/protocol.py answers malformed and early requests and keeps
+the documents' texts exact.
+
 Every handler is guarded: an exception is logged (and sent to the client's log) and the request answers with
 an empty result, so one bad request never takes the server down. Setting FLOWC_LSP_FAULT=hover,completion
 makes the named handlers fail on purpose (the tests use it to prove the guard works).
@@ -8,7 +15,9 @@ makes the named handlers fail on purpose (the tests use it to prove the guard wo
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import inspect
 import logging
 import os
 import sys
@@ -18,16 +27,16 @@ from collections.abc import Callable
 from flowc import __version__
 from flowc.lsp.actions import code_actions, format_edits
 from flowc.lsp.completion import Item, Names, complete
-from flowc.lsp.convert import Positions, path_of, uri_of
+from flowc.lsp.convert import Positions, Shift, path_of, uri_of
 from flowc.lsp.cursor import locate
 from flowc.lsp.diagnostics import Publisher, positions_of
 from flowc.lsp.hover import hover_at
 from flowc.lsp.navigation import Name, Symbol, definitions, name_at, outline, references
+from flowc.lsp.protocol import FlowProtocol
 from flowc.lsp.workspace import CheckResult, FileAnalysis, Workspace
+from flowc.source import SourceFile
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.language_server import lsp_method
 
 logger = logging.getLogger("flowc.lsp")
 DEFAULT_DEBOUNCE = 0.15  # seconds between the last keystroke and the check
@@ -49,38 +58,64 @@ SYMBOL_KINDS = {
 }
 
 
-class FlowProtocol(LanguageServerProtocol):
-    """pygls' protocol, minus a capability it always advertises: executeCommand, with no commands."""
-
-    @lsp_method(types.INITIALIZE)
-    def lsp_initialize(self, params: types.InitializeParams):
-        result = yield from super().lsp_initialize(params)
-        if not self.fm.commands:
-            result.capabilities.execute_command_provider = None
-        return result
-
-
 class FlowServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("flowc", __version__, protocol_cls=FlowProtocol)
         self.project = Workspace()
         self.debounce = DEFAULT_DEBOUNCE
         self.publisher = Publisher(self.project, self.text_document_publish_diagnostics,
-                                   lambda: self.workspace.position_codec, self.version_of)
+                                   lambda: self.workspace.position_codec)
+        self._recent_map: tuple = (None, None, None)
 
-    def version_of(self, path: str) -> int | None:
-        document = self.workspace.text_documents.get(uri_of(path))
-        return document.version if document is not None else None
+    def document_lost(self, uri: str) -> None:
+        """lsp.protocol could not apply a change: check the file's disk text and show nothing for the document."""
+        self.project.lost(path_of(uri))
+        self.publisher.schedule(0)
 
-    def document(self, uri: str) -> tuple[FileAnalysis, Positions] | None:
-        """The analysis of a document's current text (the editor's if open, else the disk's)."""
-        path = path_of(uri)
-        open_document = self.workspace.text_documents.get(uri)
-        text = open_document.source if open_document is not None else None
-        analysis = self.project.analysis(path, text)
-        if analysis is None:
+    def editor_text(self, uri: str) -> str | None:
+        """The document's text as the editor has it (None when it is not open, or out of sync)."""
+        if uri in self.protocol.out_of_sync:
             return None
+        document = self.workspace.text_documents.get(uri)
+        return document.source if document is not None else None
+
+    async def document(self, uri: str) -> tuple[FileAnalysis, Positions] | None:
+        """The analysis of a document's current text (the editor's if open, else the disk's)."""
+        if uri in self.protocol.out_of_sync:
+            return None
+        path = path_of(uri)
+        text = self.editor_text(uri)
+        if text is None:
+            text = self.project.text(path)
+            if text is None:
+                return None
+        analyser = self.project.analyser
+        analysis = analyser.cached(path, text)
+        if analysis is None:  # not analysed yet (an edit the debounced check has not reached): in a thread
+            analysis = await asyncio.to_thread(analyser.front_end, path, text, path in self.project.open)
         return analysis, Positions(analysis.source, self.workspace.position_codec)
+
+    def recent(self, uri: str) -> tuple[FileAnalysis, Shift, Positions] | None:
+        """The latest analysis of an open document, maybe of an earlier text, with the map of offsets between
+        that text and the current one, and the current text's positions: what hover answers from while the new
+        text is still being analysed."""
+        text = self.editor_text(uri)
+        if text is None:
+            return None
+        analysis = self.project.analyser.cache.get(path_of(uri))
+        if analysis is None or analysis.module is None or analysis.source.text != analysis.text:
+            return None
+        if analysis.text is text or analysis.text == text:
+            return analysis, Shift(text, text), Positions(analysis.source, self.workspace.position_codec)
+        key = (uri, analysis.text, text)
+        if self._recent_map[0] != key:  # hovers come in runs: map the two texts once
+            self._recent_map = (key, Shift(analysis.text, text), SourceFile(analysis.path, text))
+        _, shift, source = self._recent_map
+        return analysis, shift, Positions(source, self.workspace.position_codec)
+
+    def last_group(self, path: str) -> CheckResult | None:
+        last = self.project.analyser.last
+        return last.group(path) if last is not None else None
 
 
 def guarded(empty: Callable[[], object]):
@@ -89,17 +124,34 @@ def guarded(empty: Callable[[], object]):
     def decorate(function):
         name = function.__name__
 
+        def failed(ls: FlowServer):
+            logger.exception("%s failed", name)
+            ls.window_log_message(types.LogMessageParams(
+                type=types.MessageType.Error, message=f"flowc: {name} failed\n{traceback.format_exc()}"))
+            return empty()
+
+        def inject() -> None:
+            if name in FAULTS:
+                raise RuntimeError(f"fault injected into {name} (FLOWC_LSP_FAULT)")
+
+        if inspect.iscoroutinefunction(function):
+            @functools.wraps(function)
+            async def answer(ls: FlowServer, params):
+                try:
+                    inject()
+                    return await function(ls, params)
+                except Exception:
+                    return failed(ls)
+
+            return answer
+
         @functools.wraps(function)
         def handler(ls: FlowServer, params):
             try:
-                if name in FAULTS:
-                    raise RuntimeError(f"fault injected into {name} (FLOWC_LSP_FAULT)")
+                inject()
                 return function(ls, params)
             except Exception:
-                logger.exception("%s failed", name)
-                ls.window_log_message(types.LogMessageParams(
-                    type=types.MessageType.Error, message=f"flowc: {name} failed\n{traceback.format_exc()}"))
-                return empty()
+                return failed(ls)
 
         return handler
 
@@ -143,10 +195,20 @@ def _registered(future) -> None:
         logger.info("the client did not register the .flow file watcher: %s", future.exception())
 
 
+@server.feature(types.SHUTDOWN)
+@guarded(none)
+def shutdown(ls: FlowServer, params) -> None:
+    """Stop a running check at its next file, so that `exit` does not wait for it."""
+    ls.project.generation += 1
+    if ls.publisher.task is not None:
+        ls.publisher.task.cancel()
+
+
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 @guarded(none)
 def did_open(ls: FlowServer, params: types.DidOpenTextDocumentParams) -> None:
-    ls.project.opened(path_of(params.text_document.uri), params.text_document.text)
+    document = params.text_document
+    ls.project.opened(path_of(document.uri), document.text, document.version)
     ls.publisher.schedule(0)
 
 
@@ -154,13 +216,20 @@ def did_open(ls: FlowServer, params: types.DidOpenTextDocumentParams) -> None:
 @guarded(none)
 def did_change(ls: FlowServer, params: types.DidChangeTextDocumentParams) -> None:
     uri = params.text_document.uri
-    ls.project.open[path_of(uri)] = ls.workspace.get_text_document(uri).source
-    ls.publisher.schedule(ls.publisher.edit_delay(ls.debounce))
+    text = ls.editor_text(uri)
+    if text is not None:
+        ls.project.edited(path_of(uri), text, params.text_document.version)
+    ls.publisher.schedule(ls.debounce)
 
 
-@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+# The text comes with each save: a document lsp.protocol lost track of is in step again from its next save.
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=True))
 @guarded(none)
 def did_save(ls: FlowServer, params: types.DidSaveTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    text = ls.editor_text(uri)
+    if text is not None and path_of(uri) in ls.project.hidden | set(ls.project.open):
+        ls.project.edited(path_of(uri), text, ls.workspace.get_text_document(uri).version)
     ls.publisher.schedule(0)
 
 
@@ -193,13 +262,25 @@ def did_change_workspace_folders(ls: FlowServer, params: types.DidChangeWorkspac
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 @guarded(none)
-def hover(ls: FlowServer, params: types.HoverParams) -> types.Hover | None:
-    found = ls.document(params.text_document.uri)
+async def hover(ls: FlowServer, params: types.HoverParams) -> types.Hover | None:
+    recent = ls.recent(params.text_document.uri)
+    if recent is not None:  # from the latest analysis, unless the cursor is in what changed since
+        analysis, shift, positions = recent
+        offset = shift.to_old(positions.offset(params.position))
+        if offset is not None:
+            answer = hover_at(analysis, offset, ls.last_group(analysis.path))
+            if answer is None:
+                return None
+            text, start, end = answer
+            start, end = shift.to_new(start), shift.to_new(end)  # type: ignore[assignment]
+            if start is not None and end is not None:
+                return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text),
+                                   range=positions.range(start, end))
+    found = await ls.document(params.text_document.uri)
     if found is None or found[0].module is None:
         return None
     analysis, positions = found
-    last = ls.project.last.group(analysis.path) if ls.project.last else None
-    answer = hover_at(analysis, positions.offset(params.position), last)
+    answer = hover_at(analysis, positions.offset(params.position), ls.last_group(analysis.path))
     if answer is None:
         return None
     text, start, end = answer
@@ -212,14 +293,14 @@ def hover(ls: FlowServer, params: types.HoverParams) -> types.Hover | None:
 @server.feature(types.TEXT_DOCUMENT_COMPLETION,
                 types.CompletionOptions(resolve_provider=False, trigger_characters=["|"]))
 @guarded(lambda: types.CompletionList(is_incomplete=False, items=[]))
-def completion(ls: FlowServer, params: types.CompletionParams) -> types.CompletionList:
+async def completion(ls: FlowServer, params: types.CompletionParams) -> types.CompletionList:
     empty = types.CompletionList(is_incomplete=False, items=[])
-    found = ls.document(params.text_document.uri)
+    found = await ls.document(params.text_document.uri)
     if found is None or found[0].module is None:
         return empty
     analysis, positions = found
     offset = positions.offset(params.position)
-    last = ls.project.last.group(analysis.path) if ls.project.last else None
+    last = ls.last_group(analysis.path)
     context_of = (lambda name: last.links.context(name)) if last else (lambda name: "call")
     cursor = locate(analysis.module, analysis.source.text, offset, context_of)
     names = Names(sorted(last.flows) if last else [], sorted(last.conferences) if last else [])
@@ -237,41 +318,46 @@ def _item(item: Item, where: types.Range, rank: int) -> types.CompletionItem:
         text_edit=types.TextEdit(range=where, new_text=item.label))
 
 
-def _locations(ls: FlowServer, spans) -> list[types.Location]:
-    result = ls.project.last
-    positions = positions_of(result, ls.workspace.position_codec) if result else {}
+def _locations(result: CheckResult, codec, spans) -> list[types.Location]:
+    positions = positions_of(result, codec)
     return [types.Location(uri=uri_of(s.file), range=positions[s.file].span_range(s)) for s in spans
             if s.file in positions]
 
 
-def _name_under_cursor(ls: FlowServer, params: types.TextDocumentPositionParams) -> tuple[CheckResult, Name] | None:
-    """The flow or conference named at the cursor, with the current check of its file's project."""
-    found = ls.document(params.text_document.uri)
+async def _name_under_cursor(ls: FlowServer, params: types.TextDocumentPositionParams
+                             ) -> tuple[CheckResult, Name] | None:
+    """The flow or conference named at the cursor, with a check of its project that saw the document's text."""
+    found = await ls.document(params.text_document.uri)
     if found is None:
         return None
     analysis, positions = found
     name = name_at(analysis, positions.offset(params.position))
-    return None if name is None else (ls.project.current().group(analysis.path), name)
+    if name is None:
+        return None
+    result = await ls.publisher.current(analysis.path, analysis.text)
+    return None if result is None else (result.group(analysis.path), name)
 
 
 @server.feature(types.TEXT_DOCUMENT_DEFINITION)
 @guarded(list)
-def definition(ls: FlowServer, params: types.DefinitionParams) -> list[types.Location]:
-    found = _name_under_cursor(ls, params)
-    return _locations(ls, definitions(*found)) if found else []
+async def definition(ls: FlowServer, params: types.DefinitionParams) -> list[types.Location]:
+    found = await _name_under_cursor(ls, params)
+    return _locations(found[0], ls.workspace.position_codec, definitions(*found)) if found else []
 
 
 @server.feature(types.TEXT_DOCUMENT_REFERENCES)
 @guarded(list)
-def find_references(ls: FlowServer, params: types.ReferenceParams) -> list[types.Location]:
-    found = _name_under_cursor(ls, params)
-    return _locations(ls, references(*found, params.context.include_declaration)) if found else []
+async def find_references(ls: FlowServer, params: types.ReferenceParams) -> list[types.Location]:
+    found = await _name_under_cursor(ls, params)
+    if not found:
+        return []
+    return _locations(found[0], ls.workspace.position_codec, references(*found, params.context.include_declaration))
 
 
 @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
 @guarded(list)
-def document_symbol(ls: FlowServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
-    found = ls.document(params.text_document.uri)
+async def document_symbol(ls: FlowServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+    found = await ls.document(params.text_document.uri)
     if found is None:
         return []
     analysis, positions = found
@@ -288,12 +374,14 @@ def _symbol(symbol: Symbol, positions: Positions) -> types.DocumentSymbol:
 @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
                 types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
 @guarded(list)
-def code_action(ls: FlowServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-    found = ls.document(params.text_document.uri)
+async def code_action(ls: FlowServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    found = await ls.document(params.text_document.uri)
     if found is None:
         return []
-    _, here = found
-    result = ls.project.current()
+    analysis, here = found
+    result = await ls.publisher.current(analysis.path, analysis.text)  # fixes are edits of this very text
+    if result is None:
+        return []
     positions = positions_of(result, ls.workspace.position_codec)
     path = path_of(params.text_document.uri)
     start, end = here.offset(params.range.start), here.offset(params.range.end)
@@ -302,8 +390,8 @@ def code_action(ls: FlowServer, params: types.CodeActionParams) -> list[types.Co
 
 @server.feature(types.TEXT_DOCUMENT_FORMATTING)
 @guarded(list)
-def formatting(ls: FlowServer, params: types.DocumentFormattingParams) -> list[types.TextEdit]:
-    found = ls.document(params.text_document.uri)
+async def formatting(ls: FlowServer, params: types.DocumentFormattingParams) -> list[types.TextEdit]:
+    found = await ls.document(params.text_document.uri)
     if found is None or found[0].module is None:
         return []
     analysis, positions = found
@@ -312,13 +400,19 @@ def formatting(ls: FlowServer, params: types.DocumentFormattingParams) -> list[t
 
 @server.feature("flowc/graph")  # flowc.lsp.graph.METHOD: the diagram of the open project (`flowc graph`)
 @guarded(lambda: {"error": "the graph request failed; see the server's log"})
-def graph(ls: FlowServer, params) -> dict:
+async def graph(ls: FlowServer, params) -> dict:
     from flowc.lsp.graph import graph_request
 
-    return graph_request(ls.project, params)
+    result = await ls.publisher.up_to_date()
+    if result is None:
+        return {"error": "the project is still being checked; try again"}
+    return graph_request(result, params)
 
 
 def main() -> int:
+    # The check thread gives the GIL up this often when the event loop wants it (Python's default is 5 ms): a
+    # request that arrives during a check waits at most this long for each slice of its own work.
+    sys.setswitchinterval(0.001)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="flowc lsp: %(levelname)s %(message)s")
     server.start_io()
     return 0

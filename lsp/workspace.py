@@ -1,9 +1,9 @@
 """The server's view of the project: every .flow file of the workspace folders, open documents overriding disk.
 
-Each file's front end (decode, parse, lower) is cached by its text, so a check after an edit re-parses only the
-edited file; the checker then runs over the whole project, because its rules are cross-file (names, unused
-flows, conference settings). The result keeps what the features need: diagnostics per file, the syntax tree and
-IR of every file, and the name links.
+The Workspace holds the texts and belongs to the server's event loop; a check runs in another thread on a
+Snapshot of them (lsp/analysis.py). A file's front end (decode, parse, lower) gives a FileAnalysis; a check
+gives a CheckResult: what the features need, diagnostics per file, the syntax tree and IR of every file, and the
+name links. Both are never changed once made, so any thread may read them.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from flowc.source import MAX_SOURCE_BYTES, SourceError, SourceFile, decode
 from flowc.syntax import Module
 
 if TYPE_CHECKING:
+    from flowc.lsp.analysis import Analyser
     from flowc.lsp.index import FileIndex
 
 logger = logging.getLogger(__name__)
@@ -135,19 +136,71 @@ class CheckResult:
         return self.project.conferences
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """The project's texts at one moment, for a check in another thread: nothing in it changes afterwards (the
+    texts are strings; the mappings are copies the workspace never touches again)."""
+
+    generation: int  # the workspace's generation when it was taken: a newer one makes this snapshot stale
+    texts: dict[str, str]  # every file of every project: the editor's text for open documents, else the disk's
+    roots: dict[str, str]  # path -> its project (Workspace.root_of)
+    open: frozenset[str]
+    versions: dict[str, int]  # the editor's version of each open document's text
+    hidden: frozenset[str] = frozenset()  # open documents whose editor text is unknown: no diagnostics for them
+
+
 @dataclass
 class Workspace:
-    """Texts of the project's files (disk, or the editor's for open documents) and the cached analyses."""
+    """Texts of the project's files (disk, or the editor's for open documents). Owned by the server's event
+    loop; checks read a Snapshot of it. Every change bumps `generation`."""
 
     disk: dict[str, str] = field(default_factory=dict)  # the workspace folders' files
     open: dict[str, str] = field(default_factory=dict)
     folders: list[str] = field(default_factory=list)
     neighbours: dict[str, str] = field(default_factory=dict)  # files beside open documents outside the folders
-    cache: dict[str, FileAnalysis] = field(default_factory=dict)
-    incremental: dict[str, IncrementalFile] = field(default_factory=dict)  # for open documents
-    last: CheckResult | None = None
+    versions: dict[str, int] = field(default_factory=dict)  # open documents' editor versions
+    hidden: set[str] = field(default_factory=set)  # open documents out of sync with the editor (lsp.protocol)
+    generation: int = 0
+    _roots: tuple[list[str], dict[str, str]] = field(default_factory=lambda: ([], {}), repr=False)
+    analyser: Analyser = field(default_factory=lambda: _analyser())
+
+    def snapshot(self) -> Snapshot:
+        texts = {path: text for path in self.paths() if (text := self.text(path)) is not None}
+        if self._roots[0] != self.folders:  # roots change only with the folders
+            self._roots = (list(self.folders), {})
+        roots = self._roots[1]
+        for path in texts:
+            if path not in roots:
+                roots[path] = self.root_of(path)
+        return Snapshot(self.generation, texts, {path: roots[path] for path in texts},
+                        frozenset(self.open), dict(self.versions), frozenset(self.hidden))
+
+    def edited(self, path: str, text: str, version: int | None = None) -> None:
+        """An open document's new text (from the editor)."""
+        self.open[path] = text
+        if version is not None:
+            self.versions[path] = version
+        self.hidden.discard(path)
+        self.generation += 1
+
+    def lost(self, path: str) -> None:
+        """The editor's text of an open document is unknown: check the disk's text and show nothing for it."""
+        self.open.pop(path, None)
+        self.hidden.add(path)
+        self.generation += 1
+
+    @property
+    def last(self) -> CheckResult | None:
+        return self.analyser.last
+
+    def check(self) -> CheckResult:
+        """Check the whole project as it is now, in this thread."""
+        result = self.analyser.check(self.snapshot())
+        assert result is not None  # never cancelled: nothing else changes the workspace meanwhile
+        return result
 
     def load_folders(self, folders: list[str]) -> None:
+        self.generation += 1
         self.folders += [os.path.normpath(f) for f in folders if os.path.normpath(f) not in self.folders]
         for path in find_flow_files(folders):
             try:
@@ -156,6 +209,7 @@ class Workspace:
                 continue
 
     def remove_folder(self, folder: str) -> None:
+        self.generation += 1
         folder = os.path.normpath(folder)
         if folder in self.folders:
             self.folders.remove(folder)
@@ -179,9 +233,9 @@ class Workspace:
             return WORKSPACE
         return os.path.dirname(path) if os.path.isabs(path) else path
 
-    def opened(self, path: str, text: str) -> None:
+    def opened(self, path: str, text: str, version: int | None = None) -> None:
         """A document opened in the editor; one outside the folders brings the .flow files beside it."""
-        self.open[path] = text
+        self.edited(path, text, version)
         if self.folder_of(path) is None and os.path.isabs(path):
             directory = os.path.dirname(path)
             try:
@@ -200,6 +254,9 @@ class Workspace:
         """A document closed: a workspace file goes back to its disk text; files outside the folders leave the
         project once no open document needs them."""
         self.open.pop(path, None)
+        self.versions.pop(path, None)
+        self.hidden.discard(path)
+        self.generation += 1
         if self.folder_of(path) is not None:
             if path in self.disk or os.path.isfile(path):
                 self.reload(path)
@@ -211,6 +268,7 @@ class Workspace:
     def changed_on_disk(self, path: str, deleted: bool) -> None:
         """A watched file changed: files outside the folders matter only beside an open document."""
         texts = self.disk if self.folder_of(path) is not None else self.neighbours
+        self.generation += 1
         if deleted:
             texts.pop(path, None)
         elif texts is self.disk or path in self.neighbours or os.path.dirname(path) in self._outside_directories():
@@ -224,6 +282,7 @@ class Workspace:
 
     def reload(self, path: str) -> None:
         """Re-read a file from disk (after it is closed in the editor, or changed on disk)."""
+        self.generation += 1
         try:
             self.disk[path] = read_text(path)
         except OSError:
@@ -238,79 +297,8 @@ class Workspace:
     def paths(self) -> list[str]:
         return sorted(set(self.disk) | set(self.open) | set(self.neighbours))
 
-    def analysis(self, path: str, text: str | None = None) -> FileAnalysis | None:
-        """The analysis of a file's current text, reusing the cached one when the text has not changed."""
-        if text is None:
-            text = self.text(path)
-            if text is None:
-                return None
-        cached = self.cache.get(path)
-        if cached is not None and (cached.text is text or cached.text == text):
-            return cached
-        incremental = None
-        if path in self.open:
-            incremental = self.incremental.get(path)
-            if incremental is None:
-                incremental = self.incremental[path] = IncrementalFile(path)
-        fresh = analyse(path, text, incremental)
-        self.cache[path] = fresh
-        return fresh
 
-    def is_current(self) -> bool:
-        last = self.last
-        if last is None:
-            return False
-        paths = self.paths()
-        if len(paths) != len(last.analyses):
-            return False
-        for path in paths:
-            analysed = last.analyses.get(path)
-            text = self.text(path)
-            if analysed is None or not (analysed.text is text or analysed.text == text):
-                return False
-        return True
+def _analyser() -> Analyser:
+    from flowc.lsp.analysis import Analyser
 
-    def check(self) -> CheckResult:
-        """Check the whole project as it is now (open documents' text over disk)."""
-        from flowc.check import check_project
-
-        analyses = {}
-        for path in self.paths():
-            analysis = self.analysis(path)
-            if analysis is not None:
-                analyses[path] = analysis
-        for stale in set(self.cache) - set(analyses):
-            del self.cache[stale]
-        for closed in set(self.incremental) - set(self.open):
-            del self.incremental[closed]
-        by_root: dict[str, dict[str, FileAnalysis]] = {}
-        for path, analysis in analyses.items():
-            by_root.setdefault(self.root_of(path), {})[path] = analysis
-        results = [self._check_group(group, check_project) for group in by_root.values()]
-        if len(results) <= 1:
-            self.last = results[0] if results else CheckResult({}, {}, Project([]))
-            return self.last
-        diagnostics = {path: found for result in results for path, found in result.diagnostics.items()}
-        groups = {path: result for result in results for path in result.analyses}
-        main = next((r for root, r in zip(by_root, results, strict=True) if root == WORKSPACE), results[0])
-        self.last = CheckResult(analyses, diagnostics, main.project, groups)
-        return self.last
-
-    @staticmethod
-    def _check_group(analyses: dict[str, FileAnalysis], check_project) -> CheckResult:
-        project = Project([a.flow_file for a in analyses.values()])
-        diagnostics: dict[str, list[Diagnostic]] = {path: list(a.diagnostics) for path, a in analyses.items()}
-        try:
-            found = check_project(project)
-        except Exception:  # a checker bug: keep the syntax and structure diagnostics rather than none
-            logger.exception("the checker failed; publishing the front end's diagnostics only")
-            found = []
-        for diagnostic in found:
-            diagnostics.setdefault(diagnostic.span.file, []).append(diagnostic)
-        return CheckResult(analyses, diagnostics, project)
-
-    def current(self) -> CheckResult:
-        """The latest check, re-run first if any text changed since (features that need whole-project facts)."""
-        if self.is_current():
-            return self.last  # type: ignore[return-value]
-        return self.check()
+    return Analyser()

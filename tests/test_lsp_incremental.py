@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from flowc.lsp import incremental as incremental_module
 from flowc.lsp.incremental import IncrementalFile
 from flowc.lsp.workspace import Workspace, analyse
+from flowc.parser import parse
 from flowc.syntax import Block, Call, Statement, Token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +52,7 @@ def test_same_result_as_whole_file(path: Path):
     assert_same(IncrementalFile("f.flow"), text)
 
 
-def test_edits_reuse_pieces_and_shift_offsets():
+def test_edits_reuse_pieces_and_shift_offsets(monkeypatch):
     text = generate(600)
     incremental = IncrementalFile("f.flow")
     assert_same(incremental, text)
@@ -65,9 +67,22 @@ def test_edits_reuse_pieces_and_shift_offsets():
     ]
     for edited in edits:
         assert_same(incremental, edited)
-    reused = set(map(id, incremental.pieces.values()))
+    parsed = []
+    monkeypatch.setattr(incremental_module, "parse", lambda text, path: parsed.append(text) or parse(text, path))
     incremental.analyse(text.replace("Thank you, goodbye.", "Goodbye.", 1))
-    assert len(reused & set(map(id, incremental.pieces.values()))) >= len(reused) - 1  # only one piece re-parsed
+    assert len(parsed) == 1 and "Goodbye." in parsed[0]  # only the edited declaration is parsed again
+
+
+def test_an_analysis_handed_out_never_changes_under_later_edits():
+    """Spans are values: a later edit that moves declarations makes shifted copies, so a result another thread
+    still reads keeps the offsets of its own text."""
+    text = generate(300)
+    incremental = IncrementalFile("f.flow")
+    module, flow_file, diagnostics = incremental.analyse(text)
+    before = ([shape(s) for s in module.statements], repr(flow_file), repr(diagnostics))
+    for edited in ("# a comment that moves everything\n" + text, text.replace("say", "sya", 3), text):
+        assert_same(incremental, edited)
+    assert ([shape(s) for s in module.statements], repr(flow_file), repr(diagnostics)) == before
 
 
 def test_duplicate_declarations_and_syntax_errors():
@@ -77,7 +92,7 @@ def test_duplicate_declarations_and_syntax_errors():
     assert IncrementalFile("f.flow").analyse(broken) is None
     workspace = Workspace()
     workspace.open["f.flow"] = broken
-    analysis = workspace.analysis("f.flow")
+    analysis = workspace.analyser.front_end("f.flow", broken)
     whole = analyse("f.flow", broken)
     assert analysis.diagnostics == whole.diagnostics and analysis.flow_file == whole.flow_file
 

@@ -24,13 +24,18 @@ def test_a_fifo_named_like_a_flow_file_does_not_block_the_workspace_scan(tmp_pat
     assert list(workspace.disk) == [str(tmp_path / "main.flow")]
 
 
-def test_slow_checks_wait_for_longer_pauses_in_typing():
-    from flowc.lsp.diagnostics import MAX_EDIT_DELAY, Publisher
+def test_a_newer_snapshot_stops_a_running_check_between_files(tmp_path):
+    for n in range(12):
+        (tmp_path / f"f{n:02d}.flow").write_text(f"flow f{n} on answer {{\n    say \"{n}\"\n}}\n")
+    workspace = Workspace()
+    workspace.load_folders([str(tmp_path)])
+    asked = []
 
-    publisher = Publisher.__new__(Publisher)  # only the timing state matters here
-    publisher.last_check_seconds = 0.1
-    assert publisher.edit_delay(0.15) == 0.15  # a 5,000-line project: the debounce alone
-    publisher.last_check_seconds = 0.8
-    assert publisher.edit_delay(0.15) == 1.6  # a huge file: typing is not held up behind a check per keystroke
-    publisher.last_check_seconds = 9.0
-    assert publisher.edit_delay(0.15) == MAX_EDIT_DELAY
+    def cancelled() -> bool:  # a newer edit arrives while the third file is analysed
+        asked.append(True)
+        return len(asked) > 3
+
+    assert workspace.analyser.check(workspace.snapshot(), cancelled) is None
+    assert len(workspace.analyser.cache) == 3 and workspace.analyser.last is None  # stopped, nothing published
+    result = workspace.check()
+    assert len(result.analyses) == 12 and not any(result.diagnostics.values())
