@@ -21,14 +21,14 @@ from flowc.lower import lower
 from flowc.parser import parse
 from flowc.syntax import Block, Call, Module, Statement, Token
 
-BOUNDARY = re.compile(r"^(?=(?:flow|conference)\b)", re.MULTILINE)
+BOUNDARY = re.compile(r"^(?=(?:flow|conference|application)\b)", re.MULTILINE)
 
 
 class Piece:
     """One declaration's front-end output at one offset of the file. Never changed once built: a piece that
     moves is a shifted copy (`at(base)`), so analyses handed to other threads stay true to their text."""
 
-    __slots__ = ("clean", "module", "flows", "conferences", "diagnostics", "base")
+    __slots__ = ("clean", "module", "flows", "conferences", "applications", "diagnostics", "base")
 
     def __init__(self, text: str, path: str) -> None:
         module, errors = parse(text, path)
