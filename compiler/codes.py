@@ -7,8 +7,9 @@ in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from flowc.diagnostics import Severity
+from flowc.diagnostics import Diagnostic, Severity, Span
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
 
@@ -386,8 +387,64 @@ CODES: dict[str, Code] = _codes(
          "500 arrows or more than 50,000 characters, so this Mermaid text would show an error instead of the "
          "picture. It is written anyway. Draw part of the project with `--flow NAME` (what one flow reaches), "
          "or use `--format svg` or `--format dot`, which Graphviz draws at any size."),
+    # -- files and the output directory (every command) ----------------------------------------------------
+    Code("FC901", E, "not a regular file",
+         "flowc reads only regular files. A named pipe (FIFO), a device or a socket could make it wait forever "
+         "or read without end, and a directory named where a file is expected (`flowc import DIR`) is not a "
+         "document, so each is refused before it is opened, with exit code 2. Name the file itself; to check "
+         "or format every .flow file below a directory, pass the directory to `check`, `fmt` or `compile`."),
+    Code("FC902", E, "output directory flowc did not make",
+         "`flowc compile -o OUT` replaces what it wrote before in OUT, so it must know what that is. Every build "
+         "leaves a record, OUT/.flowc-build.json, listing each file it wrote with a hash of its content. A "
+         "non-empty OUT without that record was not made by flowc (or by a flowc older than the record), and a "
+         "`manifest.json` alone proves nothing, so the compile is refused and nothing is written. Name a new or "
+         "empty directory, or move the files elsewhere."),
+    Code("FC903", E, "generated file changed since flowc wrote it",
+         "A file the build record lists no longer holds what flowc wrote there: it was edited, replaced or "
+         "turned into something else. Replacing it would lose that change, so the compile is refused and "
+         "nothing is written. Everything in OUT is regenerated on every build: move the change somewhere that "
+         "is yours (your own code belongs in the hooks module beside OUT), or delete the file, then compile "
+         "again."),
+    Code("FC904", E, "your file is where the build must write one",
+         "A file or directory in OUT that flowc did not write (it is not in the build record) stands where this "
+         "build needs to write a document or the web app (a flow was renamed to match it, or you put "
+         "`app.py` there yourself). flowc never replaces a file it did not write, so the compile is refused and "
+         "nothing is written. Move your file elsewhere, then compile again. Your other files in OUT are kept "
+         "across builds."),
+    Code("FC905", E, "hooks module is not a regular file",
+         "The path of the hooks module (hooks.py beside OUT, or FLOWC_HOOKS) is a directory, a named pipe, a "
+         "device or cannot be read. The web app could not import it, so the build stops before OUT is written. "
+         "Make it a regular Python file (or remove it to get one created with stubs), or point FLOWC_HOOKS at "
+         "one."),
+    Code("FC906", W, "hooks module is a dangling symbolic link",
+         "The hooks module's path is a symbolic link whose target does not exist. flowc creates the module "
+         "only where nothing exists, so it writes no stubs through the link; the web app cannot start until "
+         "the target exists. Create the target file, or remove the link and compile again to get the stubs."),
+    Code("FC907", W, "file changed while flowc was rewriting it",
+         "`flowc check --fix` and `flowc fmt` rewrite a file only if it still holds exactly the text they read. "
+         "This one was changed in between (by an editor or another program), so it was left as it is, with "
+         "that change, and not fixed or formatted. Run the command again to apply it to the new text."),
+    Code("FC909", W, "leftover of an interrupted compile kept",
+         "A compile that was killed leaves a directory beside OUT (`.OUT.flowc-...`), which the next compile "
+         "takes apart, removing only what it can prove flowc wrote (a file listed in its record with the same "
+         "content, or a second name of a file that lives on in OUT). This one holds files it cannot prove are "
+         "flowc's, so they were kept there. Look through the directory, keep what you need, then delete it."),
+    Code("FC910", E, "output directory cannot be replaced as a whole",
+         "flowc builds the new OUT beside the old one and swaps the two with one rename, so that OUT is always "
+         "one whole build. A directory that is a mount point (a container volume, a separately mounted disk) "
+         "cannot be renamed, so the compile is refused and nothing is written. Compile into a directory inside "
+         "the mount point instead (`-o /srv/out/build`); that one can be swapped."),
+    Code("FC908", E, "file name is not valid UTF-8",
+         "File names reach diagnostics, the IR, the manifest and the web app, which are all UTF-8 text, so a "
+         "name whose bytes are not valid UTF-8 cannot be shown or recorded faithfully. flowc refuses it (exit "
+         "code 2) instead of writing a mangled name. Rename the file (or OUT, or the hooks module)."),
 )
 
 
 def code(code_id: str) -> Code:
     return CODES[code_id]
+
+
+def coded(code_id: str, message: str, span: Span, **extra: Any) -> Diagnostic:
+    """A diagnostic of `code_id` with the severity this table gives it (no caller states a severity)."""
+    return Diagnostic(code_id, CODES[code_id].severity, message, span, **extra)

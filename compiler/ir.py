@@ -163,21 +163,11 @@ class Flow:
     kind: Literal["flow"] = "flow"
 
 
-CONFERENCE_EVENTS = {
-    ("created",): "conferenceCreated",
-    ("member", "join"): "conferenceMemberJoin",
-    ("member", "exit"): "conferenceMemberExit",
-    ("completed",): "conferenceCompleted",
-    ("redirect",): "conferenceRedirect",
-    ("recording", "available"): "conferenceRecordingAvailable",
-}
-
-
 @dataclass(slots=True)
 class Handler:
     """`on member join { ... }` inside a conference: the reply to one conference webhook."""
 
-    event: str  # Bandwidth eventType
+    event: str  # Bandwidth eventType (the phrases that name them: Vocabulary.conference_events)
     body: list[Element]
     span: Span
     kind: Literal["handler"] = "handler"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flowc.ir import CONFERENCE_EVENTS, FILTERS
+from flowc.ir import FILTERS
 from flowc.links import ENTRY_EVENTS
-from flowc.lower import BOOLEAN_WORDS, CREDENTIAL_PAIRS
+from flowc.lower import BOOLEAN_WORDS, CONFERENCE_EVENTS, CREDENTIAL_PAIRS
 from flowc.lsp.cursor import Cursor, Scope, match_attribute, match_keyword, words
 from flowc.syntax import Atom, Token
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
@@ -72,12 +72,11 @@ SLOT_FILTERS = {name: f.description for name, f in FILTERS.items()}
 
 def slot_items(part: str) -> list[Item]:
     """In a string's `{...}`: the webhook payload fields whose shape flowc knows, or the filters after `|`."""
-    from flowc.check import FIELD_SHAPES
-
+    fields = vocabulary().fields
     if part == "filter":
         return [Item(name, "value", "filter", text) for name, text in SLOT_FILTERS.items()]
     return [Item(name, "value", shape.description, f"The webhook payload's `{name}` field: {shape.description}.")
-            for name, shape in FIELD_SHAPES.items()]
+            for name, shape in fields.items()]
 
 
 def allowed_statements(scope: Scope) -> dict[tuple[str, ...], ElementSpec]:

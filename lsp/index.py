@@ -7,7 +7,6 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from flowc.check import NO_BXML_EVENTS
 from flowc.ir import Application, Attribute, Conference, Element, Flow, FlowFile, Slot, Text, Word
 from flowc.links import is_flow_reference
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
@@ -121,7 +120,7 @@ def declaration_sites(declaration: Flow | Conference | Application, text: str = 
     for attribute in conference.settings:
         _attribute(attribute, None, conference_spec, "call", sites)
     for handler in conference.handlers:
-        context = "no-bxml" if handler.event in NO_BXML_EVENTS else "conference"
+        context = vocabulary().handler_context(handler.event)
         end = handler.span.start + len("on")
         if text:  # the whole `on member join`
             end = handler.span.start + len(_header(text, handler.span.start)[1].rstrip())

@@ -49,7 +49,7 @@ class Keys:
 
 def keys_of(flow_file: FlowFile) -> Keys:
     """What one file declares, uses and joins (names resolved by flowc.links, as the checker does)."""
-    from flowc.check import name_pattern
+    from flowc.analysis import name_pattern
     from flowc.links import resolve
 
     links = resolve(Project([flow_file]))

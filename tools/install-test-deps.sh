@@ -12,6 +12,7 @@ SYSTEM_PACKAGES=(
     "dot:graphviz"      # Graphviz: renders `flowc graph --format dot|svg` in tests/test_graph.py
     "node:nodejs"       # Mermaid's parser (tools/mermaid) and vscode-textmate (tests/textmate)
     "npm:npm"
+    "chromium:chromium" # headless browser for the console's tests (tests/test_console_browser.py, via Playwright)
 )
 
 missing=()
