@@ -66,7 +66,7 @@ def manifest_data(plan, rendered, sources) -> dict:
     manifest: dict = {"documents": documents, "routes": routes}
     if plan.project.hours:
         manifest["hours"] = {name: hours_data(hours) for name, hours in plan.project.hours.items()}
-    return manifest
+    return _with_credentials(manifest, plan)
 
 
 def hours_data(hours) -> dict:
@@ -78,6 +78,18 @@ def hours_data(hours) -> dict:
     if hours.override is not None:
         data["override"] = hours.override.name
     return data
+
+
+def _with_credentials(manifest: dict, plan) -> dict:
+    """`application.auth` when the project declares the application's callback credentials, and `auth` on
+    every route that requires credentials (flowc.credentials): environment variable names, never values."""
+    from flowc.credentials import manifest_entries
+
+    application, required = manifest_entries(plan)
+    for route in manifest["routes"]:
+        if route["path"] in required:
+            route["auth"] = required[route["path"]]
+    return {"application": {"auth": application}, **manifest} if application else manifest
 
 
 def render(compilation: Compilation):
