@@ -55,6 +55,8 @@ class Analyser:
             if incremental is None:
                 incremental = self.incremental.setdefault(path, IncrementalFile(path))
         fresh = analyse(path, text, incremental)
+        if editing:  # built here, off the event loop: a hover must not index a big file or find its lines
+            _ = fresh.index, fresh.source.line_starts
         self.cache[path] = fresh
         return fresh
 
