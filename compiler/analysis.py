@@ -135,7 +135,7 @@ class Analysis:
         return file in self.xml_contexts
 
     def flow_context(self, flow: Flow) -> Context:
-        xml = self.xml_contexts.get(flow.span.file)
+        xml = self.xml_contexts.get(flow.span.file) or flow.document  # `flow NAME for update-call`
         return Context(xml) if xml is not None else self.links.context(flow.name)
 
     @cached_property

@@ -66,8 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check .flow files (or BXML .xml files) and report problems")
     check.add_argument("sources", nargs="+", metavar="FILE", help=".flow or .xml files, or directories")
-    check.add_argument("--context", choices=["call", "conference", "transfer-answer"], default="call",
-                       help="for .xml files: which webhook the document answers (default: call)")
+    check.add_argument("--context", choices=["call", "conference", "transfer-answer", "update-call",
+                                             "update-conference"], default="call",
+                       help="for .xml files: which webhook the document answers, or which update endpoint it is "
+                       "sent to (default: call)")
     check.add_argument("--fix", action="store_true",
                        help="apply the safe fixes to the files, then report what is left")
     check.add_argument("--unsafe-fixes", action="store_true",
@@ -174,7 +176,7 @@ def report(compilation, fmt: str) -> int:
         print(render_json(diagnostics, compilation.sources))
     elif diagnostics:
         print(render_text(diagnostics, compilation.sources, color=use_color(sys.stdout)))
-    if fmt == "text" and diagnostics:
+    if fmt == "text":  # one line on standard error even when clean, as compile's "compiled N files"
         print(summary(diagnostics), file=sys.stderr)
     return EXIT_DIAGNOSTICS if any(d.is_error for d in diagnostics) else EXIT_OK
 

@@ -105,6 +105,13 @@ CODES: dict[str, Code] = _codes(
          "A branch is written `when FIELD VALUE[, VALUE...] { ... }` and picks a precompiled document by a "
          "webhook payload field.",
          'flow route {\n    when { say "1" }\n}\n', 'flow route {\n    when digits "1" { say "One" }\n}\n'),
+    Code("FC115", E, "unknown webhook event",
+         "`flow NAME on EVENT, ...` names the webhooks whose reply is this flow's document. Each must be one of "
+         "Bandwidth's call webhooks whose reply may carry BXML: initiate, answer, redirect, gather, "
+         "transferAnswer, transferComplete, recordComplete ... A conference's webhooks are answered by "
+         "`on member join { ... }` in its declaration, and a webhook whose reply carries no BXML (disconnect) "
+         "cannot be answered by a flow. An unknown event is never routed nor written to the manifest.",
+         'flow inbound on initate {\n    say "Hi"\n}\n', 'flow inbound on initiate {\n    say "Hi"\n}\n'),
     # -- values --------------------------------------------------------------------------------------------
     Code("FC201", E, "wrong type of value",
          "The value does not have the attribute's type (boolean, number, duration, text, URL, list).",
@@ -153,6 +160,17 @@ CODES: dict[str, Code] = _codes(
          "country code and the number, up to 15 digits and nothing else (+15551234567). A SIP address must "
          "start with `sip:` (or `sips:`). Anything else fails the transfer or forward during the call.",
          'flow main {\n    transfer "1-555-123-4567"\n}\n', 'flow main {\n    transfer +15551234567\n}\n'),
+    Code("FC213", E, "not a WebSocket URL",
+         "Bandwidth sends a media stream (`start stream`) or a real-time transcription (`start transcription`) "
+         "over a WebSocket, so the destination must be a `wss://` URL; an `https://` address is refused when the "
+         "verb runs, and the call goes on without the stream.",
+         'flow main {\n    start stream "https://media.example.com/audio"\n}\n',
+         'flow main {\n    start stream "wss://media.example.com/audio"\n}\n'),
+    Code("FC214", W, "unencrypted WebSocket URL",
+         "A `ws://` destination streams the call's audio or transcript unencrypted across the internet. Use "
+         "`wss://` unless the server is on a network you trust.",
+         'flow main {\n    start stream "ws://media.example.com/audio"\n}\n',
+         'flow main {\n    start stream "wss://media.example.com/audio"\n}\n'),
     # -- contexts ------------------------------------------------------------------------------------------
     Code("FC301", E, "verb not allowed in a conference reply",
          "Replies to conferenceCreated, conferenceMemberJoin, conferenceMemberExit and conferenceRedirect may "
@@ -277,12 +295,12 @@ CODES: dict[str, Code] = _codes(
          '<Response>\n    <SpeakSentance>Hello</SpeakSentance>\n</Response>\n',
          '<Response>\n    <SpeakSentence>Hello</SpeakSentence>\n</Response>\n', language="xml"),
     Code("FC503", W, "unknown BXML attribute",
-         "The attribute does not exist on this element, so it has no effect. Attribute names are case-sensitive. "
-         "Bandwidth's own Conference page spells `calbackTimeout`; the attribute is `callbackTimeout`. One "
-         "spelling from Bandwidth's published examples is read as the documented attribute: `streamEventsUrl` "
-         "on <StartStream> (the reference calls it `streamEventUrl`).",
-         '<Response>\n    <Conference calbackTimeout="5">room</Conference>\n</Response>\n',
-         '<Response>\n    <Conference callbackTimeout="5">room</Conference>\n</Response>\n', language="xml"),
+         "The attribute does not exist on this element, so it has no effect. It may be one Bandwidth added after "
+         "flowc's vocabulary was written, hence a warning; a name one edit from a real attribute is a typo "
+         "(FC507). One spelling from Bandwidth's published examples is read as the documented attribute: "
+         "`streamEventsUrl` on <StartStream> (the reference calls it `streamEventUrl`).",
+         '<Response>\n    <Conference musicOnHold="true">room</Conference>\n</Response>\n',
+         '<Response>\n    <Conference hold="true">room</Conference>\n</Response>\n', language="xml"),
     Code("FC504", E, "wrong root element",
          "A BXML document is a single `<Response>` element (`<Bxml>` is accepted too) that contains the verbs.",
          '<Document>\n    <Hangup/>\n</Document>\n', '<Response>\n    <Hangup/>\n</Response>\n', language="xml"),
@@ -298,6 +316,19 @@ CODES: dict[str, Code] = _codes(
          "or used. Put words to speak in a `<SpeakSentence>`.",
          '<Response>\n    <Hangup>now</Hangup>\n</Response>\n', '<Response>\n    <Hangup/>\n</Response>\n',
          language="xml"),
+    Code("FC507", E, "misspelt BXML attribute",
+         "The attribute is one edit (a letter missing, added, changed or in the wrong case) from a real attribute "
+         "of this element. Bandwidth drops an attribute it does not know without a word, so the setting would "
+         "silently not apply. Bandwidth's own Conference page spells `calbackTimeout`; the attribute is "
+         "`callbackTimeout`.",
+         '<Response>\n    <Conference calbackTimeout="5">room</Conference>\n</Response>\n',
+         '<Response>\n    <Conference callbackTimeout="5">room</Conference>\n</Response>\n', language="xml"),
+    Code("FC508", I, "undocumented BXML attribute",
+         "The attribute is not in Bandwidth's main BXML reference: flowc knows it from newer documentation pages "
+         "or Bandwidth's SDKs. It is checked like any other, but verify that Bandwidth honours it before relying "
+         "on it.",
+         '<Response>\n    <Gather input="speech" gatherUrl="/next"/>\n</Response>\n',
+         '<Response>\n    <Gather gatherUrl="/next"/>\n</Response>\n', language="xml"),
     # -- flowc import (BXML -> .flow) ----------------------------------------------------------------------
     Code("FC601", E, "document part that .flow cannot express",
          "`flowc import` writes a .flow that compiles back to the same document, so it refuses what .flow has "
@@ -309,8 +340,8 @@ CODES: dict[str, Code] = _codes(
     Code("FC602", W, "imported flow differs from the document",
          "The document was imported, but the flow compiles to a slightly different document: an attribute "
          "spelt as in one of Bandwidth's published examples (`streamEventsUrl`) is written under its documented "
-         "name (`streamEventUrl`), or a `<Bxml>` root (or a namespaced root) becomes the plain `<Response>` "
-         "flowc always writes.",
+         "name (`streamEventUrl`), or a namespaced root loses its namespace. (A `<Bxml>` root is kept: the "
+         "flow is written `flow NAME as bxml`.)",
          '<Response>\n    <StartStream destination="wss://media.example.com/audio" streamEventsUrl="/events"/>\n'
          '</Response>\n',
          '<Response>\n    <StartStream destination="wss://media.example.com/audio" streamEventUrl="/events"/>\n'

@@ -41,7 +41,7 @@ SSML_TIME = re.compile(r"[0-9]+(\.[0-9]+)?(ms|s)")
 WHITESPACE = re.compile(r"[ \t\n\r]+")
 STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "{": "{{", "}": "}}"}
 # lint_xml's warnings that mean "this part of the document would be lost": an error when importing.
-LOST_IN_IMPORT = {"FC503", "FC506"}
+LOST_IN_IMPORT = {"FC503", "FC506", "FC507"}
 
 
 @dataclass
@@ -196,11 +196,12 @@ class Writer:
         for sibling in reversed(list(root.itersiblings(preceding=True))):
             self.comment(sibling, 0)
         tag = local_name(root)
-        if tag != "Response" or root.tag != tag:
-            shown = root.tag if root.tag == tag else f"{tag} xmlns=\"{root.tag[1:].partition('}')[0]}\""
-            self.report("FC602", f"the root <{shown}> becomes a plain <Response>", self.root.keyword_span,
-                        help="flowc compiles every flow to a <Response> document")
-        self.lines.append(f"flow {name} {{")
+        if root.tag != tag:
+            shown = f"{tag} xmlns=\"{root.tag[1:].partition('}')[0]}\""
+            self.report("FC602", f"the root <{shown}> becomes a plain <{tag}>", self.root.keyword_span,
+                        help="flowc writes BXML documents without a namespace")
+        kind = " as bxml" if tag == "Bxml" else ""  # the root is kept: `flow NAME as bxml` writes <Bxml>
+        self.lines.append(f"flow {name}{kind} {{")
         for piece in self.pieces(root, self.root):
             if piece.kind == "element":
                 self.statement(piece.node, piece.ir, self.vocab.elements[local_name(piece.node)], 1)

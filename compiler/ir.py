@@ -195,6 +195,9 @@ class Flow:
     body: list[Element] = field(default_factory=list)
     branches: list[Branch] = field(default_factory=list)
     entry_events: list[str] = field(default_factory=list)  # `flow main on initiate, answer { ... }`
+    entry_event_spans: list[Span] = field(default_factory=list)  # one per entry event, where it is written
+    root: str = "Response"  # the document's root element: `flow NAME as bxml` writes <Bxml>
+    document: str | None = None  # `flow NAME for update-call`: a document for an update endpoint, not a webhook
     kind: Literal["flow"] = "flow"
 
 
@@ -232,6 +235,9 @@ class FlowFile:
     path: str
     flows: list[Flow] = field(default_factory=list)
     conferences: list[Conference] = field(default_factory=list)
+    # The words of statements lowering could not read (an unknown statement or attribute): a flow named in
+    # one may well be in use, so it is not reported as never used on top of the real mistake.
+    unread_words: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

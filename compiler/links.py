@@ -18,6 +18,7 @@ from flowc.vocabulary import CALL, CONFERENCE, TRANSFER_ANSWER, AttributeSpec, C
 FLOW_PATH = "/flows/{name}"
 CONFERENCE_PATH = "/conferences/{name}/events"
 ENTRY_EVENTS = vocabulary().entry_events  # a flow nothing names answers the webhooks a call starts with
+FLOW_EVENTS = frozenset(vocabulary().flow_events)  # what `flow NAME on EVENT` may name (others are FC115)
 
 
 @dataclass
@@ -61,7 +62,8 @@ class Links:
         return CALL
 
     def events(self, flow: Flow) -> list[str]:
-        events: list[str] = list(flow.entry_events)
+        # an unknown event (FC115) is never routed nor recorded in the manifest, even when that error is ignored
+        events: list[str] = [e for e in flow.entry_events if e in FLOW_EVENTS]
         for reference in self.references_to(flow.name):
             for event in reference.spec.events:
                 if event not in events:

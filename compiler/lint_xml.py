@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from xml.parsers import expat
 
 from flowc.codes import coded
-from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span, did_you_mean
+from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span, did_you_mean, edit_distance
 from flowc.ir import Attribute, Element, Flow, FlowFile, ListValue, Number, Project, Text, Value, Word
 from flowc.source import SourceError, SourceFile, decode
 from flowc.syntax import MAX_NESTING_DEPTH
@@ -339,7 +339,10 @@ class Converter:
         name_span = self.span(*item.name_span)
         if attribute_spec is None:
             guess = did_you_mean(item.name, spec.attributes)
-            self.report("FC503", f"<{spec.name}> has no attribute `{item.name}`", name_span,
+            # one edit from a real attribute: a typo Bandwidth would drop silently (FC507, an error); a name
+            # further away may be a newer attribute flowc does not know yet (FC503, a warning)
+            code = "FC507" if guess and edit_distance(item.name, guess) == 1 else "FC503"
+            self.report(code, f"<{spec.name}> has no attribute `{item.name}`", name_span,
                         help=f"did you mean `{guess}`?" if guess else
                         ("attributes: " + ", ".join(spec.attributes)) if spec.attributes else
                         f"<{spec.name}> takes no attributes",

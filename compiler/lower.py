@@ -82,6 +82,7 @@ class Lowering:
         self.path = path
         self.vocab = vocabulary()
         self.diagnostics: list[Diagnostic] = []
+        self.unread: set[str] = set()  # FlowFile.unread_words
 
     def span(self, node) -> Span:
         return Span(self.path, node.start, node.end)
@@ -109,7 +110,15 @@ class Lowering:
                     result.conferences.append(conference)
             else:
                 self.unknown_top_level(statement, head)
+                self.not_read(statement.atoms, statement.block)
+        result.unread_words = sorted(self.unread)
         return result
+
+    def not_read(self, atoms: list[Atom], block: Block | None = None) -> None:
+        """Keep the words of a statement that could not be read, with its block's (FlowFile.unread_words)."""
+        self.unread.update(a.text for a in atoms if type(a) is Token and a.kind == "WORD")
+        for inner in block.statements if block is not None else ():
+            self.not_read(inner.atoms, inner.block)
 
     def unknown_top_level(self, statement: Statement, head: str | None) -> None:
         node = statement.atoms[0] if statement.atoms else statement
@@ -135,9 +144,11 @@ class Lowering:
         if name is None:
             return None
         flow = Flow(name.text, self.span(statement), self.span(name))
-        extras = statement.atoms[2:]
+        extras = self.flow_kind(flow, statement.atoms[2:])
         if extras and extras[0].kind == "WORD" and extras[0].text == "on":
-            flow.entry_events = [a.text for a in extras[1:] if a.kind == "WORD"]
+            events = [a for a in extras[1:] if a.kind == "WORD"]
+            flow.entry_events = [a.text for a in events]
+            flow.entry_event_spans = [self.span(a) for a in events]
             if not flow.entry_events:
                 self.error("FC106", "`on` needs the webhook events this flow answers", extras[0],
                            help="for example `flow main on initiate, answer { ... }`")
@@ -158,6 +169,35 @@ class Lowering:
             else:
                 flow.body.extend(self.body([inner], None))
         return flow
+
+    def flow_kind(self, flow: Flow, atoms: list[Atom]) -> list[Atom]:
+        """`flow NAME as bxml` (a <Bxml> root) and `flow NAME for update-call` (a document for an update
+        endpoint); returns the other atoms of the header."""
+        rest: list[Atom] = []
+        index = 0
+        documents = self.vocab.update_documents
+        while index < len(atoms):
+            word, value = atoms[index], atoms[index + 1] if index + 1 < len(atoms) else None
+            if word.kind != "WORD" or word.text not in ("as", "for") or value is None or value.kind != "WORD":
+                rest.append(word)
+                index += 1
+                continue
+            index += 2
+            choices = ["bxml"] if word.text == "as" else list(documents)
+            if value.text in choices:
+                flow.root = "Bxml"
+                flow.document = value.text if word.text == "for" else flow.document
+                continue
+            guess = did_you_mean(value.text, choices)
+            self.error("FC107", f"unexpected `{word.text} {value.text}` after the flow name", value,
+                       help=f"did you mean `{word.text} {guess}`?" if guess else
+                       f"write `{word.text} " + "` or `".join(choices) + "`",
+                       fix=self.replace_fix(value, value.text, guess) if guess else None)
+        if flow.document and any(a.kind == "WORD" and a.text == "on" for a in rest):
+            on = next(a for a in rest if a.kind == "WORD" and a.text == "on")
+            self.error("FC107", f"a document for {flow.document} answers no webhook, so it takes no `on`", on,
+                       help="your code sends it to Bandwidth's API; remove `on ...`")
+        return rest
 
     def branch(self, statement: Statement) -> Branch | None:
         atoms = statement.atoms
@@ -213,8 +253,10 @@ class Lowering:
             written = " ".join(words)
             choices = [" ".join(k) for k in CONFERENCE_EVENTS]
             guess = did_you_mean(written, choices) if written else None
+            fix = Fix(f"use `on {guess}`", (Edit(node, guess),)) if guess and isinstance(node, Span) else None
             self.error("FC105", f"unknown conference event `{written}`" if written else "missing conference event",
-                       node, help=f"did you mean `on {guess}`?" if guess else "events: " + ", ".join(choices))
+                       node, help=f"did you mean `on {guess}`?" if guess else "events: " + ", ".join(choices),
+                       fix=fix)
             return None
         if statement.block is None:
             self.error("FC113", f"`on {' '.join(words)}` needs a body", node, help="add `{ ... }`")
@@ -240,6 +282,7 @@ class Lowering:
         matched = self.match_keyword(statement, parent)
         if matched is None:
             self.unknown_statement(statement, parent)
+            self.not_read(statement.atoms, statement.block)
             return None
         spec, used = matched
         keyword_span = Span(self.path, statement.atoms[0].start, statement.atoms[used - 1].end)
@@ -314,6 +357,7 @@ class Lowering:
                 self.positional(spec, target, value, atom, result, element)
                 continue
             self.unexpected_word(spec, atom, setting)
+            self.not_read(atoms)
             index += 1
             if atom.kind == "WORD" and index < len(atoms) and self.match_attribute(phrases, atoms, index) is None:
                 _, index = self.read_value(atoms, index)  # skip the unknown attribute's value too

@@ -37,6 +37,7 @@ class Document:
     elements: list[Element]
     branch: dict | None = None  # {"field": "digits", "values": ["1"]} for a `when` branch
     event: str | None = None  # the conference event a handler answers
+    root: str = "Response"  # <Bxml> for `flow NAME as bxml` and the documents of update endpoints
 
 
 @dataclass
@@ -106,6 +107,8 @@ def plan(project: Project, links: Links | None = None) -> Plan:
             documents.append(document)
     for file in project.files:
         for flow in file.flows:
+            if flow.document is not None:
+                continue  # a document for an update endpoint: your code sends it, no webhook asks for it
             methods = sorted({r.method for r in links.references_to(flow.name)} or {"POST"})
             for method in methods:
                 routes.append(Route(method, FLOW_PATH.format(name=flow.name), links.events(flow), flow.name,
@@ -123,12 +126,13 @@ def plan(project: Project, links: Links | None = None) -> Plan:
 
 def _flow_document(body: Body, siblings: list[Document], taken: set[str], links: Links) -> Document:
     name = body.owner.name
-    context = links.context(name)
+    context = body.context  # the links' context, or the update endpoint a `flow NAME for ...` is sent to
+    root = body.owner.root  # type: ignore[union-attr]
     branch = body.branch
     if branch is None:
-        document = Document(f"flows/{name}.xml", name, context, body.span, body.elements)
+        document = Document(f"flows/{name}.xml", name, context, body.span, body.elements, root=root)
     else:
         document = Document(branch_file(name, branch.field, branch.values, taken), name, context, branch.span,
-                            branch.body, branch={"field": branch.field, "values": branch.values})
+                            branch.body, branch={"field": branch.field, "values": branch.values}, root=root)
     siblings.append(document)
     return document

@@ -27,6 +27,8 @@ class Context(StrEnum):
     TRANSFER_ANSWER = "transfer-answer"  # the called party of a transfer, before bridging
     CONFERENCE = "conference"  # the reply to a conference webhook
     NO_BXML = "no-bxml"  # the reply to a webhook whose reply may not carry BXML
+    UPDATE_CALL = "update-call"  # a <Bxml> document your code sends to replace a live call's document
+    UPDATE_CONFERENCE = "update-conference"  # a <Bxml> document your code sends to a whole conference
 
 
 # The members as plain names for the checker's loops: reading a member through its class costs ~150 ns on
@@ -138,6 +140,7 @@ class AttributeSpec:
     webhook_setting: bool = False  # only the join that creates a conference sets it
     address: bool = False  # a literal must be a phone number or SIP URI (its `format` says which)
     ignored_in_conference: str | None = None  # why Bandwidth ignores it when the verb runs in a conference
+    websocket: bool = False  # a URL that must be a WebSocket URL, wss:// (ws:// is unencrypted)
 
     @property
     def is_url(self) -> bool:
@@ -208,6 +211,9 @@ class Vocabulary:
     credential_pairs: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)  # `auth U P`
     fallback_credentials: frozenset[str] = frozenset()  # the attributes of the fallback pair
     address_patterns: dict[str, str] = field(default_factory=dict)  # "E.164" -> the regular expression
+    # The documents of Bandwidth's update endpoints (`flowc check --context update-call`): context -> its root
+    # element, the context whose verb rules apply, the endpoint it is sent to.
+    update_documents: dict[str, dict[str, str]] = field(default_factory=dict)
     _statement_index: dict = field(default_factory=dict)
 
     @cached_property
@@ -225,8 +231,30 @@ class Vocabulary:
         return [name for name, e in self.events.items() if e.entry]
 
     @cached_property
+    def flow_events(self) -> list[str]:
+        """The webhooks a flow may name in `flow NAME on EVENT`: those whose reply is BXML for a call (not a
+        conference's, which `on member join` handlers answer), the events a call starts with first."""
+        found = [name for name, e in self.events.items() if e.reply is not None and not e.phrase]
+        return sorted(found, key=lambda name: not self.events[name].entry)
+
+    @cached_property
     def status_events(self) -> frozenset[str]:
         return frozenset(name for name, e in self.events.items() if e.status)
+
+    def rules_of(self, context: Context) -> Context:
+        """The context whose rules a document follows: an update-conference document is checked as a
+        conference reply, an update-call document as a call's."""
+        return self.context_rules[context]
+
+    @cached_property
+    def context_rules(self) -> dict[Context, Context]:
+        """rules_of for every context, as one dict the checker's loops index."""
+        documents = self.update_documents
+        return {c: Context(documents[c]["rules_of"]) if c in documents else c for c in Context}
+
+    def document_root(self, context: Context, default: str = "Response") -> str:
+        document = self.update_documents.get(context)
+        return document["root"] if document else default
 
     def handler_context(self, event: str) -> Context:
         """Where the reply to a conference handler's event runs."""
@@ -326,6 +354,7 @@ def _attribute(name: str, raw: dict) -> AttributeSpec:
         webhook_setting=raw.get("webhook_setting", False),
         address=raw.get("address", False),
         ignored_in_conference=raw.get("ignored_in_conference"),
+        websocket=raw.get("websocket", False),
     )
 
 
@@ -373,6 +402,8 @@ def vocabulary() -> Vocabulary:
         credential_pairs={tuple(p["phrase"].split()): tuple(p["attributes"]) for p in pairs},  # type: ignore[misc]
         fallback_credentials=frozenset(a for p in pairs if p.get("fallback") for a in p["attributes"]),
         address_patterns=raw["address_patterns"],
+        update_documents={name: {k: v for k, v in c.items() if k != "allowed"}
+                          for name, c in raw["contexts"].items() if "endpoint" in c},
     )
 
 

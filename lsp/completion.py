@@ -43,12 +43,18 @@ def complete(cursor: Cursor, names: Names) -> list[Item]:
         if not before:
             return [Item(k, "keyword", "declaration", d) for k, d in TOP_KEYWORDS.items()]
         head = words(before)
+        if head[:1] == ["flow"] and len(head) >= 3 and head[-1] in ("as", "for") and type(before[-1]) is Token \
+                and before[-1].text == head[-1]:  # `flow NAME for |`: the documents of the update endpoints
+            documents = vocabulary().update_documents
+            return [Item("bxml", "keyword", "a <Bxml> root")] if head[-1] == "as" else \
+                [Item(name, "keyword", f"a <Bxml> document for {d['endpoint']}") for name, d in documents.items()]
         if head[:1] == ["flow"] and "on" in head[2:]:
             last = before[-1]
             if type(last) is Token and last.kind == "WORD" and last.text != "on":  # `on initiate |`: a comma first
                 return []
             listed = {a.text for a in before[head.index("on", 2) + 1 :] if type(a) is Token}
-            return [Item(e, "event", "entry event") for e in ENTRY_EVENTS if e not in listed]
+            return [Item(e, "event", "entry event" if e in ENTRY_EVENTS else "webhook whose reply is a call's BXML")
+                    for e in vocabulary().flow_events if e not in listed]
         return []
     if scope.kind == "slot":
         return slot_items(scope.context)

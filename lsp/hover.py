@@ -25,6 +25,16 @@ ENTRY_EVENT_TEXTS = {
 }
 
 
+def event_text(event: str) -> str:
+    """What an event of `flow NAME on EVENT` is: the entry events in words, another call webhook by its
+    name, and what FC115 says of anything else."""
+    if event in ENTRY_EVENT_TEXTS:
+        return ENTRY_EVENT_TEXTS[event]
+    if event in vocabulary().flow_events:
+        return f"Bandwidth's `{event}` webhook; this flow's document is the reply, run on the call."
+    return f"not a webhook a flow can answer (FC115): {CODES['FC115'].explanation}"
+
+
 def hover_at(analysis: FileAnalysis, offset: int, result: CheckResult | None) -> tuple[str, int, int] | None:
     """The hover text for the word at `offset` and the span it describes."""
     site = analysis.index.at(offset)
@@ -57,7 +67,7 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
     if site.kind == "slot" and site.slot is not None:
         return slot_text(site.slot)
     if site.kind == "event":
-        return f"**`{site.name}`**: {ENTRY_EVENT_TEXTS.get(site.name, 'a webhook')}"
+        return f"**`{site.name}`**: {event_text(site.name)}"
     if site.kind == "branch":
         entry = CODES["FC114"]
         return f"**`when {site.name}`**: a branch on the webhook's `{site.name}` field\n\n{entry.explanation}"

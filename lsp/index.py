@@ -81,12 +81,8 @@ def declaration_sites(declaration: Flow | Conference, text: str = "") -> list[Si
         flow = declaration
         sites.append(Site(flow.name_span.start, flow.name_span.end, "flow", flow.name, declaration=True))
         sites.append(Site(flow.span.start, flow.span.start + len("flow"), "flow", flow.name, declaration=True))
-        if flow.entry_events and text:  # `on initiate, answer`: each event word
-            _, header = _header(text, flow.name_span.end)
-            for word in WORD.finditer(header):
-                if word.group() in flow.entry_events:
-                    start = flow.name_span.end + word.start()
-                    sites.append(Site(start, start + len(word.group()), "event", word.group()))
+        for event, span in zip(flow.entry_events, flow.entry_event_spans, strict=False):  # `on initiate, answer`
+            sites.append(Site(span.start, span.end, "event", event))
         _elements(flow.body, None, "call", sites)
         if text and flow.branches:  # `otherwise { ... }` leaves no trace in the IR (its body joins the flow's)
             for found in OTHERWISE.finditer(text, flow.span.start, flow.span.end):

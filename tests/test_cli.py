@@ -107,6 +107,8 @@ def test_check_json_format(tmp_path):
 def test_check_clean_file_exits_zero(tmp_path):
     result = flowc("check", str(SEED / "join.flow"))
     assert result.returncode == 0 and result.stdout == ""
+    assert result.stderr == "no problems found\n"  # one summary line, as compile prints one
+    assert flowc("check", "--format", "json", str(SEED / "join.flow")).stderr == ""
 
 
 @pytest.mark.parametrize(

@@ -321,6 +321,15 @@ ATTRIBUTE_FACTS: dict[tuple[str, str], dict] = {
     ("StartRecording", "transcriptionAvailableMethod"): {"ignored_in_conference": NEVER_TRANSCRIBED},
     ("StartRecording", "multiChannel"): {"ignored_in_conference": "conference recordings are always single-channel"},
     ("StartRecording", "tag"): {"ignored_in_conference": "the recording webhooks carry the conference's tag"},
+    # a WebSocket URL: Bandwidth streams media or transcripts to it (wss://; ws:// is unencrypted)
+    ("StartStream", "destination"): {"websocket": True},
+    ("StartTranscription", "destination"): {"websocket": True},
+}
+# The BXML documents of Bandwidth's update endpoints: their root, the context whose verb rules apply, the endpoint.
+UPDATE_DOCUMENTS = {
+    "update-call": {"root": "Bxml", "rules_of": "call", "endpoint": "PUT /accounts/{accountId}/calls/{callId}/bxml"},
+    "update-conference": {"root": "Bxml", "rules_of": "conference",
+                          "endpoint": "PUT /accounts/{accountId}/conferences/{conferenceId}/bxml"},
 }
 HAND_WRITTEN = ("required", "pattern", "max")  # attribute facts added to the table by hand since the import
 
@@ -450,6 +459,13 @@ def convert(reference: dict, previous: dict) -> dict:
             "call": {"allowed": [n for n, e in elements.items() if e["kind"] == "verb"]},
             "conference": {"allowed": reference["conference_valid_verbs"]["verbs"]},
             "transfer-answer": {"allowed": transfer_answer},
+            # Documents your own code sends to Bandwidth's API (a <Bxml> root): update-call replaces a live
+            # call's document, update-conference plays to a whole conference (the conference-reply verbs).
+            **{name: {"allowed": verbs, **facts} for name, (verbs, facts) in {
+                "update-call": ([n for n, e in elements.items() if e["kind"] == "verb"], UPDATE_DOCUMENTS["update-call"]),
+                "update-conference": (reference["conference_valid_verbs"]["verbs"],
+                                      UPDATE_DOCUMENTS["update-conference"]),
+            }.items()},
         },
         "voices": reference["verbs"]["SpeakSentence"]["voice_table"],
         "legacy_voices": previous.get("legacy_voices", []),

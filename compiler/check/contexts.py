@@ -18,19 +18,22 @@ def _verb_outside(context: str) -> Callable[[ElementSpec], bool]:
 
 @rule("FC301", "FC302", "FC303", on_elements={"FC301": _verb_outside(Context.CONFERENCE),
                                                "FC302": _verb_outside(Context.TRANSFER_ANSWER)},
-      on_contexts={"FC301": (Context.CONFERENCE,), "FC303": (Context.NO_BXML,)})
+      on_contexts={"FC301": (Context.CONFERENCE, Context.UPDATE_CONFERENCE), "FC303": (Context.NO_BXML,)})
 def context_verbs(context: CheckContext) -> Iterator[Diagnostic]:
     conference_allowed = context.vocab.contexts[Context.CONFERENCE]
     transfer_allowed = context.vocab.contexts[Context.TRANSFER_ANSWER]
+    rules_of = context.vocab.context_rules
     for body in context.bodies:
+        runs = rules_of[body.context]  # an update-conference document: the conference-reply rule
         if body.context is NO_BXML:
             for element in body.elements:
                 yield diagnostic("FC303", f"Bandwidth ignores BXML in the reply to {body.event}",
                                  element.keyword_span, fix=Fix("remove it", (Edit(element.span, ""),)))
-        elif body.context is CONFERENCE:
+        elif runs is CONFERENCE:
+            where = "an update-conference document" if body.context is not runs else "a conference reply"
             for element in body.elements:
                 if element.tag not in conference_allowed:
-                    yield diagnostic("FC301", f"`{keyword(element, context)}` cannot be used in a conference reply",
+                    yield diagnostic("FC301", f"`{keyword(element, context)}` cannot be used in {where}",
                                      element.keyword_span,
                                      help="allowed: " + ", ".join(_names(conference_allowed, body, context)),
                                      notes=["Bandwidth rejects the whole reply when it contains any other verb"],
@@ -58,10 +61,11 @@ IN_CONFERENCE = tuple(name for name, spec in vocabulary().elements.items()
 
 @rule("FC311", elements=IN_CONFERENCE, on_elements={"FC311": lambda spec: spec.name in IN_CONFERENCE},
       on_attributes={"FC311": lambda element, attribute: attribute.ignored_in_conference},
-      on_contexts={"FC311": (Context.CONFERENCE,)})
+      on_contexts={"FC311": (Context.CONFERENCE, Context.UPDATE_CONFERENCE)})
 def conference_recording_options(context: CheckContext) -> Iterator[Diagnostic]:
+    rules_of = context.vocab.context_rules
     for element, spec, body in context.tagged(*IN_CONFERENCE):
-        if body.context is not CONFERENCE:
+        if rules_of[body.context] is not CONFERENCE:
             continue
         for attribute in element.attributes:
             attribute_spec = spec.attributes.get(attribute.name)

@@ -18,8 +18,10 @@ def takes_over(element: Element, specs: dict[str, ElementSpec]) -> bool:
 
 @rule("FC405", "FC406", on_elements={"FC406": lambda spec: spec.name == "Conference"})
 def statement_order(context: CheckContext) -> Iterator[Diagnostic]:
+    rules_of = context.vocab.context_rules
     for body in context.bodies:
-        if (body.context is CALL or body.context is TRANSFER_ANSWER) and len(body.elements) > 1:
+        runs = rules_of[body.context]  # an update-call document: a call's
+        if (runs is CALL or runs is TRANSFER_ANSWER) and len(body.elements) > 1:
             yield from _order(body.elements, context)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from flowc.check.common import CheckContext, diagnostic, rule
 from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span, did_you_mean
+from flowc.ir import Flow
 
 
 @rule("FC111")
@@ -66,11 +67,51 @@ def unused_flows(context: CheckContext) -> Iterator[Diagnostic]:
     if not any(flow.entry_events for flow in flows):
         return  # no declared entry points: every flow nobody names is one
     named = {r.flow for r in context.links.references if r.in_flow != r.flow}
+    named.update(word for file in context.project.files for word in file.unread_words)  # `gathr then menu`
     for flow in flows:
-        if flow.entry_events or flow.name in named:
-            continue
+        if flow.entry_events or flow.name in named or flow.document is not None:
+            continue  # (a document for an update endpoint is used by your code, through Bandwidth's API)
         yield diagnostic("FC403", f"flow `{flow.name}` is never used", flow.name_span,
                          help=f"nothing refers to `{flow.name}` and it has no `on`: name it in a `then`/`to` "
                          f"somewhere, or write `flow {flow.name} on initiate, answer {{ ... }}` if calls start "
                          "here",
                          fix=Fix(f"remove flow `{flow.name}`", (Edit(flow.span, ""),), safe=False))
+
+
+@rule("FC115")
+def unknown_flow_events(context: CheckContext) -> Iterator[Diagnostic]:
+    """`flow NAME on EVENT`: each event is one of Bandwidth's webhooks whose reply is a call's BXML."""
+    vocab = context.vocab
+    allowed = vocab.flow_events
+    for flow in context.flows.values():
+        for event, span in zip(flow.entry_events, flow.entry_event_spans, strict=False):
+            if event in allowed:
+                continue
+            spec = vocab.events.get(event)
+            guess = did_you_mean(event, allowed) if spec is None else None
+            if spec is not None and spec.phrase:
+                phrase = " ".join(spec.phrase)
+                message = (f"`{event}` is a conference webhook: answer it with `on {phrase} {{ ... }}` in a "
+                           "conference declaration")
+            elif spec is not None:
+                message = f"`{event}` is a webhook whose reply carries no BXML, so no flow can answer it"
+            else:
+                message = f"unknown webhook event `{event}`"
+            yield diagnostic(
+                "FC115", message, span,
+                help=f"did you mean `{guess}`?" if guess else "a flow answers " + ", ".join(allowed),
+                fix=Fix(f"use `{guess}`", (Edit(span, guess),)) if guess else _remove_event(flow, span),
+            )
+
+
+def _remove_event(flow: Flow, span: Span) -> Fix:
+    """Remove one event word with the comma that joins it to its neighbour (`on initiate, bogus`)."""
+    spans = flow.entry_event_spans
+    index = spans.index(span)
+    if len(spans) == 1:  # the only event: ` on EVENT` goes, leaving `flow NAME {`
+        removed = Span(span.file, flow.name_span.end, span.end)
+    elif index > 0:
+        removed = Span(span.file, spans[index - 1].end, span.end)
+    else:
+        removed = Span(span.file, span.start, spans[1].start)
+    return Fix(f"remove `{flow.entry_events[index]}`", (Edit(removed, ""),), safe=False)

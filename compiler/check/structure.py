@@ -154,3 +154,19 @@ def _value_size(value: Value) -> int:
     if kind is ListValue:
         return sum(_value_size(item) + 1 for item in value.items)  # type: ignore[union-attr]
     return 0
+
+
+@rule("FC508", on_attributes={"FC508": lambda element, attribute: attribute.status == "undocumented"})
+def undocumented_attributes(context: CheckContext) -> Iterator[Diagnostic]:
+    """A note on each attribute of a BXML file that Bandwidth's main reference does not document (the editor's
+    hover says the same of a .flow statement's attribute)."""
+    for element, spec, body in context.sites:
+        if not context.is_xml(body.file):
+            continue
+        for attribute in element.attributes:
+            attribute_spec = spec.attributes.get(attribute.name)
+            if attribute_spec is not None and attribute_spec.status == "undocumented":
+                yield diagnostic("FC508", f"`{attribute.name}` of <{spec.name}> is not in Bandwidth's main BXML "
+                                 "reference", attribute.name_span,
+                                 help="flowc knows it from newer pages or the SDKs: verify that Bandwidth honours "
+                                 "it before relying on it")

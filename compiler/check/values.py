@@ -21,10 +21,11 @@ DAY_SECONDS = 24 * 3600
 @rule("FC201", "FC202", "FC203", "FC204", "FC205", "FC206", "FC310",
       on_attributes={"FC310": lambda element, attribute: attribute.unit is not None})
 def attribute_values(context: CheckContext) -> Iterator[Diagnostic]:
+    rules_of = context.vocab.context_rules
     for element, spec, body in context.sites:
         if not element.attributes:
             continue
-        conference_scope = body.joins or body.context is CONFERENCE
+        conference_scope = body.joins or rules_of[body.context] is CONFERENCE
         seen: dict[str, Attribute] = {}
         repeated: set[Span] = set()
         for attribute in element.attributes:
@@ -160,6 +161,8 @@ def check_url(attribute: Attribute, spec: AttributeSpec, written: str, xml: bool
     if not isinstance(value, Text):
         yield diagnostic("FC201", f"`{written}` takes a URL", value.span)
         return
+    if spec.websocket:
+        return  # a WebSocket URL: websocket_urls (FC213, FC214)
     yield from check_url_text(value, spec.relative_ok, quoted=not xml)
 
 
@@ -193,6 +196,44 @@ def check_url_text(value: Text, relative_ok: bool, quoted: bool = True) -> Itera
               safe=False) if host_like else None
     yield diagnostic("FC205", f"`{literal}` is not {where}", value.span,
                      help="it looks like a host name without `https://`" if host_like else None, fix=fix)
+
+
+WEBSOCKET_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+@rule("FC213", "FC214", on_attributes={code: lambda element, attribute: attribute.websocket
+                                       for code in ("FC213", "FC214")})
+def websocket_urls(context: CheckContext) -> Iterator[Diagnostic]:
+    """A stream or transcription destination is a WebSocket URL: wss://, or ws:// with a warning."""
+    for element, spec, body in context.sites:
+        for attribute in element.attributes:
+            attribute_spec = spec.attributes.get(attribute.name)
+            value = attribute.value
+            if attribute_spec is None or not attribute_spec.websocket or not isinstance(value, Text):
+                continue
+            literal = value.literal  # else the literal start of `"wss://{host}/audio"`
+            if literal is None:
+                literal = value.parts[0] if value.parts and isinstance(value.parts[0], str) else ""
+            scheme = WEBSOCKET_SCHEME.match(literal.strip())
+            if scheme is not None and scheme.group(1).lower() == "wss":
+                continue
+            written = attribute.written or attribute.name
+            quoted = not context.is_xml(body.file)
+            if scheme is not None and scheme.group(1).lower() == "ws":
+                yield diagnostic("FC214", f"`{written}` is an unencrypted WebSocket URL (`ws://`)", value.span,
+                                 help="the call's audio would cross the internet in the clear: use `wss://`",
+                                 fix=_scheme_fix(value, literal, quoted))
+            elif value.literal is not None or literal.strip():  # (not `"{url}"`: known at run time only)
+                yield diagnostic("FC213", f"`{written}` must be a WebSocket URL (`wss://...`), not `{literal}`",
+                                 value.span, help="Bandwidth opens a WebSocket to this address",
+                                 fix=_scheme_fix(value, literal, quoted) if scheme is not None else None)
+
+
+def _scheme_fix(value: Text, literal: str, quoted: bool) -> Fix | None:
+    if value.literal is None:
+        return None  # `"ws://{host}/a"`: its runtime parts cannot be rewritten as one literal
+    rest = literal.strip().split("://", 1)[1]
+    return Fix("use wss://", (Edit(value.span, _replacement(f"wss://{rest}", quoted)),), safe=False)
 
 
 SSML_TIME = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s)")
