@@ -7,12 +7,17 @@ classes through a TypeAdapter (see `ir_adapter`), which `flowc ir`, the emitter 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from flowc.diagnostics import Span
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 # -- values ----------------------------------------------------------------------------------------------
 
@@ -24,7 +29,7 @@ class Filter:
 
     characters: frozenset[str]
     description: str
-    removed: re.Pattern  # compiled once: the web app applies filters on every request
+    removed: re.Pattern[str]  # compiled once: the web app applies filters on every request
 
     def apply(self, value: str) -> str:
         return self.removed.sub("", value)
@@ -184,7 +189,7 @@ class Branch:
     body: list[Element]
     span: Span
     kind: Literal["branch"] = "branch"
-    value_spans: list[Span] = field(default_factory=list)  # one per value, for diagnostics about a value
+    value_spans: list[Span] = dataclasses.field(default_factory=list)  # one per value, for diagnostics on one
 
 
 @dataclass(slots=True)
@@ -253,7 +258,7 @@ class Project:
         return {c.name: c for file in self.files for c in file.conferences}
 
 
-def walk(elements: list[Element]):
+def walk(elements: list[Element]) -> Iterator[Element]:
     """Every element in a body, depth first, parents before children."""
     stack = elements[::-1]  # a stack, not recursive generators: this runs over every element of a project
     while stack:
@@ -263,7 +268,7 @@ def walk(elements: list[Element]):
             stack.extend(item for item in reversed(element.content) if type(item) is Element)
 
 
-def ir_adapter():
+def ir_adapter() -> TypeAdapter[Project]:
     """A pydantic TypeAdapter for Project (imported lazily: only `flowc ir`, emit and tests need it)."""
     from pydantic import TypeAdapter
 

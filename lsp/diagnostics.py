@@ -36,9 +36,11 @@ logger = logging.getLogger(__name__)
 CURRENT_RESULT_WAIT = 30.0  # seconds a request that needs a check of the current text waits for it at most
 CHECK_NICENESS = 5  # added to the check thread's nice value
 IDLE_COLLECTION = 20.0  # seconds without a check before the frozen objects are collected once
+Published = tuple[tuple[object, ...], ...]  # a file's diagnostics as plain values (`snapshot`)
+Change = tuple[str, Published | None, types.PublishDiagnosticsParams]  # (path, new state or None to forget, message)
 
 
-def snapshot(diagnostics: list[Diagnostic]) -> tuple:
+def snapshot(diagnostics: list[Diagnostic]) -> Published:
     """What was published, as plain values (to compare with the next check's)."""
     return tuple((d.code, d.severity, d.message, d.span.file, d.span.start, d.span.end, d.help, tuple(d.notes),
                   tuple((lb.span.file, lb.span.start, lb.span.end, lb.message) for lb in d.labels),
@@ -77,9 +79,9 @@ class Publisher:
         self.workspace = workspace
         self.send = send
         self.codec = codec
-        self.published: dict[str, tuple] = {}
+        self.published: dict[str, Published] = {}
         self.compared: dict[str, list[Diagnostic]] = {}  # the list each published state was made from
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[None] | None = None
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flowc-check", initializer=lower_priority)
         self.finished: asyncio.Event | None = None  # set (and replaced) whenever a check is published
         self.idle: asyncio.TimerHandle | None = None
@@ -123,7 +125,7 @@ class Publisher:
         gc.collect()
         gc.freeze()
 
-    def _check(self, taken: Snapshot):
+    def _check(self, taken: Snapshot) -> tuple[list[Change], dict[str, list[Diagnostic]]] | None:
         """In the worker: check the snapshot and say what to publish (None when a newer snapshot cancelled it)."""
         def cancelled() -> bool:
             return self.workspace.generation != taken.generation
@@ -138,12 +140,12 @@ class Publisher:
         with uncollected():
             self.workspace.analyser.prime(taken, lambda: self.workspace.generation != taken.generation)
 
-    def changes(self, result: CheckResult, taken: Snapshot, positions: dict[str, Positions]):
+    def changes(self, result: CheckResult, taken: Snapshot, positions: dict[str, Positions]) -> list[Change]:
         """(path, state, params) to publish: files whose diagnostics changed, open documents, and files to clear.
         A closed file whose list is the very one compared last time is skipped unseen (checks keep the lists of
         the files they did not re-check)."""
         published, compared = dict(self.published), self.compared
-        out: list[tuple[str, tuple | None, types.PublishDiagnosticsParams]] = []
+        out: list[Change] = []
         for path in sorted(set(result.diagnostics) | set(published) | taken.hidden):
             is_open = path in taken.open
             found = result.diagnostics.get(path)
