@@ -193,6 +193,10 @@ def route_credentials(plan: Plan) -> dict[str, RouteAuth]:
     project = plan.project
     application = application_credentials(project)
     flows, conferences = project.flows, project.conferences  # (each access builds the dict again)
+    joins: dict[str, list[Element]] = {}  # each declared conference's joins, found once
+    for element, _ in plan.links.conference_joins:
+        if element.conference is not None:
+            joins.setdefault(element.conference, []).append(element)
     routes: dict[str, RouteAuth] = {}
     for route in plan.routes:  # a flow reached with GET and POST is planned twice: one route serves both
         if route.path in routes:
@@ -201,10 +205,9 @@ def route_credentials(plan: Plan) -> dict[str, RouteAuth]:
             conference = conferences[route.conference]
             auth = routes[route.path] = RouteAuth(route.path, conference.name_span)
             _add_source(auth, conference.settings, "conferenceEventUrl", application)
-            for element, _ in plan.links.conference_joins:
-                if element.conference == route.conference:
-                    merged = conference_join_attributes(conference, element)
-                    _add_source(auth, merged, "conferenceEventUrl", application)
+            for element in joins.get(route.conference, ()):
+                merged = conference_join_attributes(conference, element)
+                _add_source(auth, merged, "conferenceEventUrl", application)
         else:
             routes[route.path] = _flow_route(plan, flows[route.flow], route.path, conferences, application)
     for found in event_routes(project, set(routes)):
