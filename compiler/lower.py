@@ -7,6 +7,7 @@ values); whether values are valid for their attributes is the checker's job.
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 from flowc.codes import coded
 from flowc.diagnostics import Diagnostic, Edit, Fix, Span, did_you_mean, edit_distance
@@ -33,7 +34,14 @@ from flowc.ir import (
 )
 from flowc.schedule import DAYS, GROUPS, day_range
 from flowc.syntax import MAX_NESTING_DEPTH, Atom, Block, Call, Module, Statement, Token
-from flowc.vocabulary import ElementSpec, vocabulary
+from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
+
+
+class Located(Protocol):
+    """A piece of syntax with its character offsets (a token, a call, a statement or a block)."""
+
+    start: int
+    end: int
 
 BOOLEAN_WORDS = {"true", "false"}
 UNKNOWN = "unknown"  # `unknown NAME "VALUE"`: an attribute flowc does not know, carried into the BXML as written
@@ -61,7 +69,8 @@ def match_statement(atoms: list[Atom], parent: str | None) -> tuple[ElementSpec,
     return None
 
 
-def match_attribute(phrases, atoms: list[Atom], index: int) -> tuple[tuple[str, ...], int] | None:
+def match_attribute(phrases: dict[tuple[str, ...], AttributeSpec], atoms: list[Atom], index: int
+                    ) -> tuple[tuple[str, ...], int] | None:
     """The attribute names the words at `atoms[index]` set (two for `auth USER PASSWORD`) and how many words
     the name takes; `phrases` is an element's ElementSpec.attribute_phrases."""
     atom = atoms[index]
@@ -94,15 +103,16 @@ class Lowering:
         self.diagnostics: list[Diagnostic] = []
         self.unread: set[str] = set()  # FlowFile.unread_words
 
-    def span(self, node) -> Span:
+    def span(self, node: Located) -> Span:
         return Span(self.path, node.start, node.end)
 
-    def error(self, code: str, message: str, node, help: str | None = None, fix: Fix | None = None) -> None:
+    def error(self, code: str, message: str, node: Located | Span, help: str | None = None, fix: Fix | None = None
+              ) -> None:
         """Report `code` (with the severity flowc.codes gives it) at `node`."""
         span = node if isinstance(node, Span) else self.span(node)
         self.diagnostics.append(coded(code, message, span, help=help, fix=fix))
 
-    def replace_fix(self, node, old: str, new: str) -> Fix:
+    def replace_fix(self, node: Located, old: str, new: str) -> Fix:
         return Fix(f"replace `{old}` with `{new}`", (Edit(self.span(node), new),))
 
     # -- top level -------------------------------------------------------------------------------------
@@ -141,7 +151,7 @@ class Lowering:
     def unknown_top_level(self, statement: Statement, head: str | None) -> None:
         node = statement.atoms[0] if statement.atoms else statement
         guess = did_you_mean(head, list(DECLARATIONS)) if head else None
-        if guess:
+        if guess and head:
             self.error("FC101", f"unknown declaration `{head}`", node, help=f"did you mean `{guess}`?",
                        fix=self.replace_fix(node, head, guess))
         elif head and self.vocab.statements(None).get((head,)):
@@ -303,7 +313,7 @@ class Lowering:
     def handler(self, statement: Statement) -> Handler | None:
         words = tuple(a.text for a in statement.atoms[1:] if a.kind == "WORD")
         event = CONFERENCE_EVENTS.get(words)
-        node = statement.atoms[1] if len(statement.atoms) > 1 else statement.atoms[0]
+        node: Atom | Span = statement.atoms[1] if len(statement.atoms) > 1 else statement.atoms[0]
         if len(statement.atoms) > 1:  # the whole event phrase: `member joined`
             node = Span(self.path, statement.atoms[1].start, statement.atoms[-1].end)
         if event is None:
@@ -334,7 +344,7 @@ class Lowering:
 
     def element(self, statement: Statement, parent: str | None, depth: int = 1) -> Element | None:
         if not statement.atoms:
-            self.error("FC113", "a block must follow a statement", statement.block)
+            self.error("FC113", "a block must follow a statement", statement)  # (no atoms: the block's span)
             return None
         matched = self.match_keyword(statement, parent)
         if matched is None:
@@ -385,7 +395,7 @@ class Lowering:
                 for atom in inner.atoms:
                     if atom.kind in ("STRING", "VAR"):
                         element.content.append(self.text(atom) if atom.kind == "STRING" else
-                                               Text([self.value(atom)], self.span(atom)))
+                                               Text([self.var_slot(atom)], self.span(atom)))
                     else:
                         self.error("FC107", f"unexpected `{atom.text}` in text", atom)
                 continue
@@ -456,10 +466,12 @@ class Lowering:
         result.append(Attribute(written, self.text(value), span, name_span, f"{UNKNOWN} {written}"))
         return index
 
-    def match_attribute(self, phrases, atoms: list[Atom], index: int):
+    def match_attribute(self, phrases: dict[tuple[str, ...], AttributeSpec], atoms: list[Atom], index: int
+                        ) -> tuple[tuple[str, ...], int] | None:
         return match_attribute(phrases, atoms, index)
 
-    def attribute_values(self, spec, names, atoms, index, used, result) -> int:
+    def attribute_values(self, spec: ElementSpec, names: tuple[str, ...], atoms: list[Atom], index: int, used: int,
+                         result: list[Attribute]) -> int:
         name_node = atoms[index]
         name_span = Span(self.path, name_node.start, atoms[index + used - 1].end)
         written = name_node.text if used == 1 else " ".join(a.text for a in atoms[index : index + used])
@@ -484,7 +496,8 @@ class Lowering:
             result.append(Attribute(name, value, Span(self.path, name_span.start, end), name_span, written))
         return index
 
-    def positional(self, spec, target, value, atom, result, element) -> None:
+    def positional(self, spec: ElementSpec, target: str, value: Value, atom: Atom, result: list[Attribute],
+                   element: Element | None) -> None:
         span = value.span
         if target == "text":
             if element is None:
@@ -577,7 +590,7 @@ class Lowering:
         if kind == "PHONE":
             return Text([atom.text], span)
         if kind == "VAR":
-            return Slot(atom.text[1:], span)
+            return self.var_slot(atom)
         if kind == "COMMA":
             self.error("FC107", "unexpected `,`", atom)
         return Word(atom.text, span)
@@ -594,7 +607,11 @@ class Lowering:
                    "computes")
         return Word(call.text, span)
 
-    def text(self, token: Token) -> Text:
+    def var_slot(self, atom: Atom) -> Slot:
+        """`$digits`: a runtime value."""
+        return Slot(atom.text[1:], Span(self.path, atom.start, atom.end))
+
+    def text(self, token: Atom) -> Text:
         """A string literal with escapes and `{field}` / `{field|filter}` runtime parts."""
         raw = token.text[1:-1]
         if "\\" not in raw and "{" not in raw and "}" not in raw:  # the common case: plain text
@@ -675,7 +692,7 @@ class HoursReader:
     def __init__(self, lowering: Lowering) -> None:
         self.lowering = lowering
 
-    def fail(self, message: str, node, help: str | None = None, fix: Fix | None = None) -> None:
+    def fail(self, message: str, node: Located | Span, help: str | None = None, fix: Fix | None = None) -> None:
         self.lowering.error("FC250", message, node, help=help, fix=fix)
 
     def declaration(self, statement: Statement) -> Hours | None:
@@ -688,7 +705,7 @@ class HoursReader:
             self.fail(f"`hours {name.text}` needs its time zone", atoms[0] if atoms else name,
                       help=f'write `hours {name.text} in "America/New_York" {{ ... }}` (an IANA zone name)')
             return None
-        zone = low.text(atoms[1])  # type: ignore[arg-type]
+        zone = low.text(atoms[1])
         hours = Hours(name.text, low.span(statement), low.span(name), zone.literal or "", zone.span)
         for extra in atoms[2:]:
             low.error("FC107", f"unexpected `{extra.text}` after the time zone", extra)
@@ -751,10 +768,9 @@ class HoursReader:
             self.fail("opening hours need a time range after the days", days_span,
                       help=f"write `{atoms[0].text} 9:00 to 17:00`")
             return
-        while index < len(atoms):
-            index = self.time_range(hours, atoms, index, days, days_span)
-            if index is None:
-                return
+        at: int | None = index
+        while at is not None and at < len(atoms):
+            at = self.time_range(hours, atoms, at, days, days_span)
 
     def days(self, atoms: list[Atom]) -> tuple[int, list[int] | None]:
         """`monday to friday, sunday`: the weekdays named before the first time, and where the times start."""

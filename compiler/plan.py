@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlparse
 
 from flowc.analysis import Body, RouteKind, analyse, callback_method, conference_event_url, join_attributes
@@ -35,7 +36,7 @@ class Document:
     context: Context  # call | conference | transfer-answer
     span: Span
     elements: list[Element]
-    branch: dict | None = None  # {"field": "digits", "values": ["1"]} for a `when` branch (+ "hours": True)
+    branch: dict[str, Any] | None = None  # {"field": "digits", "values": ["1"]} for a `when` branch (+ "hours")
     event: str | None = None  # the conference event a handler answers
     root: str = "Response"  # <Bxml> for `flow NAME as bxml` and the documents of update endpoints
 
@@ -133,7 +134,7 @@ def _flow_document(body: Body, siblings: list[Document], taken: set[str], hours:
     if branch is None:
         document = Document(f"flows/{name}.xml", name, context, body.span, body.elements, root=root)
     else:
-        on: dict = {"field": branch.field, "values": branch.values}
+        on: dict[str, Any] = {"field": branch.field, "values": branch.values}
         if branch.field in hours:
             on["hours"] = True  # `when office open`: the web app evaluates the declared business hours
         document = Document(branch_file(name, branch.field, branch.values, taken), name, context, branch.span,
