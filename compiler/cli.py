@@ -100,6 +100,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.set_defaults(handler=run_serve)
 
+    sim = commands.add_parser("sim", help="run a simulated call against OUT's app and print its timeline, or "
+                                      "load-test a running app (needs flowc[sim])")
+    sim.add_argument("target", metavar="OUT", help="the OUT directory (or the URL of a running app)")
+    sim.add_argument("--call", metavar="FLOW", help="the flow (or path) the inbound call's initiate goes to")
+    sim.add_argument("--from", dest="from_", default="+15559998765", metavar="N", help="the caller's number")
+    sim.add_argument("--to", default="+15551112345", metavar="N", help="the number called")
+    sim.add_argument("--press", action="append", default=[], metavar="DIGITS",
+                     help="keys to press once the call waits (repeatable: one group per wait)")
+    sim.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    sim.add_argument("--load", type=int, metavar="N", help="make N calls over real HTTP and report throughput")
+    sim.add_argument("--concurrency", type=int, default=10, metavar="C", help="with --load: calls at a time")
+    sim.add_argument("--time-limit", type=float, default=60.0, metavar="S",
+                     help="with --load: stop starting calls after S seconds (default 60)")
+    sim.set_defaults(handler=run_sim)
+
     graph = commands.add_parser("graph", help="draw the project's flows as a Mermaid, Graphviz DOT or SVG diagram")
     graph.add_argument("sources", nargs="+", metavar="SRC", help=".flow files or directories")
     graph.add_argument("-o", "--out", metavar="FILE", help="write the diagram to FILE (default: standard output)")
@@ -286,6 +301,14 @@ def run_serve(args) -> int:
     except ImportError as error:
         raise UsageError(f"`flowc serve` needs uvicorn: pip install 'flowc[serve]' ({error})") from None
     return serve(args.out, host=args.host, port=args.port)
+
+
+def run_sim(args) -> int:
+    try:
+        from flowc.sim.command import main as sim_main
+    except ImportError as error:
+        raise UsageError(f"`flowc sim` needs the emulator: pip install 'flowc[sim]' ({error})") from None
+    return sim_main(args)
 
 
 def run_graph(args) -> int:

@@ -1,0 +1,123 @@
+"""Reading the BXML an app answers with, as strictly as Bandwidth does, and flowc's checker on top.
+
+`read_reply` turns a reply body into the verbs to run, or refuses it with the reason Bandwidth would have:
+not well-formed XML, a root other than the one expected, a name that is not a BXML verb, a verb the webhook's
+context does not allow (a conference reply may hold only the six conference verbs; a `transferAnswer` reply
+no Transfer, Bridge, Conference or Forward), more than 64 KB. What passes is also run through flowc's own
+checker (`flowc.lint_xml`) in that context, so values a hook computed at run time are checked like a
+compiled document's: its errors refuse the reply (Bandwidth would reject the attribute values), its warnings
+are kept on the webhook's record. Limits and context lists come from the vocabulary (data/bxml.json).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from flowc.vocabulary import vocabulary
+
+
+@dataclass(frozen=True)
+class Reply:
+    verbs: tuple[ET.Element, ...]
+    reason: str = ""  # why it was refused
+    diagnostics: tuple[str, ...] = field(default_factory=tuple)
+    refused: bool = False
+
+
+def refusal(reason: str, diagnostics: tuple[str, ...] = ()) -> Reply:
+    return Reply((), reason, diagnostics, refused=True)
+
+
+EMPTY = Reply(())
+
+
+def read_reply(text: str, context: str = "call", root: str = "Response", check: bool = True) -> Reply:
+    """The verbs of one reply (an empty body is an empty document). `context` is call, conference or
+    transfer-answer; `root` is Response for webhook replies and Bxml for the REST API's PUT .../bxml."""
+    if not text.strip():
+        return EMPTY
+    return _read(text, context, root, check)
+
+
+@lru_cache(maxsize=4096)  # an app answers with a few documents many times; a run-time value makes a new one
+def _read(text: str, context: str, root: str, check: bool) -> Reply:
+    words = vocabulary()
+    size = len(text.encode())
+    if size > words.max_document_bytes:
+        return refusal(f"the document is {size} bytes; Bandwidth accepts at most {words.max_document_bytes}")
+    try:
+        document = ET.fromstring(text)
+    except ET.ParseError as error:
+        return refusal(f"not XML: {error}")
+    if document.tag != root:
+        return refusal(f"the root element is <{document.tag}>, not <{root}>")
+    allowed = words.contexts[context]
+    for verb in document:
+        spec = words.elements.get(verb.tag)
+        if spec is None or spec.kind != "verb":
+            return refusal(f"<{verb.tag}> is not a BXML verb")
+        if verb.tag not in allowed:
+            return refusal(f"<{verb.tag}> is not allowed in a {context.replace('-', ' ')} reply")
+    diagnostics: tuple[str, ...] = ()
+    if check:
+        errors, diagnostics = _checker(text, context)
+        if errors:
+            return refusal("flowc's checker: " + "; ".join(errors), diagnostics)
+    return Reply(tuple(document), "", diagnostics)
+
+
+def _checker(text: str, context: str) -> tuple[list[str], tuple[str, ...]]:
+    from flowc.diagnostics import Severity
+    from flowc.lint_xml import lint_sources
+
+    _, found = lint_sources({"reply.xml": text.encode()}, context)
+    errors = [f"{d.code} {d.message}" for d in found if d.severity is Severity.ERROR]
+    return errors, tuple(f"{d.severity.label} {d.code} {d.message}" for d in found)
+
+
+def spoken_text(element: ET.Element) -> str:
+    """A SpeakSentence's words: its text with SSML tags dropped and whitespace collapsed."""
+    return " ".join(" ".join(element.itertext()).split())
+
+
+def break_seconds(element: ET.Element) -> float:
+    """The silence SSML <break time="..."> elements add to a sentence."""
+    total = 0.0
+    for pause in element.iter("break"):
+        value = pause.get("time", "").strip()
+        if value.endswith("ms"):
+            total += _number(value[:-2]) / 1000
+        elif value.endswith("s"):
+            total += _number(value[:-1])
+    return total
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
+def attribute(element: ET.Element, name: str):
+    """An attribute's value, or its documented default from the vocabulary (None when it has none)."""
+    value = element.get(name)
+    if value is not None:
+        return value
+    spec = vocabulary().elements[element.tag].attributes.get(name)
+    return None if spec is None else spec.default
+
+
+def number(element: ET.Element, name: str, fallback: float = 0.0) -> float:
+    value = attribute(element, name)
+    try:
+        return float(value) if value is not None else fallback
+    except (TypeError, ValueError):
+        return fallback
+
+
+def flag(element: ET.Element, name: str) -> bool:
+    value = attribute(element, name)
+    return value is True or str(value).lower() == "true"
