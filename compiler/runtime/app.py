@@ -62,9 +62,29 @@ class WebhookApp:
     """Documents + routes + hooks; `asgi()` wraps them in a Starlette router."""
 
     def __init__(self, documents: dict[str, Document], routes: tuple[Route, ...], hooks: Hooks,
-                 body_limit: int = DEFAULT_BODY_LIMIT, hook_timeout: float = DEFAULT_HOOK_TIMEOUT) -> None:
+                 body_limit: int = DEFAULT_BODY_LIMIT, hook_timeout: float = DEFAULT_HOOK_TIMEOUT,
+                 rooms: Any = None) -> None:
         self.documents, self.routes, self.hooks, self.body_limit = documents, routes, hooks, body_limit
         self.hook_timeout = hook_timeout
+        self.rooms = rooms  # flowc.runtime.rooms.Rooms when the flows declare rooms
+
+    def choose(self, route: Route, data: dict, event_type: str) -> tuple[str | None, Any]:
+        """The document answering a request and the side effects to run after the reply: the route's own
+        choice, or a room's (admission, the lobby, conference events, keys)."""
+        rooms = self.rooms
+        if rooms is None:
+            return route.select(data, event_type), None
+        kind = route.kind
+        if kind == "room-lobby":
+            return rooms.lobby(route, data), None
+        if kind == "room-keys":
+            return None, rooms.key(route, data) if event_type == "dtmf" else None
+        if kind == "conference" and getattr(route, "room", None):
+            return rooms.event(route, data, lambda fields: route.select(fields, event_type))
+        file = route.select(data, event_type)
+        if file is not None and file in rooms.sites:
+            file = rooms.admit(file, data)
+        return file, None
 
     async def read_body(self, request: Request, receive) -> bytes:
         length = request.content_length
@@ -104,12 +124,12 @@ class WebhookApp:
         hooks = self.hooks
         observer = hooks.observer(event_type)
         if observer is None:  # the common case: no user code before the document is chosen
-            file = route.select(data, event_type)
+            file, effects = self.choose(route, data, event_type)
             if file is None:
-                return 204, b"", None
+                return 204, b"", effects
             document = self.documents[file]
             if not document.has_hooks:
-                return 200, document.render_sync(data), None
+                return 200, document.render_sync(data), effects
         loop = asyncio.get_running_loop()
         context = RequestContext(payload, data, route.path, loop.time() + self.hook_budget(route), hooks.state,
                                  loop)
@@ -119,7 +139,9 @@ class WebhookApp:
                 later = (observer, context)
             else:
                 await hooks.observe(observer, context)
-        file = route.select(data, event_type)
+        file, effects = self.choose(route, data, event_type)
+        if effects is not None:
+            later = _both(later, effects, hooks)
         if file is None:
             return 204, b"", later
 
@@ -154,8 +176,15 @@ class WebhookApp:
                 await send({"type": "http.response.start", "status": status,
                             "headers": [(b"content-length", str(len(body)).encode()), *_XML_HEADERS]})
                 await send({"type": "http.response.body", "body": body})
-            if later is not None:
-                await app.hooks.observe_after_reply(*later)
+            if later is None:
+                return
+            try:
+                if isinstance(later, tuple):
+                    await app.hooks.observe_after_reply(*later)
+                else:
+                    await later()  # a room's side effects (flowc.runtime.rooms)
+            except Exception:  # nobody is left to answer: logged, the server carries on
+                log.exception("%s %s: the work after the reply failed", request.method, route.path)
 
         return handle
 
@@ -163,10 +192,25 @@ class WebhookApp:
     async def lifespan(self, _app):
         """Opens what the app needs for its requests and closes it at shutdown (the hook threads now; a store,
         a REST client and timers belong here too)."""
+        poller = asyncio.get_running_loop().create_task(self._poll_timers()) if self.rooms else None
         try:
             yield
         finally:
+            if poller is not None:
+                poller.cancel()
+            if self.rooms is not None:
+                self.rooms.close()
             self.hooks.close()
+
+    async def _poll_timers(self) -> None:
+        """Rooms' durable timers: claimed from the store every second, by whichever worker comes first (a
+        timer scheduled by a worker that stopped is run by another)."""
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self.rooms.run_due()
+            except Exception:
+                log.exception("running the rooms' timers failed")
 
     def asgi(self):
         from starlette.applications import Starlette
@@ -226,10 +270,19 @@ async def _refuse(send, problem: Problem) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _both(first: Any, then: Any, hooks: Hooks):
+    """An after-reply observer (observer, context) and a room's side effects, as one callable."""
+    async def run() -> None:
+        if first is not None:
+            await hooks.observe_after_reply(*first)
+        await then()
+    return run
+
+
 # -- the generated OUT/app.py ----------------------------------------------------------------------------------
 
 def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_file: str, hooks_file: str,
-               value_hooks: tuple[str, ...] = ()):
+               value_hooks: tuple[str, ...] = (), rooms: tuple = (), sites: tuple = ()):
     """The ASGI app of a generated OUT/app.py. FLOWC_HOOKS overrides where the hooks module is, FLOWC_MAX_BODY
     the request body limit in bytes, FLOWC_HOOK_TIMEOUT the hooks' time budget in seconds, FLOWC_HOOK_THREADS
     how many plain `def` hooks run at once."""
@@ -241,7 +294,12 @@ def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_fi
         log.warning("hooks module %s does not define %s: requests that need them answer 501", path,
                     ", ".join(missing))
     _report_unset_secrets(documents, routes)
-    return WebhookApp(documents, routes, hooks, body_limit, hook_timeout).asgi()
+    room_state = None
+    if rooms:
+        from flowc.runtime.rooms import Rooms
+
+        room_state = Rooms(rooms, sites, documents)
+    return WebhookApp(documents, routes, hooks, body_limit, hook_timeout, room_state).asgi()
 
 
 def _positive(name: str, unit: str, default, convert):

@@ -19,6 +19,34 @@ if TYPE_CHECKING:
 
 # What `Bandwidth(OUT)` sets while it runs, so that code in OUT's app that calls Bandwidth's Voice API (base
 # URL, account, credentials) reaches the emulator; the previous values come back when it closes.
+STORE_VARIABLE = "FLOWC_STORE"
+EPOCH = 1_800_000_000.0  # what the app's clock reads at the emulator's time 0 (rooms' timers)
+
+
+def _rooms_of(app: Any) -> Any:
+    """The rooms of an in-process flowc app (flowc.runtime.rooms.Rooms), or None."""
+    webhooks = getattr(getattr(app, "state", None), "webhooks", None)
+    return getattr(webhooks, "rooms", None)
+
+
+class VirtualClock:
+    """The rooms' clock inside the emulator: virtual time, and timers that fire as the emulator's time passes
+    (as timeouts: they do not keep `inbound()` or `press()` running, `advance()` reaches them)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def now(self) -> float:
+        return EPOCH + self.engine.now
+
+    def wake(self, at: float, callback) -> None:
+        engine = self.engine
+
+        def fire() -> None:
+            engine.run_on_loop(engine._while_serving(callback()))  # REST requests are served meanwhile
+        engine.at(at - self.now(), fire, busy=False)
+
+
 API_ENVIRONMENT = ("BANDWIDTH_API_URL", "BANDWIDTH_ACCOUNT_ID", "BANDWIDTH_USERNAME", "BANDWIDTH_PASSWORD",
                    "BANDWIDTH_TOKEN_URL")
 
@@ -72,6 +100,9 @@ class Bandwidth:
         else:
             self.base_url = url.rstrip("/")
         self.engine = Engine(targets, options, lambda: self.api_url)
+        self.rooms = _rooms_of(app) if app is not None else None
+        if self.rooms is not None:  # the app's room timers run on the emulator's clock
+            self.rooms.clock = VirtualClock(self.engine)
         if self._server is not None:
             self._server.start()
 
@@ -91,12 +122,19 @@ class Bandwidth:
         if engine is not None and not engine.loop.is_closed():
             engine.run_on_loop(self._http.close())
             engine.close()
+        rooms = getattr(self, "rooms", None)
+        if rooms is not None:
+            rooms.close()
         for name, value in self._saved_environment.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
         self._saved_environment = {}
+        directory = getattr(self, "_store_directory", None)
+        if directory is not None:
+            directory.cleanup()
+            self._store_directory = None
 
     def _point_app_at_emulator(self) -> None:
         user, password = self.credentials or ("sim", "sim")
@@ -104,6 +142,12 @@ class Bandwidth:
         for name, value in zip(API_ENVIRONMENT, values, strict=True):
             self._saved_environment[name] = os.environ.get(name)
             os.environ[name] = value
+        if not os.environ.get(STORE_VARIABLE):  # rooms keep state: a fresh store per emulator unless one is set
+            import tempfile
+
+            self._store_directory = tempfile.TemporaryDirectory(prefix="flowc-sim-store-")
+            self._saved_environment[STORE_VARIABLE] = None
+            os.environ[STORE_VARIABLE] = f"sqlite:{self._store_directory.name}/state.sqlite"
 
     # -- the REST API ------------------------------------------------------------------------------------------
 

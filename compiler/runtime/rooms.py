@@ -1,0 +1,456 @@
+"""Rooms at run time: the policy of a declared conference (roles, lobby, cap, tones, keys, time limit, ending)
+carried out by the generated app over Bandwidth's thin `<Conference>` (the recipes of ../shared
+conference-superset.md; flowc.rooms plans the documents chosen here).
+
+Every decision reads and writes the store (flowc.runtime.store) in one atomic step, so any worker may take
+any webhook. A handler answers first and does its REST side effects after the reply (Bandwidth waits at most
+callbackTimeout for the answer); each side effect is recorded in the store's outbox under an id made of what
+caused it, so a duplicated event or a retried timer never sends it twice.
+
+- admission (the document joining a room is about to be served): `join`, `lobby` (no host yet: the lobby
+  variant plays the music and loops through the lobby route) or `full` (over the cap, or locked);
+- the lobby route: loops while no host is in; once one is, answers the join variant;
+- memberJoin: the first host's join releases the lobby (a PUT of the `release` document to each waiting call,
+  no tones for them) and starts the time limit; other joins get the join tone of their role;
+- memberExit: the exit tone; a host leaving ends the room (POST status completed: everyone carries on after
+  their `<Conference>`) unless the app itself moved it (expect_exit);
+- keys (`start gather` delivers each digit): mute toggle, leave, kick the last joiner, lock, and the coach's
+  monitor / whisper / barge;
+- timers: the warning before the limit (a `<Bxml>` PUT to the conference) and the end at the limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from flowc.runtime.documents import Document
+from flowc.runtime.problem import Problem, log
+from flowc.runtime.routes import Route
+
+After = Callable[[], Awaitable[None]]  # side effects run once the reply is sent
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSpec:
+    """One document that joins a room, and the variants the app may serve instead (flowc.rooms.Site)."""
+
+    file: str
+    room: str
+    role: str
+    kind: str
+    lobby: str | None = None
+    loop: str | None = None
+    join: str | None = None
+    release: str | None = None
+    full: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomSpec:
+    """A room's policy as the app needs it."""
+
+    name: str  # the conference declaration
+    room_name: Document  # renders the Bandwidth conference name from the payload
+    lobby: bool = False
+    cap: int | None = None
+    limit: float | None = None
+    warn_before: float | None = None
+    warning: str | None = None  # the <Bxml> document PUT to the conference before the limit
+    end: str | None = None  # last | any
+    roles: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (role, kind, roles it coaches)
+    tones: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], ...] = ()
+    keys: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (digits, action, roles)
+
+    def kind(self, role: str) -> str:
+        for name, kind, _ in self.roles:
+            if name == role:
+                return kind
+        return "host" if role == "moderator" else role
+
+    def coached_roles(self, role: str) -> tuple[str, ...]:
+        for name, _, coaches in self.roles:
+            if name == role:
+                return coaches
+        return ()
+
+    def tone(self, event: str, role: str, handler: str | None) -> str | None:
+        """The tone document for a join or exit of `role`, given the handler document chosen (or None)."""
+        for tone_event, roles, variants in self.tones:
+            if tone_event == event and (not roles or role in roles):
+                return dict(variants).get(handler or "")
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class LobbyRoute(Route):
+    """`/rooms/NAME/lobby`: the redirect that loops a waiting caller's music."""
+
+    kind: ClassVar[str] = "room-lobby"
+    room: str = ""
+
+    def select(self, data: dict, event_type: str) -> str | None:
+        return None  # decided by Rooms.lobby
+
+
+@dataclass(frozen=True, slots=True)
+class KeysRoute(Route):
+    """`/rooms/NAME/keys`: the digits a member presses in the room (dtmf events, answered 204)."""
+
+    kind: ClassVar[str] = "room-keys"
+    room: str = ""
+
+    def select(self, data: dict, event_type: str) -> str | None:
+        return None
+
+
+class Clock:
+    """Wall-clock time and timers on the running event loop (the emulator puts its virtual clock here)."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def wake(self, at: float, callback: Callable[[], Awaitable[None]]) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop: the lifespan's poller finds the timer in the store
+        loop.call_later(max(0.0, at - self.now()), lambda: loop.create_task(callback()))
+
+
+class Rest:
+    """The few Bandwidth Voice API requests rooms make, with Basic credentials from the environment and one
+    retry after a 429 (Retry-After). flowc.runtime's own client replaces this when it lands."""
+
+    def __init__(self) -> None:
+        self._client: Any = None
+
+    def _base(self) -> str:
+        base = os.environ.get("BANDWIDTH_API_URL", "https://voice.bandwidth.com/api/v2").rstrip("/")
+        return f"{base}/accounts/{os.environ.get('BANDWIDTH_ACCOUNT_ID', '')}"
+
+    async def send(self, method: str, path: str, body: str | None, content_type: str) -> int:
+        import httpx
+
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=10)
+        auth = (os.environ.get("BANDWIDTH_USERNAME", ""), os.environ.get("BANDWIDTH_PASSWORD", ""))
+        for attempt in range(3):
+            response = await self._client.request(method, self._base() + path, content=body, auth=auth,
+                                                  headers={"content-type": content_type})
+            if response.status_code != 429 or attempt == 2:
+                return int(response.status_code)
+            await asyncio.sleep(min(float(response.headers.get("retry-after", "1") or 1), 5.0))
+        return 429
+
+
+@dataclass
+class Effect:
+    id: str
+    method: str
+    path: str
+    body: str | None = None
+    content_type: str = "application/json"
+
+
+def call_update(call_id: str, **body: Any) -> tuple[str, str, str, str]:
+    return "POST", f"/calls/{call_id}", json.dumps(body), "application/json"
+
+
+class Rooms:
+    """The rooms of one app: specs, the documents they choose among, the store, the REST client, the clock."""
+
+    def __init__(self, rooms: tuple[RoomSpec, ...], sites: tuple[SiteSpec, ...],
+                 documents: dict[str, Document]) -> None:
+        self.rooms = {room.name: room for room in rooms}
+        self.sites = {site.file: site for site in sites}
+        self.by_call_site = {(site.room, site.file): site for site in sites}
+        self.documents = documents
+        self.clock = Clock()
+        self.rest: Any = Rest()
+        self._store: Any = None
+        self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+    @property
+    def store(self) -> Any:
+        if self._store is None:
+            from flowc.runtime.store import open_store
+
+            self._store = open_store()
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def room_name(self, spec: RoomSpec, data: dict) -> str:
+        return spec.room_name.render_sync(data).decode()
+
+    # -- admission ---------------------------------------------------------------------------------------------
+
+    def admit(self, file: str, data: dict) -> str:
+        """The document to serve for a site: itself, its lobby variant or its full variant."""
+        site = self.sites[file]
+        spec = self.rooms[site.room]
+        call_id = str(data.get("callId") or "")
+        if not call_id:
+            raise Problem(422, "payload field `callId` is required to join a room")
+        name = self.room_name(spec, data)
+        host = site.kind == "host"
+        cap = spec.cap
+        if cap is not None and not host and self._no_host_reserved(name):
+            cap -= 1  # a seat stays free for the host: "at most N, the host included"
+        answer = self.store.admit(name, call_id, site.role, host=host, cap=cap,
+                                  wait_for_host=spec.lobby and site.lobby is not None,
+                                  data={"site": site.file})
+        if answer == "lobby" and site.lobby:
+            return site.lobby
+        if answer in ("full", "locked"):
+            return site.full or site.file
+        return site.file
+
+    def _no_host_reserved(self, name: str) -> bool:
+        return not any(m.host for m in self.store.members(name, ("pending", "joined")))
+
+    def lobby(self, route: LobbyRoute, data: dict) -> str:
+        """The lobby's redirect: loop again, or join now that a host is in."""
+        site = self.sites.get(str(data.get("site") or ""))
+        spec = self.rooms.get(route.room)
+        if site is None or spec is None or site.loop is None or site.join is None:
+            raise Problem(422, "the lobby does not know this caller's room")
+        name = self.room_name(spec, data)
+        member = self.store.member(name, str(data.get("callId") or ""))
+        if member is not None and member.state == "lobby":
+            return site.loop
+        return site.join  # released (or unknown after a restart): join now
+
+    # -- conference events -------------------------------------------------------------------------------------
+
+    def event(self, route: Any, data: dict, handler: Callable[[dict], str | None]) -> tuple[str | None, After | None]:
+        """A conference event of a room: store changes, the reply's document (a tone, or the handler chosen
+        by `handler(data)`, which may branch on `role`), and the side effects to run after the reply."""
+        spec = self.rooms[route.room]
+        event_type = data.get("eventType")
+        name = str(data.get("name") or "")
+        conference_id = str(data.get("conferenceId") or "")
+        call_id = str(data.get("callId") or "")
+        from flowc.runtime.store import event_id
+
+        first = self.store.first_time(event_id(data))
+        if event_type == "conferenceMemberJoin" and call_id:
+            return self._joined(spec, name, conference_id, call_id, data, handler, first)
+        if event_type == "conferenceMemberExit" and call_id:
+            return self._left(spec, name, conference_id, call_id, data, handler, first)
+        if event_type == "conferenceCompleted":
+            if first and self.store.room(name).get("conference_id") == conference_id:
+                self.store.end_room(name)
+            return None, None
+        return handler(data), None
+
+    def _joined(self, spec, name, conference_id, call_id, data, handler, first):
+        known = self.store.member(name, call_id)
+        if not first:  # a duplicate: the same reply, no second side effect
+            data["role"] = known.role if known else "member"
+            return handler(data), None
+        result = self.store.joined(name, call_id, conference_id)
+        member = result.member
+        data["role"] = member.role if member else (known.role if known else "member")
+        chosen = handler(data)
+        if member is None:  # its exit came first: nothing to do
+            return chosen, None
+        effects: list[Effect] = []
+        for released in result.released:
+            self.store.update_member(name, released, released=True)
+            effects.append(self._release(spec, name, released, conference_id))
+        if result.first_host and spec.limit is not None:
+            self._start_limit(spec, name, conference_id)
+        effects.extend(self._coaching(spec, name, conference_id, member))
+        quiet = member.data.get("released") or result.first_host or (spec.lobby and not self._hosts_in(name))
+        tone = None if quiet else spec.tone("join", member.role, chosen)
+        return (tone or chosen), self._after(effects)
+
+    def _hosts_in(self, name: str) -> bool:
+        return self.store.room(name).get("hosts", 0) > 0
+
+    def _release(self, spec: RoomSpec, name: str, call_id: str, conference_id: str) -> Effect:
+        member = self.store.member(name, call_id)
+        site = self.sites.get(member.data.get("site", "")) if member else None
+        file = site.release if site and site.release else None
+        body = self.documents[file].render_sync({"callId": call_id, "name": name}).decode() if file else None
+        return Effect(f"release:{conference_id}:{call_id}", "PUT", f"/calls/{call_id}/bxml", body,
+                      "application/xml")
+
+    def _coaching(self, spec: RoomSpec, name: str, conference_id: str, member: Any) -> list[Effect]:
+        """A coach whispering to roles keeps its callIdsToCoach current as members of those roles join."""
+        effects = []
+        for coach in self.store.members(name):
+            if spec.kind(coach.role) != "coach" or coach.data.get("mode") != "whisper":
+                continue
+            if member.role in spec.coached_roles(coach.role) or coach.call_id == member.call_id:
+                effects.append(self._member_update(spec, name, conference_id, coach.call_id,
+                                                   callIdsToCoach=self._coached(spec, name, coach.role)))
+        return effects
+
+    def _coached(self, spec: RoomSpec, name: str, role: str) -> list[str]:
+        roles = spec.coached_roles(role)
+        return [m.call_id for m in self.store.members(name) if m.role in roles]
+
+    def _left(self, spec, name, conference_id, call_id, data, handler, first):
+        known = self.store.member(name, call_id)
+        data["role"] = known.role if known else "member"
+        chosen = handler(data)
+        if not first:
+            return chosen, None
+        result = self.store.left(name, call_id)
+        member = result.member
+        if member is None or member.state != "joined":  # unknown, a lobby caller, or an exit before its join
+            return chosen, None
+        if member.data.get("expect_exit"):  # the app moved it (kick-and-continue, a hook's move): no policy
+            return chosen, None
+        effects: list[Effect] = []
+        ends = member.host and (spec.end == "any" or (spec.end == "last" and result.hosts == 0))
+        if ends:
+            effects.append(self._end(name, conference_id, "host-left"))
+            return chosen, self._after(effects)
+        tone = spec.tone("exit", member.role, chosen)
+        return (tone or chosen), None
+
+    def _end(self, name: str, conference_id: str, why: str) -> Effect:
+        """End the room: members carry on after their <Conference> (soft end). The store forgets the room
+        now, so a caller arriving meanwhile starts a new one (and a late completed of this one is ignored)."""
+        self.store.end_room(name)
+        for kind in ("warn", "end"):
+            self.store.cancel(f"{kind}:{conference_id}")
+        return Effect(f"end:{conference_id}", "POST", f"/conferences/{conference_id}",
+                      json.dumps({"status": "completed"}))
+
+    def _member_update(self, spec: RoomSpec, name: str, conference_id: str, call_id: str, **body: Any) -> Effect:
+        key = ",".join(f"{k}={v}" for k, v in sorted(body.items()))
+        return Effect(f"member:{conference_id}:{call_id}:{key}:{time.time_ns()}", "PUT",
+                      f"/conferences/{conference_id}/members/{call_id}", json.dumps(body))
+
+    # -- keys --------------------------------------------------------------------------------------------------
+
+    def key(self, route: KeysRoute, data: dict) -> After | None:
+        """One digit a member pressed (dtmf event): match it against the room's keys."""
+        spec = self.rooms.get(route.room)
+        call_id = str(data.get("callId") or "")
+        digit = str(data.get("digit") or "")
+        if spec is None or not call_id or not digit:
+            return None
+        from flowc.runtime.store import event_id
+
+        if not self.store.first_time(event_id(data)):
+            return None
+        name = self.room_name(spec, data)
+        member = self.store.member(name, call_id)
+        if member is None or member.state != "joined":
+            return None
+        pressed = str(member.data.get("digits", "")) + digit
+        allowed = [(d, a) for d, a, roles in spec.keys if not roles or member.role in roles]
+        action = next((a for d, a in allowed if d == pressed), None)
+        if action is None and not any(d.startswith(pressed) for d, _ in allowed):
+            pressed = digit if any(d.startswith(digit) for d, _ in allowed) else ""
+        self.store.update_member(name, call_id, digits="" if action else pressed)
+        if action is None:
+            return None
+        conference_id = str(self.store.room(name).get("conference_id") or "")
+        return self._after(self._action(spec, name, conference_id, member, action))
+
+    def _action(self, spec: RoomSpec, name: str, conference_id: str, member: Any, action: str) -> list[Effect]:
+        call_id = member.call_id
+        if action == "mute":
+            muted = not member.data.get("muted", spec.kind(member.role) in ("listener", "coach"))
+            self.store.update_member(name, call_id, muted=muted)
+            return [self._member_update(spec, name, conference_id, call_id, mute=muted)]
+        if action == "leave":
+            return [Effect(f"leave:{conference_id}:{call_id}", *call_update(call_id, state="completed"))]
+        if action == "kick-last":
+            others = [m for m in self.store.members(name) if m.call_id != call_id and not m.host]
+            if not others:
+                return []
+            last = max(others, key=lambda m: m.seq)
+            return [Effect(f"kick:{conference_id}:{last.call_id}", *call_update(last.call_id, state="completed"))]
+        if action == "lock":
+            locked = not self.store.room(name).get("locked", False)
+            self.store.set_locked(name, locked)
+            return []
+        if action in ("monitor", "whisper", "barge"):
+            self.store.update_member(name, call_id, mode=action, muted=action == "monitor")
+            coached = self._coached(spec, name, member.role) if action == "whisper" else []
+            return [self._member_update(spec, name, conference_id, call_id, mute=action == "monitor",
+                                        callIdsToCoach=coached)]
+        return []
+
+    # -- time limit --------------------------------------------------------------------------------------------
+
+    def _start_limit(self, spec: RoomSpec, name: str, conference_id: str) -> None:
+        from flowc.runtime.store import Timer
+
+        start = self.clock.now()
+        assert spec.limit is not None
+        data = {"room": spec.name, "name": name, "conference_id": conference_id}
+        timers = [Timer(f"end:{conference_id}", "end", start + spec.limit, data)]
+        if spec.warning is not None and spec.warn_before is not None:
+            timers.append(Timer(f"warn:{conference_id}", "warn", start + spec.limit - spec.warn_before, data))
+        for timer in timers:
+            self.store.schedule(timer)
+            self.clock.wake(timer.due, self.run_due)
+
+    async def run_due(self) -> None:
+        """Run the timers that are due (claimed with a lease, so one worker runs each)."""
+        for timer in self.store.claim_due(self.worker, self.clock.now(), lease=30.0):
+            spec = self.rooms.get(timer.data.get("room", ""))
+            name, conference_id = timer.data.get("name", ""), timer.data.get("conference_id", "")
+            current = self.store.room(name).get("conference_id") if spec else None
+            if spec is not None and current == conference_id:
+                if timer.kind == "warn" and spec.warning:
+                    body = self.documents[spec.warning].render_sync({"name": name}).decode()
+                    await self._send(Effect(timer.key, "PUT", f"/conferences/{conference_id}/bxml", body,
+                                            "application/xml"))
+                elif timer.kind == "end":
+                    await self._send(self._end(name, conference_id, "time limit"))
+            self.store.finish(timer.key, self.worker)
+
+    # -- side effects ------------------------------------------------------------------------------------------
+
+    def _after(self, effects: list[Effect]) -> After | None:
+        if not effects:
+            return None
+        for effect in effects:  # recorded before the reply: a crash after it leaves them for a retry
+            self._record(effect)
+
+        async def run() -> None:
+            for effect in effects:
+                await self._send(effect)
+        return run
+
+    def _record(self, effect: Effect) -> bool:
+        from flowc.runtime.store import Effect as Stored
+
+        return bool(self.store.record(Stored(effect.id, effect.method, effect.path, effect.body,
+                                             effect.content_type)))
+
+    async def _send(self, effect: Effect) -> None:
+        stored = self.store.effect(effect.id)
+        if stored is not None and stored.state == "done":
+            return
+        if stored is None:
+            self._record(effect)
+        try:
+            status = await self.rest.send(effect.method, effect.path, effect.body, effect.content_type)
+        except Exception:  # the REST API cannot be reached: left pending in the outbox
+            log.exception("%s %s failed", effect.method, effect.path)
+            return
+        if status == 404:  # the call or conference has ended meanwhile: nothing left to do
+            log.info("%s %s: 404 (already ended)", effect.method, effect.path)
+        elif status >= 400:
+            log.warning("%s %s answered %d", effect.method, effect.path, status)
+        self.store.settle(effect.id, "done" if status < 500 else "pending", 1)
