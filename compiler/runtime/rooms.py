@@ -204,10 +204,8 @@ class Rooms:
             raise Problem(422, "payload field `callId` is required to join a room")
         name = self.room_name(spec, data)
         host = site.kind == "host"
-        cap = spec.cap
-        if cap is not None and not host and self._no_host_reserved(name):
-            cap -= 1  # a seat stays free for the host: "at most N, the host included"
-        answer = self.store.admit(name, call_id, site.role, host=host, cap=cap,
+        # the store keeps one seat for a host while none holds one: "at most N, the host included"
+        answer = self.store.admit(name, call_id, site.role, host=host, cap=spec.cap,
                                   wait_for_host=spec.lobby and site.lobby is not None,
                                   data={"site": site.file})
         if answer == "lobby" and site.lobby:
@@ -215,9 +213,6 @@ class Rooms:
         if answer in ("full", "locked"):
             return site.full or site.file
         return site.file
-
-    def _no_host_reserved(self, name: str) -> bool:
-        return not any(m.host for m in self.store.members(name, ("pending", "joined")))
 
     def lobby(self, route: LobbyRoute, data: dict) -> str:
         """The lobby's redirect: loop again, or join now that a host is in."""
@@ -249,8 +244,8 @@ class Rooms:
         if event_type == "conferenceMemberExit" and call_id:
             return self._left(spec, name, conference_id, call_id, data, handler, first)
         if event_type == "conferenceCompleted":
-            if first and self.store.room(name).get("conference_id") == conference_id:
-                self.store.end_room(name)
+            if first and self.store.room(name).conference_id == conference_id:  # not a late one of an earlier
+                self.store.end_room(name, conference_id)  # room (ended by the app, its name used again since)
             return None, None
         return handler(data), None
 
@@ -277,7 +272,7 @@ class Rooms:
         return (tone or chosen), self._after(effects)
 
     def _hosts_in(self, name: str) -> bool:
-        return self.store.room(name).get("hosts", 0) > 0
+        return self.store.room(name).hosts > 0
 
     def _release(self, spec: RoomSpec, name: str, call_id: str, conference_id: str) -> Effect:
         member = self.store.member(name, call_id)
@@ -325,7 +320,7 @@ class Rooms:
     def _end(self, name: str, conference_id: str, why: str) -> Effect:
         """End the room: members carry on after their <Conference> (soft end). The store forgets the room
         now, so a caller arriving meanwhile starts a new one (and a late completed of this one is ignored)."""
-        self.store.end_room(name)
+        self.store.end_room(name, conference_id)
         for kind in ("warn", "end"):
             self.store.cancel(f"{kind}:{conference_id}")
         return Effect(f"end:{conference_id}", "POST", f"/conferences/{conference_id}",
@@ -345,10 +340,7 @@ class Rooms:
         digit = str(data.get("digit") or "")
         if spec is None or not call_id or not digit:
             return None
-        from flowc.runtime.store import event_id
-
-        if not self.store.first_time(event_id(data)):
-            return None
+        # Not deduplicated: two presses of one key at one instant are two presses (a dtmf event has no id)
         name = self.room_name(spec, data)
         member = self.store.member(name, call_id)
         if member is None or member.state != "joined":
@@ -361,7 +353,7 @@ class Rooms:
         self.store.update_member(name, call_id, digits="" if action else pressed)
         if action is None:
             return None
-        conference_id = str(self.store.room(name).get("conference_id") or "")
+        conference_id = self.store.room(name).conference_id
         return self._after(self._action(spec, name, conference_id, member, action))
 
     def _action(self, spec: RoomSpec, name: str, conference_id: str, member: Any, action: str) -> list[Effect]:
@@ -379,7 +371,7 @@ class Rooms:
             last = max(others, key=lambda m: m.seq)
             return [Effect(f"kick:{conference_id}:{last.call_id}", *call_update(last.call_id, state="completed"))]
         if action == "lock":
-            locked = not self.store.room(name).get("locked", False)
+            locked = not self.store.room(name).locked
             self.store.set_locked(name, locked)
             return []
         if action in ("monitor", "whisper", "barge"):
@@ -409,7 +401,7 @@ class Rooms:
         for timer in self.store.claim_due(self.worker, self.clock.now(), lease=30.0):
             spec = self.rooms.get(timer.data.get("room", ""))
             name, conference_id = timer.data.get("name", ""), timer.data.get("conference_id", "")
-            current = self.store.room(name).get("conference_id") if spec else None
+            current = self.store.room(name).conference_id if spec else None
             if spec is not None and current == conference_id:
                 if timer.kind == "warn" and spec.warning:
                     body = self.documents[spec.warning].render_sync({"name": name}).decode()
