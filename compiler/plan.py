@@ -24,6 +24,7 @@ from flowc.rooms import (
     keys_elements,
     keys_for,
     lobby_elements,
+    to_lobby_elements,
     needs_lobby,
     overflow_elements,
     role_kind,
@@ -229,7 +230,7 @@ def _plan_site(plan: Plan, rooms: dict[str, RoomPlan], document: Document) -> No
         return name
 
     if needs_lobby(conference, kind):
-        site.lobby = add("lobby", [*before, *lobby_elements(room, document.file)])
+        site.lobby = add("lobby", [*before, *to_lobby_elements(room, document.file)])
         site.loop = add("loop", lobby_elements(room, document.file), folder="rooms")
         site.join = add("join", joined, folder="rooms")
         site.release = add("release", joined, root="Bxml", folder="rooms")

@@ -7,8 +7,10 @@ time. For every join of a room (a *site*: one planned document with a top-level 
 
 - the document itself: the statements before the join, `start gather` (when the room has keys), the join,
   the statements after it (where the caller's flow continues when the room ends);
-- `lobby`: the statements before the join, then the lobby audio and a redirect to the room's lobby route,
-  which loops the audio until a host is in (`PlayAudio` has no loop attribute: the loop is the redirect);
+- `lobby`: the statements before the join, then a redirect to the room's lobby route, which loops the lobby
+  audio until a host is in (`PlayAudio` has no loop attribute: the loop is the redirect). Only callers in
+  that loop are released by a PUT; one still hearing the statements before its join is not interrupted: its
+  redirect finds the host in and joins;
 - `loop`: the lobby audio and the redirect again; `join`: the join and what follows it (the lobby route's
   reply once a host is in); `release`: the same as a `<Bxml>` document, which the app PUTs to each waiting
   call when the host arrives (a PUT replaces the call's document, so the continuation travels with it);
@@ -102,10 +104,21 @@ def _retarget(element: Element, texts: dict[str, Text], span) -> None:
             attribute.span = attribute.name_span = attribute.value.span = span
 
 
+def lobby_url(room: RoomPlan, site_file: str) -> str:
+    return f"{room.lobby_path}?site={quote(site_file, safe='/')}"
+
+
+def to_lobby_elements(room: RoomPlan, site_file: str) -> list[Element]:
+    """Into the lobby at once: the lobby route then plays the music (or joins, if the host came meanwhile)."""
+    policy = room.conference.policy
+    assert policy is not None
+    return _elements(f'redirect to "{lobby_url(room, site_file)}"', span=policy.lobby_span)
+
+
 def lobby_elements(room: RoomPlan, site_file: str) -> list[Element]:
     policy = room.conference.policy
     assert policy is not None and policy.lobby is not None
-    url = f"{room.lobby_path}?site={quote(site_file, safe='/')}"
+    url = lobby_url(room, site_file)
     return _elements(f'play "@lobby"\nredirect to "{url}"', {"@lobby": policy.lobby}, policy.lobby_span)
 
 

@@ -221,7 +221,11 @@ class Rooms:
         if site is None or spec is None or site.loop is None or site.join is None:
             raise Problem(422, "the lobby does not know this caller's room")
         name = self.room_name(spec, data)
-        member = self.store.member(name, str(data.get("callId") or ""))
+        call_id = str(data.get("callId") or "")
+        # Marked first, read after: a host releasing the lobby meanwhile either sees the mark (and PUTs the
+        # join to this call) or has already made it pending (and this answer is the join): no lost wake-up.
+        self.store.update_member(name, call_id, looping=True)
+        member = self.store.member(name, call_id)
         if member is not None and member.state == "lobby":
             return site.loop
         return site.join  # released (or unknown after a restart): join now
@@ -262,8 +266,9 @@ class Rooms:
             return chosen, None
         effects: list[Effect] = []
         for released in result.released:
-            self.store.update_member(name, released, released=True)
-            effects.append(self._release(spec, name, released, conference_id))
+            waiting = self.store.update_member(name, released, released=True)
+            if waiting is not None and waiting.data.get("looping"):  # else its lobby redirect joins it
+                effects.append(self._release(spec, name, released, conference_id))
         if result.first_host and spec.limit is not None:
             self._start_limit(spec, name, conference_id)
         effects.extend(self._coaching(spec, name, conference_id, member))
@@ -330,6 +335,12 @@ class Rooms:
         key = ",".join(f"{k}={v}" for k, v in sorted(body.items()))
         return Effect(f"member:{conference_id}:{call_id}:{key}:{time.time_ns()}", "PUT",
                       f"/conferences/{conference_id}/members/{call_id}", json.dumps(body))
+
+    async def move(self, name: str, call_id: str, redirect_url: str) -> None:
+        """Take a member out of the room by redirecting its call (a hook's move: to another flow or room).
+        Its exit is expected, so it ends nothing and plays no tone."""
+        self.store.update_member(name, call_id, expect_exit=True)
+        await self._send(Effect(f"move:{call_id}:{time.time_ns()}", *call_update(call_id, redirectUrl=redirect_url)))
 
     # -- keys --------------------------------------------------------------------------------------------------
 

@@ -167,9 +167,11 @@ class Bandwidth:
     # -- calls -------------------------------------------------------------------------------------------------
 
     def inbound(self, flow: str, from_: str = "+15559998765", to: str = "+15551112345",
-                call_id: str | None = None, **fields: Any) -> Call:
+                call_id: str | None = None, wait: bool = True, **fields: Any) -> Call:
         """A call comes in: `initiate` goes to the flow's URL (a flow name of OUT's manifest, a path, or a URL).
-        Extra keyword arguments are payload fields (diversion=..., uui=..., sipHeaders=...)."""
+        Extra keyword arguments are payload fields (diversion=..., uui=..., sipHeaders=...). With
+        `wait=False` it returns at once, the call started at this instant (`advance()` runs it): several calls
+        can so arrive at the same moment."""
         with self.engine.lock:
             url = self._initiate_url(flow)
             engine = self.engine
@@ -181,7 +183,8 @@ class Bandwidth:
             call.disconnect = (disconnect, "POST") if disconnect else None
             endpoint = Endpoint(url, "POST", call.app_credentials, timeout=DEFAULT_CALLBACK_TIMEOUT, base=url)
             engine.start(call, engine.main(call, "initiate", endpoint))
-            engine.settle()
+            if wait:
+                engine.settle()
             return Call(self, call)
 
     def advance(self, seconds: float) -> None:
