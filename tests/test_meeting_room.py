@@ -186,9 +186,9 @@ def test_at_29_minutes_the_room_hears_one_minute_left_and_at_30_it_ends(bw):
     bw.advance(2)
     assert all(c.heard[-1] == WARNING for c in (host, *guests))
     assert all(c.state == "active" for c in (host, *guests))
-    bw.advance(59)
+    bw.advance(58)
     assert all(c.state == "active" for c in (host, *guests))  # 30 minutes from the host's arrival: not yet
-    bw.advance(5)
+    bw.advance(6)
     assert all(g.heard[-1] == ENDED and g.state == "completed" for g in guests)
     assert host.state == "completed" and bw.conference("standup") is None
 
