@@ -46,6 +46,8 @@ def manifest_data(plan, rendered, sources) -> dict:
             entry["branch"] = document.branch
         if document.event:
             entry["event"] = document.event
+        if document.root != "Response":  # a <Bxml> the app PUTs to a call or a conference (flowc.rooms)
+            entry["root"] = document.root
         if item.slots:
             entry["slots"] = sorted({slot.placeholder for slot in item.slots})
         documents.append(entry)

@@ -102,6 +102,8 @@ class Context:
                 for handler in conference.handlers:
                     context = "no-bxml" if handler.event in NO_BXML_EVENTS else "conference"
                     yield Body(conference, handler.body, context, handler.span, handler.event)
+                    for branch in handler.branches:  # `when role host { ... }`
+                        yield Body(conference, branch.body, context, branch.span, handler.event)
 
 
 def _owner_name(body: Body) -> str | None:
@@ -130,6 +132,16 @@ def rule(function: Rule) -> Rule:
 def diagnostic(code: str, message: str, span: Span, **extra) -> Diagnostic:
     severity = extra.pop("severity", CODES[code].severity)
     return Diagnostic(code, severity, message, span, **extra)
+
+
+@rule
+def room_policy(context: Context) -> Iterator[Diagnostic]:
+    """Rooms (conferences with a policy): flowc.room_rules."""
+    from flowc.room_rules import room_diagnostics
+
+    if any(c.policy is not None for c in context.conferences.values()) or any(
+            e.role is not None for e, _, _ in context.tagged("Conference")):
+        yield from room_diagnostics(context.project)
 
 
 def check_project(project: Project, xml_contexts: dict[str, str] | None = None) -> list[Diagnostic]:

@@ -25,16 +25,17 @@ def attribute_name(name: str) -> str:
     return "xml:lang" if name == XML_LANG else name
 
 
-def validate(xml: bytes, context: str, vocab: Vocabulary | None = None) -> list[str]:
-    """Every problem found in one document answering a webhook of `context` (call, conference ...)."""
+def validate(xml: bytes, context: str, vocab: Vocabulary | None = None, root_tag: str = "Response") -> list[str]:
+    """Every problem found in one document answering a webhook of `context` (call, conference ...); `root_tag`
+    is `Bxml` for a document the app PUTs to a call's or a conference's BXML endpoint."""
     vocab = vocab or vocabulary()
     problems: list[str] = []
     try:
         root = etree.fromstring(xml)
     except etree.XMLSyntaxError as error:
         return [f"malformed XML: {error}"]
-    if root.tag != "Response":
-        problems.append(f"root element is <{root.tag}>, expected <Response>")
+    if root.tag != root_tag:
+        problems.append(f"root element is <{root.tag}>, expected <{root_tag}>")
     if root.attrib:
         problems.append("<Response> takes no attributes")
     if context not in vocab.contexts:

@@ -269,7 +269,8 @@ class Rooms:
             waiting = self.store.update_member(name, released, released=True)
             if waiting is not None and waiting.data.get("looping"):  # else its lobby redirect joins it
                 effects.append(self._release(spec, name, released, conference_id))
-        if result.first_host and spec.limit is not None:
+        started = result.first_host if spec.lobby else member.seq == 1  # the meeting starts now
+        if started and spec.limit is not None:
             self._start_limit(spec, name, conference_id)
         effects.extend(self._coaching(spec, name, conference_id, member))
         quiet = member.data.get("released") or result.first_host or (spec.lobby and not self._hosts_in(name))
