@@ -278,10 +278,10 @@ CODES: dict[str, Code] = _codes(
          "The cap counts every member. A room that waits for a host (or ends with one) needs the host in it, a "
          "room with a coach needs the coach, and both need someone else: a cap below that number can never "
          "hold the meeting it describes.",
-         'conference standup {\n    max 1\n    end when host leaves\n}\n\nflow host {\n    join standup as host\n}\n\n'
-         'flow guest {\n    join standup as member\n}\n',
-         'conference standup {\n    max 2\n    end when host leaves\n}\n\nflow host {\n    join standup as host\n}\n\n'
-         'flow guest {\n    join standup as member\n}\n'),
+         'conference standup {\n    max 1\n    end when host leaves\n}\n\nflow host {\n    join standup as host\n'
+         '}\n\nflow guest {\n    join standup as member\n}\n',
+         'conference standup {\n    max 2\n    end when host leaves\n}\n\nflow host {\n    join standup as host\n'
+         '}\n\nflow guest {\n    join standup as member\n}\n'),
     Code("FC422", E, "a second coach role",
          "Bandwidth lets a conference have one coach at a time (`callIdsToCoach` on one member). Two coach roles "
          "would put two coaches in one room; the second would be refused.",

@@ -28,8 +28,8 @@ from flowc.ir import Attribute, Element, ListValue, Project, Slot, Text, walk
 from flowc.links import bodies
 from flowc.plan import NO_BXML_EVENTS, Plan
 from flowc.runtime.documents import Check, Document
-from flowc.runtime.rooms import KeysRoute, LobbyRoute, RoomSpec, SiteSpec
 from flowc.runtime.hooks import observer_name, python_name
+from flowc.runtime.rooms import KeysRoute, LobbyRoute, RoomSpec, SiteSpec
 from flowc.runtime.routes import ConferenceRoute, Credential, EventRoute, FlowRoute, Route, Secret
 from flowc.runtime.values import SlotRef
 from flowc.vocabulary import vocabulary
@@ -232,7 +232,8 @@ def room_specs(plan: Plan) -> tuple[tuple[RoomSpec, ...], tuple[SiteSpec, ...]]:
     from flowc.emit_xml import Emitter
 
     emitter = Emitter(plan)
-    rooms, sites = [], []
+    rooms: list[RoomSpec] = []
+    sites: list[SiteSpec] = []
     for room in plan.rooms:
         conference = room.conference
         policy = conference.policy
@@ -392,8 +393,9 @@ def route_source(route: Route, names: dict[tuple, str]) -> str:
 
 def room_source(room: RoomSpec) -> str:
     name = room.room_name
-    return _call("RoomSpec", literal(room.name), room_name=_call(
-        "Document", literal(name.file), parts=literal(name.parts), slots=_tuple([slot_source(s) for s in name.slots])),
+    document = _call("Document", literal(name.file), parts=literal(name.parts),
+                     slots=_tuple([slot_source(s) for s in name.slots]))
+    return _call("RoomSpec", literal(room.name), room_name=document,
         lobby=literal(room.lobby), cap=literal(room.cap), limit=literal(room.limit),
         warn_before=literal(room.warn_before), warning=literal(room.warning), end=literal(room.end),
         roles=literal(room.roles), tones=literal(room.tones), keys=literal(room.keys))

@@ -357,10 +357,10 @@ class Lowering:
         phrases = spec.attribute_phrases
         while index < len(atoms):
             atom = atoms[index]
-            if atom.kind == "WORD" and atom.text in ("as", "to") and element is not None:
-                if self.room_words(spec, atoms, index, element):
-                    index += 2
-                    continue
+            if atom.kind == "WORD" and atom.text in ("as", "to") and element is not None \
+                    and self.room_words(spec, atoms, index, element):
+                index += 2
+                continue
             if atom.kind == "WORD":
                 matched = self.match_attribute(phrases, atoms, index)
                 if matched is not None:

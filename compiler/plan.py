@@ -24,10 +24,11 @@ from flowc.rooms import (
     keys_elements,
     keys_for,
     lobby_elements,
-    to_lobby_elements,
+    muted,
     needs_lobby,
     overflow_elements,
     role_kind,
+    to_lobby_elements,
 )
 
 CONFERENCE_ROUTE_EVENTS = ["conferenceCreated", "conferenceMemberJoin", "conferenceMemberExit",
@@ -147,9 +148,9 @@ def plan(project: Project, links: Links | None = None) -> Plan:
                 stem = f"conferences/{conference.name}.{EVENT_SLUGS[handler.event]}"
                 handler_documents.append(Document(f"{stem}.xml", conference.name, "conference", handler.span,
                                                   handler.body, event=handler.event))
-                taken: set[str] = set()
+                used: set[str] = set()
                 for branch in handler.branches:  # `when role host { ... }`: one document per branch
-                    name = branch_file(stem.removeprefix("conferences/"), branch.field, branch.values, taken)
+                    name = branch_file(stem.removeprefix("conferences/"), branch.field, branch.values, used)
                     handler_documents.append(Document(
                         "conferences/" + name.removeprefix("flows/"), conference.name, "conference", branch.span,
                         branch.body, event=handler.event, branch={"field": branch.field, "values": branch.values}))
@@ -216,6 +217,8 @@ def _plan_site(plan: Plan, rooms: dict[str, RoomPlan], document: Document) -> No
     kind = role_kind(conference, join.role)
     role = join.role or "member"
     before, after = document.elements[:at], document.elements[at + 1:]
+    if kind in ("coach", "listener") and join.attribute("mute") is None:  # they join heard by nobody
+        join = muted(join)
     keys = keys_elements(room) if keys_for(conference, role) else []
     joined = [*keys, join, *after]
     document.elements = [*before, *joined]

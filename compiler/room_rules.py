@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from flowc.codes import CODES
 from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span
@@ -27,7 +28,7 @@ class Join:
     owner: str | None
 
 
-def _diagnostic(code: str, message: str, span: Span, **extra) -> Diagnostic:
+def _diagnostic(code: str, message: str, span: Span, **extra: Any) -> Diagnostic:
     return Diagnostic(code, CODES[code].severity, message, span, **extra)
 
 
@@ -80,8 +81,7 @@ def _role_of(join: Join) -> Iterator[Diagnostic]:
 def _required_at_once(policy: Policy, joins: list[Join]) -> list[str]:
     """The kinds of member the room needs in it together: a host when it waits for one or ends with one, the
     coach (it coaches someone), and someone else."""
-    kinds = {policy.role(j.element.role or "member").kind for j in joins
-             if policy.role(j.element.role or "member") is not None}
+    kinds = {_kind(policy, j) for j in joins}
     needed = []
     if "host" in kinds or policy.lobby is not None or policy.end is not None:
         needed.append("a host")
@@ -90,6 +90,11 @@ def _required_at_once(policy: Policy, joins: list[Join]) -> list[str]:
     if kinds & {"member", "listener"} or not needed:
         needed.append("a member")
     return needed
+
+
+def _kind(policy: Policy, join: Join) -> str:
+    role = policy.role(join.element.role or "member")
+    return role.kind if role is not None else "member"
 
 
 def _cap(policy: Policy, joins: list[Join]) -> Iterator[Diagnostic]:
@@ -120,7 +125,7 @@ def _coaches(policy: Policy) -> Iterator[Diagnostic]:
 def _enders(room: Conference, policy: Policy, joins: list[Join]) -> Iterator[Diagnostic]:
     if policy.end is None and policy.lobby is None:
         return
-    hosts = [j for j in joins if (policy.role(j.element.role or "member") or policy.role("member")).kind == "host"]
+    hosts = [j for j in joins if _kind(policy, j) == "host"]
     if hosts or not joins:
         return
     span = policy.end_span or policy.lobby_span or policy.span

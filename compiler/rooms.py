@@ -28,6 +28,7 @@ import functools
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from flowc.diagnostics import Span
 from flowc.ir import Conference, Element, Text
 
 LOBBY_PATH = "/rooms/{name}/lobby"
@@ -76,7 +77,7 @@ def _snippet(source: str) -> tuple[Element, ...]:
     return tuple(flow_file.flows[0].body)
 
 
-def _elements(source: str, texts: dict[str, Text] | None = None, span=None) -> list[Element]:
+def _elements(source: str, texts: dict[str, Text] | None = None, span: Span | None = None) -> list[Element]:
     """Fresh copies of a snippet's elements with the placeholders `"@N"` replaced by the given Texts and every
     span moved to `span` (the policy line they come from)."""
     import copy
@@ -87,7 +88,7 @@ def _elements(source: str, texts: dict[str, Text] | None = None, span=None) -> l
     return elements
 
 
-def _retarget(element: Element, texts: dict[str, Text], span) -> None:
+def _retarget(element: Element, texts: dict[str, Text], span: Span | None) -> None:
     if span is not None:
         element.span = element.keyword_span = span
     for index, item in enumerate(element.content):
@@ -136,7 +137,7 @@ def overflow_elements(room: RoomPlan) -> list[Element]:
     return _elements(f"redirect to {policy.overflow}", span=policy.overflow_span)
 
 
-def audio_elements(kind: str, text: Text, span) -> list[Element]:
+def audio_elements(kind: str, text: Text, span: Span | None) -> list[Element]:
     """`play URL` or `say TEXT` with the given Text."""
     return _elements(f'{kind} "@text"', {"@text": text}, span)
 
@@ -157,3 +158,13 @@ def needs_lobby(conference: Conference, kind: str) -> bool:
 def keys_for(conference: Conference, role: str) -> bool:
     policy = conference.policy
     return policy is not None and any(not key.roles or role in key.roles for key in policy.keys)
+
+
+def muted(join: Element) -> Element:
+    """A copy of a join with `mute` (a coach or a listener joins heard by nobody)."""
+    import copy
+
+    flag = _elements('join conference "x" mute', span=join.keyword_span)[0].attributes
+    copied = copy.copy(join)
+    copied.attributes = [*join.attributes, *flag]
+    return copied

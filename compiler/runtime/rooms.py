@@ -35,6 +35,8 @@ from flowc.runtime.problem import Problem, log
 from flowc.runtime.routes import Route
 
 After = Callable[[], Awaitable[None]]  # side effects run once the reply is sent
+Handler = Callable[[dict[str, Any]], str | None]  # the conference route's choice of document
+Reply = tuple[str | None, After | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,7 @@ class LobbyRoute(Route):
     kind: ClassVar[str] = "room-lobby"
     room: str = ""
 
-    def select(self, data: dict, event_type: str) -> str | None:
+    def select(self, data: dict[str, Any], event_type: str) -> str | None:
         return None  # decided by Rooms.lobby
 
 
@@ -106,7 +108,7 @@ class KeysRoute(Route):
     kind: ClassVar[str] = "room-keys"
     room: str = ""
 
-    def select(self, data: dict, event_type: str) -> str | None:
+    def select(self, data: dict[str, Any], event_type: str) -> str | None:
         return None
 
 
@@ -121,7 +123,9 @@ class Clock:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # no loop: the lifespan's poller finds the timer in the store
-        loop.call_later(max(0.0, at - self.now()), lambda: loop.create_task(callback()))
+        async def run() -> None:
+            await callback()
+        loop.call_later(max(0.0, at - self.now()), lambda: loop.create_task(run()))
 
 
 class Rest:
@@ -190,12 +194,12 @@ class Rooms:
             self._store.close()
             self._store = None
 
-    def room_name(self, spec: RoomSpec, data: dict) -> str:
+    def room_name(self, spec: RoomSpec, data: dict[str, Any]) -> str:
         return spec.room_name.render_sync(data).decode()
 
     # -- admission ---------------------------------------------------------------------------------------------
 
-    def admit(self, file: str, data: dict) -> str:
+    def admit(self, file: str, data: dict[str, Any]) -> str:
         """The document to serve for a site: itself, its lobby variant or its full variant."""
         site = self.sites[file]
         spec = self.rooms[site.room]
@@ -214,7 +218,7 @@ class Rooms:
             return site.full or site.file
         return site.file
 
-    def lobby(self, route: LobbyRoute, data: dict) -> str:
+    def lobby(self, route: LobbyRoute, data: dict[str, Any]) -> str:
         """The lobby's redirect: loop again, or join now that a host is in."""
         site = self.sites.get(str(data.get("site") or ""))
         spec = self.rooms.get(route.room)
@@ -232,7 +236,7 @@ class Rooms:
 
     # -- conference events -------------------------------------------------------------------------------------
 
-    def event(self, route: Any, data: dict, handler: Callable[[dict], str | None]) -> tuple[str | None, After | None]:
+    def event(self, route: Any, data: dict[str, Any], handler: Handler) -> Reply:
         """A conference event of a room: store changes, the reply's document (a tone, or the handler chosen
         by `handler(data)`, which may branch on `role`), and the side effects to run after the reply."""
         spec = self.rooms[route.room]
@@ -253,7 +257,8 @@ class Rooms:
             return None, None
         return handler(data), None
 
-    def _joined(self, spec, name, conference_id, call_id, data, handler, first):
+    def _joined(self, spec: RoomSpec, name: str, conference_id: str, call_id: str, data: dict[str, Any],
+                handler: Handler, first: bool) -> Reply:
         known = self.store.member(name, call_id)
         if not first:  # a duplicate: the same reply, no second side effect
             data["role"] = known.role if known else "member"
@@ -278,7 +283,7 @@ class Rooms:
         return (tone or chosen), self._after(effects)
 
     def _hosts_in(self, name: str) -> bool:
-        return self.store.room(name).hosts > 0
+        return bool(self.store.room(name).hosts > 0)
 
     def _release(self, spec: RoomSpec, name: str, call_id: str, conference_id: str) -> Effect:
         member = self.store.member(name, call_id)
@@ -292,18 +297,23 @@ class Rooms:
         """A coach whispering to roles keeps its callIdsToCoach current as members of those roles join."""
         effects = []
         for coach in self.store.members(name):
-            if spec.kind(coach.role) != "coach" or coach.data.get("mode") != "whisper":
+            mode = coach.data.get("mode")
+            if spec.kind(coach.role) != "coach" or mode not in ("whisper", "barge"):
                 continue
-            if member.role in spec.coached_roles(coach.role) or coach.call_id == member.call_id:
+            if mode == "barge" or member.role in spec.coached_roles(coach.role):
                 effects.append(self._member_update(spec, name, conference_id, coach.call_id,
-                                                   callIdsToCoach=self._coached(spec, name, coach.role)))
+                                                   callIdsToCoach=self._coached(spec, name, coach, mode)))
         return effects
 
-    def _coached(self, spec: RoomSpec, name: str, role: str) -> list[str]:
-        roles = spec.coached_roles(role)
-        return [m.call_id for m in self.store.members(name) if m.role in roles]
+    def _coached(self, spec: RoomSpec, name: str, coach: Any, mode: str) -> list[str]:
+        """Whom a coach coaches: in `whisper` the members of the roles it coaches; in `barge` everyone (a
+        coach is heard only by the calls it coaches, so barging in is coaching the whole room)."""
+        roles = spec.coached_roles(coach.role)
+        return [m.call_id for m in self.store.members(name)
+                if m.call_id != coach.call_id and (mode == "barge" or m.role in roles)]
 
-    def _left(self, spec, name, conference_id, call_id, data, handler, first):
+    def _left(self, spec: RoomSpec, name: str, conference_id: str, call_id: str, data: dict[str, Any],
+              handler: Handler, first: bool) -> Reply:
         known = self.store.member(name, call_id)
         data["role"] = known.role if known else "member"
         chosen = handler(data)
@@ -345,7 +355,7 @@ class Rooms:
 
     # -- keys --------------------------------------------------------------------------------------------------
 
-    def key(self, route: KeysRoute, data: dict) -> After | None:
+    def key(self, route: KeysRoute, data: dict[str, Any]) -> After | None:
         """One digit a member pressed (dtmf event): match it against the room's keys."""
         spec = self.rooms.get(route.room)
         call_id = str(data.get("callId") or "")
@@ -386,11 +396,13 @@ class Rooms:
             locked = not self.store.room(name).locked
             self.store.set_locked(name, locked)
             return []
-        if action in ("monitor", "whisper", "barge"):
+        if action in ("monitor", "whisper", "barge"):  # monitor: muted, hears the room; whisper: heard by the
+            # roles it coaches; barge: heard by everyone
             self.store.update_member(name, call_id, mode=action, muted=action == "monitor")
-            coached = self._coached(spec, name, member.role) if action == "whisper" else []
-            return [self._member_update(spec, name, conference_id, call_id, mute=action == "monitor",
-                                        callIdsToCoach=coached)]
+            if action == "monitor":
+                return [self._member_update(spec, name, conference_id, call_id, mute=True)]
+            return [self._member_update(spec, name, conference_id, call_id, mute=False,
+                                        callIdsToCoach=self._coached(spec, name, member, action))]
         return []
 
     # -- time limit --------------------------------------------------------------------------------------------

@@ -23,6 +23,14 @@ STORE_VARIABLE = "FLOWC_STORE"
 EPOCH = 1_800_000_000.0  # what the app's clock reads at the emulator's time 0 (rooms' timers)
 
 
+def _forget_cached_secrets() -> None:
+    """The generated app reads each secret once per process (flowc.runtime.documents); the emulator changes
+    the environment it reads, so the values read before are dropped."""
+    from flowc.runtime import documents
+
+    documents._environment.clear()
+
+
 def _rooms_of(app: Any) -> Any:
     """The rooms of an in-process flowc app (flowc.runtime.rooms.Rooms), or None."""
     webhooks = getattr(getattr(app, "state", None), "webhooks", None)
@@ -69,6 +77,7 @@ class Bandwidth:
             raise ValueError("give one of: an OUT directory, url=, app=")
         self.account_id = account_id
         self.credentials = credentials
+        self._store_directory: Any = None  # a fresh store for an in-process app's rooms (FLOWC_STORE)
         self.manifest: dict[str, Any] = {}
         self._saved_environment: dict[str, str | None] = {}
         self._server: RestServer | None = None
@@ -93,6 +102,7 @@ class Bandwidth:
             self.base_url = APP_ORIGIN
             self._point_app_at_emulator()
             if out is not None:
+                self._configure_callback_credentials(Path(out) / "manifest.json")
                 self.manifest, app = load_out(Path(out))
             else:
                 self.manifest = dict(manifest or {})
@@ -125,16 +135,40 @@ class Bandwidth:
         rooms = getattr(self, "rooms", None)
         if rooms is not None:
             rooms.close()
+        if any(value is None and not name.startswith(("BANDWIDTH_API", "FLOWC")) for name, value in
+               self._saved_environment.items()):
+            _forget_cached_secrets()  # the callback credentials set above go: the app must not keep them
         for name, value in self._saved_environment.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
         self._saved_environment = {}
-        directory = getattr(self, "_store_directory", None)
+        directory = self._store_directory
         if directory is not None:
             directory.cleanup()
             self._store_directory = None
+
+    def _configure_callback_credentials(self, manifest: Path) -> None:
+        """The Bandwidth application's callback credentials, which OUT names as environment variables: when
+        they are not set, the emulator (playing the application whose callback user and password they are) sets
+        them while it runs, so an in-process app and the emulator agree without a test configuring them."""
+        import json
+        import secrets
+
+        try:
+            auth = json.loads(manifest.read_text()).get("application", {}).get("auth", {})
+        except (OSError, ValueError, AttributeError):
+            return
+        names = [auth.get("username_env"), auth.get("password_env")]
+        if not all(isinstance(n, str) and n for n in names) or all(n in os.environ for n in names):
+            return
+        values = ("flowc-sim", secrets.token_hex(8))
+        for name, value in zip(names, values, strict=True):
+            if name not in os.environ:
+                self._saved_environment[name] = None
+                os.environ[name] = value
+        _forget_cached_secrets()
 
     def _point_app_at_emulator(self) -> None:
         user, password = self.credentials or ("sim", "sim")
@@ -145,9 +179,10 @@ class Bandwidth:
         if not os.environ.get(STORE_VARIABLE):  # rooms keep state: a fresh store per emulator unless one is set
             import tempfile
 
-            self._store_directory = tempfile.TemporaryDirectory(prefix="flowc-sim-store-")
+            directory = tempfile.TemporaryDirectory(prefix="flowc-sim-store-")
+            self._store_directory = directory
             self._saved_environment[STORE_VARIABLE] = None
-            os.environ[STORE_VARIABLE] = f"sqlite:{self._store_directory.name}/state.sqlite"
+            os.environ[STORE_VARIABLE] = f"sqlite:{directory.name}/state.sqlite"
 
     # -- the REST API ------------------------------------------------------------------------------------------
 

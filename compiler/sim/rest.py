@@ -392,13 +392,9 @@ class VoiceApi:
         if coaching is not None:
             if not isinstance(coaching, list) or not all(isinstance(c, str) for c in coaching):
                 raise ApiError(400, "callIdsToCoach must be an array of call ids")
-            if coaching == []:  # assumed: an empty list ends coaching (the member is heard by everyone again)
-                member.coaching = None
-                room.coach_id = None if room.coach_id == call_id else room.coach_id
-            elif room.coach_id not in (None, call_id):
+            if room.coach_id not in (None, call_id):
                 raise ApiError(400, f"the conference already has a coach ({room.coach_id})")
-            else:
-                member.coaching, room.coach_id = coaching, call_id
+            member.coaching, room.coach_id = coaching, call_id
         member.mute = body.get("mute", member.mute)
         member.hold = body.get("hold", member.hold)
         self.engine.state(call_id, "member updated", json.dumps(body, sort_keys=True))
