@@ -237,8 +237,9 @@ def _plan_site(plan: Plan, rooms: dict[str, RoomPlan], document: Document) -> No
         site.loop = add("loop", lobby_elements(room, document.file), folder="rooms")
         site.join = add("join", joined, folder="rooms")
         site.release = add("release", joined, root="Bxml", folder="rooms")
-    if conference.policy is not None and conference.policy.cap is not None:
-        site.full = add("full", [*before, *overflow_elements(room)])
+    policy = conference.policy
+    if policy is not None and (policy.cap is not None or any(k.action == "lock" for k in policy.keys)):
+        site.full = add("full", [*before, *overflow_elements(room)])  # over the cap, or the room is locked
     room.sites.append(site)
     if not any(r.path == room.lobby_path for r in plan.routes) and site.lobby:
         plan.routes.append(Route("POST", room.lobby_path, ["redirect"], conference.name, room=conference.name,

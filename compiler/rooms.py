@@ -133,7 +133,7 @@ def overflow_elements(room: RoomPlan) -> list[Element]:
     policy = room.conference.policy
     assert policy is not None
     if policy.overflow is None:
-        return _elements("hangup", span=policy.cap_span)
+        return _elements("hangup", span=policy.cap_span or policy.span)
     return _elements(f"redirect to {policy.overflow}", span=policy.overflow_span)
 
 

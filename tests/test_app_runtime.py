@@ -94,7 +94,7 @@ def test_app_py_loads_back_to_the_objects_it_was_written_from(tmp_path, name):
 
     assert {type(r) for r in generated.ROUTES} <= {FlowRoute, ConferenceRoute, EventRoute, LobbyRoute, KeysRoute}
     rooms, sites = room_specs(plan)  # rooms: their specs are data too, and load back equal
-    assert generated.SITES == sites
+    assert sites == generated.SITES
     assert [(r.name, r.room_name.parts, r.room_name.slots, r.lobby, r.cap, r.limit, r.warn_before, r.warning, r.end,
              r.roles, r.tones, r.keys) for r in generated.ROOMS] == \
         [(r.name, r.room_name.parts, r.room_name.slots, r.lobby, r.cap, r.limit, r.warn_before, r.warning, r.end,

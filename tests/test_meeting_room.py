@@ -22,9 +22,20 @@ def out(tmp_path_factory):
     return build(tmp_path_factory.mktemp("meeting-room"), ROOT / "examples" / "meeting-room")
 
 
-@pytest.fixture
-def bw(out, bandwidth):
-    return bandwidth(out)
+@pytest.fixture(params=["sqlite", "redis", "redis-2-workers"])
+def bw(request, out, bandwidth, monkeypatch):
+    """The suite runs three times: the default SQLite store (a fresh file per emulator), a real Redis server,
+    and two app workers taking the webhooks in turn, sharing that Redis."""
+    if request.param == "sqlite":
+        return bandwidth(out)
+    from flowc.runtime.store import open_store
+
+    url = request.getfixturevalue("redis_url")
+    store = open_store(url)
+    store.clear()
+    store.close()
+    monkeypatch.setenv("FLOWC_STORE", url)
+    return bandwidth(out, workers=2 if request.param == "redis-2-workers" else 1)
 
 
 def room(bw):
@@ -254,3 +265,18 @@ def test_rest_429_while_releasing_the_lobby_is_retried(bw):
     bw.faults.rate_limit(times=2, retry_after=0)
     host = bw.inbound("host")
     assert set(room(bw).members) == {host, *waiting}
+
+
+def test_two_workers_share_the_meeting_through_redis(out, bandwidth, redis_url, monkeypatch):
+    from flowc.runtime.store import open_store
+
+    store = open_store(redis_url)
+    store.clear()
+    monkeypatch.setenv("FLOWC_STORE", redis_url)
+    bw = bandwidth(out, workers=2)
+    waiting = bw.inbound("guest")  # admitted by one worker ...
+    host = bw.inbound("host")  # ... released by whichever takes the host's join
+    assert set(room(bw).members) == {host, waiting}
+    assert len(bw.rooms_of_workers) == 2 and all(r._store is not None for r in bw.rooms_of_workers)
+    assert store.room("standup").hosts == 1  # the state is in Redis, not in either worker
+    store.close()

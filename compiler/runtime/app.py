@@ -299,6 +299,7 @@ def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_fi
         from flowc.runtime.rooms import Rooms
 
         room_state = Rooms(rooms, sites, documents)
+        room_state.routes = {route.path: route for route in routes}
         hooks.state.values["rooms"] = room_state  # hooks reach the rooms' controls through their context
     return WebhookApp(documents, routes, hooks, body_limit, hook_timeout, room_state).asgi()
 

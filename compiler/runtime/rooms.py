@@ -176,6 +176,7 @@ class Rooms:
         self.sites = {site.file: site for site in sites}
         self.by_call_site = {(site.room, site.file): site for site in sites}
         self.documents = documents
+        self.routes: dict[str, Route] = {}  # by path, for the credentials a redirect to one of them needs
         self.clock = Clock()
         self.rest: Any = Rest()
         self._store: Any = None
@@ -351,7 +352,21 @@ class Rooms:
         """Take a member out of the room by redirecting its call (a hook's move: to another flow or room).
         Its exit is expected, so it ends nothing and plays no tone."""
         self.store.update_member(name, call_id, expect_exit=True)
-        await self._send(Effect(f"move:{call_id}:{time.time_ns()}", *call_update(call_id, redirectUrl=redirect_url)))
+        body = {"redirectUrl": redirect_url, **self.credentials_for(redirect_url)}
+        await self._send(Effect(f"move:{call_id}:{time.time_ns()}", *call_update(call_id, **body)))
+
+    def credentials_for(self, url: str) -> dict[str, str]:
+        """`username` and `password` for a redirect to one of this app's routes: what that route requires
+        (Bandwidth sends a REST redirect's webhook with the credentials given in the request)."""
+        from urllib.parse import urlsplit
+
+        route = self.routes.get(urlsplit(url).path)
+        if route is None or not route.auth:
+            return {}
+        credential = route.auth[0]
+        values = [os.environ.get(s.value) if s.kind == "env" else s.value if s.kind == "literal" else None
+                  for s in (credential.username, credential.password)]
+        return {"username": values[0], "password": values[1]} if None not in values else {}
 
     # -- keys --------------------------------------------------------------------------------------------------
 

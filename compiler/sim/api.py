@@ -72,7 +72,8 @@ class Bandwidth:
                  callback_credentials: tuple[str, str] | None = None,
                  account_id: str = "9900000", settle_seconds: float = 30.0, seconds_per_word: float = 0.4,
                  audio_seconds: float = 5.0, audio_lengths: dict[str, float] | None = None,
-                 answer_seconds: float = 1.0, strict: bool = True, seed: int = 0, rest: bool = True) -> None:
+                 answer_seconds: float = 1.0, strict: bool = True, seed: int = 0, rest: bool = True,
+                 workers: int = 1) -> None:
         if sum(x is not None for x in (out, url, app)) != 1:
             raise ValueError("give one of: an OUT directory, url=, app=")
         self.account_id = account_id
@@ -82,6 +83,7 @@ class Bandwidth:
         self._saved_environment: dict[str, str | None] = {}
         self._server: RestServer | None = None
         self._http = HttpTarget()
+        self.workers = workers  # OUT's app loaded this many times, webhooks taking turns (shared store: Redis)
         try:
             self._start(out, url, app, manifest, rest, Options(
                 settle_seconds=settle_seconds, seconds_per_word=seconds_per_word, audio_seconds=audio_seconds,
@@ -101,18 +103,23 @@ class Bandwidth:
         if out is not None or app is not None:
             self.base_url = APP_ORIGIN
             self._point_app_at_emulator()
+            more: list = []
             if out is not None:
                 self._configure_callback_credentials(Path(out) / "manifest.json")
                 self.manifest, app = load_out(Path(out))
+                more = [load_out(Path(out))[1] for _ in range(self.workers - 1)]
             else:
                 self.manifest = dict(manifest or {})
-            targets.insert(0, AsgiTarget(app))
+            targets.insert(0, AsgiTarget(app, *more))
+            self._apps = [app, *more]
         else:
             self.base_url = url.rstrip("/")
         self.engine = Engine(targets, options, lambda: self.api_url)
-        self.rooms = _rooms_of(app) if app is not None else None
-        if self.rooms is not None:  # the app's room timers run on the emulator's clock
-            self.rooms.clock = VirtualClock(self.engine)
+        every = [_rooms_of(a) for a in getattr(self, "_apps", [])]
+        self.rooms_of_workers = [r for r in every if r is not None]
+        self.rooms = self.rooms_of_workers[0] if self.rooms_of_workers else None
+        for rooms in self.rooms_of_workers:  # the app's room timers run on the emulator's clock
+            rooms.clock = VirtualClock(self.engine)
         if self._server is not None:
             self._server.start()
 
@@ -132,8 +139,7 @@ class Bandwidth:
         if engine is not None and not engine.loop.is_closed():
             engine.run_on_loop(self._http.close())
             engine.close()
-        rooms = getattr(self, "rooms", None)
-        if rooms is not None:
+        for rooms in getattr(self, "rooms_of_workers", []):
             rooms.close()
         if any(value is None and not name.startswith(("BANDWIDTH_API", "FLOWC")) for name, value in
                self._saved_environment.items()):
