@@ -366,7 +366,8 @@ class Rooms:
         credential = route.auth[0]
         values = [os.environ.get(s.value) if s.kind == "env" else s.value if s.kind == "literal" else None
                   for s in (credential.username, credential.password)]
-        return {"username": values[0], "password": values[1]} if None not in values else {}
+        user, password = values
+        return {"username": user, "password": password} if user is not None and password is not None else {}
 
     # -- keys --------------------------------------------------------------------------------------------------
 
