@@ -62,9 +62,16 @@ class WebhookApp:
     """Documents + routes + hooks; `asgi()` wraps them in a Starlette router."""
 
     def __init__(self, documents: dict[str, Document], routes: tuple[Route, ...], hooks: Hooks,
-                 body_limit: int = DEFAULT_BODY_LIMIT, hook_timeout: float = DEFAULT_HOOK_TIMEOUT) -> None:
+                 body_limit: int = DEFAULT_BODY_LIMIT, hook_timeout: float = DEFAULT_HOOK_TIMEOUT,
+                 stateful: bool = False) -> None:
         self.documents, self.routes, self.hooks, self.body_limit = documents, routes, hooks, body_limit
         self.hook_timeout = hook_timeout
+        self.stateful = stateful  # the lifespan opens the store and runs the timer and outbox loops
+
+    @property
+    def runtime(self):
+        """The stateful services (flowc.runtime.services.Runtime), opened on first use."""
+        return self.hooks.state.runtime
 
     async def read_body(self, request: Request, receive) -> bytes:
         length = request.content_length
@@ -93,7 +100,7 @@ class WebhookApp:
         return min(self.hook_timeout, HOOK_SHARE * (route.hook_timeout or BANDWIDTH_CALLBACK_TIMEOUT))
 
     async def answer(self, route: Route, request: Request, receive) -> tuple[int, bytes, Any]:
-        """(status, body, an observer to run after the reply or None)."""
+        """(status, body, what to do after the reply: an After or None)."""
         if not route.authorized(request.authorization, request.host):
             raise Problem(401, "missing or wrong credentials")
         body = b"" if request.method == "GET" else await self.read_body(request, receive)
@@ -113,10 +120,18 @@ class WebhookApp:
         loop = asyncio.get_running_loop()
         context = RequestContext(payload, data, route.path, loop.time() + self.hook_budget(route), hooks.state,
                                  loop)
-        later = None
+        try:
+            return await self._with_hooks(route, data, event_type, observer, context)
+        except Problem as problem:
+            problem.context = context  # what its hooks recorded is not to be sent (discard)
+            raise
+
+    async def _with_hooks(self, route: Route, data: dict, event_type: str, observer, context: RequestContext):
+        hooks = self.hooks
+        later = After(context)
         if observer is not None:
             if observer.after_reply:
-                later = (observer, context)
+                later.observer = observer
             else:
                 await hooks.observe(observer, context)
         file = route.select(data, event_type)
@@ -142,6 +157,7 @@ class WebhookApp:
                     log.exception("%s %s failed", request.method, route.path)
                     raise Problem(500, "internal error") from None
             except Problem as problem:
+                app.discard(problem)
                 # Every refusal gets a line (with --no-access-log it is the only trace of, say, Bandwidth
                 # sending credentials the server does not expect).
                 log.warning("%s %s: %d %s", request.method, route.path, problem.status, problem.message)
@@ -155,17 +171,42 @@ class WebhookApp:
                             "headers": [(b"content-length", str(len(body)).encode()), *_XML_HEADERS]})
                 await send({"type": "http.response.body", "body": body})
             if later is not None:
-                await app.hooks.observe_after_reply(*later)
+                await app.after_reply(later)
 
         return handle
 
+    async def after_reply(self, later: After) -> None:
+        """An `@after_reply` observer, then the side effects the request recorded (control API, conference
+        policy): sent now, while Bandwidth already has its answer."""
+        context = later.context
+        if later.observer is not None:
+            await self.hooks.observe_after_reply(later.observer, context)
+        control = context._control
+        if control is not None and control.effects:
+            try:
+                await self.runtime.deliver(control)
+            except Exception:  # the store or the network: what is not sent stays for the outbox loop
+                log.exception("%s: sending side effects after the reply failed", context.path)
+
+    def discard(self, problem: Problem) -> None:
+        """A request refused after its hooks recorded side effects: they are not sent (see Problem.context)."""
+        context = getattr(problem, "context", None)
+        control = getattr(context, "_control", None)
+        if control is not None:
+            for effect_id in control.effects:
+                self.runtime.store.settle(effect_id, "failed", 0)
+
     @contextlib.asynccontextmanager
     async def lifespan(self, _app):
-        """Opens what the app needs for its requests and closes it at shutdown (the hook threads now; a store,
-        a REST client and timers belong here too)."""
+        """Opens what the app needs for its requests and closes it at shutdown: the hook threads, and for a
+        stateful app the store (refusing SQLite under several workers), the timer and the outbox loops."""
         try:
+            if self.stateful:
+                await self.runtime.start()
             yield
         finally:
+            if self.hooks.state._runtime is not None:
+                await self.hooks.state._runtime.stop()
             self.hooks.close()
 
     def asgi(self):
@@ -180,6 +221,15 @@ class WebhookApp:
 
 
 METHODS = frozenset(("GET", "HEAD", "POST"))
+
+
+class After:
+    """What a request leaves for after its reply: an `@after_reply` observer, the side effects it recorded."""
+
+    __slots__ = ("context", "observer")
+
+    def __init__(self, context: RequestContext) -> None:
+        self.context, self.observer = context, None
 
 
 class Dispatch:
@@ -229,10 +279,12 @@ async def _refuse(send, problem: Problem) -> None:
 # -- the generated OUT/app.py ----------------------------------------------------------------------------------
 
 def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_file: str, hooks_file: str,
-               value_hooks: tuple[str, ...] = ()):
+               value_hooks: tuple[str, ...] = (), stateful: bool = False):
     """The ASGI app of a generated OUT/app.py. FLOWC_HOOKS overrides where the hooks module is, FLOWC_MAX_BODY
     the request body limit in bytes, FLOWC_HOOK_TIMEOUT the hooks' time budget in seconds, FLOWC_HOOK_THREADS
-    how many plain `def` hooks run at once."""
+    how many plain `def` hooks run at once. A `stateful` app (conference policy; or FLOWC_STATEFUL=1, for
+    hooks that use the control API) opens its store at start-up and runs the timer and outbox loops; it
+    refuses to start with SQLite under several workers."""
     path = Path(os.environ.get("FLOWC_HOOKS") or Path(app_file).resolve().parent / hooks_file)
     body_limit, hook_timeout, threads = _body_limit(), _hook_timeout(), _hook_threads()
     hooks = Hooks.load(path, threads)
@@ -241,7 +293,10 @@ def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_fi
         log.warning("hooks module %s does not define %s: requests that need them answer 501", path,
                     ", ".join(missing))
     _report_unset_secrets(documents, routes)
-    return WebhookApp(documents, routes, hooks, body_limit, hook_timeout).asgi()
+    stateful = stateful or os.environ.get("FLOWC_STATEFUL", "") == "1"
+    if stateful:
+        hooks.state.runtime.check_workers()  # at import, so every worker stops with the reason
+    return WebhookApp(documents, routes, hooks, body_limit, hook_timeout, stateful).asgi()
 
 
 def _positive(name: str, unit: str, default, convert):
