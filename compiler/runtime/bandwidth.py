@@ -95,8 +95,8 @@ class Request:
 def call_update(call_id: str, *, redirect_url: str | None = None, redirect_method: str | None = None,
                 state: Literal["active", "completed"] | None = None, tag: str | None = None) -> Request:
     """POST /calls/{id}: a redirect (its reply replaces what the call runs) or a hang-up (idempotent)."""
-    fields = {"state": state, "redirectUrl": redirect_url, "redirectMethod": redirect_method, "tag": tag}
-    return Request("POST", f"/calls/{call_id}", _json(fields), JSON, idempotent=state == "completed")
+    body = _json(state=state, redirect_url=redirect_url, redirect_method=redirect_method, tag=tag)
+    return Request("POST", f"/calls/{call_id}", body, JSON, idempotent=state == "completed")
 
 
 def call_bxml(call_id: str, bxml: str) -> Request:
@@ -107,8 +107,8 @@ def call_bxml(call_id: str, bxml: str) -> Request:
 def conference_update(conference_id: str, *, status: Literal["active", "completed"] | None = None,
                       redirect_url: str | None = None, redirect_method: str | None = None) -> Request:
     """POST /conferences/{id}: end it (members carry on after `<Conference>`; idempotent) or redirect it."""
-    fields = {"status": status, "redirectUrl": redirect_url, "redirectMethod": redirect_method}
-    return Request("POST", f"/conferences/{conference_id}", _json(fields), JSON, idempotent=status == "completed")
+    body = _json(status=status, redirect_url=redirect_url, redirect_method=redirect_method)
+    return Request("POST", f"/conferences/{conference_id}", body, JSON, idempotent=status == "completed")
 
 
 def conference_bxml(conference_id: str, bxml: str) -> Request:
@@ -119,12 +119,18 @@ def conference_bxml(conference_id: str, bxml: str) -> Request:
 def member_update(conference_id: str, call_id: str, *, mute: bool | None = None, hold: bool | None = None,
                   call_ids_to_coach: list[str] | None = None) -> Request:
     """PUT /conferences/{id}/members/{callId}: settings; what is omitted is unchanged. Idempotent."""
-    fields = {"mute": mute, "hold": hold, "callIdsToCoach": call_ids_to_coach}
-    return Request("PUT", f"/conferences/{conference_id}/members/{call_id}", _json(fields), JSON, idempotent=True)
+    body = _json(mute=mute, hold=hold, call_ids_to_coach=call_ids_to_coach)
+    return Request("PUT", f"/conferences/{conference_id}/members/{call_id}", body, JSON, idempotent=True)
 
 
-def _json(fields: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in fields.items() if v is not None}, separators=(",", ":"))
+def _json(**fields: Any) -> str:
+    """The JSON body of Bandwidth's REST API: camelCase names of the fields that are set."""
+    return json.dumps({_camel(k): v for k, v in fields.items() if v is not None}, separators=(",", ":"))
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
 
 
 class Pacer:

@@ -41,23 +41,23 @@ class Control:
     # -- members -----------------------------------------------------------------------------------------------
 
     def mute(self, call_id: str | None = None, *, conference_id: str | None = None, room: str | None = None) -> str:
-        return self._member(call_id, conference_id, room, "mute", mute=True)
+        return self._member(call_id, conference_id, room, "control.mute", mute=True)
 
     def unmute(self, call_id: str | None = None, *, conference_id: str | None = None,
                room: str | None = None) -> str:
-        return self._member(call_id, conference_id, room, "unmute", mute=False)
+        return self._member(call_id, conference_id, room, "control.unmute", mute=False)
 
     def hold(self, call_id: str | None = None, *, conference_id: str | None = None, room: str | None = None) -> str:
-        return self._member(call_id, conference_id, room, "hold", hold=True)
+        return self._member(call_id, conference_id, room, "control.hold", hold=True)
 
     def unhold(self, call_id: str | None = None, *, conference_id: str | None = None,
                room: str | None = None) -> str:
-        return self._member(call_id, conference_id, room, "unhold", hold=False)
+        return self._member(call_id, conference_id, room, "control.unhold", hold=False)
 
     def coach(self, call_ids: list[str], *, coach_id: str | None = None, conference_id: str | None = None,
               room: str | None = None) -> str:
         """Make `coach_id` (default: this request's call) coach exactly these calls ([] stops coaching)."""
-        return self._member(coach_id, conference_id, room, "coach", call_ids_to_coach=list(call_ids))
+        return self._member(coach_id, conference_id, room, "control.coach", call_ids_to_coach=list(call_ids))
 
     def _member(self, call_id: str | None, conference_id: str | None, room: str | None, name: str,
                 **settings: Any) -> str:
@@ -70,8 +70,8 @@ class Control:
         """Take a call out of its conference: hang it up, or (then_url) continue its flow there."""
         call = self._call(call_id)
         if then_url is not None:
-            return self.send(bandwidth.call_update(call, redirect_url=then_url), "kick")
-        return self.send(bandwidth.call_update(call, state="completed"), "kick")
+            return self.send(bandwidth.call_update(call, redirect_url=then_url), "control.kick")
+        return self.send(bandwidth.call_update(call, state="completed"), "control.kick")
 
     def move(self, call_id: str | None = None, *, url: str | None = None, bxml: str | bytes | None = None) -> str:
         """Redirect a call: to `url` (its reply runs next), or to a `<Bxml>` document (e.g. another room)."""
@@ -79,19 +79,20 @@ class Control:
             raise ControlError("move() takes one of url= and bxml=")
         call = self._call(call_id)
         if bxml is not None:
-            return self.send(bandwidth.call_bxml(call, _text(bxml)), "move")
-        return self.send(bandwidth.call_update(call, redirect_url=url), "move")
+            return self.send(bandwidth.call_bxml(call, _text(bxml)), "control.move")
+        return self.send(bandwidth.call_update(call, redirect_url=url), "control.move")
 
     # -- rooms -------------------------------------------------------------------------------------------------
 
     def announce(self, bxml: str | bytes, *, conference_id: str | None = None, room: str | None = None) -> str:
         """Play a `<Bxml>` document of conference verbs to the whole room (queued behind its audio)."""
-        return self.send(bandwidth.conference_bxml(self._conference(conference_id, room), _text(bxml)), "announce")
+        request = bandwidth.conference_bxml(self._conference(conference_id, room), _text(bxml))
+        return self.send(request, "control.announce")
 
     def end(self, *, conference_id: str | None = None, room: str | None = None) -> str:
         """End the conference: every member carries on with the verb after its `<Conference>`."""
         return self.send(bandwidth.conference_update(self._conference(conference_id, room), status="completed"),
-                         "end")
+                         "control.end")
 
     # -- any request -------------------------------------------------------------------------------------------
 
