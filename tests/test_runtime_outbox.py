@@ -1,0 +1,216 @@
+"""The control API, the outbox and the timers in a generated app on the emulator, against SQLite and a real
+Redis: side effects sent after the reply, exactly once under duplicated events, a 429 honoured, what a crash
+left sent by the background loop, timers claimed once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from flowc.runtime.bandwidth import ApiConfig, BandwidthClient, call_bxml
+from flowc.runtime.outbox import Outbox
+from flowc.runtime.services import Runtime
+from flowc.runtime.store import RedisStore, SqliteStore, StoreError, Timer
+from sim_helpers import build
+
+pytestmark = pytest.mark.e2e
+
+FLOWS = {"a.flow": """
+conference room "room" {
+    on member join {
+    }
+}
+flow guest {
+    join room
+    say "The meeting has ended."
+    pause 600s
+}
+flow waiter {
+    say "Please hold."
+    pause 600s
+}
+"""}
+
+WAITER_NUMBER = "+15550000001"
+CLOSED = "<Bxml><SpeakSentence>The room has closed.</SpeakSentence><Pause duration='600'/></Bxml>"
+
+HOOKS = f"""
+from flowc.runtime import after_reply
+
+waiting = []
+
+def on_initiate(payload, context):
+    if payload.to == {WAITER_NUMBER!r}:
+        waiting.append(payload.call_id)
+
+def on_conference_member_join(payload, context):
+    context.control.mute()  # this member, this conference: sent after the reply
+
+def on_conference_completed(payload, context):
+    context.control.move(waiting[0], bxml={CLOSED!r})
+"""
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_url(request, tmp_path, monkeypatch):
+    if request.param == "sqlite":
+        url = f"sqlite://{tmp_path}/state.sqlite"
+    else:
+        url = request.getfixturevalue("redis_url")
+        RedisStore(url).clear()
+    monkeypatch.setenv("FLOWC_STORE", url)
+    yield url
+    if request.param == "redis":
+        RedisStore(url).clear()
+
+
+def workers_for(store_url: str, many: int = 2) -> int:
+    """Several workers share Redis; SQLite refuses a second one (even in one process: the lock is per open)."""
+    return many if store_url.startswith("redis://") else 1
+
+
+@pytest.fixture
+def out(tmp_path):
+    return build(tmp_path, FLOWS, HOOKS)
+
+
+def rest(bw, method: str, fragment: str) -> list:
+    return [e for e in bw.events if type(e).__name__ == "RestRequest" and e.method == method and fragment in e.path]
+
+
+def test_side_effects_run_after_the_reply_and_once_under_duplicated_events(bandwidth, out, store_url):
+    bw = bandwidth(out)
+    bw.faults.duplicate("conferenceCompleted")
+    waiter = bw.inbound("waiter", to=WAITER_NUMBER)
+    guest = bw.inbound("guest")
+    room = bw.conference("room")
+    assert room.member(guest)["mute"]  # muted by the hook, through the outbox
+    guest.hangup()  # the last member leaves: conferenceCompleted, delivered twice
+    completions = [w for w in bw.webhooks if w.event_type == "conferenceCompleted"]
+    assert len(completions) == 2 and all(w.status == 204 for w in completions)
+    assert waiter.heard == ["Please hold.", "The room has closed."]
+    assert len(rest(bw, "PUT", f"/calls/{waiter.id}/bxml")) == 1
+    assert len(rest(bw, "PUT", "/members/")) == 1
+
+
+def test_a_429_on_a_side_effect_is_waited_out(bandwidth, out, store_url):
+    bw = bandwidth(out)
+    bw.inbound("waiter", to=WAITER_NUMBER)
+    bw.faults.rate_limit(times=1, retry_after=1, path="/members/")
+    guest = bw.inbound("guest")
+    assert bw.conference("room").member(guest)["mute"]
+    assert [e.status for e in rest(bw, "PUT", "/members/")] == [429, 204]
+
+
+def test_what_a_crash_left_in_the_outbox_is_sent_by_the_background_loop_once(bandwidth, out, store_url):
+    bw = bandwidth(out)
+    waiter = bw.inbound("waiter", to=WAITER_NUMBER)
+    runtime = Runtime()  # FLOWC_STORE from the fixture
+    control = runtime.control({"callId": waiter.id}, cause="crashed-request")
+    control.move(bxml=CLOSED)  # recorded; the worker "dies" before sending it
+    runtime.close_store()
+
+    async def two_workers_recover() -> list[int]:
+        workers = [Runtime() for _ in range(workers_for(store_url))]
+        try:
+            return list(await asyncio.gather(*(w.outbox.deliver_available() for w in workers)))
+        finally:
+            for worker in workers:
+                await worker.stop()
+
+    assert sum(asyncio.run(two_workers_recover())) == 1
+    assert waiter.heard == ["Please hold.", "The room has closed."]
+    later = Runtime()
+    assert later.store.effect(control.effects[0]).state == "done"
+    later.close_store()
+
+
+def test_a_non_idempotent_effect_whose_outcome_is_unknown_is_never_sent_again(tmp_path):
+    """A loopback server that never answers: the PUT may have been applied, so the entry is failed, not kept."""
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    store = SqliteStore(tmp_path / "s.sqlite")
+    client = BandwidthClient(ApiConfig(f"http://127.0.0.1:{server.getsockname()[1]}/api/v2", "1", timeout=0.2))
+    outbox = Outbox(store, lambda: client, "w1")
+    outbox.add("e1", call_bxml("c-1", CLOSED))
+
+    async def send() -> None:
+        await outbox.deliver(["e1"])
+        await client.close()
+
+    asyncio.run(send())
+    server.close()
+    assert store.effect("e1").state == "failed" and store.effect("e1").attempts == 1
+    assert store.claim_effects("w2", now=1e12, lease=30) == []
+    store.close()
+
+
+class ManualClock:
+    def __init__(self, now: float = 1000.0) -> None:
+        self.time, self.woken = now, []
+
+    def now(self) -> float:
+        return self.time
+
+    def wake(self, when: float) -> None:
+        self.woken.append(when)
+
+
+def test_a_timer_fires_once_among_workers_and_its_handler_uses_the_control_api(bandwidth, out, store_url):
+    bw = bandwidth(out)
+    waiter = bw.inbound("waiter", to=WAITER_NUMBER)
+    clock = ManualClock()
+    workers = [Runtime(clock=clock) for _ in range(workers_for(store_url, 3))]
+    fired: list[str] = []
+
+    def handler_of(runtime: Runtime):
+        async def announce(timer: Timer) -> None:
+            fired.append(runtime.worker)
+            control = runtime.timer_control(timer, callId=timer.data["call"])
+            control.move(bxml=CLOSED)
+            await runtime.deliver(control)
+        return announce
+
+    for worker in workers:
+        worker.timers.on("close", handler_of(worker))
+    due = workers[0].timers.schedule_in("close:waiter", "close", 60, {"call": waiter.id})
+    assert clock.woken == [due]
+
+    async def all_look(now: float) -> int:
+        return sum(await asyncio.gather(*(w.timers.fire_due(now) for w in workers)))
+
+    async def scenario() -> list[int]:
+        try:
+            return [await all_look(due - 1), await all_look(due), await all_look(due + 100)]
+        finally:
+            for worker in workers:
+                await worker.stop()
+
+    assert asyncio.run(scenario()) == [0, 1, 0]
+    assert len(fired) == 1 and waiter.heard == ["Please hold.", "The room has closed."]
+
+
+def test_sqlite_under_several_workers_is_refused_before_anything_opens(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLOWC_STORE", f"sqlite://{tmp_path}/state.sqlite")
+    monkeypatch.setenv("FLOWC_WORKERS", "2")
+    with pytest.raises(StoreError, match="runs 2 workers but its state store is SQLite"):
+        Runtime().store  # noqa: B018
+    assert not (tmp_path / "state.sqlite").exists()
+    monkeypatch.setenv("FLOWC_WORKERS", "1")
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")  # FLOWC_WORKERS says it first
+    Runtime().close_store()
+    monkeypatch.delenv("FLOWC_WORKERS")
+    with pytest.raises(StoreError, match="runs 4 workers"):
+        Runtime().check_workers()
+    monkeypatch.setenv("WEB_CONCURRENCY", "many")
+    with pytest.raises(StoreError, match="positive whole number"):
+        Runtime().check_workers()
+
+
+def test_redis_under_several_workers_is_fine(monkeypatch, redis_url):
+    monkeypatch.setenv("FLOWC_STORE", redis_url)
+    monkeypatch.setenv("FLOWC_WORKERS", "4")
+    runtime = Runtime()
+    assert runtime.store.shared
+    runtime.close_store()
