@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import importlib.util
+import inspect
 import json
 import math
 import os
@@ -294,9 +295,32 @@ def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_fi
                     ", ".join(missing))
     _report_unset_secrets(documents, routes)
     stateful = stateful or os.environ.get("FLOWC_STATEFUL", "") == "1"
+    register_timer_hooks(hooks)
     if stateful:
         hooks.state.runtime.check_workers()  # at import, so every worker stops with the reason
     return WebhookApp(documents, routes, hooks, body_limit, hook_timeout, stateful).asgi()
+
+
+TIMER_PREFIX = "on_timer_"
+
+
+def register_timer_hooks(hooks: Hooks) -> None:
+    """`on_timer_<kind>(timer, runtime)` in the hooks module runs the timers of that kind (scheduled with
+    `context.state.runtime.timers.schedule_in(key, "<kind>", seconds, data)`); async or plain `def`."""
+    runtime = hooks.state.runtime
+    for name, function in hooks.functions.items():
+        if name.startswith(TIMER_PREFIX) and len(name) > len(TIMER_PREFIX):
+            runtime.on_timer(name[len(TIMER_PREFIX):], _timer_hook(hooks, function))
+
+
+def _timer_hook(hooks: Hooks, function):
+    async def run(timer) -> None:
+        runtime = hooks.state.runtime
+        if inspect.iscoroutinefunction(function):
+            await function(timer, runtime)
+        else:
+            await asyncio.get_running_loop().run_in_executor(hooks.state.pool, function, timer, runtime)
+    return run
 
 
 def _positive(name: str, unit: str, default, convert):

@@ -2,8 +2,8 @@
 and the clock, opened on first use or by the app's lifespan, and the worker-count rule.
 
 Public interface: `Runtime(store_url=None, clock=None)`; properties `store`, `client`, `outbox`, `timers`,
-`clock`, `worker`; `check_workers()` (StoreError when the store is SQLite and FLOWC_WORKERS or
-WEB_CONCURRENCY says more than one worker); `control(fields, cause=None) -> Control`;
+`clock`, `worker`; `on_timer(kind, handler)`; `check_workers()` (StoreError when the store is SQLite and
+FLOWC_WORKERS or WEB_CONCURRENCY says more than one worker); `control(fields, cause=None) -> Control`;
 `timer_control(timer, **fields) -> Control`; `await deliver(control)` (send what it recorded); `await start()`
 (open the store, claim it, start the timer and outbox loops) and `await stop()`; `use_clock(clock)`;
 `worker_count()`.
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from flowc.runtime.control import Control
 from flowc.runtime.outbox import Outbox
 from flowc.runtime.store import Store, StoreError, Timer, event_id, open_store
-from flowc.runtime.timers import DEFAULT_POLL, Clock, SystemClock, Timers
+from flowc.runtime.timers import DEFAULT_POLL, Clock, SystemClock, TimerHandler, Timers
 
 if TYPE_CHECKING:
     from flowc.runtime.bandwidth import BandwidthClient
@@ -64,6 +64,11 @@ class Runtime:
         self._outbox: Outbox | None = None
         self._timers: Timers | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.timer_handlers: dict[str, TimerHandler] = {}  # registered before the store is opened
+
+    def on_timer(self, kind: str, handler: TimerHandler) -> None:
+        """Run `handler(timer)` for due timers of this kind (every worker registers the same handlers)."""
+        self.timer_handlers[kind] = handler
 
     # -- the services, opened on first use ---------------------------------------------------------------------
 
@@ -110,7 +115,7 @@ class Runtime:
     @property
     def timers(self) -> Timers:
         if self._timers is None:
-            self._timers = Timers(self.store, self.worker, self._clock)
+            self._timers = Timers(self.store, self.worker, self._clock, self.timer_handlers)
         return self._timers
 
     def check_workers(self) -> None:

@@ -56,9 +56,10 @@ class SystemClock:
 
 
 class Timers:
-    def __init__(self, store: Store, worker: str, clock: Clock) -> None:
+    def __init__(self, store: Store, worker: str, clock: Clock,
+                 handlers: dict[str, TimerHandler] | None = None) -> None:
         self.store, self.worker, self.clock = store, worker, clock
-        self.handlers: dict[str, TimerHandler] = {}
+        self.handlers: dict[str, TimerHandler] = handlers if handlers is not None else {}
         self.fired = 0  # timers this worker ran
 
     def on(self, kind: str, handler: TimerHandler) -> None:
