@@ -13,6 +13,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 OUT_VARIABLE = "FLOWC_SERVE_OUT"  # tells each worker process which OUT to load (app_factory)
 
@@ -43,7 +44,7 @@ def serve(out: str, host: str = "127.0.0.1", port: int = 8000, workers: int = 1)
     return 0
 
 
-def app_factory():
+def app_factory() -> Any:
     """The app of the OUT that `flowc serve --workers` names, loaded in each worker process."""
     from flowc.runtime import load_app
 

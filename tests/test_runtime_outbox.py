@@ -214,3 +214,27 @@ def test_redis_under_several_workers_is_fine(monkeypatch, redis_url):
     runtime = Runtime()
     assert runtime.store.shared
     runtime.close_store()
+
+
+TIMED_HOOKS = """
+def on_conference_member_join(payload, context):
+    context.state.runtime.timers.schedule_in("warn:" + payload.conference_id, "warn", 29 * 60,
+                                             {"conference": payload.conference_id})
+
+async def on_timer_warn(timer, runtime):
+    control = runtime.timer_control(timer, conferenceId=timer.data["conference"])
+    control.announce("<Bxml><SpeakSentence>One minute left.</SpeakSentence></Bxml>")
+    await runtime.deliver(control)
+"""
+
+
+def test_timers_of_an_in_process_app_run_on_the_emulators_virtual_clock(bandwidth, tmp_path, store_url):
+    bw = bandwidth(build(tmp_path, FLOWS, TIMED_HOOKS))
+    guest = bw.inbound("guest")
+    joined_at = bw.now
+    bw.advance(29 * 60 - 1 - (bw.now - joined_at))
+    assert "One minute left." not in guest.heard
+    bw.advance(1)
+    assert guest.heard[-1] == "One minute left." and bw.now == pytest.approx(joined_at + 29 * 60)
+    bw.advance(3600)
+    assert guest.heard.count("One minute left.") == 1  # fired once, then finished

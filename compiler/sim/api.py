@@ -45,6 +45,7 @@ class Bandwidth:
         self._saved_environment: dict[str, str | None] = {}
         self._server: RestServer | None = None
         self._http = HttpTarget()
+        self._runtime: Any = None  # a generated app's flowc.runtime services (flowc.sim.clock)
         try:
             self._start(out, url, app, manifest, rest, Options(
                 settle_seconds=settle_seconds, seconds_per_word=seconds_per_word, audio_seconds=audio_seconds,
@@ -72,6 +73,10 @@ class Bandwidth:
         else:
             self.base_url = url.rstrip("/")
         self.engine = Engine(targets, options, lambda: self.api_url)
+        if app is not None:
+            from flowc.sim.clock import attach
+
+            self._runtime = attach(self.engine, app)  # the app's timers run on the virtual clock
         if self._server is not None:
             self._server.start()
 
@@ -89,6 +94,10 @@ class Bandwidth:
             self._server = None
         engine = getattr(self, "engine", None)
         if engine is not None and not engine.loop.is_closed():
+            from flowc.sim.clock import detach
+
+            detach(engine, self._runtime)
+            self._runtime = None
             engine.run_on_loop(self._http.close())
             engine.close()
         for name, value in self._saved_environment.items():
