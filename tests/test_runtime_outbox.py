@@ -238,3 +238,16 @@ def test_timers_of_an_in_process_app_run_on_the_emulators_virtual_clock(bandwidt
     assert guest.heard[-1] == "One minute left." and bw.now == pytest.approx(joined_at + 29 * 60)
     bw.advance(3600)
     assert guest.heard.count("One minute left.") == 1  # fired once, then finished
+
+
+def test_without_flowc_store_each_emulator_gives_the_app_a_fresh_store(bandwidth, tmp_path, monkeypatch):
+    monkeypatch.delenv("FLOWC_STORE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    out = build(tmp_path, FLOWS, HOOKS)
+    for _ in range(2):
+        bw = bandwidth(out)
+        bw.inbound("waiter", to=WAITER_NUMBER)
+        guest = bw.inbound("guest")
+        assert bw.conference("room").member(guest)["mute"]  # each run records and sends its own entry
+        bw.close()
+    assert not (tmp_path / "flowc-state.sqlite").exists()

@@ -12,6 +12,8 @@ a SQLite file's lock, its REST client).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from typing import TYPE_CHECKING, Any
 
 from flowc.sim.payloads import EPOCH
@@ -58,13 +60,31 @@ def runtime_of(app: Any) -> Any:
     return getattr(webhooks, "runtime", None) if webhooks is not None else None
 
 
-def attach(engine: Engine, app: Any) -> Any:
+class Attached:
+    """An app's runtime on the emulator's clock, and the private store folder it was given (or None)."""
+
+    def __init__(self, runtime: Any, folder: tempfile.TemporaryDirectory[str] | None) -> None:
+        self.runtime, self.folder = runtime, folder
+
+
+def attach(engine: Engine, app: Any) -> Attached | None:
+    """Put a generated app's runtime on the virtual clock. Without FLOWC_STORE it gets a SQLite file of its
+    own, removed when the emulator closes, so that no state leaks from one emulator (one test) to the next."""
     runtime = runtime_of(app)
-    if runtime is not None and hasattr(runtime, "use_clock"):
-        runtime.use_clock(VirtualClock(engine, runtime))
-    return runtime
+    if runtime is None or not hasattr(runtime, "use_clock"):
+        return None
+    runtime.use_clock(VirtualClock(engine, runtime))
+    folder = None
+    if runtime.store_url is None and not os.environ.get("FLOWC_STORE", "").strip():
+        folder = tempfile.TemporaryDirectory(prefix="flowc-sim-store-")
+        runtime.store_url = f"sqlite://{folder.name}/state.sqlite"
+    return Attached(runtime, folder)
 
 
-def detach(engine: Engine, runtime: Any) -> None:
-    if runtime is not None and not engine.loop.is_closed():
-        engine.run_on_loop(runtime.stop())
+def detach(engine: Engine, attached: Attached | None) -> None:
+    if attached is None:
+        return
+    if not engine.loop.is_closed():
+        engine.run_on_loop(attached.runtime.stop())
+    if attached.folder is not None:
+        attached.folder.cleanup()
