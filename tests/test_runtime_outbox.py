@@ -251,3 +251,58 @@ def test_without_flowc_store_each_emulator_gives_the_app_a_fresh_store(bandwidth
         assert bw.conference("room").member(guest)["mute"]  # each run records and sends its own entry
         bw.close()
     assert not (tmp_path / "flowc-state.sqlite").exists()
+
+
+def test_every_control_function_on_the_emulator(bandwidth, tmp_path, store_url):
+    bw = bandwidth(build(tmp_path, FLOWS, "def on_initiate(payload):\n    return None\n"))
+    first, coach, kicked, moved, continued = (bw.inbound("guest") for _ in range(5))
+    waiter = bw.inbound("waiter", to=WAITER_NUMBER)
+    room = bw.conference("room")
+    runtime = Runtime(clock=ManualClock())
+    runtime.store.joined("room", first.id, room.id)  # what the conference handlers record
+    fields = {"eventType": "conferenceMemberJoin", "conferenceId": room.id, "callId": first.id}
+
+    async def act() -> list[str]:
+        control = runtime.control(fields)
+        control.mute()
+        control.hold(room="room")
+        control.unhold(conference_id=room.id)
+        control.coach([first.id], coach_id=coach.id)
+        control.kick(kicked.id)
+        control.kick(continued.id, then_url="http://app/flows/waiter")
+        control.move(moved.id, bxml="<Bxml><SpeakSentence>Moved.</SpeakSentence><Pause duration='60'/></Bxml>")
+        control.move(waiter.id, url="http://app/flows/waiter")
+        control.announce("<Bxml><SpeakSentence>Hello, room.</SpeakSentence></Bxml>")
+        await runtime.deliver(control)
+        states = [runtime.store.effect(e).state for e in control.effects]
+        ending = runtime.control(fields, cause="the end")
+        ending.end(room="room")
+        await runtime.deliver(ending)
+        await runtime.stop()
+        return states
+
+    assert set(asyncio.run(act())) == {"done"}
+    assert room.member(first) is None  # the room has ended; what it was before, from the REST log:
+    member_bodies = [e.body for e in rest(bw, "PUT", "/members/")]
+    assert member_bodies == [{"mute": True}, {"hold": True}, {"hold": False}, {"callIdsToCoach": [first.id]}]
+    assert kicked.state == "completed" and continued.heard[-1] == "Please hold."
+    assert moved.heard[-1] == "Moved." and waiter.heard == ["Please hold.", "Please hold."]
+    assert "Hello, room." in first.heard and first.heard[-1] == "The meeting has ended."
+    assert bw.conference("room") is None
+
+
+def test_control_calls_that_name_nothing_are_refused(tmp_path):
+    from flowc.runtime.control import ControlError
+
+    runtime = Runtime(store_url=f"sqlite://{tmp_path}/s.sqlite")
+    control = runtime.control({"eventType": "timer"}, cause="c")
+    with pytest.raises(ControlError, match="no callId"):
+        control.kick()
+    with pytest.raises(ControlError, match="no conferenceId"):
+        control.mute("c-1")
+    with pytest.raises(ControlError, match="has no conference now"):
+        control.announce("<Bxml/>", room="empty")
+    with pytest.raises(ControlError, match="one of url= and bxml="):
+        control.move("c-1")
+    assert control.effects == []
+    runtime.close_store()
