@@ -28,6 +28,7 @@ redis-py, one Lua script per step) for any number of workers and hosts. Methods 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -40,6 +41,7 @@ from typing import IO, Any, Literal, Protocol, cast
 
 DEFAULT_SQLITE = "flowc-state.sqlite"
 EVENT_TTL = 25 * 3600.0  # a conference lasts at most 24 h: an event id older than that cannot come back
+CHECKPOINT_SECONDS = 1.0  # how often SQLite's WAL is copied into the database file (SqliteStore._checkpoint)
 ROOM_TTL = 25 * 3600  # Redis keys of a room and of an outbox entry expire after this (refreshed on writes)
 
 Admission = Literal["join", "lobby", "full", "locked"]
@@ -326,6 +328,21 @@ class SqliteStore:
         self._guard = threading.Lock()
         self._lock_file: IO[str] | None = None
         self._db().executescript(_SCHEMA)  # IF NOT EXISTS: several processes may open one file at once
+        self._stop = threading.Event()
+        self._checkpointer = threading.Thread(target=self._checkpoint, name="flowc-sqlite-checkpoint", daemon=True)
+        self._checkpointer.start()
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the database once a second, off the request path: a checkpoint is where WAL mode
+        syncs to disk, and done by the commit that crosses the WAL's size limit it adds milliseconds to that
+        webhook (the request connections do not checkpoint: wal_autocheckpoint=0)."""
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        try:
+            while not self._stop.wait(CHECKPOINT_SECONDS):
+                with contextlib.suppress(sqlite3.Error):  # busy: the next round does it
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            db.close()
 
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
@@ -333,6 +350,7 @@ class SqliteStore:
             db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: survives a crash of the app, not of the OS
+            db.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
             self._local.db = db
             with self._guard:
                 self._connections.append(db)
@@ -568,6 +586,7 @@ class SqliteStore:
                 db.execute(f"DELETE FROM {table}")
 
     def close(self) -> None:
+        self._stop.set()
         with self._guard:
             for db in self._connections:
                 db.close()

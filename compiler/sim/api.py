@@ -84,6 +84,7 @@ class Bandwidth:
         self._server: RestServer | None = None
         self._http = HttpTarget()
         self.workers = workers  # OUT's app loaded this many times, webhooks taking turns (shared store: Redis)
+        self._runtime: Any = None  # a generated app's flowc.runtime services (flowc.sim.clock)
         try:
             self._start(out, url, app, manifest, rest, Options(
                 settle_seconds=settle_seconds, seconds_per_word=seconds_per_word, audio_seconds=audio_seconds,
@@ -120,6 +121,11 @@ class Bandwidth:
         self.rooms = self.rooms_of_workers[0] if self.rooms_of_workers else None
         for rooms in self.rooms_of_workers:  # the app's room timers run on the emulator's clock
             rooms.clock = VirtualClock(self.engine)
+        if app is not None:
+            from flowc.sim.clock import attach
+
+            self._runtime = attach(self.engine, app)  # the app's timers run on the virtual clock
+            self._more_runtimes = [attach(self.engine, other) for other in getattr(self, "_apps", [])[1:]]
         if self._server is not None:
             self._server.start()
 
@@ -137,6 +143,12 @@ class Bandwidth:
             self._server = None
         engine = getattr(self, "engine", None)
         if engine is not None and not engine.loop.is_closed():
+            from flowc.sim.clock import detach
+
+            detach(engine, self._runtime)
+            for other in getattr(self, "_more_runtimes", []):
+                detach(engine, other)
+            self._runtime = None
             engine.run_on_loop(self._http.close())
             engine.close()
         for rooms in getattr(self, "rooms_of_workers", []):
