@@ -260,13 +260,13 @@ class Rooms:
 
     def _joined(self, spec: RoomSpec, name: str, conference_id: str, call_id: str, data: dict[str, Any],
                 handler: Handler, first: bool) -> Reply:
-        known = self.store.member(name, call_id)
         if not first:  # a duplicate: the same reply, no second side effect
+            known = self.store.member(name, call_id)
             data["role"] = known.role if known else "member"
             return handler(data), None
         result = self.store.joined(name, call_id, conference_id)
         member = result.member
-        data["role"] = member.role if member else (known.role if known else "member")
+        data["role"] = member.role if member else "member"
         chosen = handler(data)
         if member is None:  # its exit came first: nothing to do
             return chosen, None
@@ -278,13 +278,11 @@ class Rooms:
         started = result.first_host if spec.lobby else member.seq == 1  # the meeting starts now
         if started and spec.limit is not None:
             self._start_limit(spec, name, conference_id)
-        effects.extend(self._coaching(spec, name, conference_id, member))
-        quiet = member.data.get("released") or result.first_host or (spec.lobby and not self._hosts_in(name))
+        if any(action in ("whisper", "barge") for _, action, _ in spec.keys):  # a coach may be coaching roles
+            effects.extend(self._coaching(spec, name, conference_id, member))
+        quiet = member.data.get("released") or result.first_host  # the lobby's release; the meeting's start
         tone = None if quiet else spec.tone("join", member.role, chosen)
         return (tone or chosen), self._after(effects)
-
-    def _hosts_in(self, name: str) -> bool:
-        return bool(self.store.room(name).hosts > 0)
 
     def _release(self, spec: RoomSpec, name: str, call_id: str, conference_id: str) -> Effect:
         member = self.store.member(name, call_id)
