@@ -129,29 +129,23 @@ class Clock:
 
 
 class Rest:
-    """The few Bandwidth Voice API requests rooms make, with Basic credentials from the environment and one
-    retry after a 429 (Retry-After). flowc.runtime's own client replaces this when it lands."""
+    """The rooms' REST requests through flowc.runtime.bandwidth (paced, Retry-After on 429, retried only where
+    a retry cannot apply an update twice); the answer's status, or None when no answer came."""
 
     def __init__(self) -> None:
         self._client: Any = None
 
-    def _base(self) -> str:
-        base = os.environ.get("BANDWIDTH_API_URL", "https://voice.bandwidth.com/api/v2").rstrip("/")
-        return f"{base}/accounts/{os.environ.get('BANDWIDTH_ACCOUNT_ID', '')}"
-
-    async def send(self, method: str, path: str, body: str | None, content_type: str) -> int:
-        import httpx
+    async def send(self, method: str, path: str, body: str | None, content_type: str) -> int | None:
+        from flowc.runtime.bandwidth import ApiError, BandwidthClient, Request
 
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=10)
-        auth = (os.environ.get("BANDWIDTH_USERNAME", ""), os.environ.get("BANDWIDTH_PASSWORD", ""))
-        for attempt in range(3):
-            response = await self._client.request(method, self._base() + path, content=body, auth=auth,
-                                                  headers={"content-type": content_type})
-            if response.status_code != 429 or attempt == 2:
-                return int(response.status_code)
-            await asyncio.sleep(min(float(response.headers.get("retry-after", "1") or 1), 5.0))
-        return 429
+            self._client = BandwidthClient.from_environment()
+        idempotent = "/members/" in path or (body is not None and '"completed"' in body)
+        try:
+            response = await self._client.send(Request(method, path, body, content_type, idempotent))
+        except ApiError as error:
+            return error.status
+        return int(response.status_code)
 
 
 @dataclass
@@ -476,8 +470,11 @@ class Rooms:
             self._record(effect)
         try:
             status = await self.rest.send(effect.method, effect.path, effect.body, effect.content_type)
-        except Exception:  # the REST API cannot be reached: left pending in the outbox
+        except Exception:  # a bug or the environment (no account configured): left pending in the outbox
             log.exception("%s %s failed", effect.method, effect.path)
+            return
+        if status is None:  # no answer: pending, for a retry
+            log.warning("%s %s: no answer from Bandwidth", effect.method, effect.path)
             return
         if status == 404:  # the call or conference has ended meanwhile: nothing left to do
             log.info("%s %s: 404 (already ended)", effect.method, effect.path)
