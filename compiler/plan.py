@@ -25,6 +25,7 @@ from flowc.rooms import (
     keys_for,
     lobby_elements,
     muted,
+    named_join,
     needs_lobby,
     overflow_elements,
     role_kind,
@@ -222,6 +223,9 @@ def _plan_site(plan: Plan, rooms: dict[str, RoomPlan], document: Document) -> No
     keys = keys_elements(room) if keys_for(conference, role) else []
     joined = [*keys, join, *after]
     document.elements = [*before, *joined]
+    # what the lobby route serves and the release PUTs: the room's name from the URL (flowc.rooms.templated)
+    rejoined = [*(keys_elements(room, True) if keys else []),
+                named_join(conference, join, conference_join_attributes(conference, join)), *after]
     stem = document.file[:-4].replace("/", ".")
     site = Site(document.file, conference.name, role, kind)
 
@@ -235,8 +239,8 @@ def _plan_site(plan: Plan, rooms: dict[str, RoomPlan], document: Document) -> No
     if needs_lobby(conference, kind):
         site.lobby = add("lobby", [*before, *to_lobby_elements(room, document.file)])
         site.loop = add("loop", lobby_elements(room, document.file), folder="rooms")
-        site.join = add("join", joined, folder="rooms")
-        site.release = add("release", joined, root="Bxml", folder="rooms")
+        site.join = add("join", rejoined, folder="rooms")
+        site.release = add("release", rejoined, root="Bxml", folder="rooms")
     policy = conference.policy
     if policy is not None and (policy.cap is not None or any(k.action == "lock" for k in policy.keys)):
         site.full = add("full", [*before, *overflow_elements(room)])  # over the cap, or the room is locked

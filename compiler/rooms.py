@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from flowc.diagnostics import Span
-from flowc.ir import Conference, Element, Text
+from flowc.ir import Attribute, Conference, Element, Slot, Text
 
 LOBBY_PATH = "/rooms/{name}/lobby"
 KEYS_PATH = "/rooms/{name}/keys"
@@ -101,32 +101,72 @@ def _retarget(element: Element, texts: dict[str, Text], span: Span | None) -> No
         else:
             _retarget(item, texts, span)
     for attribute in element.attributes:
-        if span is not None:
+        value = attribute.value
+        if isinstance(value, Text) and (value.literal or "") in texts:
+            attribute.value = texts[value.literal or ""]
+        elif span is not None:
             attribute.span = attribute.name_span = attribute.value.span = span
 
 
-def lobby_url(room: RoomPlan, site_file: str) -> str:
-    return f"{room.lobby_path}?site={quote(site_file, safe='/')}"
+def templated(conference: Conference) -> bool:
+    """Whether the room's name is computed per call (`"case-{digits}"`): later webhooks of its callers (the
+    lobby's redirects, keys) do not carry what it was computed from, so the name travels in their URLs."""
+    return conference.conference_name.literal is None
+
+
+def _name_parts(conference: Conference, from_query: bool) -> list[str | Slot]:
+    """The room's name in a document: from the webhook that joins (its own parts), or, in what the lobby and
+    keys routes serve and the release PUT, from their URL's `room` parameter."""
+    if from_query:
+        return [Slot("room", conference.name_span, filter="safe")]
+    return list(conference.conference_name.parts)
+
+
+def _url(path: str, conference: Conference, from_query: bool, separator: str) -> Text:
+    parts: list[str | Slot] = [path]
+    if templated(conference):
+        parts += [f"{separator}room=", *_name_parts(conference, from_query)]
+    return Text(parts, conference.name_span)
+
+
+def lobby_url(room: RoomPlan, site_file: str, from_query: bool) -> Text:
+    return _url(f"{room.lobby_path}?site={quote(site_file, safe='/')}", room.conference, from_query, "&")
 
 
 def to_lobby_elements(room: RoomPlan, site_file: str) -> list[Element]:
     """Into the lobby at once: the lobby route then plays the music (or joins, if the host came meanwhile)."""
     policy = room.conference.policy
     assert policy is not None
-    return _elements(f'redirect to "{lobby_url(room, site_file)}"', span=policy.lobby_span)
+    return _elements('redirect to "@url"', {"@url": lobby_url(room, site_file, False)}, policy.lobby_span)
 
 
 def lobby_elements(room: RoomPlan, site_file: str) -> list[Element]:
+    """What the lobby route serves while no host is in: the music, then the lobby again."""
     policy = room.conference.policy
     assert policy is not None and policy.lobby is not None
-    url = lobby_url(room, site_file)
-    return _elements(f'play "@lobby"\nredirect to "{url}"', {"@lobby": policy.lobby}, policy.lobby_span)
+    return _elements('play "@lobby"\nredirect to "@url"',
+                     {"@lobby": policy.lobby, "@url": lobby_url(room, site_file, True)}, policy.lobby_span)
 
 
-def keys_elements(room: RoomPlan) -> list[Element]:
+def keys_elements(room: RoomPlan, from_query: bool = False) -> list[Element]:
     policy = room.conference.policy
     assert policy is not None and room.keys_path is not None
-    return _elements(f'start gather on dtmf "{room.keys_path}"', span=policy.keys[0].span)
+    url = _url(room.keys_path, room.conference, from_query, "?")
+    return _elements('start gather on dtmf "@url"', {"@url": url}, policy.keys[0].span)
+
+
+def named_join(conference: Conference, join: Element, attributes: list[Attribute]) -> Element:
+    """The join as the lobby route and the release write it when the name is computed per call: the name from
+    the URL's `room` parameter, the declaration's settings written out."""
+    import copy
+
+    if not templated(conference):
+        return join
+    copied = copy.copy(join)
+    copied.conference = None
+    copied.attributes = attributes
+    copied.content = [Text(_name_parts(conference, True), conference.name_span)]
+    return copied
 
 
 def overflow_elements(room: RoomPlan) -> list[Element]:

@@ -264,3 +264,53 @@ def test_a_release_document_with_a_verb_a_conference_refuses_would_be_reported(t
     bad = b'<?xml version="1.0" encoding="UTF-8"?>\n<Bxml>\n<Hangup/>\n</Bxml>'
     _, diagnostics = lint_sources({"warning.xml": bad}, "conference")
     assert diagnostics and all(d.is_error for d in diagnostics)
+
+
+# -- a room whose name is computed per call ------------------------------------------------------------------
+
+CASES = APP + '''
+conference case_room "case-{digits|digits}" {
+    wait for host play "https://cdn.example.com/queue.mp3"
+    role agent host
+    end when host leaves
+    key "*6" mute for member
+}
+
+flow customer on initiate {
+    gather max 4 then customer_case {
+        say "Your case number?"
+    }
+}
+
+flow customer_case {
+    join case_room as member
+    say "The agent has left."
+}
+
+flow agent on initiate {
+    gather max 4 then agent_case {
+        say "Case number?"
+    }
+}
+
+flow agent_case {
+    join case_room as agent
+}
+'''
+
+
+def test_a_room_named_per_call_keeps_its_lobby_release_and_keys(tmp_path, bandwidth):
+    bw = bandwidth(build(tmp_path, {"cases.flow": CASES}), settle_seconds=3)  # the lobby loops: short runs
+    customer = bw.inbound("customer")
+    customer.press("1234")
+    other = bw.inbound("customer")
+    other.press("9999")  # another case: another room
+    assert customer.heard[-1] == "https://cdn.example.com/queue.mp3" and bw.conference("case-1234") is None
+    agent = bw.inbound("agent")
+    agent.press("1234")
+    room = bw.conference("case-1234")
+    assert set(room.members) == {agent, customer} and bw.conference("case-9999") is None
+    customer.press("*6")
+    assert room.member(customer)["mute"] is True
+    agent.hangup()
+    assert customer.heard[-1] == "The agent has left." and other.state == "active"

@@ -190,6 +190,13 @@ class Rooms:
             self._store = None
 
     def room_name(self, spec: RoomSpec, data: dict[str, Any]) -> str:
+        """The Bandwidth name of the room: from the `room` URL parameter of the lobby and keys routes (a name
+        computed per call), else computed from this webhook's fields."""
+        given = data.get("room")
+        if isinstance(given, str) and given:
+            from flowc.runtime.values import FILTERS
+
+            return FILTERS["safe"].apply(given)
         return spec.room_name.render_sync(data).decode()
 
     # -- admission ---------------------------------------------------------------------------------------------
@@ -268,7 +275,9 @@ class Rooms:
         for released in result.released:
             waiting = self.store.update_member(name, released, released=True)
             if waiting is not None and waiting.data.get("looping"):  # else its lobby redirect joins it
-                effects.append(self._release(spec, name, released, conference_id))
+                release = self._release(spec, name, released, conference_id)
+                if release.body is not None:
+                    effects.append(release)
         started = result.first_host if spec.lobby else member.seq == 1  # the meeting starts now
         if started and spec.limit is not None:
             self._start_limit(spec, name, conference_id)
@@ -282,7 +291,11 @@ class Rooms:
         member = self.store.member(name, call_id)
         site = self.sites.get(member.data.get("site", "")) if member else None
         file = site.release if site and site.release else None
-        body = self.documents[file].render_sync({"callId": call_id, "name": name}).decode() if file else None
+        try:
+            body = self.documents[file].render_sync({"callId": call_id, "room": name}).decode() if file else None
+        except (Problem, TypeError):  # it needs what only the caller's webhooks carry: its next lobby redirect
+            log.info("release of %s left to its lobby redirect", call_id)  # joins it instead
+            body = None
         return Effect(f"release:{conference_id}:{call_id}", "PUT", f"/calls/{call_id}/bxml", body,
                       "application/xml")
 
