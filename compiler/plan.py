@@ -194,7 +194,8 @@ def _room_plan(plan: Plan, conference: Conference) -> RoomPlan:
     for index, tone in enumerate(policy.tones, 1):
         event = "conferenceMemberJoin" if tone.event == "join" else "conferenceMemberExit"
         variants = []
-        for handler in [None, *(d for d in handlers if d.event == event)]:
+        answering = [d for d in handlers if d.event == event]
+        for handler in answering or [None]:  # each document the event may be answered with, or none
             stem = handler.file[:-4] if handler else f"conferences/{conference.name}.{EVENT_SLUGS[event]}"
             file = f"{stem}.tone-{index}.xml"
             elements = audio_elements("play", tone.url, tone.span) + (handler.elements if handler else [])
