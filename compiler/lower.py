@@ -381,14 +381,15 @@ class Lowering:
     def room_words(self, spec: ElementSpec, atoms: list[Atom], index: int, element: Element) -> bool:
         """`join room as host` (a role) and a trailing `to member` on audio (FC424): words of rooms, not
         attributes. Whether they are used where they mean something is the checker's business."""
+        vocab = self.vocab
         if atoms[index].text == "as":
-            found = join_role(self, atoms, index) if spec.name == "Conference" else None
+            found = join_role(self, atoms, index) if spec is vocab.by_keyword("join") else None
             if found is None:
                 return False
             element.role, element.role_span = found
             return True
-        if index + 2 != len(atoms) or atoms[index + 1].kind != "WORD" or spec.name not in ("SpeakSentence",
-                                                                                            "PlayAudio"):
+        if index + 2 != len(atoms) or atoms[index + 1].kind != "WORD" or \
+                spec not in (vocab.by_keyword("say"), vocab.by_keyword("play")):
             return False
         self.to_one[element.keyword_span.start] = Span(self.path, atoms[index].start, atoms[index + 1].end)
         return True

@@ -165,7 +165,8 @@ def _name(text: Text) -> str | None:
 def _event_url(room: Conference, policy: Policy, joins: list[Join]) -> Iterator[Diagnostic]:
     """C1: the creator's document sets the event URL. A join that can create the room without the app's
     event URL (a literal name, or its own `events`) leaves the policy without events."""
-    declared = room.setting("conferenceEventUrl")
+    events = _events_attribute()
+    declared = room.setting(events)
     if declared is not None:
         yield _diagnostic("FC426", f"room `{room.name}` sends its events to its own `events` URL, so the app "
                           "cannot run its policy", declared.span,
@@ -175,7 +176,7 @@ def _event_url(room: Conference, policy: Policy, joins: list[Join]) -> Iterator[
     for join in joins:
         element = join.element
         if join.room is room:
-            own = element.attribute("conferenceEventUrl")
+            own = element.attribute(events)
             if own is not None:
                 yield _diagnostic("FC426", f"this join of room `{room.name}` gives its own event URL: if it creates "
                                   "the room, no event reaches the app and the policy stops", own.span,
@@ -189,6 +190,15 @@ def _event_url(room: Conference, policy: Policy, joins: list[Join]) -> Iterator[
                               help=f"join it by its declared name: `join {room.name}`",
                               fix=Fix(f"join `{room.name}`", (Edit(Span(text.span.file, element.keyword_span.start,
                                                                         text.span.end), f"join {room.name}"),)))
+
+
+def _events_attribute() -> str:
+    """The BXML name of `join`'s `events` (the conference's event URL), read from the vocabulary."""
+    from flowc.vocabulary import vocabulary
+
+    spec = vocabulary().by_keyword("join")
+    assert spec is not None
+    return spec.attribute_phrases[("events",)].name
 
 
 def _queued_audio(room: Conference, policy: Policy) -> Iterator[Diagnostic]:
