@@ -194,7 +194,7 @@ def _room_plan(plan: Plan, conference: Conference) -> RoomPlan:
     for index, tone in enumerate(policy.tones, 1):
         event = "conferenceMemberJoin" if tone.event == "join" else "conferenceMemberExit"
         variants = []
-        answering = [d for d in handlers if d.event == event]
+        answering: list[Document | None] = [d for d in handlers if d.event == event]
         for handler in answering or [None]:  # each document the event may be answered with, or none
             stem = handler.file[:-4] if handler else f"conferences/{conference.name}.{EVENT_SLUGS[event]}"
             file = f"{stem}.tone-{index}.xml"

@@ -34,19 +34,19 @@ def dial(bw, flow: str, then: float):
 
 
 def customer(bw):
-    return dial(bw, "customer", 4)
+    return dial(bw, "caller", 4)
 
 
 def agent(bw):
-    return dial(bw, "agent", 3)
+    return dial(bw, "rep", 3)
 
 
 def supervisor(bw):
-    return dial(bw, "supervisor", 9)
+    return dial(bw, "lead", 9)
 
 
 def room(bw):
-    return bw.conference(f"case-{CASE}")
+    return bw.conference(f"ticket-{CASE}")
 
 
 def test_the_customer_queues_with_music_until_an_agent_takes_the_case(bw):
