@@ -1,7 +1,9 @@
 """Planning: which BXML documents a project compiles to, and which webhook routes serve them.
 
 One document per flow body, per `when` branch and per conference handler; one route per flow and per
-conference that receives events. This is the data behind OUT/manifest.json and the generated web app.
+conference that receives events. This is the data behind OUT/manifest.json and the generated web app. The
+bodies, their contexts, the links and the merged join settings come from the project's analysis
+(flowc.analysis); the events and file names of conference handlers from the vocabulary.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from flowc.analysis import Body, RouteKind, analyse, callback_method, conference_event_url, join_attributes
 from flowc.diagnostics import Span
-from flowc.ir import Attribute, Conference, Element, Project, Text
-from flowc.links import CONFERENCE_PATH, FLOW_PATH, Links, resolve
+from flowc.ir import Conference, Element, Project
+from flowc.links import FLOW_PATH, Links
 from flowc.rooms import (
     KEYS_PATH,
     LOBBY_PATH,
@@ -31,27 +34,27 @@ from flowc.rooms import (
     role_kind,
     to_lobby_elements,
 )
+from flowc.vocabulary import Context, vocabulary
 
-CONFERENCE_ROUTE_EVENTS = ["conferenceCreated", "conferenceMemberJoin", "conferenceMemberExit",
-                           "conferenceCompleted", "conferenceRedirect"]
-NO_BXML_EVENTS = {"conferenceCompleted", "conferenceRecordingAvailable"}
-EVENT_SLUGS = {
-    "conferenceCreated": "created", "conferenceMemberJoin": "member-join", "conferenceMemberExit": "member-exit",
-    "conferenceCompleted": "completed", "conferenceRedirect": "redirect",
-    "conferenceRecordingAvailable": "recording-available",
-}
+# The events a declared conference's route receives: those its event URL is sent.
+CONFERENCE_ROUTE_EVENTS = list(vocabulary().conference_event_url.events)
+# The conference events whose reply takes no BXML (their handlers compile to no document).
+NO_BXML_EVENTS = {name for name, e in vocabulary().events.items() if e.phrase and e.reply is None}
+conference_join_attributes = join_attributes  # the name the emitters know
+__all__ = ["CONFERENCE_ROUTE_EVENTS", "NO_BXML_EVENTS", "Document", "Plan", "Route", "branch_file",
+           "conference_event_url", "conference_join_attributes", "plan"]
 
 
 @dataclass
 class Document:
     file: str  # path under OUT
     flow: str  # the flow (or conference) the document belongs to
-    context: str  # call | conference | transfer-answer
+    context: Context  # call | conference | transfer-answer
     span: Span
     elements: list[Element]
     branch: dict | None = None  # {"field": "digits", "values": ["1"]} for a `when` branch
     event: str | None = None  # the conference event a handler answers
-    root: str = "Response"  # `Bxml` for what the app PUTs to /calls/{id}/bxml or /conferences/{id}/bxml
+    root: str = "Response"  # <Bxml> for `flow NAME as bxml` and the documents of update endpoints
 
 
 @dataclass
@@ -64,6 +67,10 @@ class Route:
     documents: list[Document] = field(default_factory=list)
     room: str | None = None  # a room's lobby or keys route (flowc.rooms)
     room_kind: str = ""  # lobby | keys
+
+    @property
+    def kind(self) -> RouteKind:
+        return RouteKind.CONFERENCE if self.conference is not None else RouteKind.FLOW
 
 
 @dataclass
@@ -99,74 +106,64 @@ def branch_file(flow: str, field: str, values: list[str], taken: set[str]) -> st
     return name
 
 
-def conference_event_url(conference: Conference) -> str | None:
-    """The conferenceEventUrl a declared conference uses: its `events` setting, or a derived path."""
-    setting = conference.setting("conferenceEventUrl")
-    if setting is not None and isinstance(setting.value, Text):
-        return setting.value.literal
-    return CONFERENCE_PATH.format(name=conference.name) if receives_events(conference) else None
-
-
-def receives_events(conference: Conference) -> bool:
-    """Whether the app must receive the conference's events: it has handlers, or a policy the app runs."""
-    return bool(conference.handlers) or conference.policy is not None
-
-
-def conference_join_attributes(conference: Conference, join: Element) -> list[Attribute]:
-    """`join support`: the declared settings (with a derived event URL) followed by the join's own."""
-    attributes = list(conference.settings)
-    if conference.setting("conferenceEventUrl") is None and receives_events(conference):
-        url = conference_event_url(conference) or ""
-        attributes.insert(0, Attribute("conferenceEventUrl", Text([url], conference.name_span),
-                                       conference.name_span, conference.name_span, ""))
-    own = {a.name for a in join.attributes}
-    return [a for a in attributes if a.name not in own] + join.attributes
-
-
 def plan(project: Project, links: Links | None = None) -> Plan:
-    links = links or resolve(project)
+    analysis = analyse(project)
+    links = links or analysis.links
     documents: list[Document] = []
     routes: list[Route] = []
+    slugs = {name: e.slug for name, e in vocabulary().events.items()}
+    flows: dict[str, list[Document]] = {}
+    taken: dict[str, set[str]] = {}
+    conferences: dict[str, list[Document]] = {}
+    for body in analysis.bodies:
+        owner = body.owner
+        if body.flow is not None:
+            flows.setdefault(owner.name, [])
+            documents.append(_flow_document(body, flows[owner.name], taken.setdefault(owner.name, set()), links))
+        elif body.context is not Context.NO_BXML:
+            stem = f"{owner.name}.{slugs[body.event]}"  # type: ignore[index]
+            name, branch = f"conferences/{stem}.xml", None
+            if body.branch is not None:  # `when role host { ... }` in a handler: one document per branch
+                branch = {"field": body.branch.field, "values": body.branch.values}
+                name = "conferences/" + branch_file(stem, body.branch.field, body.branch.values,
+                                                    taken.setdefault(stem, set())).removeprefix("flows/")
+            document = Document(name, owner.name, Context.CONFERENCE, body.span, body.elements, event=body.event,
+                                branch=branch)
+            conferences.setdefault(owner.name, []).append(document)
+            documents.append(document)
     for file in project.files:
         for flow in file.flows:
-            context = links.context(flow.name)
-            flow_documents = [Document(f"flows/{flow.name}.xml", flow.name, context, flow.span, flow.body)]
-            taken: set[str] = set()
-            for branch in flow.branches:
-                name = branch_file(flow.name, branch.field, branch.values, taken)
-                flow_documents.append(Document(name, flow.name, context, branch.span, branch.body,
-                                               branch={"field": branch.field, "values": branch.values}))
-            documents.extend(flow_documents)
+            if flow.document is not None:
+                continue  # a document for an update endpoint: your code sends it, no webhook asks for it
             methods = sorted({r.method for r in links.references_to(flow.name)} or {"POST"})
             for method in methods:
                 routes.append(Route(method, FLOW_PATH.format(name=flow.name), links.events(flow), flow.name,
-                                    documents=flow_documents))
+                                    documents=flows.get(flow.name, [])))
         for conference in file.conferences:
-            handler_documents = []
-            for handler in conference.handlers:
-                if handler.event in NO_BXML_EVENTS:
-                    continue
-                stem = f"conferences/{conference.name}.{EVENT_SLUGS[handler.event]}"
-                handler_documents.append(Document(f"{stem}.xml", conference.name, "conference", handler.span,
-                                                  handler.body, event=handler.event))
-                used: set[str] = set()
-                for branch in handler.branches:  # `when role host { ... }`: one document per branch
-                    name = branch_file(stem.removeprefix("conferences/"), branch.field, branch.values, used)
-                    handler_documents.append(Document(
-                        "conferences/" + name.removeprefix("flows/"), conference.name, "conference", branch.span,
-                        branch.body, event=handler.event, branch={"field": branch.field, "values": branch.values}))
-            documents.extend(handler_documents)
             url = conference_event_url(conference)
             if url is None or "://" in url and not urlparse(url).path:
                 continue
-            method_setting = conference.setting("conferenceEventMethod")
-            method = getattr(method_setting.value, "value", "POST") if method_setting else "POST"
+            method = callback_method(conference.setting(vocabulary().conference_event_url.method_attribute or ""))
             path = urlparse(url).path if "://" in url else url
-            routes.append(Route(str(method), path, list(CONFERENCE_ROUTE_EVENTS), conference.name,
-                                conference=conference.name, documents=handler_documents))
+            routes.append(Route(method, path, list(CONFERENCE_ROUTE_EVENTS), conference.name,
+                                conference=conference.name, documents=conferences.get(conference.name, [])))
     result = Plan(project, links, documents, routes)
     plan_rooms(result)
     return result
+
+
+def _flow_document(body: Body, siblings: list[Document], taken: set[str], links: Links) -> Document:
+    name = body.owner.name
+    context = body.context  # the links' context, or the update endpoint a `flow NAME for ...` is sent to
+    root = body.owner.root  # type: ignore[union-attr]
+    branch = body.branch
+    if branch is None:
+        document = Document(f"flows/{name}.xml", name, context, body.span, body.elements, root=root)
+    else:
+        document = Document(branch_file(name, branch.field, branch.values, taken), name, context, branch.span,
+                            branch.body, branch={"field": branch.field, "values": branch.values}, root=root)
+    siblings.append(document)
+    return document
 
 
 # -- rooms (flowc.rooms explains the documents) ---------------------------------------------------------------
@@ -180,7 +177,7 @@ def plan_rooms(plan: Plan) -> None:
     if not rooms:
         return
     for document in list(plan.documents):
-        if document.context == "call":
+        if document.context == Context.CALL:
             _plan_site(plan, rooms, document)
     plan.rooms = list(rooms.values())
 
@@ -190,22 +187,26 @@ def _room_plan(plan: Plan, conference: Conference) -> RoomPlan:
     assert policy is not None
     room = RoomPlan(conference, conference_event_url(conference) or "", LOBBY_PATH.format(name=conference.name),
                     KEYS_PATH.format(name=conference.name) if policy.keys else None)
-    handlers = [d for d in plan.documents if d.flow == conference.name and d.context == "conference"]
+    handlers = [d for d in plan.documents if d.flow == conference.name and d.context == Context.CONFERENCE]
     for index, tone in enumerate(policy.tones, 1):
         event = "conferenceMemberJoin" if tone.event == "join" else "conferenceMemberExit"
         variants = []
         answering: list[Document | None] = [d for d in handlers if d.event == event]
         for handler in answering or [None]:  # each document the event may be answered with, or none
-            stem = handler.file[:-4] if handler else f"conferences/{conference.name}.{EVENT_SLUGS[event]}"
+            slug = vocabulary().events[event].slug
+            stem = handler.file[:-4] if handler else f"conferences/{conference.name}.{slug}"
             file = f"{stem}.tone-{index}.xml"
             elements = audio_elements("play", tone.url, tone.span) + (handler.elements if handler else [])
-            plan.documents.append(Document(file, conference.name, "conference", tone.span, elements, event=event))
+            plan.documents.append(Document(file, conference.name, Context.CONFERENCE, tone.span, elements,
+                                           event=event))
             variants.append((handler.file if handler else "", file))
         room.tones.append((tone.event, tuple(tone.roles), tuple(variants)))
     if policy.warning is not None and policy.limit_span is not None:
         room.warning = f"rooms/{conference.name}.warning.xml"
-        plan.documents.append(Document(room.warning, conference.name, "conference", policy.limit_span,
-                                       audio_elements("say", policy.warning, policy.limit_span), root="Bxml"))
+        context = Context.UPDATE_CONFERENCE  # PUT to the conference: a <Bxml> of conference verbs
+        plan.documents.append(Document(room.warning, conference.name, context, policy.limit_span,
+                                       audio_elements("say", policy.warning, policy.limit_span),
+                                       root=vocabulary().document_root(context)))
     return room
 
 
@@ -219,7 +220,7 @@ def _plan_site(plan: Plan, rooms: dict[str, RoomPlan], document: Document) -> No
     kind = role_kind(conference, join.role)
     role = join.role or "member"
     before, after = document.elements[:at], document.elements[at + 1:]
-    if kind in ("coach", "listener") and join.attribute("mute") is None:  # they join heard by nobody
+    if kind in ("coach", "listener"):  # they join heard by nobody
         join = muted(join)
     keys = keys_elements(room) if keys_for(conference, role) else []
     joined = [*keys, join, *after]
@@ -230,18 +231,18 @@ def _plan_site(plan: Plan, rooms: dict[str, RoomPlan], document: Document) -> No
     stem = document.file[:-4].replace("/", ".")
     site = Site(document.file, conference.name, role, kind)
 
-    def add(variant: str, elements: list[Element], root: str = "Response", folder: str = "flows") -> str:
+    def add(variant: str, elements: list[Element], context: Context = Context.CALL, folder: str = "flows") -> str:
         name = f"{document.file[:-4]}.room-{variant}.xml" if folder == "flows" else \
             f"rooms/{conference.name}/{stem}.{variant}.xml"
-        plan.documents.append(Document(name, document.flow, document.context, document.span, elements,
-                                       root=root))
+        plan.documents.append(Document(name, document.flow, context, document.span, elements,
+                                       root=vocabulary().document_root(context)))
         return name
 
     if needs_lobby(conference, kind):
         site.lobby = add("lobby", [*before, *to_lobby_elements(room, document.file)])
         site.loop = add("loop", lobby_elements(room, document.file), folder="rooms")
         site.join = add("join", rejoined, folder="rooms")
-        site.release = add("release", rejoined, root="Bxml", folder="rooms")
+        site.release = add("release", rejoined, Context.UPDATE_CALL, folder="rooms")  # PUT to the call
     policy = conference.policy
     if policy is not None and (policy.cap is not None or any(k.action == "lock" for k in policy.keys)):
         site.full = add("full", [*before, *overflow_elements(room)])  # over the cap, or the room is locked

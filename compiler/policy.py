@@ -26,18 +26,24 @@ from flowc.syntax import Atom, Statement
 if TYPE_CHECKING:
     from flowc.lower import Lowering
 
-POLICY_HEADS = ("role", "wait", "max", "limit", "tone", "end", "key")
-KEY_ACTIONS = {("mute",): "mute", ("leave",): "leave", ("kick", "last"): "kick-last", ("lock",): "lock",
-               ("monitor",): "monitor", ("whisper",): "whisper", ("barge",): "barge"}
-FORMS = {
-    "role": "`role NAME host|member|coach|listener [of ROLE, ...]`",
-    "wait": '`wait for host play "URL"`',
-    "max": "`max N else FLOW`",
-    "limit": '`limit 30m [warn 1m "TEXT"]`',
-    "tone": '`tone join|exit "URL" [for ROLE, ...]`',
-    "end": "`end when host leaves` or `end when any host leaves`",
-    "key": '`key "*6" mute|leave|kick last|lock|monitor|whisper|barge [for ROLE, ...]`',
-}
+# The form of each line (its first word is the line's keyword), as FC120 shows it.
+_KEY_FORM = 'key "*6" mute|leave|kick last|lock|monitor|whisper|barge [for ROLE, ...]'
+FORMS = {form.split()[0]: f"`{form}`" for form in (
+    "role NAME host|member|coach|listener [of ROLE, ...]",
+    'wait for host play "URL"',
+    "max N else FLOW",
+    'limit 30m [warn 1m "TEXT"]',
+    'tone join|exit "URL" [for ROLE, ...]',
+    "end when [any] host leaves",
+    _KEY_FORM,
+)}
+FORMS["end"] = "`end when host leaves` or `end when any host leaves`"
+POLICY_HEADS = tuple(FORMS)
+# What a key does: the words after its digits (as its form lists them), and the action's name; the first,
+# mute, toggles (toggle-mute)
+_ACTION_WORDS = _KEY_FORM[len('key "*6" '):_KEY_FORM.index(" [")].split("|")
+KEY_ACTIONS = {tuple(words.split()): ("toggle-" + words if index == 0 else words.replace(" ", "-"))
+               for index, words in enumerate(_ACTION_WORDS)}
 ROLE_WORDS = (*ROLE_KINDS, "moderator")
 
 
@@ -48,8 +54,7 @@ def policy_line(lowering: Lowering, policy: Policy, statement: Statement) -> Non
         _malformed(lowering, statement, head)
         return
     atoms = statement.atoms[1:]
-    reader = {"role": _role, "wait": _wait, "max": _max, "limit": _limit, "tone": _tone, "end": _end,
-              "key": _key}[head]
+    reader = dict(zip(POLICY_HEADS, (_role, _wait, _max, _limit, _tone, _end, _key), strict=True))[head]
     if not reader(lowering, policy, statement, atoms):
         _malformed(lowering, statement, head)
 

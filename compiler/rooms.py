@@ -205,6 +205,8 @@ def muted(join: Element) -> Element:
     import copy
 
     flag = _elements('join conference "x" mute', span=join.keyword_span)[0].attributes
+    if any(a.name == flag[0].name for a in join.attributes):
+        return join  # written on the join already (`mute false` included: the flow's choice)
     copied = copy.copy(join)
     copied.attributes = [*join.attributes, *flag]
     return copied

@@ -25,17 +25,19 @@ def attribute_name(name: str) -> str:
     return "xml:lang" if name == XML_LANG else name
 
 
-def validate(xml: bytes, context: str, vocab: Vocabulary | None = None, root_tag: str = "Response") -> list[str]:
-    """Every problem found in one document answering a webhook of `context` (call, conference ...); `root_tag`
-    is `Bxml` for a document the app PUTs to a call's or a conference's BXML endpoint."""
+def validate(xml: bytes, context: str, vocab: Vocabulary | None = None) -> list[str]:
+    """Every problem found in one document answering a webhook of `context` (call, conference ...)."""
     vocab = vocab or vocabulary()
     problems: list[str] = []
     try:
         root = etree.fromstring(xml)
     except etree.XMLSyntaxError as error:
         return [f"malformed XML: {error}"]
-    if root.tag != root_tag:
-        problems.append(f"root element is <{root.tag}>, expected <{root_tag}>")
+    # Bandwidth reads a webhook reply with either root; its update endpoints' documents have a <Bxml> root
+    update = vocab.update_documents.get(context)
+    roots = (update["root"],) if update else ("Response", "Bxml")
+    if root.tag not in roots:
+        problems.append(f"root element is <{root.tag}>, expected <{roots[0]}>")
     if root.attrib:
         problems.append("<Response> takes no attributes")
     if context not in vocab.contexts:

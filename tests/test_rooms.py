@@ -249,8 +249,8 @@ def test_the_documents_put_to_calls_and_conferences_lint_clean(tmp_path):
 
     out = build(tmp_path, ROOT / "examples" / "meeting-room")
     manifest = json.loads((out / "manifest.json").read_text())
-    put = [d for d in manifest["documents"] if d.get("root") == "Bxml"]
-    assert {d["context"] for d in put} == {"call", "conference"}  # the lobby's release, the warning
+    put = [d for d in manifest["documents"] if d["context"].startswith("update-")]
+    assert {d["context"] for d in put} == {"update-call", "update-conference"}  # the lobby's release, the warning
     for document in put:
         _, diagnostics = lint_sources({document["file"]: (out / document["file"]).read_bytes()}, document["context"])
         # (FC406, a note: what follows the join runs when the room ends, which is the point)
@@ -262,7 +262,7 @@ def test_a_release_document_with_a_verb_a_conference_refuses_would_be_reported(t
     from flowc.lint_xml import lint_sources
 
     bad = b'<?xml version="1.0" encoding="UTF-8"?>\n<Bxml>\n<Hangup/>\n</Bxml>'
-    _, diagnostics = lint_sources({"warning.xml": bad}, "conference")
+    _, diagnostics = lint_sources({"warning.xml": bad}, "update-conference")
     assert diagnostics and all(d.is_error for d in diagnostics)
 
 

@@ -303,7 +303,7 @@ class Rooms:
         """A coach whispering to roles keeps its callIdsToCoach current as members of those roles join."""
         effects = []
         for coach in self.store.members(name):
-            mode = coach.data.get("mode")
+            mode = coach.data.get("coaching_mode")
             if spec.kind(coach.role) != "coach" or mode not in ("whisper", "barge"):
                 continue
             if mode == "barge" or member.role in spec.coached_roles(coach.role):
@@ -357,8 +357,9 @@ class Rooms:
         """Take a member out of the room by redirecting its call (a hook's move: to another flow or room).
         Its exit is expected, so it ends nothing and plays no tone."""
         self.store.update_member(name, call_id, expect_exit=True)
-        body = {"redirectUrl": redirect_url, **self.credentials_for(redirect_url)}
-        await self._send(Effect(f"move:{call_id}:{time.time_ns()}", *call_update(call_id, **body)))
+        credentials = self.credentials_for(redirect_url)
+        await self._send(Effect(f"move:{call_id}:{time.time_ns()}",
+                                *call_update(call_id, redirectUrl=redirect_url, **credentials)))
 
     def credentials_for(self, url: str) -> dict[str, str]:
         """`username` and `password` for a redirect to one of this app's routes: what that route requires
@@ -372,7 +373,7 @@ class Rooms:
         values = [os.environ.get(s.value) if s.kind == "env" else s.value if s.kind == "literal" else None
                   for s in (credential.username, credential.password)]
         user, password = values
-        return {"username": user, "password": password} if user is not None and password is not None else {}
+        return dict(username=user, password=password) if user is not None and password is not None else {}
 
     # -- keys --------------------------------------------------------------------------------------------------
 
@@ -401,7 +402,7 @@ class Rooms:
 
     def _action(self, spec: RoomSpec, name: str, conference_id: str, member: Any, action: str) -> list[Effect]:
         call_id = member.call_id
-        if action == "mute":
+        if action == "toggle-mute":
             muted = not member.data.get("muted", spec.kind(member.role) in ("listener", "coach"))
             self.store.update_member(name, call_id, muted=muted)
             return [self._member_update(spec, name, conference_id, call_id, mute=muted)]
@@ -419,7 +420,7 @@ class Rooms:
             return []
         if action in ("monitor", "whisper", "barge"):  # monitor: muted, hears the room; whisper: heard by the
             # roles it coaches; barge: heard by everyone
-            self.store.update_member(name, call_id, mode=action, muted=action == "monitor")
+            self.store.update_member(name, call_id, coaching_mode=action, muted=action == "monitor")
             if action == "monitor":
                 return [self._member_update(spec, name, conference_id, call_id, mute=True)]
             return [self._member_update(spec, name, conference_id, call_id, mute=False,

@@ -1,9 +1,9 @@
-"""The checker's rules about rooms (conferences with a policy, flowc.rooms): what cannot work on Bandwidth.
+"""Rooms (conferences with a policy, flowc.rooms): what cannot work on Bandwidth.
 
-Each function reads the project (its rooms and every join of them) and yields diagnostics; flowc.check runs
-them with its other rules. The facts behind them are in ../shared/reference/conference-superset.md: at most 20
-members (C6), one coach (2.8), no audio to one member (2.9), at most 24 hours (2.11), the creator's event URL
-(C1), and one serial audio queue per conference (C3).
+One registered rule reads the rooms and every join of them and yields the diagnostics below. The facts behind
+them are in ../shared/reference/conference-superset.md: at most 20 members (C6), one coach (2.8), no audio to
+one member (2.9), at most 24 hours (2.11), the creator's event URL (C1), and one serial audio queue per
+conference (C3).
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from flowc.check.common import CheckContext, rule
 from flowc.codes import CODES
 from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span
-from flowc.ir import Conference, Element, Policy, Project, Text, walk
-from flowc.links import bodies
+from flowc.ir import Conference, Element, Policy, Text, walk
+from flowc.vocabulary import vocabulary
 
 MAX_MEMBERS = 20  # "A maximum of 20 calls may be in a particular conference."
 MAX_SECONDS = 24 * 3600  # "A conference may last for at most 24 hours."
@@ -32,19 +33,23 @@ def _diagnostic(code: str, message: str, span: Span, **extra: Any) -> Diagnostic
     return Diagnostic(code, CODES[code].severity, message, span, **extra)
 
 
-def _joins(project: Project) -> list[Join]:
-    from flowc.vocabulary import vocabulary
-
-    spec = vocabulary().by_keyword("join")
-    assert spec is not None
-    conferences = project.conferences
-    return [Join(element, conferences.get(element.conference or ""), owner)
-            for owner, body in bodies(project) for element in walk(body) if element.tag == spec.name]
+def _joins(context: CheckContext) -> list[Join]:
+    conferences = context.conferences
+    return [Join(element, conferences.get(element.conference or ""), body.flow)
+            for element, _, body in context.tagged(JOIN)]
 
 
-def room_diagnostics(project: Project) -> Iterator[Diagnostic]:
-    joins = _joins(project)
-    rooms = [c for c in project.conferences.values() if c.policy is not None]
+ROOM_CODES = ("FC121", "FC420", "FC421", "FC422", "FC423", "FC424", "FC425", "FC426", "FC427")
+JOIN = vocabulary().join.name
+
+
+@rule(*ROOM_CODES, elements=(JOIN,), on_elements={"FC121": lambda spec: spec.name == JOIN},
+      on_declarations=("FC420", "FC421", "FC422", "FC423", "FC425", "FC426"))
+def room_policy(context: CheckContext) -> Iterator[Diagnostic]:
+    rooms = [c for c in context.conferences.values() if c.policy is not None]
+    joins = _joins(context)
+    if not rooms and not any(j.element.role is not None for j in joins):
+        return
     for join in joins:
         yield from _role_of(join)
     for room in rooms:
@@ -194,11 +199,7 @@ def _event_url(room: Conference, policy: Policy, joins: list[Join]) -> Iterator[
 
 def _events_attribute() -> str:
     """The BXML name of `join`'s `events` (the conference's event URL), read from the vocabulary."""
-    from flowc.vocabulary import vocabulary
-
-    spec = vocabulary().by_keyword("join")
-    assert spec is not None
-    return spec.attribute_phrases[("events",)].name
+    return vocabulary().conference_event_url.name
 
 
 def _queued_audio(room: Conference, policy: Policy) -> Iterator[Diagnostic]:
@@ -206,8 +207,6 @@ def _queued_audio(room: Conference, policy: Policy) -> Iterator[Diagnostic]:
     tones and the warning queued after it; the lobby's music played into the room delays them for as long."""
     if not policy.tones and policy.warning is None:
         return
-    from flowc.vocabulary import vocabulary
-
     play = vocabulary().by_keyword("play")
     assert play is not None
     lobby = policy.lobby.literal if policy.lobby is not None else None
