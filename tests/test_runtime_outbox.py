@@ -306,3 +306,16 @@ def test_control_calls_that_name_nothing_are_refused(tmp_path):
         control.move("c-1")
     assert control.effects == []
     runtime.close_store()
+
+
+def test_a_retry_after_longer_than_a_request_waits_is_sent_later_on_the_virtual_clock(bandwidth, out, store_url):
+    bw = bandwidth(out)
+    bw.inbound("waiter", to=WAITER_NUMBER)
+    bw.faults.rate_limit(times=1, retry_after=120, path="/members/")
+    guest = bw.inbound("guest")
+    refused_at = rest(bw, "PUT", "/members/")[0].time  # 429: the entry waits in the outbox
+    bw.advance(refused_at + 119 - bw.now)
+    assert not bw.conference("room").member(guest)["mute"]
+    bw.advance(1)
+    assert bw.conference("room").member(guest)["mute"]
+    assert [e.status for e in rest(bw, "PUT", "/members/")] == [429, 204]

@@ -282,6 +282,8 @@ def test_an_event_is_handled_the_first_time_only(store):
     assert store.first_time("short-lived", ttl=0.001)
     threading.Event().wait(0.01)
     assert store.first_time("short-lived", ttl=0.001)  # its time ran out
+    store.forget_event(event_id(fields))  # its handling failed: the retry is handled
+    assert store.first_time(event_id(fields)) and not store.first_time(event_id(fields))
 
 
 def test_concurrent_duplicates_are_handled_once(store):

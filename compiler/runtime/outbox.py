@@ -38,8 +38,9 @@ def as_request(effect: Effect) -> Request:
 
 class Outbox:
     def __init__(self, store: Store, client: Callable[[], BandwidthClient], worker: str,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, wake: Callable[[float], None] | None = None) -> None:
         self.store, self.client, self.worker, self.clock = store, client, worker, clock
+        self.wake = wake  # told when an entry is to be sent again (the emulator's clock schedules it)
         self.delivered = 0  # entries this worker sent successfully
 
     def add(self, effect_id: str, request: Request) -> bool:
@@ -87,6 +88,8 @@ class Outbox:
         if retryable and attempts < MAX_ATTEMPTS:
             wait = error.retry_after if error.retry_after is not None else min(2.0 ** attempts, 30.0)
             self.store.settle(effect.id, "pending", attempts, retry_at=self.clock() + wait)
+            if self.wake is not None:
+                self.wake(self.clock() + wait)
             log.info("outbox: %s %s: %s; again in %.1f s", effect.method, effect.path, error, wait)
             return
         self.store.settle(effect.id, "failed", attempts)

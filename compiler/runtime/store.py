@@ -17,7 +17,8 @@ Public interface (the `Store` protocol; `open_store()` builds one from FLOWC_STO
 - outbox of REST side effects: `record` (False when the id is already there), `effect`, `claim_effect`,
   `claim_effects` (one worker at a time, for a lease), `settle` (done, failed, or pending again at a time),
   `unsettled`.
-- processed events: `first_time(event_id)` is True exactly once per id (within 25 h); `event_id(fields)`.
+- processed events: `first_time(event_id)` is True exactly once per id (within 25 h), `forget_event` releases
+  one whose handling failed; `event_id(fields)`.
 - lifetime: `claim_single_worker` (SQLite: refuse a second process), `clear`, `close`.
 
 Backends: SQLite (`sqlite:///abs/path`, `sqlite:rel/path`, a bare path; default `flowc-state.sqlite`; stdlib
@@ -204,6 +205,10 @@ class Store(Protocol):
 
     def first_time(self, event_id: str, ttl: float = EVENT_TTL) -> bool:
         """True exactly once per event id (until ttl seconds have passed): the caller handles the event."""
+        ...
+
+    def forget_event(self, event_id: str) -> None:
+        """Release a claimed event id whose handling failed, so that Bandwidth's retry is handled."""
         ...
 
     # -- lifetime ----------------------------------------------------------------------------------------------
@@ -554,6 +559,10 @@ class SqliteStore:
             db.execute("DELETE FROM events WHERE id=? AND expires<=?", (event_id, now))
             return db.execute("INSERT INTO events (id, expires) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
                               (event_id, now + ttl)).rowcount > 0
+
+    def forget_event(self, event_id: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM events WHERE id=?", (event_id,))
 
     # -- lifetime ----------------------------------------------------------------------------------------------
 
@@ -956,6 +965,9 @@ class RedisStore:
 
     def first_time(self, event_id: str, ttl: float = EVENT_TTL) -> bool:
         return bool(self.client.set(f"{self.prefix}:event:{event_id}", 1, nx=True, px=int(ttl * 1000)))
+
+    def forget_event(self, event_id: str) -> None:
+        self.client.delete(f"{self.prefix}:event:{event_id}")
 
     # -- lifetime ----------------------------------------------------------------------------------------------
 
