@@ -5,10 +5,11 @@ left sent by the background loop, timers claimed once."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from flowc.runtime.bandwidth import ApiConfig, BandwidthClient, call_bxml
-from flowc.runtime.outbox import Outbox
+from flowc.runtime.outbox import GRACE, Outbox
 from flowc.runtime.services import Runtime
 from flowc.runtime.store import RedisStore, SqliteStore, StoreError, Timer
 from sim_helpers import build
@@ -111,7 +112,11 @@ def test_what_a_crash_left_in_the_outbox_is_sent_by_the_background_loop_once(ban
     runtime.close_store()
 
     async def two_workers_recover() -> list[int]:
-        workers = [Runtime() for _ in range(workers_for(store_url))]
+        early = Runtime()
+        assert await early.outbox.deliver_available() == 0  # left to its request for GRACE seconds
+        await early.stop()
+        later = time.time() + GRACE + 1
+        workers = [Runtime(clock=ManualClock(later)) for _ in range(workers_for(store_url))]
         try:
             return list(await asyncio.gather(*(w.outbox.deliver_available() for w in workers)))
         finally:

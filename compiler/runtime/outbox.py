@@ -30,6 +30,7 @@ log = logging.getLogger("flowc.app")
 
 MAX_ATTEMPTS = 5  # sends of one idempotent entry (429s included) before it is given up
 LEASE = 60.0  # seconds a worker holds an entry it sends (longer than one request's max_wait)
+GRACE = 30.0  # seconds the background loop leaves a new entry to the request that recorded it
 
 
 def as_request(effect: Effect) -> Request:
@@ -45,8 +46,9 @@ class Outbox:
 
     def add(self, effect_id: str, request: Request) -> bool:
         """Record a side effect; False (nothing recorded) when an entry with this id exists already."""
-        return self.store.record(Effect(effect_id, request.method, request.path, request.body, request.content_type,
-                                        request.idempotent))
+        effect = Effect(effect_id, request.method, request.path, request.body, request.content_type,
+                        request.idempotent)
+        return self.store.record(effect, available=self.clock() + GRACE)
 
     async def deliver(self, ids: Iterable[str]) -> None:
         """Send these entries now, in order (those another worker holds or has sent are skipped)."""
