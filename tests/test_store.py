@@ -348,7 +348,7 @@ def test_a_second_process_on_one_sqlite_file_is_refused(tmp_path):
 def test_a_new_effect_is_left_to_its_request_until_it_is_available(store):
     store.record(Effect("mine", "PUT", "/conferences/x/members/y", "{}", idempotent=True), available=100.0)
     assert store.claim_effects("background", now=50.0, lease=30) == []  # the recording request sends it
-    assert store.claim_effect("mine", "request", now=50.0, lease=30) is not None
+    assert store.claim_effect("mine", "request", now=50.0, lease=100) is not None
     store.record(Effect("orphan", "PUT", "/conferences/x/members/z", "{}"), available=100.0)
     assert [e.id for e in store.claim_effects("background", now=100.0, lease=30)] == ["orphan"]
     store.settle("orphan", "pending", 1, retry_at=200.0)
