@@ -1,8 +1,8 @@
 """`flowc compile`: front end + checker + backend, then write OUT.
 
-Everything is rendered in memory first; if any error is found nothing in OUT is touched. Each file is then
-written atomically, the manifest last, and generated files a previous build listed but this one does not are
-removed. Files flowc did not generate (your own code) are never written or removed.
+Everything is rendered in memory first; if any error is found nothing in OUT is touched. The new OUT is then
+built whole beside the old one and swapped in (flowc.outdir): a killed or failed compile leaves the previous
+build, and files flowc did not write (your own) are never written or removed.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flowc.diagnostics import Diagnostic, Severity, Span
-from flowc.files import write_all_atomic, write_atomic
+from flowc.diagnostics import Diagnostic, Span
+from flowc.files import FileProblem
+from flowc.outdir import replace_out
 from flowc.project import Compilation
 
 MANIFEST = "manifest.json"
@@ -23,6 +24,7 @@ class BuildResult:
     compilation: Compilation
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    warnings: list[FileProblem] = field(default_factory=list)  # leftovers of an interrupted compile kept
     plan: object = None  # the Plan and RenderedDocuments written, for what runs after the build (hooks module)
     rendered: list = field(default_factory=list)
 
@@ -78,6 +80,7 @@ def _with_credentials(manifest: dict, plan) -> dict:
 
 def render(compilation: Compilation):
     """Plan and render every document (imports lxml). Returns (plan, rendered, size diagnostics)."""
+    from flowc.check import document_too_large
     from flowc.emit_xml import render_plan
     from flowc.plan import plan as make_plan
     from flowc.vocabulary import vocabulary
@@ -86,20 +89,11 @@ def render(compilation: Compilation):
     rendered = render_plan(plan)
     limit = vocabulary().max_document_bytes
     oversized = [
-        Diagnostic("FC209", Severity.ERROR, f"`{item.document.file}` is {len(item.xml)} bytes; a BXML document may "
-                   f"be at most {limit} bytes", item.document.span)
+        document_too_large(f"`{item.document.file}` is {len(item.xml)} bytes", item.document.span,
+                           help="split it: move statements into another flow and `redirect to` it")
         for item in rendered if len(item.xml) > limit
     ]
     return plan, rendered, oversized
-
-
-def previous_outputs(out: Path) -> set[str]:
-    try:
-        manifest = json.loads((out / MANIFEST).read_text())
-        listed = {d["file"] for d in manifest.get("documents", [])} | set(manifest.get("generated", []))
-        return {path for path in listed if isinstance(path, str)}
-    except (OSError, ValueError, AttributeError, TypeError, KeyError):
-        return set()
 
 
 def build(compilation: Compilation, out: Path, extra_outputs=None) -> BuildResult:
@@ -117,23 +111,8 @@ def build(compilation: Compilation, out: Path, extra_outputs=None) -> BuildResul
         outputs.update(extra_outputs(plan, rendered))
     manifest = manifest_data(plan, rendered, compilation.sources)
     manifest["generated"] = sorted(p for p in outputs if p not in {d["file"] for d in manifest["documents"]})
-    stale = previous_outputs(out) - set(outputs)
-    # all documents or none: a failure while writing them leaves the previous build as it was
-    write_all_atomic({out / relative: data for relative, data in sorted(outputs.items())})
-    result.written.extend(sorted(outputs))
-    write_atomic(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
-    for relative in sorted(stale):
-        target = out / relative
-        if _inside(out, relative) and target.is_file():
-            target.unlink()
-            result.removed.append(relative)
+    outputs[MANIFEST] = (json.dumps(manifest, indent=2) + "\n").encode()
+    swap = replace_out(out, outputs)
+    result.written = [path for path in swap.written if path != MANIFEST]
+    result.removed, result.warnings = swap.removed, swap.warnings
     return result
-
-
-def _inside(out: Path, relative: str) -> bool:
-    """Whether a path listed by a previous manifest names a file under OUT: an absolute path, `..` or a
-    symlink out of OUT in a stray or hand-edited manifest must never make a build delete files elsewhere."""
-    path = Path(relative)
-    if path.is_absolute() or ".." in path.parts:
-        return False
-    return (out / path).resolve().is_relative_to(out.resolve())

@@ -10,6 +10,7 @@ import gc
 import sys
 
 from flowc import __version__
+from flowc.files import FileProblem
 from flowc.usage import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, UsageError
 
 EXIT_BROKEN_PIPE = 128 + 13  # the shell's status for a process ended by SIGPIPE
@@ -28,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except UsageError as error:
         print(f"flowc: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except FileProblem as problem:  # a file flowc will not read or an OUT it will not touch: a coded error
+        print(f"flowc: {problem}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # `flowc check ... | head`: the reader has gone; say nothing, exit as SIGPIPE would
         _silence_stdout()
@@ -62,12 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check .flow files (or BXML .xml files) and report problems")
     check.add_argument("sources", nargs="+", metavar="FILE", help=".flow or .xml files, or directories")
-    check.add_argument("--context", choices=["call", "conference", "transfer-answer"], default="call",
-                       help="for .xml files: which webhook the document answers (default: call)")
+    check.add_argument("--context", choices=["call", "conference", "transfer-answer", "update-call",
+                                             "update-conference"], default="call",
+                       help="for .xml files: which webhook the document answers, or which update endpoint it is "
+                       "sent to (default: call)")
     check.add_argument("--fix", action="store_true",
                        help="apply the safe fixes to the files, then report what is left")
     check.add_argument("--unsafe-fixes", action="store_true",
                        help="with --fix, also apply fixes that change behaviour (such as removing an unused flow)")
+    check.add_argument("--select", action="append", default=[], metavar="CODES",
+                       help="report only these codes or code prefixes, comma-separated (e.g. FC3,FC403)")
+    check.add_argument("--ignore", action="append", default=[], metavar="CODES",
+                       help="do not report these codes or code prefixes (the longest matching prefix decides)")
     add_format(check)
     check.set_defaults(handler=run_check)
 
@@ -110,7 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--to", default="+15551112345", metavar="N", help="the number called")
     sim.add_argument("--press", action="append", default=[], metavar="DIGITS",
                      help="keys to press once the call waits (repeatable: one group per wait)")
-    sim.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    sim.add_argument("--format", choices=["text", "json", "mermaid"], default="text",
+                     help="output format (mermaid: the call's sequence diagram)")
+    sim.add_argument("--ui", action="store_true", help="serve the console: place, hear and steer calls in a browser")
+    sim.add_argument("--host", default="127.0.0.1",
+                     help="with --ui: the loopback address to listen on (default 127.0.0.1)")
+    sim.add_argument("--port", type=int, default=0, help="with --ui: port to listen on (default: any free port)")
     sim.add_argument("--load", type=int, metavar="N", help="make N calls over real HTTP and report throughput")
     sim.add_argument("--concurrency", type=int, default=10, metavar="C", help="with --load: calls at a time")
     sim.add_argument("--time-limit", type=float, default=60.0, metavar="S",
@@ -132,11 +147,16 @@ def add_format(parser: argparse.ArgumentParser) -> None:
 
 
 def sources_of(paths: list[str], suffix: str = ".flow") -> list[str]:
+    from flowc.files import require_utf8_name, shown_name
     from flowc.project import find_flow_files
 
+    if "" in paths:
+        raise UsageError("an empty path names no file")
     files = find_flow_files(paths)
     if not files:
-        raise UsageError(f"no {suffix} files found in {' '.join(paths)}")
+        raise UsageError(f"no {suffix} files found in {shown_name(' '.join(paths))}")
+    for file in files:
+        require_utf8_name(file)
     return files
 
 
@@ -158,52 +178,84 @@ def report(compilation, fmt: str) -> int:
         print(render_json(diagnostics, compilation.sources))
     elif diagnostics:
         print(render_text(diagnostics, compilation.sources, color=use_color(sys.stdout)))
-    if fmt == "text" and diagnostics:
+    if fmt == "text":  # one line on standard error even when clean, as compile's "compiled N files"
         print(summary(diagnostics), file=sys.stderr)
     return EXIT_DIAGNOSTICS if any(d.is_error for d in diagnostics) else EXIT_OK
 
 
 def run_check(args) -> int:
     paths = sources_of(args.sources)
-    compilation = check_paths(paths, args.context)
-    if args.fix:
-        compilation = fix_files(paths, compilation, args)
+    args.selection = selection_of(args)
+    compilation = fix_files(paths, args) if args.fix else check_paths(paths, args.context, args.selection)
     return report(compilation, args.format)
 
 
-def check_paths(paths: list[str], context: str):
-    from flowc.project import compile_sources, read_files
+def selection_of(args):
+    """`--select`/`--ignore` as the checker reads them; an unknown code prefix is a usage error."""
+    from flowc.check import Selection, UnknownCode
 
-    xml_paths = [p for p in paths if p.lower().endswith(".xml")]
-    flow_paths = [p for p in paths if not p.lower().endswith(".xml")]
-    compilation = compile_sources(read_files(flow_paths))
-    if xml_paths:
-        from flowc.lint_xml import lint_files
+    try:
+        return Selection.parse(args.select, args.ignore)
+    except UnknownCode as error:
+        raise UsageError(str(error)) from None
 
-        lint_files(compilation, xml_paths, context)
+
+def check_paths(paths: list[str], context: str, selection=None):
+    from flowc.project import read_files
+
+    return check_contents(read_files(paths), context, selection)
+
+
+def check_contents(contents: dict[str, bytes], context: str, selection=None):
+    """Check files already read ({path: bytes}): .flow files compiled together, .xml files linted as BXML."""
+    from flowc.project import compile_sources
+
+    xml = {path: data for path, data in contents.items() if path.lower().endswith(".xml")}
+    compilation = compile_sources({path: data for path, data in contents.items() if path not in xml},
+                                  selection=selection)
+    if xml:
+        from flowc.lint_xml import lint_sources
+
+        sources, diagnostics = lint_sources(xml, context)
+        compilation.sources.update(sources)
+        compilation.diagnostics.extend(diagnostics)
+    if selection is not None:
+        compilation.diagnostics = selection.filter(compilation.diagnostics)
     return compilation
 
 
-def fix_files(paths: list[str], compilation, args):
-    """Apply fixes and re-check until nothing applicable is left; each file is rewritten atomically."""
+def fix_files(paths: list[str], args):
+    """Apply fixes and re-check until nothing applicable is left. Each file is rewritten atomically, and only
+    if it still holds exactly the bytes the fixes were computed from: a file edited meanwhile is left as it
+    is, with a warning (FC907), and not fixed again in this run."""
     from pathlib import Path
 
-    from flowc.files import write_atomic
+    from flowc.files import ChangedMeanwhile, replace_if_unchanged
     from flowc.fixes import MAX_PASSES, apply_edits, choose_edits
+    from flowc.project import read_files
 
+    contents = read_files(paths)
+    compilation = check_contents(contents, args.context, args.selection)  # the bytes each fix is computed from
     fixed: dict[str, int] = {}
+    changed: set[str] = set()
     for _ in range(MAX_PASSES):
-        edits = choose_edits(compilation.diagnostics, unsafe=args.unsafe_fixes)
+        edits = {path: edits for path, edits in choose_edits(compilation.diagnostics, args.unsafe_fixes).items()
+                 if path not in changed}
         if not edits:
             break
         for path, file_edits in edits.items():
-            source = compilation.sources[path]
             target = Path(path).resolve()  # through a symlink: fix the file, keep the link
-            with open(target, "rb") as handle:  # keep a byte-order mark the editor wrote (the text has none)
-                bom = "\ufeff" if handle.read(3) == b"\xef\xbb\xbf" else ""
-            write_atomic(target, bom + apply_edits(source.text, file_edits), mode=target.stat().st_mode & 0o777)
+            bom = "\ufeff" if contents[path].startswith(b"\xef\xbb\xbf") else ""  # keep the editor's mark
+            try:
+                replace_if_unchanged(target, contents[path], bom + apply_edits(compilation.sources[path].text,
+                                     file_edits), mode=target.stat().st_mode & 0o777)
+            except ChangedMeanwhile as warning:
+                changed.add(path)
+                print(f"flowc: {warning}", file=sys.stderr)
+                continue
             fixed[path] = fixed.get(path, 0) + len(file_edits)
-        compilation = check_paths(paths, args.context)
+        contents = read_files(paths)
+        compilation = check_contents(contents, args.context, args.selection)
     if args.format == "text":
         for path, count in sorted(fixed.items()):
             print(f"fixed {count} problem{'s' if count != 1 else ''} in {path}", file=sys.stderr)
@@ -211,21 +263,43 @@ def fix_files(paths: list[str], compilation, args):
 
 
 def run_compile(args) -> int:
-    from pathlib import Path
-
     from flowc.build import build
     from flowc.project import compile_sources, read_files
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} exists and is not a directory")
+    out = output_directory(args.out)
     compilation = compile_sources(read_files(flow_sources(args.sources, "compile")))
+    if _extra_outputs() is not None:  # a hooks module that cannot be read stops the build before OUT is touched
+        from flowc.emit_app import hooks_file_problems, hooks_path
+        from flowc.files import require_utf8_name
+
+        require_utf8_name(hooks_path(out))
+        compilation.diagnostics.extend(hooks_file_problems(compilation, out))
     result = build(compilation, out, extra_outputs=_extra_outputs())
     _check_user_module(result, out)
+    for warning in result.warnings:
+        print(f"flowc: {warning}", file=sys.stderr)
     status = report(compilation, args.format)
     if status == EXIT_OK and args.format == "text":
         print(f"compiled {len(result.written)} files into {out}", file=sys.stderr)
     return status
+
+
+def output_directory(name: str):
+    """OUT as given to `compile -o`, refused before anything is read when it cannot be one."""
+    import os
+    from pathlib import Path
+
+    from flowc.files import require_utf8_name
+
+    if not name:
+        raise UsageError("-o/--out needs a directory name (an empty one would mean the current directory)")
+    require_utf8_name(name)
+    out = Path(name)
+    if os.path.islink(out) and not out.exists():
+        raise UsageError(f"{name} is a symbolic link to {os.readlink(out)}, which does not exist")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{name} exists and is not a directory")
+    return out
 
 
 def _extra_outputs():
@@ -242,8 +316,11 @@ def _check_user_module(result, out) -> None:
     if result.plan is None or _extra_outputs() is None:  # nothing was built (errors)
         return
     from flowc.emit_app import sync_user_module
+    from flowc.outdir import out_lock
 
-    result.compilation.diagnostics.extend(sync_user_module(result.compilation, out, result.plan, result.rendered))
+    with out_lock(out.resolve()):  # the stub is created beside OUT: one compile at a time there too
+        result.compilation.diagnostics.extend(sync_user_module(result.compilation, out, result.plan,
+                                                               result.rendered))
 
 
 def run_ir(args) -> int:
@@ -265,6 +342,8 @@ def run_ir(args) -> int:
 def run_import(args) -> int:
     from flowc.import_xml import import_file
 
+    if not args.source:
+        raise UsageError("an empty path names no file")
     return import_file(args.source, args.name)
 
 
@@ -298,6 +377,11 @@ def run_lsp(args) -> int:
 
 
 def run_serve(args) -> int:
+    if not args.out:
+        raise UsageError("an empty path names no directory")
+    from flowc.files import require_utf8_name
+
+    require_utf8_name(args.out)
     try:
         from flowc.serve import serve
     except ImportError as error:

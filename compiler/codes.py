@@ -7,8 +7,9 @@ in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from flowc.diagnostics import Severity
+from flowc.diagnostics import Diagnostic, Severity, Span
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741
 
@@ -104,6 +105,13 @@ CODES: dict[str, Code] = _codes(
          "A branch is written `when FIELD VALUE[, VALUE...] { ... }` and picks a precompiled document by a "
          "webhook payload field.",
          'flow route {\n    when { say "1" }\n}\n', 'flow route {\n    when digits "1" { say "One" }\n}\n'),
+    Code("FC115", E, "unknown webhook event",
+         "`flow NAME on EVENT, ...` names the webhooks whose reply is this flow's document. Each must be one of "
+         "Bandwidth's call webhooks whose reply may carry BXML: initiate, answer, redirect, gather, "
+         "transferAnswer, transferComplete, recordComplete ... A conference's webhooks are answered by "
+         "`on member join { ... }` in its declaration, and a webhook whose reply carries no BXML (disconnect) "
+         "cannot be answered by a flow. An unknown event is never routed nor written to the manifest.",
+         'flow inbound on initate {\n    say "Hi"\n}\n', 'flow inbound on initiate {\n    say "Hi"\n}\n'),
     # -- values --------------------------------------------------------------------------------------------
     Code("FC201", E, "wrong type of value",
          "The value does not have the attribute's type (boolean, number, duration, text, URL, list).",
@@ -153,6 +161,17 @@ CODES: dict[str, Code] = _codes(
          "country code and the number, up to 15 digits and nothing else (+15551234567). A SIP address must "
          "start with `sip:` (or `sips:`). Anything else fails the transfer or forward during the call.",
          'flow main {\n    transfer "1-555-123-4567"\n}\n', 'flow main {\n    transfer +15551234567\n}\n'),
+    Code("FC213", E, "not a WebSocket URL",
+         "Bandwidth sends a media stream (`start stream`) or a real-time transcription (`start transcription`) "
+         "over a WebSocket, so the destination must be a `wss://` URL; an `https://` address is refused when the "
+         "verb runs, and the call goes on without the stream.",
+         'flow main {\n    start stream "https://media.example.com/audio"\n}\n',
+         'flow main {\n    start stream "wss://media.example.com/audio"\n}\n'),
+    Code("FC214", W, "unencrypted WebSocket URL",
+         "A `ws://` destination streams the call's audio or transcript unencrypted across the internet. Use "
+         "`wss://` unless the server is on a network you trust.",
+         'flow main {\n    start stream "ws://media.example.com/audio"\n}\n',
+         'flow main {\n    start stream "wss://media.example.com/audio"\n}\n'),
     # -- contexts ------------------------------------------------------------------------------------------
     Code("FC301", E, "verb not allowed in a conference reply",
          "Replies to conferenceCreated, conferenceMemberJoin, conferenceMemberExit and conferenceRedirect may "
@@ -277,12 +296,12 @@ CODES: dict[str, Code] = _codes(
          '<Response>\n    <SpeakSentance>Hello</SpeakSentance>\n</Response>\n',
          '<Response>\n    <SpeakSentence>Hello</SpeakSentence>\n</Response>\n', language="xml"),
     Code("FC503", W, "unknown BXML attribute",
-         "The attribute does not exist on this element, so it has no effect. Attribute names are case-sensitive. "
-         "Bandwidth's own Conference page spells `calbackTimeout`; the attribute is `callbackTimeout`. One "
-         "spelling from Bandwidth's published examples is read as the documented attribute: `streamEventsUrl` "
-         "on <StartStream> (the reference calls it `streamEventUrl`).",
-         '<Response>\n    <Conference calbackTimeout="5">room</Conference>\n</Response>\n',
-         '<Response>\n    <Conference callbackTimeout="5">room</Conference>\n</Response>\n', language="xml"),
+         "The attribute does not exist on this element, so it has no effect. It may be one Bandwidth added after "
+         "flowc's vocabulary was written, hence a warning; a name one edit from a real attribute is a typo "
+         "(FC507). One spelling from Bandwidth's published examples is read as the documented attribute: "
+         "`streamEventsUrl` on <StartStream> (the reference calls it `streamEventUrl`).",
+         '<Response>\n    <Conference musicOnHold="true">room</Conference>\n</Response>\n',
+         '<Response>\n    <Conference hold="true">room</Conference>\n</Response>\n', language="xml"),
     Code("FC504", E, "wrong root element",
          "A BXML document is a single `<Response>` element (`<Bxml>` is accepted too) that contains the verbs.",
          '<Document>\n    <Hangup/>\n</Document>\n', '<Response>\n    <Hangup/>\n</Response>\n', language="xml"),
@@ -298,6 +317,19 @@ CODES: dict[str, Code] = _codes(
          "or used. Put words to speak in a `<SpeakSentence>`.",
          '<Response>\n    <Hangup>now</Hangup>\n</Response>\n', '<Response>\n    <Hangup/>\n</Response>\n',
          language="xml"),
+    Code("FC507", E, "misspelt BXML attribute",
+         "The attribute is one edit (a letter missing, added, changed or in the wrong case) from a real attribute "
+         "of this element. Bandwidth drops an attribute it does not know without a word, so the setting would "
+         "silently not apply. Bandwidth's own Conference page spells `calbackTimeout`; the attribute is "
+         "`callbackTimeout`.",
+         '<Response>\n    <Conference calbackTimeout="5">room</Conference>\n</Response>\n',
+         '<Response>\n    <Conference callbackTimeout="5">room</Conference>\n</Response>\n', language="xml"),
+    Code("FC508", I, "undocumented BXML attribute",
+         "The attribute is not in Bandwidth's main BXML reference: flowc knows it from newer documentation pages "
+         "or Bandwidth's SDKs. It is checked like any other, but verify that Bandwidth honours it before relying "
+         "on it.",
+         '<Response>\n    <Gather input="speech" gatherUrl="/next"/>\n</Response>\n',
+         '<Response>\n    <Gather gatherUrl="/next"/>\n</Response>\n', language="xml"),
     # -- flowc import (BXML -> .flow) ----------------------------------------------------------------------
     Code("FC601", E, "document part that .flow cannot express",
          "`flowc import` writes a .flow that compiles back to the same document, so it refuses what .flow has "
@@ -309,8 +341,8 @@ CODES: dict[str, Code] = _codes(
     Code("FC602", W, "imported flow differs from the document",
          "The document was imported, but the flow compiles to a slightly different document: an attribute "
          "spelt as in one of Bandwidth's published examples (`streamEventsUrl`) is written under its documented "
-         "name (`streamEventUrl`), or a `<Bxml>` root (or a namespaced root) becomes the plain `<Response>` "
-         "flowc always writes.",
+         "name (`streamEventUrl`), or a namespaced root loses its namespace. (A `<Bxml>` root is kept: the "
+         "flow is written `flow NAME as bxml`.)",
          '<Response>\n    <StartStream destination="wss://media.example.com/audio" streamEventsUrl="/events"/>\n'
          '</Response>\n',
          '<Response>\n    <StartStream destination="wss://media.example.com/audio" streamEventUrl="/events"/>\n'
@@ -386,8 +418,64 @@ CODES: dict[str, Code] = _codes(
          "500 arrows or more than 50,000 characters, so this Mermaid text would show an error instead of the "
          "picture. It is written anyway. Draw part of the project with `--flow NAME` (what one flow reaches), "
          "or use `--format svg` or `--format dot`, which Graphviz draws at any size."),
+    # -- files and the output directory (every command) ----------------------------------------------------
+    Code("FC901", E, "not a regular file",
+         "flowc reads only regular files. A named pipe (FIFO), a device or a socket could make it wait forever "
+         "or read without end, and a directory named where a file is expected (`flowc import DIR`) is not a "
+         "document, so each is refused before it is opened, with exit code 2. Name the file itself; to check "
+         "or format every .flow file below a directory, pass the directory to `check`, `fmt` or `compile`."),
+    Code("FC902", E, "output directory flowc did not make",
+         "`flowc compile -o OUT` replaces what it wrote before in OUT, so it must know what that is. Every build "
+         "leaves a record, OUT/.flowc-build.json, listing each file it wrote with a hash of its content. A "
+         "non-empty OUT without that record was not made by flowc (or by a flowc older than the record), and a "
+         "`manifest.json` alone proves nothing, so the compile is refused and nothing is written. Name a new or "
+         "empty directory, or move the files elsewhere."),
+    Code("FC903", E, "generated file changed since flowc wrote it",
+         "A file the build record lists no longer holds what flowc wrote there: it was edited, replaced or "
+         "turned into something else. Replacing it would lose that change, so the compile is refused and "
+         "nothing is written. Everything in OUT is regenerated on every build: move the change somewhere that "
+         "is yours (your own code belongs in the hooks module beside OUT), or delete the file, then compile "
+         "again."),
+    Code("FC904", E, "your file is where the build must write one",
+         "A file or directory in OUT that flowc did not write (it is not in the build record) stands where this "
+         "build needs to write a document or the web app (a flow was renamed to match it, or you put "
+         "`app.py` there yourself). flowc never replaces a file it did not write, so the compile is refused and "
+         "nothing is written. Move your file elsewhere, then compile again. Your other files in OUT are kept "
+         "across builds."),
+    Code("FC905", E, "hooks module is not a regular file",
+         "The path of the hooks module (hooks.py beside OUT, or FLOWC_HOOKS) is a directory, a named pipe, a "
+         "device or cannot be read. The web app could not import it, so the build stops before OUT is written. "
+         "Make it a regular Python file (or remove it to get one created with stubs), or point FLOWC_HOOKS at "
+         "one."),
+    Code("FC906", W, "hooks module is a dangling symbolic link",
+         "The hooks module's path is a symbolic link whose target does not exist. flowc creates the module "
+         "only where nothing exists, so it writes no stubs through the link; the web app cannot start until "
+         "the target exists. Create the target file, or remove the link and compile again to get the stubs."),
+    Code("FC907", W, "file changed while flowc was rewriting it",
+         "`flowc check --fix` and `flowc fmt` rewrite a file only if it still holds exactly the text they read. "
+         "This one was changed in between (by an editor or another program), so it was left as it is, with "
+         "that change, and not fixed or formatted. Run the command again to apply it to the new text."),
+    Code("FC909", W, "leftover of an interrupted compile kept",
+         "A compile that was killed leaves a directory beside OUT (`.OUT.flowc-...`), which the next compile "
+         "takes apart, removing only what it can prove flowc wrote (a file listed in its record with the same "
+         "content, or a second name of a file that lives on in OUT). This one holds files it cannot prove are "
+         "flowc's, so they were kept there. Look through the directory, keep what you need, then delete it."),
+    Code("FC910", E, "output directory cannot be replaced as a whole",
+         "flowc builds the new OUT beside the old one and swaps the two with one rename, so that OUT is always "
+         "one whole build. A directory that is a mount point (a container volume, a separately mounted disk) "
+         "cannot be renamed, so the compile is refused and nothing is written. Compile into a directory inside "
+         "the mount point instead (`-o /srv/out/build`); that one can be swapped."),
+    Code("FC908", E, "file name is not valid UTF-8",
+         "File names reach diagnostics, the IR, the manifest and the web app, which are all UTF-8 text, so a "
+         "name whose bytes are not valid UTF-8 cannot be shown or recorded faithfully. flowc refuses it (exit "
+         "code 2) instead of writing a mangled name. Rename the file (or OUT, or the hooks module)."),
 )
 
 
 def code(code_id: str) -> Code:
     return CODES[code_id]
+
+
+def coded(code_id: str, message: str, span: Span, **extra: Any) -> Diagnostic:
+    """A diagnostic of `code_id` with the severity this table gives it (no caller states a severity)."""
+    return Diagnostic(code_id, CODES[code_id].severity, message, span, **extra)

@@ -15,17 +15,18 @@ import ast
 import functools
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flowc import __version__
+from flowc.analysis import analyse
 from flowc.credentials import Pair, RouteAuth, open_route_diagnostics, route_credentials
 from flowc.diagnostics import Diagnostic, Severity, Span
 from flowc.emit_xml import MARK_CLOSE, MARK_OPEN, RenderedDocument
 from flowc.event_routes import event_routes, unserved_urls
-from flowc.files import write_atomic
+from flowc.files import FileProblem, kind_of, read_regular
 from flowc.ir import Attribute, Element, ListValue, Project, Slot, Text, walk
-from flowc.links import bodies
 from flowc.plan import NO_BXML_EVENTS, Plan
 from flowc.runtime.documents import Check
 from flowc.runtime.hooks import observer_name, python_name
@@ -81,11 +82,13 @@ class AppModel:
 
 @functools.cache
 def _rules() -> tuple[str, int, str]:
-    """The checker's rules, applied again per request: conference name pattern and length, call id pattern."""
-    from flowc.check import CALL_ID, MAX_NAME_LENGTH, VALID_NAME
-
-    characters = "".join(sorted(CALL_ID.characters or "")).replace("-", "") + "-"
-    return VALID_NAME.pattern, MAX_NAME_LENGTH, f"[{characters}]{{{CALL_ID.min},{CALL_ID.max}}}"
+    """The checker's rules, applied again per request: conference name pattern and length, call id pattern
+    (all from the vocabulary, as the checker reads them)."""
+    vocab = vocabulary()
+    call_id = vocab.fields["callId"]
+    characters = "".join(sorted(call_id.characters or "")).replace("-", "") + "-"
+    return (vocab.conference_name_pattern, vocab.limits.conference_name_length,
+            f"[{characters}]{{{call_id.min},{call_id.max}}}")
 
 
 def _items(text: str) -> tuple[str | int, ...]:
@@ -95,13 +98,11 @@ def _items(text: str) -> tuple[str | int, ...]:
 
 def _address_check(tag: str, attribute: str | None, items: tuple[str | int, ...]) -> Check | None:
     """Phone numbers and SIP URIs (<PhoneNumber>, <SipUri>, <Forward to/from>): the checker's FC212 rule."""
-    from flowc.check import ADDRESSES, E164, SIP_URI
-
-    shape = ADDRESSES.get((tag, attribute))
+    vocab = vocabulary()
+    shape = vocab.addresses.get((tag, attribute))
     if shape is None:
         return None
-    patterns = {"E.164": E164.pattern, "SIP URI": f"(?i:{SIP_URI.pattern})"}
-    pattern = "|".join(p for name, p in patterns.items() if name in shape)
+    pattern = vocab.address_pattern(shape)
     rule = " or ".join(w for name, w in (("E.164", "a phone number (+15551234567)"), ("SIP URI", "a SIP URI"))
                        if name in shape)
     what = f"{attribute} of <{tag}>" if attribute else f"the text of <{tag}>"
@@ -193,15 +194,10 @@ def _auth(auth: RouteAuth | None) -> tuple[Credential, ...]:
 
 # Call status webhooks no verb attribute names (the application's or createCall's URLs): Bandwidth expects an
 # empty 204 to them, and an application may point them at a flow's URL.
-_STATUS_EVENTS = {"disconnect", "machineDetectionComplete"}
-
-
 @functools.cache
 def _silent_events() -> tuple[str, ...]:
-    vocab = vocabulary()
-    no_reply = {e for spec in vocab.elements.values() for a in spec.attributes.values() if not a.reply_bxml
-                for e in a.events}
-    return tuple(sorted(no_reply | NO_BXML_EVENTS | _STATUS_EVENTS))
+    """Events answered with an empty 204: every event whose reply takes no BXML (the vocabulary's events)."""
+    return tuple(sorted(vocabulary().no_bxml_events))
 
 
 def _flow_route(path: str, events: list[str], documents, auth: RouteAuth) -> Route:
@@ -391,8 +387,8 @@ def hook_spans(project: Project) -> dict[str, Span]:
             visit(conference.conference_name)
             for setting in conference.settings:
                 visit(setting.value)
-    for _, body in bodies(project):
-        visit_elements(body)
+    for body in analyse(project).bodies:
+        visit_elements(body.elements)
     return spans
 
 
@@ -426,21 +422,64 @@ def sync_user_module(compilation, out: Path, plan: Plan, rendered: list[Rendered
             + _sync_hooks(compilation, model, out))
 
 
-def _sync_hooks(compilation, model: AppModel, out: Path) -> list[Diagnostic]:
+def _shown(path: Path) -> str:
+    return os.path.relpath(path) if not os.path.isabs(str(path)) or path.is_relative_to(Path.cwd()) else str(path)
+
+
+def hooks_file_problems(compilation, out: Path) -> list[Diagnostic]:
+    """What is wrong with the hooks module's path, found before OUT is written: a directory, FIFO or device
+    there is an error (FC905: nothing is built), a dangling symlink a warning (FC906: no stub is written
+    through it). A missing module is fine: it is created after the build."""
     from flowc.source import SourceFile
 
     path = hooks_path(out)
-    shown = os.path.relpath(path) if not os.path.isabs(str(path)) or path.is_relative_to(Path.cwd()) else str(path)
-    if not path.exists():
+    shown = _shown(path)
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if not os.path.islink(path):
+            return []
+        compilation.sources.setdefault(shown, SourceFile(shown, ""))
+        return [Diagnostic("FC906", Severity.WARNING, f"`{shown}` is a symbolic link to `{os.readlink(path)}`, "
+                           "which does not exist: flowc does not create the hooks module through it",
+                           Span(shown, 0, 0), help="create the file the link points to, or remove the link "
+                           "and compile again to get the stubs")]
+    except OSError as error:
+        reason = error.strerror or str(error)
+    else:
+        if stat.S_ISREG(mode):
+            return []
+        reason = f"it is {kind_of(mode)}"
+    compilation.sources.setdefault(shown, SourceFile(shown, ""))
+    return [Diagnostic("FC905", Severity.ERROR, f"the hooks module `{shown}` cannot be read: {reason}",
+                       Span(shown, 0, 0), help="make it a regular Python file, or set FLOWC_HOOKS to one; "
+                       "nothing was written to OUT")]
+
+
+def _sync_hooks(compilation, model: AppModel, out: Path) -> list[Diagnostic]:
+    from flowc.outdir import create_beside
+    from flowc.source import MAX_SOURCE_BYTES, SourceFile
+
+    path = hooks_path(out)
+    shown = _shown(path)
+    if not os.path.lexists(path):
         if not model.hooks and not model.observed_events:
             return []
         text = stub_source(model)
-        write_atomic(path, text)
-        compilation.sources[shown] = SourceFile(shown, text)
-        return [Diagnostic("FC703", Severity.INFO, f"created `{shown}` with stubs for {len(model.hooks)} hooks "
-                           f"and {len(model.observed_events)} event functions; flowc will not change it again",
-                           Span(shown, 0, 0))]
-    text = path.read_text(encoding="utf-8", errors="replace")
+        if create_beside(out, path, text.encode()):  # never over a file someone created meanwhile
+            compilation.sources[shown] = SourceFile(shown, text)
+            return [Diagnostic("FC703", Severity.INFO, f"created `{shown}` with stubs for {len(model.hooks)} "
+                               f"hooks and {len(model.observed_events)} event functions; flowc will not change "
+                               "it again", Span(shown, 0, 0))]
+    if not os.path.exists(path):  # a dangling symlink: reported before the build (FC906)
+        return []
+    try:
+        data = read_regular(path, MAX_SOURCE_BYTES + 1)
+    except (OSError, FileProblem) as error:  # changed since hooks_file_problems looked at it
+        reason = error.message if isinstance(error, FileProblem) else error.strerror or str(error)
+        return [Diagnostic("FC704", Severity.WARNING, f"`{shown}` cannot be read: {reason}", Span(shown, 0, 0),
+                           help="make it a regular Python file; hooks were not checked")]
+    text = data.decode("utf-8-sig", errors="replace")  # a byte-order mark is not Python syntax
     compilation.sources[shown] = source = SourceFile(shown, text)
     try:
         tree = ast.parse(text, filename=shown)

@@ -55,7 +55,7 @@ class Emitter:
 
     def render(self, document: Document) -> RenderedDocument:
         self.slots = []
-        root = etree.Element("Response")
+        root = etree.Element(document.root)
         if document.elements:
             root.text = "\n"
         for element in document.elements:

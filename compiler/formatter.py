@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flowc.diagnostics import Diagnostic, Severity, Span
+from flowc.files import ChangedMeanwhile, FileProblem, read_regular, replace_if_unchanged, shown_name
 from flowc.parser import parse
 from flowc.source import MAX_SOURCE_BYTES, SourceError, SourceFile, decode
 from flowc.syntax import MAX_NESTING_DEPTH, Atom, Block, Module, Statement
@@ -165,6 +166,7 @@ class Outcome:
     status: str  # "unchanged" | "changed" | "failed" | "error" (I/O)
     old: str = ""
     new: bytes = b""
+    read: bytes = b""  # the file's bytes as read: it is rewritten only if it still holds exactly these
 
 
 def format_file(path: str) -> Outcome:
@@ -173,12 +175,16 @@ def format_file(path: str) -> Outcome:
         if path == STDIN:
             data = sys.stdin.buffer.read(MAX_SOURCE_BYTES + 1)
         else:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_SOURCE_BYTES + 1)  # decode() refuses anything longer with a diagnostic
-    except OSError as error:
-        print(f"flowc: error: {error.strerror or error}: {path}", file=sys.stderr)
+            data = read_regular(path, MAX_SOURCE_BYTES + 1)  # decode() refuses anything longer with a diagnostic
+    except FileProblem as problem:  # a FIFO or a device: never opened, so never waited on
+        print(f"flowc: {problem}", file=sys.stderr)
         return Outcome("error")
-    return format_data(path, data)
+    except OSError as error:
+        print(f"flowc: error: {error.strerror or error}: {shown_name(path)}", file=sys.stderr)
+        return Outcome("error")
+    outcome = format_data(path, data)
+    outcome.read = data
+    return outcome
 
 
 def format_data(path: str, data: bytes) -> Outcome:
@@ -230,7 +236,12 @@ def format_command(paths: list[str], check: bool, diff: bool) -> int:
             print(f"would reformat {path}", file=sys.stderr)
         else:
             try:
-                _rewrite(path, outcome.new)
+                _rewrite(path, outcome.read, outcome.new)
+            except ChangedMeanwhile as warning:  # edited while being formatted: the edit wins, say so
+                print(f"flowc: {warning}", file=sys.stderr)
+                counts["changed"] -= 1
+                counts["failed"] += 1
+                continue
             except OSError as error:  # the file is left as it was (atomic write); go on with the others
                 print(f"flowc: error: cannot write {path}: {error.strerror or error}", file=sys.stderr)
                 counts["changed"] -= 1
@@ -246,11 +257,9 @@ def format_command(paths: list[str], check: bool, diff: bool) -> int:
     return 0
 
 
-def _rewrite(path: str, data: bytes) -> None:
+def _rewrite(path: str, read: bytes, data: bytes) -> None:
     target = Path(os.path.realpath(path))  # through a symlink, keep the link and rewrite its target
-    from flowc.files import write_atomic
-
-    write_atomic(target, data, mode=target.stat().st_mode & 0o7777)
+    replace_if_unchanged(target, read, data, mode=target.stat().st_mode & 0o7777)
 
 
 def _summary(counts: dict[str, int], dry_run: bool) -> str:

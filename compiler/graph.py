@@ -18,16 +18,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flowc.diagnostics import Diagnostic, Span
-from flowc.ir import CONFERENCE_EVENTS, Branch, Conference, Element, Flow, Project, Text, walk
+from flowc.ir import Branch, Conference, Element, Flow, Project, Text, walk
 from flowc.links import ENTRY_EVENTS, Links, Reference
+from flowc.vocabulary import Context, vocabulary
 
 FORMATS = ("mermaid", "dot", "svg")
 DOT_MISSING = "FC801"
 INSTALL_GRAPHVIZ = ("install Graphviz, which provides `dot`: `apt-get install graphviz` (Debian, Ubuntu), "
                     "`brew install graphviz` (macOS), `choco install graphviz` (Windows), or see "
                     "https://graphviz.org/download/; `--format dot` or `--format mermaid` need nothing")
-EVENT_WORDS = {event: " ".join(words) for words, event in CONFERENCE_EVENTS.items()}
-CONFERENCE_EVENT_URL = "conferenceEventUrl"
+EVENT_WORDS = {event: " ".join(words) for words, event in vocabulary().conference_events.items()}
+CONFERENCE_EVENT_URL = vocabulary().conference_event_url.name
+JOIN = vocabulary().join.name
+
+
+def _answered_elsewhere(spec) -> bool:
+    """Whether the flow a URL names answers someone other than the call: the called party of a transfer, or a
+    conference (the vocabulary's reply context of the URL's events)."""
+    events = vocabulary().events
+    return any(events[e].reply in (Context.TRANSFER_ANSWER, Context.CONFERENCE) for e in spec.events)
 
 
 class GraphError(Exception):
@@ -227,7 +236,7 @@ class _Builder:
             conference: str | None = None  # the conference this body's call is in, once it has joined
             for statement in body:
                 for element in walk([statement]):
-                    if element.tag == "Conference":
+                    if element.tag == JOIN:
                         conference = self._join(flow, element, source, prefix)
                         continue
                     owner, label = (conference, f"after {flow.name}") if conference else (source, prefix)
@@ -277,7 +286,7 @@ class _Builder:
             target, missing = self._missing("mf", reference.flow, "flow", unresolved), True
         spec = reference.spec
         what = "conference events" if spec.name == CONFERENCE_EVENT_URL else ", ".join(spec.events)
-        dashed = spec.name in ("transferAnswerUrl", CONFERENCE_EVENT_URL) or missing
+        dashed = _answered_elsewhere(spec) or missing
         self._add(Edge(source, target, _join_label(prefix, what), dashed, missing, via))
 
     def _add(self, edge: Edge) -> None:

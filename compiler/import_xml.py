@@ -21,8 +21,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flowc.codes import CODES
-from flowc.diagnostics import Diagnostic, Severity, Span
+from flowc.codes import CODES, coded
+from flowc.diagnostics import Diagnostic, Span
 from flowc.ir import Element, Number
 from flowc.lint_xml import PUBLISHED_SPELLINGS, read_bxml
 from flowc.lower import CREDENTIAL_PAIRS, MULTIWORD_STARTS
@@ -41,7 +41,7 @@ SSML_TIME = re.compile(r"[0-9]+(\.[0-9]+)?(ms|s)")
 WHITESPACE = re.compile(r"[ \t\n\r]+")
 STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "{": "{{", "}": "}}"}
 # lint_xml's warnings that mean "this part of the document would be lost": an error when importing.
-LOST_IN_IMPORT = {"FC503", "FC506"}
+LOST_IN_IMPORT = {"FC503", "FC506", "FC507"}
 
 
 @dataclass
@@ -61,8 +61,10 @@ def import_file(path: str, name: str | None) -> int:
 
     if name is not None and not WORD.fullmatch(name):
         raise UsageError(f"`{name}` is not a valid flow name: use letters, digits, `_` and inner `-`")
-    with open(path, "rb") as handle:  # OSError propagates: the CLI reports it with exit code 2
-        data = handle.read(MAX_SOURCE_BYTES + 1)
+    from flowc.files import read_regular, require_utf8_name
+
+    require_utf8_name(path)
+    data = read_regular(path, MAX_SOURCE_BYTES + 1)  # OSError and FileProblem propagate: the CLI exits 2
     result = import_source(path, data, name)
     if result.diagnostics:
         print(render_text(result.diagnostics, {path: result.source}, color=use_color(sys.stderr)), file=sys.stderr)
@@ -119,8 +121,8 @@ def parse_exact(path: str, data: bytes, result: ImportResult):
         reason = re.sub(r", line \d+, column \d+$", "", error.msg)
         if reason.startswith("Excessive depth"):
             reason = f"elements are nested more than {MAX_DEPTH} levels deep"
-        result.diagnostics.append(Diagnostic("FC501", Severity.ERROR, f"malformed XML: {reason}",
-                                             Span(path, start, min(start + 1, len(result.source.text)))))
+        result.diagnostics.append(coded("FC501", f"malformed XML: {reason}",
+                                        Span(path, start, min(start + 1, len(result.source.text)))))
         return None
 
 
@@ -194,11 +196,12 @@ class Writer:
         for sibling in reversed(list(root.itersiblings(preceding=True))):
             self.comment(sibling, 0)
         tag = local_name(root)
-        if tag != "Response" or root.tag != tag:
-            shown = root.tag if root.tag == tag else f"{tag} xmlns=\"{root.tag[1:].partition('}')[0]}\""
-            self.report("FC602", f"the root <{shown}> becomes a plain <Response>", self.root.keyword_span,
-                        help="flowc compiles every flow to a <Response> document")
-        self.lines.append(f"flow {name} {{")
+        if root.tag != tag:
+            shown = f"{tag} xmlns=\"{root.tag[1:].partition('}')[0]}\""
+            self.report("FC602", f"the root <{shown}> becomes a plain <{tag}>", self.root.keyword_span,
+                        help="flowc writes BXML documents without a namespace")
+        kind = " as bxml" if tag == "Bxml" else ""  # the root is kept: `flow NAME as bxml` writes <Bxml>
+        self.lines.append(f"flow {name}{kind} {{")
         for piece in self.pieces(root, self.root):
             if piece.kind == "element":
                 self.statement(piece.node, piece.ir, self.vocab.elements[local_name(piece.node)], 1)
@@ -297,7 +300,7 @@ class Writer:
             return False
         for child in children:
             text = (child.node.text or "").strip()
-            expected = "SipUri" if text.startswith("sip:") or spec.name == "Refer" else "PhoneNumber"
+            expected = spec.destination(text)  # what lowering would make of `transfer TEXT`
             if child.node.attrib or len(child.node) or not text or local_name(child.node) != expected:
                 return False
         return True

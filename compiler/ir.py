@@ -160,24 +160,17 @@ class Flow:
     # `flow main on initiate auth env(U) env(P)`: what the Bandwidth application sends on the callbacks that
     # reach this flow as an entry (username and password attributes); empty when not declared
     auth: list[Attribute] = field(default_factory=list)
+    entry_event_spans: list[Span] = field(default_factory=list)  # one per entry event, where it is written
+    root: str = "Response"  # the document's root element: `flow NAME as bxml` writes <Bxml>
+    document: str | None = None  # `flow NAME for update-call`: a document for an update endpoint, not a webhook
     kind: Literal["flow"] = "flow"
-
-
-CONFERENCE_EVENTS = {
-    ("created",): "conferenceCreated",
-    ("member", "join"): "conferenceMemberJoin",
-    ("member", "exit"): "conferenceMemberExit",
-    ("completed",): "conferenceCompleted",
-    ("redirect",): "conferenceRedirect",
-    ("recording", "available"): "conferenceRecordingAvailable",
-}
 
 
 @dataclass(slots=True)
 class Handler:
     """`on member join { ... }` inside a conference: the reply to one conference webhook."""
 
-    event: str  # Bandwidth eventType
+    event: str  # Bandwidth eventType (the phrases that name them: Vocabulary.conference_events)
     body: list[Element]
     span: Span
     kind: Literal["handler"] = "handler"
@@ -218,6 +211,9 @@ class FlowFile:
     flows: list[Flow] = field(default_factory=list)
     conferences: list[Conference] = field(default_factory=list)
     applications: list[Application] = field(default_factory=list)
+    # The words of statements lowering could not read (an unknown statement or attribute): a flow named in
+    # one may well be in use, so it is not reported as never used on top of the real mistake.
+    unread_words: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

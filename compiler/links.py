@@ -2,7 +2,8 @@
 
 A flow named where a URL is expected (`gather then route`) becomes a webhook route; the attribute tells which
 Bandwidth event arrives there and in which context the flow's BXML runs (a call, or the called party of a
-transfer). The checker and the document planner both read this one analysis.
+transfer). The events and their contexts come from the vocabulary; the links are computed once per project as
+part of flowc.analysis, which the checker, the document planner and the language server read.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from flowc.ir import Attribute, Element, Flow, Project, Word, walk
-from flowc.vocabulary import AttributeSpec, vocabulary
+from flowc.ir import Attribute, Element, Flow, Project, Word
+from flowc.vocabulary import CALL, CONFERENCE, TRANSFER_ANSWER, AttributeSpec, Context, vocabulary
 
 FLOW_PATH = "/flows/{name}"
 CONFERENCE_PATH = "/conferences/{name}/events"
-ENTRY_EVENTS = ["initiate", "answer"]
+ENTRY_EVENTS = vocabulary().entry_events  # a flow nothing names answers the webhooks a call starts with
+FLOW_EVENTS = frozenset(vocabulary().flow_events)  # what `flow NAME on EVENT` may name (others are FC115)
 
 
 @dataclass
@@ -46,15 +48,22 @@ class Links:
     def references_to(self, flow: str) -> list[Reference]:
         return self.by_flow.get(flow, [])
 
-    def context(self, flow: str) -> str:
-        if any(r.spec.name == "transferAnswerUrl" for r in self.references_to(flow)):
-            return "transfer-answer"
-        if any(r.spec.name == "conferenceEventUrl" for r in self.references_to(flow)):
-            return "conference"  # `join conference "room" events NAME`: NAME answers conference webhooks
-        return "call"
+    def context(self, flow: str) -> Context:
+        """Where the flow's documents run: the context of the replies to the webhooks it is named for (a
+        transfer answer before a conference reply, `join ... events NAME`, before a call)."""
+        references = self.by_flow.get(flow)
+        if not references:
+            return CALL
+        replies = _replies()
+        found = set().union(*(replies[r.spec.name] for r in references))
+        for context in (TRANSFER_ANSWER, CONFERENCE):
+            if context in found:
+                return context
+        return CALL
 
     def events(self, flow: Flow) -> list[str]:
-        events: list[str] = list(flow.entry_events)
+        # an unknown event (FC115) is never routed nor recorded in the manifest, even when that error is ignored
+        events: list[str] = [e for e in flow.entry_events if e in FLOW_EVENTS]
         for reference in self.references_to(flow.name):
             for event in reference.spec.events:
                 if event not in events:
@@ -66,16 +75,12 @@ def is_flow_reference(spec: AttributeSpec, attribute: Attribute) -> bool:
     return spec.is_url and spec.reply_bxml and isinstance(attribute.value, Word)
 
 
-def bodies(project: Project):
-    """(owner name, body) for every flow body, branch and conference handler."""
-    for file in project.files:
-        for flow in file.flows:
-            yield flow.name, flow.body
-            for branch in flow.branches:
-                yield flow.name, branch.body
-        for conference in file.conferences:
-            for handler in conference.handlers:
-                yield None, handler.body
+@lru_cache(maxsize=1)
+def _replies() -> dict[str, frozenset[Context | None]]:
+    """Per URL attribute: the contexts in which the replies to its webhooks run."""
+    vocab = vocabulary()
+    return {name: frozenset(vocab.events[e].reply for e in a.events)
+            for spec in vocab.elements.values() for name, a in spec.attributes.items() if a.events}
 
 
 @lru_cache(maxsize=1)
@@ -86,15 +91,20 @@ def _callback_attributes() -> dict[str, dict[str, AttributeSpec]]:
 
 
 def resolve(project: Project) -> Links:
-    return resolve_elements(project, ((element, owner) for owner, body in bodies(project) for element in walk(body)))
+    """The links of a project on their own (flowc.analysis lists the bodies; its analysis resolves names in the
+    walk it makes anyway, and the checker, the planner and the language server read those)."""
+    from flowc.analysis import resolve as resolve_project
+
+    return resolve_project(project)
 
 
 def resolve_elements(project: Project, elements: Iterable[tuple[Element, str | None]]) -> Links:
     """Links from every (element, owning flow or None) of the project, for callers that already walked it."""
     callbacks = _callback_attributes()
     links = Links(project.flows)
+    join = vocabulary().join.name
     for element, owner in elements:
-        if element.tag == "Conference":
+        if element.tag == join:
             links.conference_joins.append((element, owner))
         if callbacks[element.tag]:
             _add_references(links, element, owner, callbacks[element.tag])
@@ -102,8 +112,8 @@ def resolve_elements(project: Project, elements: Iterable[tuple[Element, str | N
         # `conference room "r1" { events on_events }`: every join carries these settings, so they name flows
         # exactly as a `join ... events on_events` would. The declaration stands in for the element.
         if conference.settings:
-            declared = Element("Conference", conference.span, conference.name_span, list(conference.settings))
-            _add_references(links, declared, None, callbacks["Conference"])
+            declared = Element(join, conference.span, conference.name_span, list(conference.settings))
+            _add_references(links, declared, None, callbacks[join])
     return links
 
 
@@ -111,7 +121,13 @@ def _add_references(links: Links, element: Element, owner: str | None, candidate
     for attribute in element.attributes:
         attribute_spec = candidates.get(attribute.name)
         if attribute_spec is not None and type(attribute.value) is Word:
-            method = element.attribute(attribute_spec.method_attribute or "")
-            method_value = method.value.value if method and isinstance(method.value, Word) else "POST"
+            method = callback_method(element.attribute(attribute_spec.method_attribute or ""))
             links.add(Reference(attribute.value.value, element, attribute,  # type: ignore[union-attr]
-                                attribute_spec, owner, method_value))
+                                attribute_spec, owner, method))
+
+
+def callback_method(method: Attribute | None) -> str:
+    """The HTTP method Bandwidth uses for a callback, from its method attribute (None: not set): POST unless
+    the attribute names another."""
+    value = method.value if method is not None else None
+    return str(value.value).upper() if isinstance(value, Word) else "POST"

@@ -2,7 +2,7 @@
 
 `read_bxml` parses a document with the standard library's expat (no lxml on the check path), keeping the
 character offsets of every element, attribute and text, and converts it into the same IR the .flow front end
-produces (Element / Attribute / Text with spans). `lint_files` then runs flowc.check over those documents,
+produces (Element / Attribute / Text with spans). `lint_sources` then runs flowc.check over those documents,
 telling it which webhook each one answers, so the codes, messages and rendering are the same as for .flow.
 The converter is also the entry point for anything else that reads BXML (such as `flowc import`).
 """
@@ -14,8 +14,8 @@ from array import array
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
-from flowc.codes import CODES
-from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Severity, Span, did_you_mean
+from flowc.codes import coded
+from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span, did_you_mean, edit_distance
 from flowc.ir import Attribute, Element, Flow, FlowFile, ListValue, Number, Project, Text, Value, Word
 from flowc.source import SourceError, SourceFile, decode
 from flowc.syntax import MAX_NESTING_DEPTH
@@ -184,7 +184,7 @@ def read_bxml(path: str, data: bytes | str) -> BxmlDocument:
     try:
         source = decode(path, data)
     except SourceError as error:
-        diagnostic = Diagnostic(error.code, Severity.ERROR, error.message, Span(path, 0, 0))
+        diagnostic = coded(error.code, error.message, Span(path, 0, 0))
         return BxmlDocument(SourceFile(path, ""), None, [diagnostic])
     encoded = source.text.encode()
     builder = TreeBuilder(source.text, encoded)
@@ -194,14 +194,16 @@ def read_bxml(path: str, data: bytes | str) -> BxmlDocument:
         return BxmlDocument(source, None, [malformed(source, error, builder)])
     except Refused as error:
         span = Span(path, *_declaration_at(source.text, builder.position()))
-        return BxmlDocument(source, None, [Diagnostic("FC501", Severity.ERROR, str(error), span,
+        return BxmlDocument(source, None, [coded("FC501", str(error), span,
                                                       help="write the text out instead of declaring entities")])
     converter = Converter(path)
     root = converter.root(raw) if raw is not None else None
-    limit = vocabulary().max_document_bytes
-    if len(data) > limit and root is not None:
-        converter.report("FC209", f"this document is {len(data)} bytes; Bandwidth accepts at most {limit}",
-                         root.keyword_span, help="split it: end it with a <Redirect> to a second document")
+    if len(data) > vocabulary().max_document_bytes and root is not None:
+        from flowc.check import document_too_large
+
+        split = "split it: end it with a <Redirect> to a second document"
+        converter.diagnostics.append(document_too_large(f"this document is {len(data)} bytes", root.keyword_span,
+                                                        help=split))
     return BxmlDocument(source, root, converter.diagnostics)
 
 
@@ -243,7 +245,7 @@ def malformed(source: SourceFile, error: expat.ExpatError, builder: TreeBuilder)
         help_ = "the document is empty or ends before its root element is closed"
     elif "junk after document element" in reason:
         help_ = "a BXML document has one root element, <Response>, that contains every verb"
-    return Diagnostic("FC501", Severity.ERROR, f"malformed XML: {reason}", span, help=help_, labels=labels)
+    return coded("FC501", f"malformed XML: {reason}", span, help=help_, labels=labels)
 
 
 class Converter:
@@ -258,8 +260,8 @@ class Converter:
     def span(self, start: int, end: int) -> Span:
         return Span(self.path, start, end)
 
-    def report(self, code: str, message: str, span: Span, severity: Severity | None = None, **extra) -> None:
-        self.diagnostics.append(Diagnostic(code, severity or CODES[code].severity, message, span, **extra))
+    def report(self, code: str, message: str, span: Span, **extra) -> None:
+        self.diagnostics.append(coded(code, message, span, **extra))
 
     def root(self, raw: RawElement) -> Element:
         root = Element(raw.name, self.span(raw.start, raw.end), self.name_span(raw))
@@ -337,7 +339,10 @@ class Converter:
         name_span = self.span(*item.name_span)
         if attribute_spec is None:
             guess = did_you_mean(item.name, spec.attributes)
-            self.report("FC503", f"<{spec.name}> has no attribute `{item.name}`", name_span,
+            # one edit from a real attribute: a typo Bandwidth would drop silently (FC507, an error); a name
+            # further away may be a newer attribute flowc does not know yet (FC503, a warning)
+            code = "FC507" if guess and edit_distance(item.name, guess) == 1 else "FC503"
+            self.report(code, f"<{spec.name}> has no attribute `{item.name}`", name_span,
                         help=f"did you mean `{guess}`?" if guess else
                         ("attributes: " + ", ".join(spec.attributes)) if spec.attributes else
                         f"<{spec.name}> takes no attributes",
@@ -397,12 +402,3 @@ def lint_sources(files: dict[str, bytes], context: str = "call") -> tuple[dict[s
     contexts = {file.path: context for file in readable}
     diagnostics.extend(check_project(Project(readable), xml_contexts=contexts))
     return sources, diagnostics
-
-
-def lint_files(compilation, paths: list[str], context: str = "call") -> None:
-    """Check BXML files from disk and add their sources and diagnostics to a Compilation (see flowc.cli)."""
-    from flowc.project import read_files
-
-    sources, diagnostics = lint_sources(read_files(paths), context)
-    compilation.sources.update(sources)
-    compilation.diagnostics.extend(diagnostics)

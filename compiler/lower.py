@@ -6,9 +6,9 @@ values); whether values are valid for their attributes is the checker's job.
 
 from __future__ import annotations
 
-from flowc.diagnostics import Diagnostic, Edit, Fix, Severity, Span, did_you_mean
+from flowc.codes import coded
+from flowc.diagnostics import Diagnostic, Edit, Fix, Span, did_you_mean
 from flowc.ir import (
-    CONFERENCE_EVENTS,
     FILTERS,
     Application,
     Attribute,
@@ -31,11 +31,47 @@ from flowc.vocabulary import ElementSpec, vocabulary
 
 BOOLEAN_WORDS = {"true", "false"}
 DECLARATIONS = ("flow", "conference", "application")  # the statements a file's top level holds
-CREDENTIAL_PAIRS = {
-    ("auth",): ("username", "password"),
-    ("fallback", "auth"): ("fallbackUsername", "fallbackPassword"),
-}
+CREDENTIAL_PAIRS = vocabulary().credential_pairs  # `auth USER PASSWORD`: one phrase, two attributes
+CONFERENCE_EVENTS = vocabulary().conference_events  # `on member join`
 ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+
+
+def match_statement(atoms: list[Atom], parent: str | None) -> tuple[ElementSpec, int] | None:
+    """The statement whose keyword phrase starts `atoms` inside `parent` (None: a flow body), and the number of
+    atoms the phrase takes; the longest phrase wins (`pause recording` before `pause`). Lowering and the editor
+    read statements with this one function."""
+    if not atoms or atoms[0].kind != "WORD":
+        return None
+    candidates = vocabulary().phrases_by_first_word(parent).get(atoms[0].text, ())
+    for phrase, spec in candidates:
+        length = len(phrase)
+        if length == 1:
+            return spec, 1
+        if len(atoms) >= length and all(atoms[i].kind == "WORD" and atoms[i].text == phrase[i]
+                                        for i in range(1, length)):
+            return spec, length
+    return None
+
+
+def match_attribute(phrases, atoms: list[Atom], index: int) -> tuple[tuple[str, ...], int] | None:
+    """The attribute names the words at `atoms[index]` set (two for `auth USER PASSWORD`) and how many words
+    the name takes; `phrases` is an element's ElementSpec.attribute_phrases."""
+    atom = atoms[index]
+    if type(atom) is Token and atom.kind == "WORD" and atom.text not in MULTIWORD_STARTS:
+        spec = phrases.get((atom.text,))  # the common case: a one-word attribute name
+        return ((spec.name,), 1) if spec is not None else None
+    words = []
+    for atom in atoms[index : index + 3]:
+        if atom.kind != "WORD":
+            break
+        words.append(atom.text)
+    for length in range(len(words), 0, -1):
+        key = tuple(words[:length])
+        if key in CREDENTIAL_PAIRS and (CREDENTIAL_PAIRS[key][0],) in phrases:
+            return CREDENTIAL_PAIRS[key], length
+        if key in phrases:
+            return (phrases[key].name,), length
+    return None
 
 
 def lower(module: Module) -> tuple[FlowFile, list[Diagnostic]]:
@@ -48,14 +84,15 @@ class Lowering:
         self.path = path
         self.vocab = vocabulary()
         self.diagnostics: list[Diagnostic] = []
+        self.unread: set[str] = set()  # FlowFile.unread_words
 
     def span(self, node) -> Span:
         return Span(self.path, node.start, node.end)
 
-    def error(self, code: str, message: str, node, help: str | None = None, fix: Fix | None = None,
-              severity: Severity = Severity.ERROR) -> None:
+    def error(self, code: str, message: str, node, help: str | None = None, fix: Fix | None = None) -> None:
+        """Report `code` (with the severity flowc.codes gives it) at `node`."""
         span = node if isinstance(node, Span) else self.span(node)
-        self.diagnostics.append(Diagnostic(code, severity, message, span, help=help, fix=fix))
+        self.diagnostics.append(coded(code, message, span, help=help, fix=fix))
 
     def replace_fix(self, node, old: str, new: str) -> Fix:
         return Fix(f"replace `{old}` with `{new}`", (Edit(self.span(node), new),))
@@ -79,7 +116,15 @@ class Lowering:
                     result.applications.append(application)
             else:
                 self.unknown_top_level(statement, head)
+                self.not_read(statement.atoms, statement.block)
+        result.unread_words = sorted(self.unread)
         return result
+
+    def not_read(self, atoms: list[Atom], block: Block | None = None) -> None:
+        """Keep the words of a statement that could not be read, with its block's (FlowFile.unread_words)."""
+        self.unread.update(a.text for a in atoms if type(a) is Token and a.kind == "WORD")
+        for inner in block.statements if block is not None else ():
+            self.not_read(inner.atoms, inner.block)
 
     def unknown_top_level(self, statement: Statement, head: str | None) -> None:
         node = statement.atoms[0] if statement.atoms else statement
@@ -121,7 +166,7 @@ class Lowering:
                        help="write `auth USER env(PASSWORD)`")
             return [], atoms[index + 1 + len(values):]
         result = []
-        for attribute, atom in zip(("username", "password"), values, strict=True):
+        for attribute, atom in zip(CREDENTIAL_PAIRS[("auth",)], values, strict=True):
             value = self.value(atom)
             result.append(Attribute(attribute, value, Span(self.path, name_span.start, value.span.end), name_span,
                                     "auth"))
@@ -139,11 +184,13 @@ class Lowering:
         if name is None:
             return None
         flow = Flow(name.text, self.span(statement), self.span(name))
-        extras = statement.atoms[2:]
+        extras = self.flow_kind(flow, statement.atoms[2:])
         if extras and extras[0].kind == "WORD" and extras[0].text == "on":
             events = list(extras[1:])
             auth_at = next((i for i, a in enumerate(events) if a.kind == "WORD" and a.text == "auth"), len(events))
-            flow.entry_events = [a.text for a in events[:auth_at] if a.kind == "WORD"]
+            words = [a for a in events[:auth_at] if a.kind == "WORD"]
+            flow.entry_events = [a.text for a in words]
+            flow.entry_event_spans = [self.span(a) for a in words]
             if not flow.entry_events:
                 self.error("FC106", "`on` needs the webhook events this flow answers", extras[0],
                            help="for example `flow main on initiate, answer { ... }`")
@@ -167,6 +214,35 @@ class Lowering:
             else:
                 flow.body.extend(self.body([inner], None))
         return flow
+
+    def flow_kind(self, flow: Flow, atoms: list[Atom]) -> list[Atom]:
+        """`flow NAME as bxml` (a <Bxml> root) and `flow NAME for update-call` (a document for an update
+        endpoint); returns the other atoms of the header."""
+        rest: list[Atom] = []
+        index = 0
+        documents = self.vocab.update_documents
+        while index < len(atoms):
+            word, value = atoms[index], atoms[index + 1] if index + 1 < len(atoms) else None
+            if word.kind != "WORD" or word.text not in ("as", "for") or value is None or value.kind != "WORD":
+                rest.append(word)
+                index += 1
+                continue
+            index += 2
+            choices = ["bxml"] if word.text == "as" else list(documents)
+            if value.text in choices:
+                flow.root = "Bxml"
+                flow.document = value.text if word.text == "for" else flow.document
+                continue
+            guess = did_you_mean(value.text, choices)
+            self.error("FC107", f"unexpected `{word.text} {value.text}` after the flow name", value,
+                       help=f"did you mean `{word.text} {guess}`?" if guess else
+                       f"write `{word.text} " + "` or `".join(choices) + "`",
+                       fix=self.replace_fix(value, value.text, guess) if guess else None)
+        if flow.document and any(a.kind == "WORD" and a.text == "on" for a in rest):
+            on = next(a for a in rest if a.kind == "WORD" and a.text == "on")
+            self.error("FC107", f"a document for {flow.document} answers no webhook, so it takes no `on`", on,
+                       help="your code sends it to Bandwidth's API; remove `on ...`")
+        return rest
 
     def branch(self, statement: Statement) -> Branch | None:
         atoms = statement.atoms
@@ -198,7 +274,7 @@ class Lowering:
         else:
             conference_name = Text([name.text], self.span(name))
         conference = Conference(name.text, self.span(statement), self.span(name), conference_name)
-        spec = self.vocab.elements["Conference"]
+        spec = self.vocab.join  # a declaration holds the settings of every join of it
         if atoms:
             conference.settings.extend(self.attributes(spec, atoms, 0, setting=True))
         for inner in statement.block.statements if statement.block else []:
@@ -222,8 +298,10 @@ class Lowering:
             written = " ".join(words)
             choices = [" ".join(k) for k in CONFERENCE_EVENTS]
             guess = did_you_mean(written, choices) if written else None
+            fix = Fix(f"use `on {guess}`", (Edit(node, guess),)) if guess and isinstance(node, Span) else None
             self.error("FC105", f"unknown conference event `{written}`" if written else "missing conference event",
-                       node, help=f"did you mean `on {guess}`?" if guess else "events: " + ", ".join(choices))
+                       node, help=f"did you mean `on {guess}`?" if guess else "events: " + ", ".join(choices),
+                       fix=fix)
             return None
         if statement.block is None:
             self.error("FC113", f"`on {' '.join(words)}` needs a body", node, help="add `{ ... }`")
@@ -240,18 +318,7 @@ class Lowering:
         return elements
 
     def match_keyword(self, statement: Statement, parent: str | None) -> tuple[ElementSpec, int] | None:
-        atoms = statement.atoms
-        if atoms[0].kind != "WORD":
-            return None
-        candidates = self.vocab.phrases_by_first_word(parent).get(atoms[0].text, ())
-        for phrase, spec in candidates:  # longest phrase first: `pause recording` before `pause`
-            length = len(phrase)
-            if length == 1:
-                return spec, 1
-            if len(atoms) >= length and all(atoms[i].kind == "WORD" and atoms[i].text == phrase[i]
-                                            for i in range(1, length)):
-                return spec, length
-        return None
+        return match_statement(statement.atoms, parent)
 
     def element(self, statement: Statement, parent: str | None, depth: int = 1) -> Element | None:
         if not statement.atoms:
@@ -260,6 +327,7 @@ class Lowering:
         matched = self.match_keyword(statement, parent)
         if matched is None:
             self.unknown_statement(statement, parent)
+            self.not_read(statement.atoms, statement.block)
             return None
         spec, used = matched
         keyword_span = Span(self.path, statement.atoms[0].start, statement.atoms[used - 1].end)
@@ -328,34 +396,20 @@ class Lowering:
                     names, used = matched
                     index = self.attribute_values(spec, names, atoms, index, used, result)
                     continue
-            if positional and not (atom.kind == "WORD" and positional[0] == "text" and spec.name != "Conference"):
+            if positional and not (atom.kind == "WORD" and positional[0] == "text" and not spec.text_names):
                 target = positional.pop(0)
                 value, index = self.read_value(atoms, index)
                 self.positional(spec, target, value, atom, result, element)
                 continue
             self.unexpected_word(spec, atom, setting)
+            self.not_read(atoms)
             index += 1
             if atom.kind == "WORD" and index < len(atoms) and self.match_attribute(phrases, atoms, index) is None:
                 _, index = self.read_value(atoms, index)  # skip the unknown attribute's value too
         return result
 
     def match_attribute(self, phrases, atoms: list[Atom], index: int):
-        atom = atoms[index]
-        if type(atom) is Token and atom.kind == "WORD" and atom.text not in MULTIWORD_STARTS:
-            spec = phrases.get((atom.text,))  # the common case: a one-word attribute name
-            return ((spec.name,), 1) if spec is not None else None
-        words = []
-        for atom in atoms[index : index + 3]:
-            if atom.kind != "WORD":
-                break
-            words.append(atom.text)
-        for length in range(len(words), 0, -1):
-            key = tuple(words[:length])
-            if key in CREDENTIAL_PAIRS and (CREDENTIAL_PAIRS[key][0],) in phrases:
-                return CREDENTIAL_PAIRS[key], length
-            if key in phrases:
-                return (phrases[key].name,), length
-        return None
+        return match_attribute(phrases, atoms, index)
 
     def attribute_values(self, spec, names, atoms, index, used, result) -> int:
         name_node = atoms[index]
@@ -387,7 +441,7 @@ class Lowering:
         if target == "text":
             if element is None:
                 return
-            if isinstance(value, Word) and spec.name == "Conference":
+            if isinstance(value, Word) and spec.text_names == "conference":
                 element.conference = value.value  # `join support`: a declared conference
                 element.conference_span = span
             elif isinstance(value, Word | Number):
@@ -420,9 +474,7 @@ class Lowering:
         else:
             self.error("FC107", f"`{spec.keyword}` needs a phone number, SIP URI or runtime value here", value.span)
             return None
-        literal = text.literal
-        tag = "SipUri" if (literal or "").startswith("sip:") or spec.name == "Refer" else "PhoneNumber"
-        return Element(tag, value.span, value.span, content=[text])
+        return Element(spec.destination(text.literal), value.span, value.span, content=[text])
 
     def unexpected_word(self, spec: ElementSpec, atom: Atom, setting: bool = False) -> None:
         if atom.kind != "WORD":
@@ -436,7 +488,7 @@ class Lowering:
         if guess:
             self.error("FC103", f"{owner} `{atom.text}`", atom,
                        help=f"did you mean `{guess}`?", fix=self.replace_fix(atom, atom.text, guess))
-        elif not setting and "text" in spec.positional and spec.name != "Conference":
+        elif not setting and "text" in spec.positional and not spec.text_names:
             self.error("FC103", f"{owner} `{atom.text}`", atom,  # `say hello`: meant as the text to speak
                        help=f'text and URLs are written in double quotes: `{spec.keyword} "{atom.text}"`')
         elif not spec.attributes:

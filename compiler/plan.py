@@ -1,7 +1,9 @@
 """Planning: which BXML documents a project compiles to, and which webhook routes serve them.
 
 One document per flow body, per `when` branch and per conference handler; one route per flow and per
-conference that receives events. This is the data behind OUT/manifest.json and the generated web app.
+conference that receives events. This is the data behind OUT/manifest.json and the generated web app. The
+bodies, their contexts, the links and the merged join settings come from the project's analysis
+(flowc.analysis); the events and file names of conference handlers from the vocabulary.
 """
 
 from __future__ import annotations
@@ -11,29 +13,31 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from flowc.analysis import Body, RouteKind, analyse, callback_method, conference_event_url, join_attributes
 from flowc.diagnostics import Span
-from flowc.ir import Attribute, Conference, Element, Project, Text
-from flowc.links import CONFERENCE_PATH, FLOW_PATH, Links, resolve
+from flowc.ir import Element, Project
+from flowc.links import FLOW_PATH, Links
+from flowc.vocabulary import Context, vocabulary
 
-CONFERENCE_ROUTE_EVENTS = ["conferenceCreated", "conferenceMemberJoin", "conferenceMemberExit",
-                           "conferenceCompleted", "conferenceRedirect"]
-NO_BXML_EVENTS = {"conferenceCompleted", "conferenceRecordingAvailable"}
-EVENT_SLUGS = {
-    "conferenceCreated": "created", "conferenceMemberJoin": "member-join", "conferenceMemberExit": "member-exit",
-    "conferenceCompleted": "completed", "conferenceRedirect": "redirect",
-    "conferenceRecordingAvailable": "recording-available",
-}
+# The events a declared conference's route receives: those its event URL is sent.
+CONFERENCE_ROUTE_EVENTS = list(vocabulary().conference_event_url.events)
+# The conference events whose reply takes no BXML (their handlers compile to no document).
+NO_BXML_EVENTS = {name for name, e in vocabulary().events.items() if e.phrase and e.reply is None}
+conference_join_attributes = join_attributes  # the name the emitters know
+__all__ = ["CONFERENCE_ROUTE_EVENTS", "NO_BXML_EVENTS", "Document", "Plan", "Route", "branch_file",
+           "conference_event_url", "conference_join_attributes", "plan"]
 
 
 @dataclass
 class Document:
     file: str  # path under OUT
     flow: str  # the flow (or conference) the document belongs to
-    context: str  # call | conference | transfer-answer
+    context: Context  # call | conference | transfer-answer
     span: Span
     elements: list[Element]
     branch: dict | None = None  # {"field": "digits", "values": ["1"]} for a `when` branch
     event: str | None = None  # the conference event a handler answers
+    root: str = "Response"  # <Bxml> for `flow NAME as bxml` and the documents of update endpoints
 
 
 @dataclass
@@ -44,6 +48,10 @@ class Route:
     flow: str
     conference: str | None = None
     documents: list[Document] = field(default_factory=list)
+
+    @property
+    def kind(self) -> RouteKind:
+        return RouteKind.CONFERENCE if self.conference is not None else RouteKind.FLOW
 
 
 @dataclass
@@ -78,58 +86,53 @@ def branch_file(flow: str, field: str, values: list[str], taken: set[str]) -> st
     return name
 
 
-def conference_event_url(conference: Conference) -> str | None:
-    """The conferenceEventUrl a declared conference uses: its `events` setting, or a derived path."""
-    setting = conference.setting("conferenceEventUrl")
-    if setting is not None and isinstance(setting.value, Text):
-        return setting.value.literal
-    return CONFERENCE_PATH.format(name=conference.name) if conference.handlers else None
-
-
-def conference_join_attributes(conference: Conference, join: Element) -> list[Attribute]:
-    """`join support`: the declared settings (with a derived event URL) followed by the join's own."""
-    attributes = list(conference.settings)
-    if conference.setting("conferenceEventUrl") is None and conference.handlers:
-        url = conference_event_url(conference) or ""
-        attributes.insert(0, Attribute("conferenceEventUrl", Text([url], conference.name_span),
-                                       conference.name_span, conference.name_span, ""))
-    own = {a.name for a in join.attributes}
-    return [a for a in attributes if a.name not in own] + join.attributes
-
-
 def plan(project: Project, links: Links | None = None) -> Plan:
-    links = links or resolve(project)
+    analysis = analyse(project)
+    links = links or analysis.links
     documents: list[Document] = []
     routes: list[Route] = []
+    slugs = {name: e.slug for name, e in vocabulary().events.items()}
+    flows: dict[str, list[Document]] = {}
+    taken: dict[str, set[str]] = {}
+    conferences: dict[str, list[Document]] = {}
+    for body in analysis.bodies:
+        owner = body.owner
+        if body.flow is not None:
+            flows.setdefault(owner.name, [])
+            documents.append(_flow_document(body, flows[owner.name], taken.setdefault(owner.name, set()), links))
+        elif body.context is not Context.NO_BXML:
+            document = Document(f"conferences/{owner.name}.{slugs[body.event]}.xml", owner.name,  # type: ignore
+                                Context.CONFERENCE, body.span, body.elements, event=body.event)
+            conferences.setdefault(owner.name, []).append(document)
+            documents.append(document)
     for file in project.files:
         for flow in file.flows:
-            context = links.context(flow.name)
-            flow_documents = [Document(f"flows/{flow.name}.xml", flow.name, context, flow.span, flow.body)]
-            taken: set[str] = set()
-            for branch in flow.branches:
-                name = branch_file(flow.name, branch.field, branch.values, taken)
-                flow_documents.append(Document(name, flow.name, context, branch.span, branch.body,
-                                               branch={"field": branch.field, "values": branch.values}))
-            documents.extend(flow_documents)
+            if flow.document is not None:
+                continue  # a document for an update endpoint: your code sends it, no webhook asks for it
             methods = sorted({r.method for r in links.references_to(flow.name)} or {"POST"})
             for method in methods:
                 routes.append(Route(method, FLOW_PATH.format(name=flow.name), links.events(flow), flow.name,
-                                    documents=flow_documents))
+                                    documents=flows.get(flow.name, [])))
         for conference in file.conferences:
-            handler_documents = []
-            for handler in conference.handlers:
-                if handler.event in NO_BXML_EVENTS:
-                    continue
-                handler_documents.append(Document(
-                    f"conferences/{conference.name}.{EVENT_SLUGS[handler.event]}.xml", conference.name,
-                    "conference", handler.span, handler.body, event=handler.event))
-            documents.extend(handler_documents)
             url = conference_event_url(conference)
             if url is None or "://" in url and not urlparse(url).path:
                 continue
-            method_setting = conference.setting("conferenceEventMethod")
-            method = getattr(method_setting.value, "value", "POST") if method_setting else "POST"
+            method = callback_method(conference.setting(vocabulary().conference_event_url.method_attribute or ""))
             path = urlparse(url).path if "://" in url else url
-            routes.append(Route(str(method), path, list(CONFERENCE_ROUTE_EVENTS), conference.name,
-                                conference=conference.name, documents=handler_documents))
+            routes.append(Route(method, path, list(CONFERENCE_ROUTE_EVENTS), conference.name,
+                                conference=conference.name, documents=conferences.get(conference.name, [])))
     return Plan(project, links, documents, routes)
+
+
+def _flow_document(body: Body, siblings: list[Document], taken: set[str], links: Links) -> Document:
+    name = body.owner.name
+    context = body.context  # the links' context, or the update endpoint a `flow NAME for ...` is sent to
+    root = body.owner.root  # type: ignore[union-attr]
+    branch = body.branch
+    if branch is None:
+        document = Document(f"flows/{name}.xml", name, context, body.span, body.elements, root=root)
+    else:
+        document = Document(branch_file(name, branch.field, branch.values, taken), name, context, branch.span,
+                            branch.body, branch={"field": branch.field, "values": branch.values}, root=root)
+    siblings.append(document)
+    return document

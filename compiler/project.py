@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flowc.diagnostics import Diagnostic, Severity, Span, sort_key
+from flowc.codes import coded
+from flowc.diagnostics import Diagnostic, Span, sort_key
 from flowc.ir import FlowFile, Project
 from flowc.lower import lower
 from flowc.parser import parse
 from flowc.source import MAX_SOURCE_BYTES, SourceError, SourceFile, decode
+
+if TYPE_CHECKING:
+    from flowc.check import Selection
 
 
 @dataclass
@@ -53,14 +58,15 @@ def front_end_file(path: str, data: bytes) -> tuple[SourceFile, FlowFile, list[D
         source = decode(path, data)
     except SourceError as error:
         source = SourceFile(path, "")
-        return source, FlowFile(path), [Diagnostic(error.code, Severity.ERROR, error.message, Span(path, 0, 0))]
+        return source, FlowFile(path), [coded(error.code, error.message, Span(path, 0, 0))]
     module, diagnostics = parse(source.text, path)
     flow_file, lowering_diagnostics = lower(module)
     return source, flow_file, diagnostics + lowering_diagnostics
 
 
-def compile_sources(files: dict[str, bytes], check: bool = True) -> Compilation:
-    """Run the front end (and by default the checker) over in-memory files: {path: bytes}."""
+def compile_sources(files: dict[str, bytes], check: bool = True, selection: Selection | None = None) -> Compilation:
+    """Run the front end (and by default the checker) over in-memory files: {path: bytes}. `selection`
+    (flowc.check.Selection): run only the rules that can report a selected code."""
     compilation = Compilation(Project([]))
     for path, data in files.items():
         source, flow_file, diagnostics = front_end_file(path, data)
@@ -68,16 +74,15 @@ def compile_sources(files: dict[str, bytes], check: bool = True) -> Compilation:
         compilation.project.files.append(flow_file)
         compilation.diagnostics.extend(diagnostics)
     if check:
-        from flowc.check import check_project
+        from flowc.check import EVERYTHING, check_project
 
-        compilation.diagnostics.extend(check_project(compilation.project))
+        compilation.diagnostics.extend(check_project(compilation.project, selection=selection or EVERYTHING))
     return compilation
 
 
 def read_files(paths: list[str]) -> dict[str, bytes]:
-    """Read files from disk; OSError propagates (the CLI turns it into exit code 2)."""
-    contents = {}
-    for path in paths:
-        with open(path, "rb") as handle:
-            contents[path] = handle.read(MAX_SOURCE_BYTES + 1)
-    return contents
+    """Read regular files from disk; OSError and FileProblem (a FIFO, a device...) propagate (the CLI turns
+    them into exit code 2)."""
+    from flowc.files import read_regular
+
+    return {path: read_regular(path, MAX_SOURCE_BYTES + 1) for path in paths}

@@ -1,17 +1,118 @@
-"""The BXML vocabulary: every element, attribute, type, range, enum and default, read from data/bxml.json.
+"""The BXML and webhook vocabulary, read from data/bxml.json (built by tools/build_vocabulary.py).
 
-This table is the single source of truth: lowering reads keywords and aliases from it, the checker its types
-and ranges, the emitter its element and attribute names, the language server its docs and enums.
+This table is the single source of truth for facts about Bandwidth: every element, attribute, type, range,
+enum and default; which webhooks each URL receives, whether their reply may be BXML and in which context it
+runs; what each payload field can hold; per-element child limits, take-over and destinations; per-attribute
+secret, webhook-setting and address flags; limits such as the conference name's 100 characters. Lowering reads
+keywords and aliases from it, the checker its types, ranges and limits, the emitter its element and attribute
+names, the web app its events, the language server its docs and enums.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property, lru_cache
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data" / "bxml.json"
+
+
+class Context(StrEnum):
+    """Where a BXML document runs, which decides the verbs Bandwidth accepts in it."""
+
+    CALL = "call"
+    TRANSFER_ANSWER = "transfer-answer"  # the called party of a transfer, before bridging
+    CONFERENCE = "conference"  # the reply to a conference webhook
+    NO_BXML = "no-bxml"  # the reply to a webhook whose reply may not carry BXML
+    UPDATE_CALL = "update-call"  # a <Bxml> document your code sends to replace a live call's document
+    UPDATE_CONFERENCE = "update-conference"  # a <Bxml> document your code sends to a whole conference
+
+
+# The members as plain names for the checker's loops: reading a member through its class costs ~150 ns on
+# Python 3.11, a module global ~20 ns, and a context is compared per statement.
+CALL, TRANSFER_ANSWER = Context.CALL, Context.TRANSFER_ANSWER
+CONFERENCE, NO_BXML = Context.CONFERENCE, Context.NO_BXML
+
+
+# The small value types below are plain classes with __slots__, not dataclasses: building a dataclass costs
+# about a millisecond, and every `flowc check` imports this module.
+
+class EventSpec:
+    """One of Bandwidth's webhooks, by eventType."""
+
+    __slots__ = ("name", "reply", "payload", "phrase", "slug", "entry", "status", "in_conference")
+
+    def __init__(self, name: str, reply: Context | None, payload: str, phrase: tuple[str, ...] | None = None,
+                 slug: str | None = None, entry: bool = False, status: bool = False,
+                 in_conference: str | None = None) -> None:
+        self.name = name
+        self.reply = reply  # where the BXML of the reply runs; None: the reply may not carry BXML
+        self.payload = payload  # flowc.webhooks' model of its payload
+        self.phrase = phrase  # how a conference handler names it: ("member", "join")
+        self.slug = slug  # its document's file name part: conferences/NAME.member-join.xml
+        self.entry = entry  # a call starts with it (`flow main on initiate`)
+        self.status = status  # a call status webhook that no verb attribute names
+        self.in_conference = in_conference  # the event Bandwidth sends instead when the verb runs in a conference
+
+    def __repr__(self) -> str:
+        return f"EventSpec({self.name!r}, reply={self.reply!r})"
+
+
+class Shape:
+    """What a webhook payload field can hold: its characters (None: anything) and length bounds."""
+
+    __slots__ = ("description", "min", "max", "characters")
+
+    def __init__(self, description: str, min: int, max: int | None, characters: frozenset[str] | None) -> None:
+        self.description = description
+        self.min = min
+        self.max = max
+        self.characters = characters
+
+    def __repr__(self) -> str:
+        return f"Shape({self.description!r}, {self.min}, {self.max})"
+
+    def filtered(self, keep: frozenset[str] | None) -> Shape:
+        """The shape once a filter keeping only `keep` (None: no filter) is applied."""
+        if keep is None:
+            return self
+        characters = keep if self.characters is None else self.characters & keep
+        lossless = self.characters is not None and self.characters <= keep
+        return Shape(self.description, self.min if lossless else 0, self.max, characters)
+
+    def forbidden(self, allowed: frozenset[str]) -> str:
+        """The characters it may hold beyond `allowed`, for a message."""
+        if self.characters is None:
+            return "any character"
+        return " ".join(f"`{c}`" for c in sorted(self.characters - allowed))
+
+
+class ChildLimits:
+    """How many children an element takes (`max_prompts`: children times its `repeat` attribute)."""
+
+    __slots__ = ("min", "max", "noun", "max_prompts", "repeat")
+
+    def __init__(self, min: int = 0, max: int | None = None, noun: str = "children", max_prompts: int | None = None,
+                 repeat: str | None = None) -> None:
+        self.min = min
+        self.max = max
+        self.noun = noun
+        self.max_prompts = max_prompts
+        self.repeat = repeat
+
+
+class Limits:
+    """Limits Bandwidth sets that are not an attribute's range."""
+
+    __slots__ = ("conference_name_length", "conference_calls", "gather_prompts")
+
+    def __init__(self, conference_name_length: int, conference_calls: int, gather_prompts: int) -> None:
+        self.conference_name_length = conference_name_length  # characters of a conference name
+        self.conference_calls = conference_calls  # calls in one conference
+        self.gather_prompts = gather_prompts  # prompts of one <Gather>, repeats included
 
 
 @dataclass(frozen=True)
@@ -35,6 +136,11 @@ class AttributeSpec:
     aliases: tuple[str, ...] = ()
     status: str = "documented"
     required: bool = False  # the verb does nothing useful without it (FC211)
+    secret: bool = False  # a password: never written to OUT in plain text
+    webhook_setting: bool = False  # only the join that creates a conference sets it
+    address: bool = False  # a literal must be a phone number or SIP URI (its `format` says which)
+    ignored_in_conference: str | None = None  # why Bandwidth ignores it when the verb runs in a conference
+    websocket: bool = False  # a URL that must be a WebSocket URL, wss:// (ws:// is unencrypted)
 
     @property
     def is_url(self) -> bool:
@@ -42,7 +148,7 @@ class AttributeSpec:
 
     @property
     def is_secret(self) -> bool:
-        return self.name.lower().endswith("password")
+        return self.secret
 
 
 @dataclass(frozen=True)
@@ -57,10 +163,27 @@ class ElementSpec:
     doc: str = ""
     status: str = "documented"
     parents: tuple[str, ...] = ()
+    takes_over: bool | str = False  # the rest of the document never runs after it (str: when that URL is set)
+    takes_over_note: str | None = None  # what happens instead, when no webhook gives the next document
+    child_limits: ChildLimits | None = None
+    text_names: str | None = None  # a bare word as its text names a declaration of this kind (`join support`)
+    destinations: dict[str, str] | None = None  # the child a positional destination becomes: {"sip", "other"}
 
     @property
     def keyword(self) -> str:
         return self.keywords[0]
+
+    def destination(self, literal: str | None) -> str:
+        """The child element a positional destination becomes (`transfer "sip:..."` -> SipUri)."""
+        assert self.destinations is not None
+        return self.destinations["sip" if (literal or "").startswith("sip:") else "other"]
+
+    def ends_document(self, attribute_of: Callable[[str], object | None]) -> bool:
+        """Whether the rest of a document never runs after this verb; `attribute_of(name)` reads the
+        statement's attribute of that name (None when it is not set)."""
+        if self.takes_over is True:
+            return True
+        return isinstance(self.takes_over, str) and attribute_of(self.takes_over) is not None
 
     @cached_property
     def attribute_phrases(self) -> dict[tuple[str, ...], AttributeSpec]:
@@ -82,7 +205,98 @@ class Vocabulary:
     # Voices named on Bandwidth's older BXML pages and used in their examples (voice="Sophia"): accepted, not
     # offered. Voice names are matched without regard to case.
     legacy_voices: frozenset[str] = frozenset()
+    events: dict[str, EventSpec] = field(default_factory=dict)
+    fields: dict[str, Shape] = field(default_factory=dict)  # webhook payload fields whose shape is known
+    limits: Limits = Limits(100, 20, 20)
+    credential_pairs: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)  # `auth U P`
+    fallback_credentials: frozenset[str] = frozenset()  # the attributes of the fallback pair
+    address_patterns: dict[str, str] = field(default_factory=dict)  # "E.164" -> the regular expression
+    # The documents of Bandwidth's update endpoints (`flowc check --context update-call`): context -> its root
+    # element, the context whose verb rules apply, the endpoint it is sent to.
+    update_documents: dict[str, dict[str, str]] = field(default_factory=dict)
     _statement_index: dict = field(default_factory=dict)
+
+    @cached_property
+    def conference_events(self) -> dict[tuple[str, ...], str]:
+        """`on member join`: the phrase of each conference handler -> its eventType."""
+        return {e.phrase: name for name, e in self.events.items() if e.phrase}
+
+    @cached_property
+    def no_bxml_events(self) -> frozenset[str]:
+        """Events whose reply may not carry BXML."""
+        return frozenset(name for name, e in self.events.items() if e.reply is None)
+
+    @cached_property
+    def entry_events(self) -> list[str]:
+        return [name for name, e in self.events.items() if e.entry]
+
+    @cached_property
+    def flow_events(self) -> list[str]:
+        """The webhooks a flow may name in `flow NAME on EVENT`: those whose reply is BXML for a call (not a
+        conference's, which `on member join` handlers answer), the events a call starts with first."""
+        found = [name for name, e in self.events.items() if e.reply is not None and not e.phrase]
+        return sorted(found, key=lambda name: not self.events[name].entry)
+
+    @cached_property
+    def status_events(self) -> frozenset[str]:
+        return frozenset(name for name, e in self.events.items() if e.status)
+
+    def rules_of(self, context: Context) -> Context:
+        """The context whose rules a document follows: an update-conference document is checked as a
+        conference reply, an update-call document as a call's."""
+        return self.context_rules[context]
+
+    @cached_property
+    def context_rules(self) -> dict[Context, Context]:
+        """rules_of for every context, as one dict the checker's loops index."""
+        documents = self.update_documents
+        return {c: Context(documents[c]["rules_of"]) if c in documents else c for c in Context}
+
+    def document_root(self, context: Context, default: str = "Response") -> str:
+        document = self.update_documents.get(context)
+        return document["root"] if document else default
+
+    def handler_context(self, event: str) -> Context:
+        """Where the reply to a conference handler's event runs."""
+        return NO_BXML if event in self.no_bxml_events else CONFERENCE
+
+    @cached_property
+    def join(self) -> ElementSpec:
+        """The element that puts a call into a conference (<Conference>, `join`): its text names the room, or a
+        declared conference."""
+        return next(e for e in self.elements.values() if e.text_names == "conference")
+
+    @cached_property
+    def conference_event_url(self) -> AttributeSpec:
+        """The attribute of a join that receives the conference's webhooks (its handlers' events)."""
+        return next(a for a in self.join.attributes.values() if a.events and a.reply_bxml)
+
+    @cached_property
+    def webhook_settings(self) -> tuple[str, ...]:
+        """The conference's webhook settings: only the join that creates a conference decides them."""
+        return tuple(n for n, a in self.join.attributes.items() if a.webhook_setting)
+
+    def address_pattern(self, shape: str) -> str:
+        """The regular expression a literal of `shape` ("E.164", "SIP URI", "E.164 or SIP URI") must match."""
+        return "|".join(p for name, p in self.address_patterns.items() if name in shape)
+
+    @property
+    def conference_name_pattern(self) -> str:
+        """A whole valid conference name: 1 to 100 of the characters the payload field `name` can hold."""
+        return f"[A-Za-z0-9._-]{{1,{self.limits.conference_name_length}}}"
+
+    @cached_property
+    def addresses(self) -> dict[tuple[str, str | None], str]:
+        """Where a literal must be a phone number or SIP URI: (element, attribute or None for the text) ->
+        the shape ("E.164", "SIP URI" or "E.164 or SIP URI")."""
+        found: dict[tuple[str, str | None], str] = {}
+        for name, spec in self.elements.items():
+            if spec.text and spec.text.get("address"):
+                found[(name, None)] = spec.text["format"]
+            for attribute in spec.attributes.values():
+                if attribute.address:
+                    found[(name, attribute.name)] = attribute.format or ""
+        return found
 
     def statements(self, parent: str | None) -> dict[tuple[str, ...], ElementSpec]:
         """Keyword phrases usable inside `parent` (None: a flow body), longest phrases first."""
@@ -136,7 +350,23 @@ def _attribute(name: str, raw: dict) -> AttributeSpec:
         aliases=tuple(raw.get("aliases", ())),
         status=raw.get("status", "documented"),
         required=raw.get("required", False),
+        secret=raw.get("secret", False),
+        webhook_setting=raw.get("webhook_setting", False),
+        address=raw.get("address", False),
+        ignored_in_conference=raw.get("ignored_in_conference"),
+        websocket=raw.get("websocket", False),
     )
+
+
+def _event(name: str, raw: dict) -> EventSpec:
+    return EventSpec(name, Context(raw["reply"]) if raw.get("reply") else None, raw["payload"],
+                     tuple(raw["phrase"].split()) if raw.get("phrase") else None, raw.get("slug"),
+                     raw.get("entry", False), raw.get("status", False), raw.get("in_conference"))
+
+
+def _shape(raw: dict) -> Shape:
+    characters = raw.get("characters")
+    return Shape(raw["description"], raw["min"], raw.get("max"), frozenset(characters) if characters else None)
 
 
 @lru_cache(maxsize=1)
@@ -154,12 +384,27 @@ def vocabulary() -> Vocabulary:
             doc=spec.get("doc", ""),
             status=spec.get("status", "documented"),
             parents=tuple(spec.get("parents", ())),
+            takes_over=spec.get("takes_over", False),
+            takes_over_note=spec.get("takes_over_note"),
+            child_limits=ChildLimits(**spec["child_limits"]) if "child_limits" in spec else None,
+            text_names=spec.get("text_names"),
+            destinations=spec.get("destinations"),
         )
         for name, spec in raw["elements"].items()
     }
     contexts = {name: frozenset(c["allowed"]) for name, c in raw["contexts"].items()}
-    return Vocabulary(elements, contexts, raw["max_document_bytes"], raw.get("voices", []),
-                      frozenset(raw.get("legacy_voices", ())))
+    pairs = raw.get("credential_pairs", [])
+    return Vocabulary(
+        elements, contexts, raw["max_document_bytes"], raw.get("voices", []), frozenset(raw.get("legacy_voices", ())),
+        events={name: _event(name, e) for name, e in raw["events"].items()},
+        fields={name: _shape(f) for name, f in raw["fields"].items()},
+        limits=Limits(**raw["limits"]),
+        credential_pairs={tuple(p["phrase"].split()): tuple(p["attributes"]) for p in pairs},  # type: ignore[misc]
+        fallback_credentials=frozenset(a for p in pairs if p.get("fallback") for a in p["attributes"]),
+        address_patterns=raw["address_patterns"],
+        update_documents={name: {k: v for k, v in c.items() if k != "allowed"}
+                          for name, c in raw["contexts"].items() if "endpoint" in c},
+    )
 
 
 UNIT_NAMES = {"s": "seconds", "ms": "milliseconds"}

@@ -6,7 +6,8 @@ required (`eventType`, plus `callId` for call events and `conferenceId`/`name` f
 route additionally requires the fields its documents read (see flowc.runtime). Python names are snake_case
 (`from` is `from_`); the JSON names are the aliases, and both are accepted.
 
-Imported by the generated web app and by your hooks module; it does not import the compiler.
+Imported by the generated web app and by your hooks module; it does not import the compiler, only the
+vocabulary table (flowc.vocabulary), which says which model each event's payload has.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from flowc.vocabulary import vocabulary
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -227,24 +229,8 @@ class ConferenceRecordingAvailable(ConferenceEvent):
     status: str | None = None
 
 
-MODELS: dict[str, type[Webhook]] = {
-    "initiate": Initiate, "answer": Answer, "disconnect": Disconnect, "gather": Gather,
-    "partialgather": PartialGather, "redirect": Redirect,
-    "transferAnswer": TransferAnswer, "transferComplete": TransferComplete,
-    "transferDisconnect": TransferDisconnect, "bridgeComplete": BridgeComplete,
-    "bridgeTargetComplete": BridgeTargetComplete, "referComplete": ReferComplete,
-    "recordComplete": RecordComplete, "recordingComplete": RecordComplete,  # the OpenAPI spelling
-    "recordingAvailable": RecordingAvailable, "transcriptionAvailable": TranscriptionAvailable,
-    "dtmf": Dtmf, "machineDetectionComplete": MachineDetectionComplete, "connectEvent": ConnectEvent,
-    "mediaStreamStarted": StreamEvent, "mediaStreamRejected": StreamEvent, "mediaStreamStopped": StreamEvent,
-    "realTimeTranscriptionStarted": RealTimeTranscriptionEvent,
-    "realTimeTranscriptionRejected": RealTimeTranscriptionEvent,
-    "realTimeTranscriptionStopped": RealTimeTranscriptionEvent,
-    "realTimeTranscriptionAvailable": RealTimeTranscriptionEvent,
-    "conferenceCreated": ConferenceCreated, "conferenceMemberJoin": ConferenceMemberJoin,
-    "conferenceMemberExit": ConferenceMemberExit, "conferenceCompleted": ConferenceCompleted,
-    "conferenceRedirect": ConferenceRedirect, "conferenceRecordingAvailable": ConferenceRecordingAvailable,
-}
+# The payload model of every event the vocabulary knows (compiler/data/bxml.json names each event's class).
+MODELS: dict[str, type[Webhook]] = {name: globals()[event.payload] for name, event in vocabulary().events.items()}
 
 
 def model_for(event_type: str, conference: bool = False) -> type[Webhook]:

@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Callable
 
+from flowc.check.registry import EVERYTHING, Selection
 from flowc.ir import Project
 from flowc.lsp.incremental import IncrementalFile
 from flowc.lsp.project_check import ProjectCheck
@@ -37,6 +38,7 @@ class Analyser:
         self.projects: dict[str, ProjectCheck] = {}  # by root (Workspace.root_of)
         self.last: CheckResult | None = None  # the latest finished check
         self.last_generation = -1  # the snapshot generation it checked
+        self.selection = EVERYTHING  # the codes the editor asked for (Workspace.use_options)
 
     def cached(self, path: str, text: str) -> FileAnalysis | None:
         found = self.cache.get(path)
@@ -96,7 +98,7 @@ class Analyser:
             if project is None:
                 project = self.projects[root] = ProjectCheck()
             results[root] = project.check(group)
-        self.last, self.last_generation = combine(analyses, results), snapshot.generation
+        self.last, self.last_generation = selected(combine(analyses, results), self.selection), snapshot.generation
         return self.last
 
 
@@ -108,6 +110,14 @@ def pause(seconds: float, cancelled: Callable[[], bool]) -> bool:
             return False
         time.sleep(0.01)
     return not cancelled()
+
+
+def selected(result: CheckResult, selection: Selection) -> CheckResult:
+    """The result with only the diagnostics the editor selected (`select`/`ignore` options)."""
+    if selection.everything:
+        return result
+    diagnostics = {path: selection.filter(found) for path, found in result.diagnostics.items()}
+    return CheckResult(result.analyses, diagnostics, result.project, result.groups)
 
 
 def combine(analyses: dict[str, FileAnalysis], results: dict[str, CheckResult]) -> CheckResult:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flowc.ir import CONFERENCE_EVENTS, FILTERS
+from flowc.ir import FILTERS
 from flowc.links import ENTRY_EVENTS
-from flowc.lower import BOOLEAN_WORDS, CREDENTIAL_PAIRS
+from flowc.lower import BOOLEAN_WORDS, CONFERENCE_EVENTS, CREDENTIAL_PAIRS
 from flowc.lsp.cursor import Cursor, Scope, match_attribute, match_keyword, words
 from flowc.syntax import Atom, Token
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
@@ -49,6 +49,11 @@ def complete(cursor: Cursor, names: Names) -> list[Item]:
         head = words(before)
         if head == ["application"]:
             return [Item(*AUTH_ITEM)]
+        if head[:1] == ["flow"] and len(head) >= 3 and head[-1] in ("as", "for") and type(before[-1]) is Token \
+                and before[-1].text == head[-1]:  # `flow NAME for |`: the documents of the update endpoints
+            documents = vocabulary().update_documents
+            return [Item("bxml", "keyword", "a <Bxml> root")] if head[-1] == "as" else \
+                [Item(name, "keyword", f"a <Bxml> document for {d['endpoint']}") for name, d in documents.items()]
         if head[:1] == ["flow"] and "on" in head[2:]:
             if "auth" in head:
                 return []
@@ -56,7 +61,8 @@ def complete(cursor: Cursor, names: Names) -> list[Item]:
             if type(last) is Token and last.kind == "WORD" and last.text != "on":  # `on initiate |`: a comma first
                 return [Item(*AUTH_ITEM)]  # or the entry flow's callback credentials
             listed = {a.text for a in before[head.index("on", 2) + 1 :] if type(a) is Token}
-            return [Item(e, "event", "entry event") for e in ENTRY_EVENTS if e not in listed]
+            return [Item(e, "event", "entry event" if e in ENTRY_EVENTS else "webhook whose reply is a call's BXML")
+                    for e in vocabulary().flow_events if e not in listed]
         return []
     if scope.kind == "slot":
         return slot_items(scope.context)
@@ -72,12 +78,11 @@ SLOT_FILTERS = {name: f.description for name, f in FILTERS.items()}
 
 def slot_items(part: str) -> list[Item]:
     """In a string's `{...}`: the webhook payload fields whose shape flowc knows, or the filters after `|`."""
-    from flowc.check import FIELD_SHAPES
-
+    fields = vocabulary().fields
     if part == "filter":
         return [Item(name, "value", "filter", text) for name, text in SLOT_FILTERS.items()]
     return [Item(name, "value", shape.description, f"The webhook payload's `{name}` field: {shape.description}.")
-            for name, shape in FIELD_SHAPES.items()]
+            for name, shape in fields.items()]
 
 
 def allowed_statements(scope: Scope) -> dict[tuple[str, ...], ElementSpec]:

@@ -9,13 +9,10 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flowc.check import NO_BXML_EVENTS
-from flowc.ir import CONFERENCE_EVENTS
-from flowc.lower import Lowering
+from flowc.lower import match_attribute as match_attribute_phrase
+from flowc.lower import match_statement
 from flowc.syntax import Atom, Block, Module, Statement, Token
-from flowc.vocabulary import ElementSpec
-
-_LOWERING = Lowering("<lsp>")  # its keyword and attribute matchers, so completion reads statements as lowering does
+from flowc.vocabulary import ElementSpec, vocabulary
 
 
 @dataclass
@@ -40,11 +37,11 @@ class Cursor:
 
 
 def match_keyword(atoms: list[Atom], parent: str | None) -> tuple[ElementSpec, int] | None:
-    return _LOWERING.match_keyword(Statement(atoms, None), parent) if atoms else None
+    return match_statement(atoms, parent) if atoms else None
 
 
 def match_attribute(spec: ElementSpec, atoms: list[Atom], index: int):
-    return _LOWERING.match_attribute(spec.attribute_phrases, atoms, index)
+    return match_attribute_phrase(spec.attribute_phrases, atoms, index)
 
 
 def words(atoms: list[Atom]) -> list[str]:
@@ -156,8 +153,8 @@ def _child_scope(parent: Scope, statement: Statement, context_of: Callable[[str]
         return Scope("unknown")
     if parent.kind == "conference":
         if head[:1] == ["on"]:
-            event = CONFERENCE_EVENTS.get(tuple(head[1:]))
-            return Scope("handler", "no-bxml" if event in NO_BXML_EVENTS else "conference")
+            event = vocabulary().conference_events.get(tuple(head[1:]))
+            return Scope("handler", vocabulary().handler_context(event or ""))
         return Scope("unknown")
     if parent.kind == "flow" and head[:1] in (["when"], ["otherwise"]):
         return Scope("flow", parent.context)

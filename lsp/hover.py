@@ -6,7 +6,7 @@ texts from the diagnostic table (flowc.codes); this module only picks and lays t
 
 from __future__ import annotations
 
-from flowc.check import FIELD_SHAPES, IGNORED_IN_CONFERENCE_RECORDINGS, WEBHOOK_SETTINGS
+from flowc.check.registry import codes_for_attribute, codes_for_context, codes_for_declaration, codes_for_element
 from flowc.codes import CODES
 from flowc.ir import Slot
 from flowc.links import CONFERENCE_PATH, FLOW_PATH
@@ -17,15 +17,22 @@ from flowc.lsp.workspace import CheckResult, FileAnalysis
 from flowc.vocabulary import AttributeSpec, ElementSpec, describe_default, describe_value, vocabulary
 
 CONTEXT_NAMES = {"call": "calls", "conference": "conference replies", "transfer-answer": "transfer answers"}
-# Rules about joining a conference (flowc.codes FC3xx and FC406): the room's name, the coach, its settings.
-CONFERENCE_JOIN_RULES = ("FC304", "FC305", "FC306", "FC309", "FC406")
-COACH_RULES = ("FC307", "FC308")
 ENTRY_EVENT_TEXTS = {
     "initiate": "the webhook Bandwidth sends when a call comes in to your number; this flow's document answers "
                 "it, so set the application's initiate URL to the flow's address.",
     "answer": "the webhook Bandwidth sends when an outgoing call made through the API is answered; this flow's "
               "document answers it, so give the flow's address as the call's answer URL.",
 }
+
+
+def event_text(event: str) -> str:
+    """What an event of `flow NAME on EVENT` is: the entry events in words, another call webhook by its
+    name, and what FC115 says of anything else."""
+    if event in ENTRY_EVENT_TEXTS:
+        return ENTRY_EVENT_TEXTS[event]
+    if event in vocabulary().flow_events:
+        return f"Bandwidth's `{event}` webhook; this flow's document is the reply, run on the call."
+    return f"not a webhook a flow can answer (FC115): {CODES['FC115'].explanation}"
 
 
 def hover_at(analysis: FileAnalysis, offset: int, result: CheckResult | None) -> tuple[str, int, int] | None:
@@ -60,7 +67,7 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
     if site.kind == "slot" and site.slot is not None:
         return slot_text(site.slot)
     if site.kind == "event":
-        return f"**`{site.name}`**: {ENTRY_EVENT_TEXTS.get(site.name, 'a webhook')}"
+        return f"**`{site.name}`**: {event_text(site.name)}"
     if site.kind == "application":
         whose = (f"the callback credentials of flow `{site.name}`'s entry webhooks (instead of the project's "
                  "`application auth`)" if site.name else "the callback credentials the Bandwidth application sends "
@@ -85,18 +92,8 @@ def rules_text(codes: list[str] | tuple[str, ...], reasons: dict[str, str] | Non
 
 
 def element_rules(spec: ElementSpec) -> list[str]:
-    contexts = vocabulary().contexts
-    codes: list[str] = []
-    if spec.kind == "verb":
-        if spec.name not in contexts["conference"]:
-            codes.append("FC301")
-        if spec.name not in contexts["transfer-answer"]:
-            codes.append("FC302")
-    if spec.name == "Conference":
-        codes.extend(CONFERENCE_JOIN_RULES)
-    if spec.name == "StartRecording":
-        codes.append("FC311")
-    return codes
+    """The codes of the checker's rules about this statement, as the rules declare them."""
+    return codes_for_element(spec)
 
 
 def element_text(spec: ElementSpec) -> str:
@@ -118,20 +115,8 @@ def element_text(spec: ElementSpec) -> str:
 
 
 def attribute_rules(spec: AttributeSpec, element: ElementSpec) -> tuple[list[str], dict[str, str]]:
-    codes: list[str] = []
-    reasons: dict[str, str] = {}
-    if element.name == "Conference" and spec.name in WEBHOOK_SETTINGS:
-        codes.append("FC309")
-    if spec.name == "callIdsToCoach":
-        codes.extend(COACH_RULES)
-    if element.name == "StartRecording" and spec.name in IGNORED_IN_CONFERENCE_RECORDINGS:
-        codes.append("FC311")
-        reasons["FC311"] = IGNORED_IN_CONFERENCE_RECORDINGS[spec.name]
-    if spec.unit:
-        codes.append("FC310")
-    if spec.is_secret:
-        codes.append("FC404")
-    return codes, reasons
+    """The codes of the checker's rules about this attribute, and the reasons some give."""
+    return codes_for_attribute(element, spec)
 
 
 def attribute_text(spec: AttributeSpec, element: ElementSpec, written: str = "", value: int | None = None) -> str:
@@ -216,7 +201,7 @@ def conference_text(name: str, result: CheckResult | None) -> str:
     if conference.handlers:
         lines += ["", f"Events arrive at `{CONFERENCE_PATH.format(name=name)}`; handled: "
                   + ", ".join(f"`{h.event}`" for h in conference.handlers)]
-    lines += rules_text(("FC309",))
+    lines += rules_text(codes_for_declaration())
     return "\n".join(lines)
 
 
@@ -224,7 +209,7 @@ def slot_text(slot: Slot) -> str:
     if slot.source == "hook":
         lines = [f"**`hook({slot.name})`**: a value your own code computes when the request arrives"]
     else:
-        shape = FIELD_SHAPES.get(slot.name)
+        shape = vocabulary().fields.get(slot.name)
         lines = [f"**`{slot.name}`**: the `{slot.name}` field of the webhook's payload, filled in when the request "
                  "arrives (XML-escaped)" + (f"; {shape.description}" if shape else "")]
     if slot.filter:
@@ -234,10 +219,8 @@ def slot_text(slot: Slot) -> str:
 
 def handler_text(site: Site) -> str:
     lines = [f"**`{site.name}`**: the reply to this conference webhook"]
-    if site.context == "no-bxml":
-        lines += rules_text(("FC303",))
-    else:
+    if site.context != "no-bxml":
         allowed = sorted(vocabulary().elements[n].keyword for n in vocabulary().contexts["conference"])
         lines += ["", "Allowed: " + ", ".join(f"`{k}`" for k in allowed)]
-        lines += rules_text(("FC301", "FC311"))
+    lines += rules_text(codes_for_context(site.context))
     return "\n".join(lines)

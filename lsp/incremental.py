@@ -28,7 +28,7 @@ class Piece:
     """One declaration's front-end output at one offset of the file. Never changed once built: a piece that
     moves is a shifted copy (`at(base)`), so analyses handed to other threads stay true to their text."""
 
-    __slots__ = ("clean", "module", "flows", "conferences", "applications", "diagnostics", "base")
+    __slots__ = ("clean", "module", "flows", "conferences", "applications", "unread_words", "diagnostics", "base")
 
     def __init__(self, text: str, path: str) -> None:
         module, errors = parse(text, path)
@@ -37,6 +37,7 @@ class Piece:
         flow_file, self.diagnostics = lower(module)
         self.flows, self.conferences = flow_file.flows, flow_file.conferences
         self.applications = flow_file.applications
+        self.unread_words = flow_file.unread_words  # words only, no offsets: shared by shifted copies
         self.base = 0
 
     def at(self, base: int) -> Piece:
@@ -52,6 +53,7 @@ class Piece:
         moved.flows = shifted(self.flows, delta, memo)
         moved.conferences = shifted(self.conferences, delta, memo)
         moved.applications = shifted(self.applications, delta, memo)
+        moved.unread_words = self.unread_words
         moved.diagnostics = shifted(self.diagnostics, delta, memo)
         moved.base = base
         return moved
@@ -146,6 +148,7 @@ class IncrementalFile:
         comments: list[Token] = []
         flow_file = FlowFile(self.path)
         diagnostics: list[Diagnostic] = []
+        unread: set[str] = set()
         for piece in ordered:
             statements.extend(piece.module.statements)
             comments.extend(piece.module.comments)
@@ -153,4 +156,6 @@ class IncrementalFile:
             flow_file.conferences.extend(piece.conferences)
             flow_file.applications.extend(piece.applications)
             diagnostics.extend(piece.diagnostics)
+            unread.update(piece.unread_words)
+        flow_file.unread_words = sorted(unread)
         return Module(self.path, statements, comments), flow_file, diagnostics

@@ -7,7 +7,6 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from flowc.check import NO_BXML_EVENTS
 from flowc.ir import Application, Attribute, Conference, Element, Flow, FlowFile, Slot, Text, Word
 from flowc.links import is_flow_reference
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
@@ -92,12 +91,8 @@ def declaration_sites(declaration: Flow | Conference | Application, text: str = 
         if flow.auth:  # `on initiate auth U P`: the entry flow's own callback credentials
             auth_span = flow.auth[0].name_span
             sites.append(Site(auth_span.start, auth_span.end, "application", flow.name))
-        if flow.entry_events and text:  # `on initiate, answer`: each event word
-            _, header = _header(text, flow.name_span.end)
-            for word in WORD.finditer(header):
-                if word.group() in flow.entry_events:
-                    start = flow.name_span.end + word.start()
-                    sites.append(Site(start, start + len(word.group()), "event", word.group()))
+        for event, span in zip(flow.entry_events, flow.entry_event_spans, strict=False):  # `on initiate, answer`
+            sites.append(Site(span.start, span.end, "event", event))
         _elements(flow.body, None, "call", sites)
         if text and flow.branches:  # `otherwise { ... }` leaves no trace in the IR (its body joins the flow's)
             for found in OTHERWISE.finditer(text, flow.span.start, flow.span.end):
@@ -121,7 +116,7 @@ def declaration_sites(declaration: Flow | Conference | Application, text: str = 
     for attribute in conference.settings:
         _attribute(attribute, None, conference_spec, "call", sites)
     for handler in conference.handlers:
-        context = "no-bxml" if handler.event in NO_BXML_EVENTS else "conference"
+        context = vocabulary().handler_context(handler.event)
         end = handler.span.start + len("on")
         if text:  # the whole `on member join`
             end = handler.span.start + len(_header(text, handler.span.start)[1].rstrip())

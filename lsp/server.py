@@ -171,6 +171,7 @@ def initialize(ls: FlowServer, params: types.InitializeParams) -> None:
     options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
     if isinstance(options.get("debounceMs"), int | float):
         ls.debounce = max(0.0, options["debounceMs"] / 1000)
+    ls.project.use_options(options)  # `select`/`ignore`: the codes to report
     folders = [path_of(uri) for uri in ls.workspace.folders] or (
         [ls.workspace.root_path] if ls.workspace.root_path else [])
     ls.project.load_folders([f for f in folders if f and os.path.isdir(f)])

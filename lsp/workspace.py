@@ -123,9 +123,9 @@ class CheckResult:
 
     @cached_property
     def links(self):
-        from flowc.links import resolve
+        from flowc.analysis import analyse  # the analysis the checker made of this project, when it is the same
 
-        return resolve(self.project)
+        return analyse(self.project).links
 
     @cached_property
     def flows(self) -> dict[str, Flow]:
@@ -198,6 +198,12 @@ class Workspace:
         result = self.analyser.check(self.snapshot())
         assert result is not None  # never cancelled: nothing else changes the workspace meanwhile
         return result
+
+    def use_options(self, options: object) -> None:
+        """The editor's initialization options: `select`/`ignore` lists of codes or prefixes, as the CLI's."""
+        from flowc.check.registry import selection_from_options
+
+        self.analyser.selection = selection_from_options(options)
 
     def load_folders(self, folders: list[str]) -> None:
         self.generation += 1

@@ -33,8 +33,11 @@ def validate(xml: bytes, context: str, vocab: Vocabulary | None = None) -> list[
         root = etree.fromstring(xml)
     except etree.XMLSyntaxError as error:
         return [f"malformed XML: {error}"]
-    if root.tag != "Response":
-        problems.append(f"root element is <{root.tag}>, expected <Response>")
+    # Bandwidth reads a webhook reply with either root; its update endpoints' documents have a <Bxml> root
+    update = vocab.update_documents.get(context)
+    roots = (update["root"],) if update else ("Response", "Bxml")
+    if root.tag not in roots:
+        problems.append(f"root element is <{root.tag}>, expected <{roots[0]}>")
     if root.attrib:
         problems.append("<Response> takes no attributes")
     if context not in vocab.contexts:

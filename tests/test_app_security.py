@@ -231,9 +231,9 @@ def test_the_fallback_credential_only_opens_fallback_requests(support, monkeypat
 # -- item 6: hooks that hang -------------------------------------------------------------------------------------
 
 SLOW = ('flow slow {\n    say hook(lookup)\n}\n\nflow fast {\n    say "fast"\n}\n\n'
-        'flow quick {\n    say hook(quick)\n}\n')
+        'flow quick {\n    say hook(quick)\n}\n\nflow balance {\n    say hook(balance)\n}\n')
 SLEEPING = ("import time\n\n\ndef lookup(payload):\n    time.sleep(4)\n    return 'slow'\n\n\n"
-            "async def quick(payload):\n    return 'quick'\n")
+            "async def quick(payload):\n    return 'quick'\n\n\ndef balance(payload):\n    return 'plain'\n")
 
 
 def test_hanging_sync_hooks_do_not_starve_other_routes(tmp_path, monkeypatch, caplog):
@@ -249,13 +249,15 @@ def test_hanging_sync_hooks_do_not_starve_other_routes(tmp_path, monkeypatch, ca
                 started = time.monotonic()
                 fast = await session.post(base + "/flows/fast", json=payload("initiate"))
                 quick = await session.post(base + "/flows/quick", json=payload("initiate"))
+                plain = await session.post(base + "/flows/balance", json=payload("initiate"))  # a `def` hook too
                 served_in = time.monotonic() - started
-                return fast, quick, served_in, await asyncio.gather(*hanging)
+                return fast, quick, plain, served_in, await asyncio.gather(*hanging)
 
         caplog.set_level(logging.ERROR, "flowc.app")
         started = time.monotonic()
-        fast, quick, served_in, hanging = asyncio.run(attack())
+        fast, quick, plain, served_in, hanging = asyncio.run(attack())
         assert fast.status_code == 200 and quick.status_code == 200 and b"quick" in quick.content
+        assert plain.status_code == 200 and b"plain" in plain.content
         assert served_in < 1.0  # while 45 hooks hang
         assert time.monotonic() - started < 10  # every hanging request was answered within the budget, not 30 s
         assert {r.status_code for r in hanging} == {504}

@@ -122,10 +122,29 @@ def test_binary_and_non_utf8_files():
 
 def test_unknown_attribute_gets_did_you_mean_fix():
     text = '<Response>\n    <Conference calbackTimeout="5">room</Conference>\n</Response>\n'
-    [problem] = lint(text)
-    assert problem.code == "FC503" and "callbackTimeout" in problem.help
+    [problem] = lint(text)  # one edit from a real attribute: an error (FC507), as FC103 is in .flow
+    assert problem.code == "FC507" and problem.is_error and "callbackTimeout" in problem.help
     assert apply(text, problem) == text.replace("calbackTimeout", "callbackTimeout")
     assert codes(apply(text, problem)) == []
+    text = '<Response>\n    <Conference CallbackTimeout="5">room</Conference>\n</Response>\n'  # case: one edit
+    assert codes(text) == ["FC507"]
+
+
+def test_an_unknown_attribute_further_from_any_is_a_warning_with_its_fix():
+    text = '<Response>\n    <Conference callbakTimeot="5" musicOnHold="true">room</Conference>\n</Response>\n'
+    problems = lint(text)
+    assert [p.code for p in problems] == ["FC503", "FC503"] and not any(p.is_error for p in problems)
+    assert apply(text, problems[0]) == text.replace("callbakTimeot", "callbackTimeout")
+
+
+def test_an_undocumented_attribute_gets_a_note_in_xml_only():
+    text = '<Response>\n    <Gather input="speech" gatherUrl="/next"/>\n</Response>\n'
+    [note] = lint(text)
+    assert note.code == "FC508" and note.severity.name == "INFO" and text[note.span.start:note.span.end] == "input"
+    assert codes('<Response>\n    <Gather gatherUrl="/next"/>\n</Response>\n') == []
+    from flowc.project import compile_sources
+
+    assert compile_sources({"a.flow": b'flow a {\n    gather input speech then a\n}\n'}).diagnostics == []
 
 
 def test_unknown_element_fix_renames_both_tags():

@@ -437,9 +437,11 @@ async def test_completion_statements_attributes_values_and_names(client: Languag
     change_document(client, document, text, 5)
     assert await complete(client, document, position(text, "{{fr", 4)) == []
 
-    text = 'flow complete_main on initiate, \n'  # the entry events not listed yet; after one, a comma first
+    text = 'flow complete_main on initiate, \n'  # the events not listed yet, entry events first; a comma first
     change_document(client, document, text, 6)
-    assert await complete(client, document, position(text, ", ", 2)) == ["answer"]
+    labels = await complete(client, document, position(text, ", ", 2))
+    assert labels[0] == "answer" and "redirect" in labels and "gather" in labels
+    assert "initiate" not in labels and "disconnect" not in labels and "conferenceMemberJoin" not in labels
     text = 'flow complete_main on initiate \n'
     change_document(client, document, text, 7)
     assert await complete(client, document, position(text, "initiate ", 9)) == ["auth"]  # a comma, or auth

@@ -2,9 +2,10 @@
 table, compiler/data/bxml.json, adding the .flow-language layer (statement keywords, attribute aliases,
 positional arguments, units, webhook events).
 
-flowc never reads ../shared at run time; this script only documents where the table came from. Re-running it
-keeps every hand-written `doc` text already in the table, but not the facts added to the table by hand since
-(`required` and `pattern` on attributes): the table, not this script, is the source of truth now.
+flowc never reads ../shared at run time; this script documents where the table came from and writes the facts
+flowc adds to the reference (below: events, payload field shapes, limits, per-element and per-attribute flags).
+Re-running it keeps every hand-written `doc` text already in the table and the facts added to it by hand
+(`required`, `pattern` and an SSML `max` on attributes, the legacy voice names), so the output equals the table.
 
     python tools/build_vocabulary.py ../shared/reference/verbs.json
 """
@@ -191,6 +192,147 @@ SECONDS = {"callTimeout", "callbackTimeout", "interDigitTimeout", "firstDigitTim
            "maxDuration", "speechTimeout"}
 MILLISECONDS = {"toneDuration", "toneInterval"}
 
+# Bandwidth's webhooks by eventType, in the order the web app's payload models list them. `reply`: the
+# context in which the BXML of the reply runs (null: the reply may not carry BXML); `phrase`: how a conference
+# handler names it (`on member join`); `slug`: its document's file name part; `entry`: a call starts with it;
+# `status`: a call status webhook no verb attribute names; `in_conference`: the event sent instead when the
+# verb runs in a conference; `payload`: flowc.webhooks' model of its payload.
+EVENTS: dict[str, dict] = {
+    "initiate": {"reply": "call", "entry": True, "payload": "Initiate"},
+    "answer": {"reply": "call", "entry": True, "payload": "Answer"},
+    "disconnect": {"reply": None, "status": True, "payload": "Disconnect"},
+    "gather": {"reply": "call", "payload": "Gather"},
+    "partialgather": {"reply": None, "payload": "PartialGather"},
+    "redirect": {"reply": "call", "payload": "Redirect"},
+    "transferAnswer": {"reply": "transfer-answer", "payload": "TransferAnswer"},
+    "transferComplete": {"reply": "call", "payload": "TransferComplete"},
+    "transferDisconnect": {"reply": None, "payload": "TransferDisconnect"},
+    "bridgeComplete": {"reply": "call", "payload": "BridgeComplete"},
+    "bridgeTargetComplete": {"reply": "call", "payload": "BridgeTargetComplete"},
+    "referComplete": {"reply": "call", "payload": "ReferComplete"},
+    "recordComplete": {"reply": "call", "payload": "RecordComplete"},
+    "recordingComplete": {"reply": "call", "payload": "RecordComplete"},  # the OpenAPI spelling
+    "recordingAvailable": {"reply": None, "payload": "RecordingAvailable",
+                           "in_conference": "conferenceRecordingAvailable"},
+    "transcriptionAvailable": {"reply": None, "payload": "TranscriptionAvailable"},
+    "dtmf": {"reply": None, "payload": "Dtmf"},
+    "machineDetectionComplete": {"reply": None, "status": True, "payload": "MachineDetectionComplete"},
+    "connectEvent": {"reply": None, "payload": "ConnectEvent"},
+    "mediaStreamStarted": {"reply": None, "payload": "StreamEvent"},
+    "mediaStreamRejected": {"reply": None, "payload": "StreamEvent"},
+    "mediaStreamStopped": {"reply": None, "payload": "StreamEvent"},
+    "realTimeTranscriptionStarted": {"reply": None, "payload": "RealTimeTranscriptionEvent"},
+    "realTimeTranscriptionRejected": {"reply": None, "payload": "RealTimeTranscriptionEvent"},
+    "realTimeTranscriptionStopped": {"reply": None, "payload": "RealTimeTranscriptionEvent"},
+    "realTimeTranscriptionAvailable": {"reply": None, "payload": "RealTimeTranscriptionEvent"},
+    "conferenceCreated": {"reply": "conference", "phrase": "created", "slug": "created",
+                          "payload": "ConferenceCreated"},
+    "conferenceMemberJoin": {"reply": "conference", "phrase": "member join", "slug": "member-join",
+                             "payload": "ConferenceMemberJoin"},
+    "conferenceMemberExit": {"reply": "conference", "phrase": "member exit", "slug": "member-exit",
+                             "payload": "ConferenceMemberExit"},
+    "conferenceCompleted": {"reply": None, "phrase": "completed", "slug": "completed",
+                            "payload": "ConferenceCompleted"},
+    "conferenceRedirect": {"reply": "conference", "phrase": "redirect", "slug": "redirect",
+                           "payload": "ConferenceRedirect"},
+    "conferenceRecordingAvailable": {"reply": None, "phrase": "recording available", "slug": "recording-available",
+                                     "payload": "ConferenceRecordingAvailable"},
+}
+
+# What a phone number or SIP address written as a literal must match (regular expressions, whole value).
+ADDRESS_PATTERNS = {"E.164": r"\+[1-9][0-9]{1,14}", "SIP URI": r"(?i:sips?:[^\s]+)"}
+
+# Limits Bandwidth sets that are not an attribute's range.
+LIMITS = {"conference_name_length": 100, "conference_calls": 20, "gather_prompts": 20}
+
+NAME_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."  # what `|safe` keeps
+ID_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789-"
+KEYPAD = "0123456789*#"
+# What a webhook payload field can hold: a description, length bounds and characters (absent: anything).
+FIELDS: dict[str, dict] = {
+    "from": {"description": "a phone number", "min": 2, "max": 16, "characters": "+0123456789"},
+    "to": {"description": "a phone number", "min": 2, "max": 16, "characters": "+0123456789"},
+    "transferCallerId": {"description": "a phone number", "min": 2, "max": 16, "characters": "+0123456789"},
+    "transferTo": {"description": "a phone number", "min": 2, "max": 16, "characters": "+0123456789"},
+    "callId": {"description": "a call id", "min": 3, "max": 50, "characters": ID_CHARACTERS},
+    "parentCallId": {"description": "a call id", "min": 3, "max": 50, "characters": ID_CHARACTERS},
+    "conferenceId": {"description": "a conference id", "min": 5, "max": 60, "characters": ID_CHARACTERS},
+    "recordingId": {"description": "a recording id", "min": 3, "max": 50, "characters": ID_CHARACTERS},
+    "accountId": {"description": "an account id", "min": 1, "max": 20, "characters": "0123456789"},
+    "applicationId": {"description": "an application id", "min": 36, "max": 36, "characters": ID_CHARACTERS},
+    "digits": {"description": "the digits pressed", "min": 0, "max": 50, "characters": KEYPAD},
+    "terminatingDigit": {"description": "a keypad digit", "min": 0, "max": 1, "characters": KEYPAD},
+    "direction": {"description": "inbound or outbound", "min": 7, "max": 8, "characters": NAME_CHARACTERS},
+    "eventType": {"description": "an event type", "min": 1, "max": 40, "characters": NAME_CHARACTERS},
+    "name": {"description": "a conference name", "min": 1, "max": LIMITS["conference_name_length"],
+             "characters": NAME_CHARACTERS},
+    "tag": {"description": "a tag", "min": 0, "max": 256},
+}
+
+# `auth USER PASSWORD`: phrases that set a user name and a password at once, on any element that has both.
+CREDENTIAL_PAIRS = [
+    {"phrase": "auth", "attributes": ["username", "password"]},
+    {"phrase": "fallback auth", "attributes": ["fallbackUsername", "fallbackPassword"], "fallback": True},
+]
+
+# Per element: `takes_over` (the rest of the document never runs after it: always, or when the named URL
+# attribute is set; `takes_over_note` says what happens instead, when its webhook gives no next document),
+# `child_limits` (how many children, and what they are called), `text_names` (a bare word
+# as its text names a declaration of that kind: `join support`), `destinations` (the child a positional
+# destination becomes: for a `sip:` address, and otherwise), `text` facts (what the content is called, an
+# `address` shape to check literals against, a `pattern` and `max_length` of the whole content).
+ELEMENT_FACTS: dict[str, dict] = {
+    "Hangup": {"takes_over": True, "takes_over_note": "the call ends here"},
+    "Forward": {"takes_over": True, "takes_over_note": "the call is forwarded here"},
+    "Redirect": {"takes_over": True},
+    "Gather": {"takes_over": "gatherUrl", "child_limits": {"max_prompts": LIMITS["gather_prompts"],
+                                                           "repeat": "repeatCount"}},
+    "Record": {"takes_over": "recordCompleteUrl"},
+    "Transfer": {"takes_over": "transferCompleteUrl", "child_limits": {"min": 1, "max": 8, "noun": "destinations"},
+                 "destinations": {"sip": "SipUri", "other": "PhoneNumber"}},
+    "Bridge": {"takes_over": "bridgeCompleteUrl", "text": {"name": "the call id to bridge with"}},
+    "Refer": {"takes_over": "referCompleteUrl", "child_limits": {"min": 1, "max": 1, "noun": "destinations"},
+              "destinations": {"sip": "SipUri", "other": "SipUri"}},
+    "StartStream": {"child_limits": {"min": 0, "max": 12, "noun": "parameters"}},
+    "StartTranscription": {"child_limits": {"min": 0, "max": 12, "noun": "parameters"}},
+    "Connect": {"child_limits": {"min": 1, "max": None, "noun": "endpoints"}},
+    "Conference": {"text_names": "conference", "text": {"name": "the name of the conference to join"}},
+    "PlayAudio": {"text": {"name": "the URL of the audio to play"}},
+    "SpeakSentence": {"text": {"name": "the text to speak"}},
+    "SendDtmf": {"text": {"name": "the digits to send", "pattern": "[0-9*#a-dA-D,wW]*", "max_length": 50}},
+    "PhoneNumber": {"text": {"name": "a phone number", "address": True}},
+    "SipUri": {"text": {"name": "a SIP URI", "address": True}},
+    "Endpoint": {"text": {"name": "an endpoint id"}},
+}
+
+# Per attribute (element, attribute): `secret` (never written to OUT in plain text), `webhook_setting` (only
+# the join that creates a conference sets it), `address` (a literal must be a phone number or SIP URI, as its
+# format says), `ignored_in_conference` (why Bandwidth ignores it when the verb runs in a conference).
+NEVER_TRANSCRIBED = "conference recordings are never transcribed"
+ATTRIBUTE_FACTS: dict[tuple[str, str], dict] = {
+    ("Forward", "to"): {"address": True},
+    ("Forward", "from"): {"address": True},
+    **{("Conference", name): {"webhook_setting": True} for name in (
+        "conferenceEventUrl", "conferenceEventMethod", "conferenceEventFallbackUrl", "conferenceEventFallbackMethod",
+        "username", "password", "fallbackUsername", "fallbackPassword", "tag", "callbackTimeout")},
+    ("StartRecording", "transcribe"): {"ignored_in_conference": NEVER_TRANSCRIBED},
+    ("StartRecording", "detectLanguage"): {"ignored_in_conference": NEVER_TRANSCRIBED},
+    ("StartRecording", "transcriptionAvailableUrl"): {"ignored_in_conference": NEVER_TRANSCRIBED},
+    ("StartRecording", "transcriptionAvailableMethod"): {"ignored_in_conference": NEVER_TRANSCRIBED},
+    ("StartRecording", "multiChannel"): {"ignored_in_conference": "conference recordings are always single-channel"},
+    ("StartRecording", "tag"): {"ignored_in_conference": "the recording webhooks carry the conference's tag"},
+    # a WebSocket URL: Bandwidth streams media or transcripts to it (wss://; ws:// is unencrypted)
+    ("StartStream", "destination"): {"websocket": True},
+    ("StartTranscription", "destination"): {"websocket": True},
+}
+# The BXML documents of Bandwidth's update endpoints: their root, the context whose verb rules apply, the endpoint.
+UPDATE_DOCUMENTS = {
+    "update-call": {"root": "Bxml", "rules_of": "call", "endpoint": "PUT /accounts/{accountId}/calls/{callId}/bxml"},
+    "update-conference": {"root": "Bxml", "rules_of": "conference",
+                          "endpoint": "PUT /accounts/{accountId}/conferences/{conferenceId}/bxml"},
+}
+HAND_WRITTEN = ("required", "pattern", "max")  # attribute facts added to the table by hand since the import
+
 SSML = {
     "break": {"positional": ["time"], "attributes": {"strength": {"type": "enum"}, "time": {"type": "ssml_time"}}},
     "emphasis": {"positional": ["text"], "attributes": {"level": {"type": "enum"}}},
@@ -294,22 +436,49 @@ def convert(reference: dict, previous: dict) -> dict:
             "attributes": attrs,
             "doc": "",
         }
-    for name, element in elements.items():  # keep hand-written texts across re-runs
+    for name, element in elements.items():  # keep hand-written texts and facts across re-runs
         old = previous.get("elements", {}).get(name, {})
         element["doc"] = old.get("doc", "")
+        add_element_facts(name, element)
         for attr_name, attr in element["attributes"].items():
-            attr["doc"] = old.get("attributes", {}).get(attr_name, {}).get("doc", "")
+            old_attribute = old.get("attributes", {}).get(attr_name, {})
+            attr["doc"] = old_attribute.get("doc", "")
+            attr.update({key: old_attribute[key] for key in HAND_WRITTEN if key in old_attribute and key not in attr})
+            if attr_name.lower().endswith("password"):
+                attr["secret"] = True
+            attr.update(ATTRIBUTE_FACTS.get((name, attr_name), {}))
     transfer_answer = reference["verbs"]["Transfer"]["transfer_answer_allowed_verbs"]["allowed"]
     return {
         "max_document_bytes": 65536,
+        "limits": LIMITS,
+        "events": EVENTS,
+        "fields": FIELDS,
+        "credential_pairs": CREDENTIAL_PAIRS,
+        "address_patterns": ADDRESS_PATTERNS,
         "contexts": {
             "call": {"allowed": [n for n, e in elements.items() if e["kind"] == "verb"]},
             "conference": {"allowed": reference["conference_valid_verbs"]["verbs"]},
             "transfer-answer": {"allowed": transfer_answer},
+            # Documents your own code sends to Bandwidth's API (a <Bxml> root): update-call replaces a live
+            # call's document, update-conference plays to a whole conference (the conference-reply verbs).
+            **{name: {"allowed": verbs, **facts} for name, (verbs, facts) in {
+                "update-call": ([n for n, e in elements.items() if e["kind"] == "verb"], UPDATE_DOCUMENTS["update-call"]),
+                "update-conference": (reference["conference_valid_verbs"]["verbs"],
+                                      UPDATE_DOCUMENTS["update-conference"]),
+            }.items()},
         },
         "voices": reference["verbs"]["SpeakSentence"]["voice_table"],
+        "legacy_voices": previous.get("legacy_voices", []),
         "elements": elements,
     }
+
+
+def add_element_facts(name: str, element: dict) -> None:
+    facts = dict(ELEMENT_FACTS.get(name, {}))
+    text_facts = facts.pop("text", {})
+    if text_facts and element["text"] is not None:
+        element["text"].update(text_facts)
+    element.update(facts)
 
 
 def main() -> None:

@@ -18,8 +18,7 @@ import re
 import sys
 from pathlib import Path
 
-from flowc.ir import CONFERENCE_EVENTS
-from flowc.lower import BOOLEAN_WORDS, CREDENTIAL_PAIRS, FILTERS
+from flowc.lower import BOOLEAN_WORDS, CONFERENCE_EVENTS, CREDENTIAL_PAIRS, FILTERS
 from flowc.vocabulary import Vocabulary, vocabulary
 
 EDITORS = Path(__file__).resolve().parent.parent / "editors"

@@ -12,6 +12,7 @@ SYSTEM_PACKAGES=(
     "dot:graphviz"      # Graphviz: renders `flowc graph --format dot|svg` in tests/test_graph.py
     "node:nodejs"       # Mermaid's parser (tools/mermaid) and vscode-textmate (tests/textmate)
     "npm:npm"
+    "chromium:chromium" # headless browser for the console's tests (tests/test_console_browser.py, via Playwright)
     "redis-server:redis-server"  # a real Redis for the runtime store tests (tests/test_store.py, FLOWC_STORE=redis://)
 )
 

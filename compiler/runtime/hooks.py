@@ -11,6 +11,7 @@ the reply has been sent, so a slow one never delays the call.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import keyword
 import re
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from flowc.webhooks import Webhook
 
 DEFAULT_HOOK_THREADS = 16  # plain `def` hooks running at once per worker (FLOWC_HOOK_THREADS)
+# The most threads of the pool one hook may hold: one that hangs cannot starve the others.
+HOOK_SHARE_OF_THREADS = 0.5
 
 
 def python_name(hook: str) -> str:
@@ -117,10 +120,11 @@ class RequestContext:
 class Hook:
     """One function of the hooks module, with how to call it (decided once, at start-up)."""
 
-    __slots__ = ("function", "name", "is_async", "takes_context", "after_reply")
+    __slots__ = ("function", "name", "is_async", "takes_context", "after_reply", "share")
 
     def __init__(self, function: Any) -> None:
         self.function = function
+        self.share: asyncio.Semaphore | None = None  # its threads of the pool (plain `def` hooks), made on first use
         self.name = getattr(function, "__name__", "?")
         self.is_async = inspect.iscoroutinefunction(function)
         self.takes_context = _takes_context(function)
@@ -180,7 +184,7 @@ class Hooks:
                 if hook.is_async:
                     result = await _call(hook.function, arguments)
                 else:
-                    result = await self._in_thread(hook.function, arguments)
+                    result = await self._in_thread(hook, arguments)
                 if inspect.isawaitable(result):
                     result = await result
             return result
@@ -203,9 +207,22 @@ class Hooks:
             log.exception("hook %s (%s) raised an exception", hook.name, self.path)
             raise Problem(500, f"hook `{hook.name}` failed") from None
 
-    async def _in_thread(self, function: Any, arguments: tuple) -> Any:
+    async def _in_thread(self, hook: Hook, arguments: tuple) -> Any:
+        """Run a plain `def` hook in the pool, on one of the threads it may hold. A thread stays held until the
+        function returns, even after its request has been answered 504, so a hook that hangs holds at most its
+        share of the pool while the other hooks keep the rest. Waiting for a thread counts against the budget."""
         loop = asyncio.get_running_loop()
-        failed, result = await loop.run_in_executor(self.state.pool, _outcome, function, arguments)
+        if hook.share is None:
+            hook.share = asyncio.Semaphore(max(1, int(self.state.threads * HOOK_SHARE_OF_THREADS)))
+        share = hook.share
+        await share.acquire()
+        try:
+            future = self.state.pool.submit(_outcome, hook.function, arguments)
+        except BaseException:
+            share.release()
+            raise
+        future.add_done_callback(lambda _: _release_from_thread(loop, share))
+        failed, result = await asyncio.wrap_future(future)
         if failed:
             raise result
         return result
@@ -241,6 +258,11 @@ class Hooks:
         except Problem as problem:
             if problem.status == 501:  # not logged by call(): say it here
                 log.warning("%s: %s", context.path, problem.message)
+
+
+def _release_from_thread(loop: asyncio.AbstractEventLoop, share: asyncio.Semaphore) -> None:
+    with contextlib.suppress(RuntimeError):  # a closed loop: nothing waits for the thread any more
+        loop.call_soon_threadsafe(share.release)
 
 
 def _outcome(function: Any, arguments: tuple) -> tuple[bool, Any]:

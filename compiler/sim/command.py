@@ -63,7 +63,11 @@ def run_call(target: str, flow: str, from_: str, to: str, presses: list[str], fm
                     break
                 call.press(digits)
         failed = problems(bw.webhooks)
-        if fmt == "json":
+        if fmt == "mermaid":
+            from flowc.sim.sequence import sequence_mermaid
+
+            print(sequence_mermaid(bw.events, call.id), end="")
+        elif fmt == "json":
             calls = [{"id": c.id, "state": c.state, "cause": c.cause, "heard": c.heard} for c in bw.calls]
             print(json.dumps({"calls": calls, "events": bw.timeline_data()}, indent=2, default=str))
         elif not interactive:
@@ -172,7 +176,7 @@ def run_load(target: str, flow: str | None, presses: list[str], count: int, conc
         raise SimUsageError(f"{target} is neither a loopback URL nor an OUT directory with app.py")
     try:
         path = _flow_path(target, flow)
-        result = _drive(base, path, presses, count, concurrency, time_limit)
+        result = _drive(base, path, presses, count, concurrency, time_limit, _out_credentials(target, path))
     finally:
         if process is not None:
             process.terminate()
@@ -181,8 +185,19 @@ def run_load(target: str, flow: str | None, presses: list[str], count: int, conc
     return 1 if result["failed"] or result["refused"] else 0
 
 
+def _out_credentials(target: str, path: str) -> tuple[str, str] | None:
+    """The application's callback credentials for an OUT directory's app (from its manifest and the
+    environment the served app also reads); a URL target's are unknown."""
+    from flowc.sim.api import declared_credentials
+
+    manifest_path = Path(target) / "manifest.json"
+    if not manifest_path.is_file():
+        return None
+    return declared_credentials(json.loads(manifest_path.read_text()), path)
+
+
 def _drive(base: str, path: str, presses: list[str], count: int, concurrency: int,
-           time_limit: float) -> dict[str, Any]:
+           time_limit: float, credentials: tuple[str, str] | None = None) -> dict[str, Any]:
     from flowc.sim import Bandwidth
 
     lock = threading.Lock()
@@ -194,7 +209,7 @@ def _drive(base: str, path: str, presses: list[str], count: int, concurrency: in
     deadline = started + time_limit
 
     def worker() -> None:
-        with Bandwidth(url=base, rest=False) as bw:
+        with Bandwidth(url=base, rest=False, callback_credentials=credentials) as bw:
             engine = bw.engine
             while time.perf_counter() < deadline:
                 with lock:
@@ -253,9 +268,30 @@ def _report(result: dict[str, Any], fmt: str) -> None:
         print("stopped by the time limit before all calls were made")
 
 
+def run_ui(target: str, host: str, port: int) -> int:
+    """`flowc sim OUT --ui`: the console, until Ctrl-C."""
+    from flowc.sim.console import ConsoleError, serve
+
+    try:
+        with _emulator(target) as bw:
+            serve(bw, target, host, port, ready=lambda url: print(f"flowc sim console: {url}  (Ctrl-C stops it)",
+                                                                  flush=True))
+    except ConsoleError as error:
+        raise SimUsageError(str(error)) from None
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def main(args) -> int:
     try:
+        if getattr(args, "ui", False):
+            if args.load is not None or args.call:
+                raise SimUsageError("--ui serves the console; place calls from the page (no --call or --load)")
+            return run_ui(args.target, args.host, args.port)
         if args.load is not None:
+            if args.format == "mermaid":
+                raise SimUsageError("--format mermaid draws one call: use it with --call, not --load")
             return run_load(args.target, args.call, args.press, args.load, args.concurrency, args.time_limit,
                             args.format)
         if not args.call:
@@ -264,5 +300,7 @@ def main(args) -> int:
             and not os.environ.get("FLOWC_SIM_BATCH")
         return run_call(args.target, args.call, args.from_, args.to, args.press, args.format, interactive)
     except (SimUsageError, FileNotFoundError) as error:
-        print(f"flowc: error: {error}", file=sys.stderr)
+        # a path in the message may not be valid UTF-8 (surrogate escapes from argv): show it with escapes
+        message = str(error).encode("utf-8", "backslashreplace").decode("utf-8")
+        print(f"flowc: error: {message}", file=sys.stderr)
         return 2
