@@ -5,10 +5,11 @@ left sent by the background loop, timers claimed once."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from flowc.runtime.bandwidth import ApiConfig, BandwidthClient, call_bxml
-from flowc.runtime.outbox import Outbox
+from flowc.runtime.outbox import GRACE, Outbox
 from flowc.runtime.services import Runtime
 from flowc.runtime.store import RedisStore, SqliteStore, StoreError, Timer
 from sim_helpers import build
@@ -111,7 +112,11 @@ def test_what_a_crash_left_in_the_outbox_is_sent_by_the_background_loop_once(ban
     runtime.close_store()
 
     async def two_workers_recover() -> list[int]:
-        workers = [Runtime() for _ in range(workers_for(store_url))]
+        early = Runtime()
+        assert await early.outbox.deliver_available() == 0  # left to its request for GRACE seconds
+        await early.stop()
+        later = time.time() + GRACE + 1
+        workers = [Runtime(clock=ManualClock(later)) for _ in range(workers_for(store_url))]
         try:
             return list(await asyncio.gather(*(w.outbox.deliver_available() for w in workers)))
         finally:
@@ -306,3 +311,16 @@ def test_control_calls_that_name_nothing_are_refused(tmp_path):
         control.move("c-1")
     assert control.effects == []
     runtime.close_store()
+
+
+def test_a_retry_after_longer_than_a_request_waits_is_sent_later_on_the_virtual_clock(bandwidth, out, store_url):
+    bw = bandwidth(out)
+    bw.inbound("waiter", to=WAITER_NUMBER)
+    bw.faults.rate_limit(times=1, retry_after=120, path="/members/")
+    guest = bw.inbound("guest")
+    refused_at = rest(bw, "PUT", "/members/")[0].time  # 429: the entry waits in the outbox
+    bw.advance(refused_at + 119 - bw.now)
+    assert not bw.conference("room").member(guest)["mute"]
+    bw.advance(1)
+    assert bw.conference("room").member(guest)["mute"]
+    assert [e.status for e in rest(bw, "PUT", "/members/")] == [429, 204]

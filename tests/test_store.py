@@ -282,6 +282,8 @@ def test_an_event_is_handled_the_first_time_only(store):
     assert store.first_time("short-lived", ttl=0.001)
     threading.Event().wait(0.01)
     assert store.first_time("short-lived", ttl=0.001)  # its time ran out
+    store.forget_event(event_id(fields))  # its handling failed: the retry is handled
+    assert store.first_time(event_id(fields)) and not store.first_time(event_id(fields))
 
 
 def test_concurrent_duplicates_are_handled_once(store):
@@ -341,3 +343,13 @@ def test_a_second_process_on_one_sqlite_file_is_refused(tmp_path):
     first.close()  # the lock goes with the store
     allowed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+
+
+def test_a_new_effect_is_left_to_its_request_until_it_is_available(store):
+    store.record(Effect("mine", "PUT", "/conferences/x/members/y", "{}", idempotent=True), available=100.0)
+    assert store.claim_effects("background", now=50.0, lease=30) == []  # the recording request sends it
+    assert store.claim_effect("mine", "request", now=50.0, lease=100) is not None
+    store.record(Effect("orphan", "PUT", "/conferences/x/members/z", "{}"), available=100.0)
+    assert [e.id for e in store.claim_effects("background", now=100.0, lease=30)] == ["orphan"]
+    store.settle("orphan", "pending", 1, retry_at=200.0)
+    assert store.claim_effect("orphan", "request", now=150.0, lease=30) is None  # waits for its retry time

@@ -30,6 +30,7 @@ log = logging.getLogger("flowc.app")
 
 MAX_ATTEMPTS = 5  # sends of one idempotent entry (429s included) before it is given up
 LEASE = 60.0  # seconds a worker holds an entry it sends (longer than one request's max_wait)
+GRACE = 30.0  # seconds the background loop leaves a new entry to the request that recorded it
 
 
 def as_request(effect: Effect) -> Request:
@@ -38,14 +39,16 @@ def as_request(effect: Effect) -> Request:
 
 class Outbox:
     def __init__(self, store: Store, client: Callable[[], BandwidthClient], worker: str,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, wake: Callable[[float], None] | None = None) -> None:
         self.store, self.client, self.worker, self.clock = store, client, worker, clock
+        self.wake = wake  # told when an entry is to be sent again (the emulator's clock schedules it)
         self.delivered = 0  # entries this worker sent successfully
 
     def add(self, effect_id: str, request: Request) -> bool:
         """Record a side effect; False (nothing recorded) when an entry with this id exists already."""
-        return self.store.record(Effect(effect_id, request.method, request.path, request.body, request.content_type,
-                                        request.idempotent))
+        effect = Effect(effect_id, request.method, request.path, request.body, request.content_type,
+                        request.idempotent)
+        return self.store.record(effect, available=self.clock() + GRACE)
 
     async def deliver(self, ids: Iterable[str]) -> None:
         """Send these entries now, in order (those another worker holds or has sent are skipped)."""
@@ -87,6 +90,8 @@ class Outbox:
         if retryable and attempts < MAX_ATTEMPTS:
             wait = error.retry_after if error.retry_after is not None else min(2.0 ** attempts, 30.0)
             self.store.settle(effect.id, "pending", attempts, retry_at=self.clock() + wait)
+            if self.wake is not None:
+                self.wake(self.clock() + wait)
             log.info("outbox: %s %s: %s; again in %.1f s", effect.method, effect.path, error, wait)
             return
         self.store.settle(effect.id, "failed", attempts)

@@ -109,7 +109,8 @@ class Runtime:
     @property
     def outbox(self) -> Outbox:
         if self._outbox is None:
-            self._outbox = Outbox(self.store, lambda: self.client, self.worker, self.now)
+            self._outbox = Outbox(self.store, lambda: self.client, self.worker, self.now,
+                                  lambda when: self._clock.wake(when))
         return self._outbox
 
     @property

@@ -17,7 +17,8 @@ Public interface (the `Store` protocol; `open_store()` builds one from FLOWC_STO
 - outbox of REST side effects: `record` (False when the id is already there), `effect`, `claim_effect`,
   `claim_effects` (one worker at a time, for a lease), `settle` (done, failed, or pending again at a time),
   `unsettled`.
-- processed events: `first_time(event_id)` is True exactly once per id (within 25 h); `event_id(fields)`.
+- processed events: `first_time(event_id)` is True exactly once per id (within 25 h), `forget_event` releases
+  one whose handling failed; `event_id(fields)`.
 - lifetime: `claim_single_worker` (SQLite: refuse a second process), `clear`, `close`.
 
 Backends: SQLite (`sqlite:///abs/path`, `sqlite:rel/path`, a bare path; default `flowc-state.sqlite`; stdlib
@@ -178,14 +179,16 @@ class Store(Protocol):
 
     # -- outbox ------------------------------------------------------------------------------------------------
 
-    def record(self, effect: Effect) -> bool:
-        """Add a pending effect; False (and nothing changes) when its id is already there."""
+    def record(self, effect: Effect, available: float = 0.0) -> bool:
+        """Add a pending effect; False (and nothing changes) when its id is already there. `claim_effects`
+        leaves it alone before `available` (the recording request sends it itself, with `claim_effect`)."""
         ...
 
     def effect(self, effect_id: str) -> Effect | None: ...
 
     def claim_effect(self, effect_id: str, worker: str, now: float, lease: float) -> Effect | None:
-        """Hold one pending effect (not held by another worker, not waiting for a retry time) until now+lease."""
+        """Hold one pending effect until now+lease: one nobody has claimed yet, or whose holder's lease or
+        retry time has passed."""
         ...
 
     def claim_effects(self, worker: str, now: float, lease: float, limit: int = 50) -> list[Effect]:
@@ -204,6 +207,10 @@ class Store(Protocol):
 
     def first_time(self, event_id: str, ttl: float = EVENT_TTL) -> bool:
         """True exactly once per event id (until ttl seconds have passed): the caller handles the event."""
+        ...
+
+    def forget_event(self, event_id: str) -> None:
+        """Release a claimed event id whose handling failed, so that Bandwidth's retry is handled."""
         ...
 
     # -- lifetime ----------------------------------------------------------------------------------------------
@@ -505,14 +512,14 @@ class SqliteStore:
 
     # -- outbox ------------------------------------------------------------------------------------------------
 
-    def record(self, effect: Effect) -> bool:
+    def record(self, effect: Effect, available: float = 0.0) -> bool:
         now = time.time()
         with self._write() as db:
             cursor = db.execute(
                 "INSERT INTO outbox (id, method, path, body, content_type, idempotent, state, attempts, recorded, "
                 "available) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                 (effect.id, effect.method, effect.path, effect.body, effect.content_type, int(effect.idempotent),
-                 effect.state, effect.attempts, now, 0.0))
+                 effect.state, effect.attempts, now, available))
             return cursor.rowcount > 0
 
     def effect(self, effect_id: str) -> Effect | None:
@@ -522,7 +529,7 @@ class SqliteStore:
     def claim_effect(self, effect_id: str, worker: str, now: float, lease: float) -> Effect | None:
         with self._write() as db:
             row = db.execute(f"SELECT {_EFFECT_COLUMNS} FROM outbox WHERE id=? AND state='pending' AND "
-                             "available<=?", (effect_id, now)).fetchone()
+                             "(holder IS NULL AND attempts=0 OR available<=?)", (effect_id, now)).fetchone()
             if row is None:
                 return None
             db.execute("UPDATE outbox SET holder=?, available=? WHERE id=?", (worker, now + lease, effect_id))
@@ -554,6 +561,10 @@ class SqliteStore:
             db.execute("DELETE FROM events WHERE id=? AND expires<=?", (event_id, now))
             return db.execute("INSERT INTO events (id, expires) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
                               (event_id, now + ttl)).rowcount > 0
+
+    def forget_event(self, event_id: str) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM events WHERE id=?", (event_id,))
 
     # -- lifetime ----------------------------------------------------------------------------------------------
 
@@ -751,7 +762,7 @@ if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('HSET', KEYS[2], 'method', ARGV[2], 'path', ARGV[3], 'body', ARGV[4], 'content_type', ARGV[5],
   'idempotent', ARGV[6], 'state', 'pending', 'attempts', 0, 'recorded', ARGV[7])
 redis.call('EXPIRE', KEYS[2], tonumber(ARGV[8]))
-redis.call('ZADD', KEYS[1], 0, ARGV[1])
+redis.call('ZADD', KEYS[1], tonumber(ARGV[9]), ARGV[1])
 return 1
 """
 
@@ -761,7 +772,9 @@ local ids = {}
 if #ARGV > 5 then
   for i = 6, #ARGV do
     local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
-    if score and tonumber(score) <= tonumber(ARGV[2]) then table.insert(ids, ARGV[i]) end
+    local f = redis.call('HMGET', ARGV[5] .. ARGV[i], 'holder', 'attempts')
+    local fresh = (not f[1]) and tonumber(f[2] or '1') == 0
+    if score and (fresh or tonumber(score) <= tonumber(ARGV[2])) then table.insert(ids, ARGV[i]) end
   end
 else
   ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[4]))
@@ -915,10 +928,10 @@ class RedisStore:
     def _outbox_keys(self, effect_id: str) -> list[str]:
         return [f"{self.prefix}:outbox", f"{self.prefix}:outbox:{effect_id}"]
 
-    def record(self, effect: Effect) -> bool:
+    def record(self, effect: Effect, available: float = 0.0) -> bool:
         return bool(self._run("record", self._outbox_keys(effect.id), effect.id, effect.method, effect.path,
                               effect.body if effect.body is not None else "\0", effect.content_type,
-                              int(effect.idempotent), repr(time.time()), ROOM_TTL))
+                              int(effect.idempotent), repr(time.time()), ROOM_TTL, repr(available)))
 
     def effect(self, effect_id: str) -> Effect | None:
         fields = self.client.hgetall(self._outbox_keys(effect_id)[1])
@@ -956,6 +969,9 @@ class RedisStore:
 
     def first_time(self, event_id: str, ttl: float = EVENT_TTL) -> bool:
         return bool(self.client.set(f"{self.prefix}:event:{event_id}", 1, nx=True, px=int(ttl * 1000)))
+
+    def forget_event(self, event_id: str) -> None:
+        self.client.delete(f"{self.prefix}:event:{event_id}")
 
     # -- lifetime ----------------------------------------------------------------------------------------------
 

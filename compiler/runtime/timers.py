@@ -46,13 +46,14 @@ class SystemClock:
 
     def __init__(self) -> None:
         self.changed: asyncio.Event | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def now(self) -> float:
         return time.time()
 
     def wake(self, when: float) -> None:
-        if self.changed is not None:
-            self.changed.set()
+        if self.changed is not None and self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.changed.set)  # also from a plain `def` hook's thread
 
 
 class Timers:
@@ -107,7 +108,7 @@ class Timers:
         early when this worker schedules one."""
         changed = asyncio.Event()
         if isinstance(self.clock, SystemClock):
-            self.clock.changed = changed
+            self.clock.changed, self.clock.loop = changed, asyncio.get_running_loop()
         while True:
             try:
                 await self.fire_due()

@@ -3,11 +3,12 @@ the emulator's clock, so `bw.advance(29 * 60)` fires a time limit's warning exac
 
 `attach(engine, app)` finds the runtime of a flowc-generated ASGI app (`app.state.webhooks.runtime`) and
 gives it a `VirtualClock`: `now()` is the emulator's time as a Unix time (payloads' `eventTime` uses the same
-epoch), and `wake(when)` (called when the app schedules a timer) puts a timeout on the emulator's queue at
-that instant, which makes the runtime fire its due timers then, on the engine's event loop, while the
-emulator serves the REST requests their handlers make. Such timeouts do not keep `settle()` running (like a
-Gather's timeout): `advance()` reaches them. `detach` stops the runtime when the emulator closes (its store,
-a SQLite file's lock, its REST client).
+epoch), and `wake(when)` (called when the app schedules a timer, or an outbox entry must wait out a long
+Retry-After) puts a timeout on the emulator's queue at that instant; then the runtime fires its due timers and
+sends its due outbox entries, on the engine's event loop, while the emulator serves the REST requests they
+make. Such timeouts do not keep `settle()` running (like a Gather's timeout): `advance()` reaches them.
+Without FLOWC_STORE the runtime gets a SQLite file of its own for the emulator's lifetime. `detach` stops the
+runtime when the emulator closes (its store, a SQLite file's lock, its REST client) and removes that file.
 """
 
 from __future__ import annotations
@@ -49,9 +50,14 @@ class VirtualClock:
         if engine.loop.is_closed():
             return
         try:
-            engine.run_on_loop(engine._while_serving(self.runtime.timers.fire_due()))
+            engine.run_on_loop(engine._while_serving(self._due()))
         except Exception as error:  # the app's store or handler: shown on the timeline, the emulator goes on
             engine.note("app", f"timers failed: {type(error).__name__}: {error}")
+
+
+    async def _due(self) -> None:
+        await self.runtime.timers.fire_due()
+        await self.runtime.outbox.deliver_available()  # entries waiting out a long Retry-After
 
 
 def runtime_of(app: Any) -> Any:
