@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from flowc.diagnostics import Span
 from flowc.ir import Attribute, Element, Flow, Project, Word
 from flowc.vocabulary import CALL, CONFERENCE, TRANSFER_ANSWER, AttributeSpec, Context, vocabulary
 
@@ -122,7 +123,7 @@ def resolve_elements(project: Project, elements: Iterable[tuple[Element, str | N
     return links
 
 
-def _overflow_redirect(flow: str, span) -> Element:
+def _overflow_redirect(flow: str, span: Span) -> Element:
     spec = vocabulary().by_keyword("redirect")
     assert spec is not None
     attribute = Attribute(spec.positional[0], Word(flow, span), span, span, "")
@@ -134,7 +135,7 @@ def _add_references(links: Links, element: Element, owner: str | None, candidate
         attribute_spec = candidates.get(attribute.name)
         if attribute_spec is not None and type(attribute.value) is Word:
             method = callback_method(element.attribute(attribute_spec.method_attribute or ""))
-            links.add(Reference(attribute.value.value, element, attribute,  # type: ignore[union-attr]
+            links.add(Reference(attribute.value.value, element, attribute,
                                 attribute_spec, owner, method))
 
 

@@ -115,7 +115,7 @@ def _wait(lowering: Lowering, policy: Policy, statement: Statement, atoms: list[
         rest = rest[1:]
     if len(rest) != 1 or rest[0].kind != "STRING":
         return False
-    policy.lobby = lowering.text(rest[0])  # type: ignore[arg-type]
+    policy.lobby = lowering.text(rest[0])
     policy.lobby_span = lowering.span(statement)
     return True
 
@@ -151,7 +151,7 @@ def _limit(lowering: Lowering, policy: Policy, statement: Statement, atoms: list
     before = _seconds(rest[1]) if len(rest) == 3 and _words(rest)[0] == "warn" else None
     if before is None or rest[2].kind != "STRING":
         return False
-    policy.warn_before, policy.warning = before, lowering.text(rest[2])  # type: ignore[arg-type]
+    policy.warn_before, policy.warning = before, lowering.text(rest[2])
     return True
 
 
@@ -160,7 +160,7 @@ def _tone(lowering: Lowering, policy: Policy, statement: Statement, atoms: list[
     words = _words(atoms)
     if roles is None or len(atoms) != 2 or words[0] not in ("join", "exit") or atoms[1].kind != "STRING":
         return False
-    url: Text = lowering.text(atoms[1])  # type: ignore[arg-type]
+    url: Text = lowering.text(atoms[1])
     policy.tones.append(Tone("join" if words[0] == "join" else "exit", url, lowering.span(statement), roles))
     return True
 
