@@ -102,8 +102,10 @@ CODES: dict[str, Code] = _codes(
          "A `{ ... }` block was given to a statement that takes none, or a declaration lacks its block.",
          "flow main {\n    hangup { }\n}\n", "flow main {\n    hangup\n}\n"),
     Code("FC114", E, "malformed branch",
-         "A branch is written `when FIELD VALUE[, VALUE...] { ... }` and picks a precompiled document by a "
-         "webhook payload field.",
+         "A branch is written `when VALUE CHOICE[, CHOICE...] { ... }` and picks a precompiled document per "
+         "request: VALUE is a webhook payload field (`digits`, `$tag`), a hook (`hook(after_hours)`) or an "
+         "environment variable (`env(MODE)`), and each CHOICE a string, number, word or phone number compared "
+         "with it as text. Branches may be written in a flow and in a conference handler (`on member join`).",
          'flow route {\n    when { say "1" }\n}\n', 'flow route {\n    when digits "1" { say "One" }\n}\n'),
     Code("FC115", E, "unknown webhook event",
          "`flow NAME on EVENT, ...` names the webhooks whose reply is this flow's document. Each must be one of "

@@ -175,9 +175,15 @@ class Element:
         return [c for c in self.content if isinstance(c, Text)]
 
 
+# What a `when` can test: a payload field (`when digits`, `when $tag`), a hook (`when hook(after_hours)`) or a
+# setting of the server (`when env(MODE)`): the sources of SlotRef, read by the web app per request.
+BranchSource = Literal["payload", "hook", "env"]
+
+
 @dataclass(slots=True)
 class Branch:
-    """`when digits "1", "2" { ... }`: a precompiled document chosen by a payload field."""
+    """`when digits "1", "2" { ... }`: a precompiled document chosen per request by a runtime value: the
+    payload field, hook or environment variable named `field` (its `source`)."""
 
     field: str
     values: list[str]
@@ -185,6 +191,18 @@ class Branch:
     span: Span
     kind: Literal["branch"] = "branch"
     value_spans: list[Span] = field(default_factory=list)  # one per value, for diagnostics about a value
+    source: BranchSource = "payload"
+    subject_span: Span | None = None  # where `digits` / `hook(after_hours)` is written
+
+    @property
+    def ref(self) -> SlotRef:
+        """The value tested, as the web app reads it."""
+        return SlotRef(self.source, self.field)
+
+    @property
+    def subject(self) -> str:
+        """The tested value as written in .flow: `digits`, `hook(after_hours)`, `env(MODE)`."""
+        return self.field if self.source == "payload" else f"{self.source}({self.field})"
 
 
 @dataclass(slots=True)
@@ -206,9 +224,10 @@ class Handler:
     """`on member join { ... }` inside a conference: the reply to one conference webhook."""
 
     event: str  # Bandwidth eventType (the phrases that name them: Vocabulary.conference_events)
-    body: list[Element]
+    body: list[Element]  # the default document: the `otherwise` block and the plain statements
     span: Span
     kind: Literal["handler"] = "handler"
+    branches: list[Branch] = field(default_factory=list)  # `when tag "coach" { ... }` inside the handler
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from flowc.ir import (
     FILTERS,
     Attribute,
     Branch,
+    BranchSource,
     Conference,
     Element,
     Env,
@@ -26,7 +27,7 @@ from flowc.ir import (
     Word,
 )
 from flowc.syntax import MAX_NESTING_DEPTH, Atom, Block, Call, Module, Statement, Token
-from flowc.vocabulary import ElementSpec, vocabulary
+from flowc.vocabulary import Context, ElementSpec, vocabulary
 
 BOOLEAN_WORDS = {"true", "false"}
 CREDENTIAL_PAIRS = vocabulary().credential_pairs  # `auth USER PASSWORD`: one phrase, two attributes
@@ -83,6 +84,7 @@ class Lowering:
         self.vocab = vocabulary()
         self.diagnostics: list[Diagnostic] = []
         self.unread: set[str] = set()  # FlowFile.unread_words
+        self.context: Context | None = None  # a conference handler's context while its body is lowered
 
     def span(self, node) -> Span:
         return Span(self.path, node.start, node.end)
@@ -158,17 +160,22 @@ class Lowering:
         if statement.block is None:
             self.error("FC113", f"flow `{name.text}` has no body", name, help="add `{ ... }` with its statements")
             return flow
-        for inner in statement.block.statements:
+        self.branching_body(statement.block.statements, flow.body, flow.branches)
+        return flow
+
+    def branching_body(self, statements: list[Statement], body: list[Element], branches: list[Branch]) -> None:
+        """A flow's or a conference handler's statements: `when` branches, the `otherwise` block and plain
+        statements (the last two make the default document)."""
+        for inner in statements:
             head = _word(inner, 0)
             if head == "when":
                 branch = self.branch(inner)
                 if branch:
-                    flow.branches.append(branch)
+                    branches.append(branch)
             elif head == "otherwise" and len(inner.atoms) == 1 and inner.block is not None:
-                flow.body.extend(self.body(inner.block.statements, None))
+                body.extend(self.body(inner.block.statements, None))
             else:
-                flow.body.extend(self.body([inner], None))
-        return flow
+                body.extend(self.body([inner], None))
 
     def flow_kind(self, flow: Flow, atoms: list[Atom]) -> list[Atom]:
         """`flow NAME as bxml` (a <Bxml> root) and `flow NAME for update-call` (a document for an update
@@ -201,9 +208,12 @@ class Lowering:
 
     def branch(self, statement: Statement) -> Branch | None:
         atoms = statement.atoms
-        if len(atoms) < 3 or atoms[1].kind != "WORD" or statement.block is None:
-            self.error("FC114", "a branch is written `when FIELD VALUE[, VALUE...] { ... }`", statement.atoms[0],
-                       help='for example `when digits "1" { ... }`')
+        subject = self.branch_subject(atoms[1]) if len(atoms) > 1 else None
+        if len(atoms) < 3 or subject is None or statement.block is None:
+            if len(atoms) < 2 or subject is not None or atoms[1].kind == "WORD":
+                self.error("FC114", "a branch is written `when VALUE CHOICE[, CHOICE...] { ... }`", atoms[0],
+                           help='for example `when digits "1" { ... }` or `when hook(after_hours) "yes" { ... }`')
+            self.not_read(atoms, statement.block)
             return None
         values: list[str] = []
         spans: list[Span] = []
@@ -214,9 +224,32 @@ class Lowering:
                 values.append(_unquote(atom.text) if atom.kind == "STRING" else atom.text)
                 spans.append(self.span(atom))
             else:
-                self.error("FC114", f"`{atom.text}` cannot be compared with a webhook field", atom)
+                self.error("FC114", f"`{atom.text}` cannot be a branch's choice: write it as a quoted string", atom,
+                           help="choices are compared as text with the value the branch tests")
         body = self.body(statement.block.statements, None)
-        return Branch(atoms[1].text, values, body, self.span(statement), value_spans=spans)
+        source, name = subject
+        return Branch(name, values, body, self.span(statement), value_spans=spans, source=source,
+                      subject_span=self.span(atoms[1]))
+
+    def branch_subject(self, atom: Atom) -> tuple[BranchSource, str] | None:
+        """What a `when` tests: a payload field (`digits`, `$tag`), `hook(name)` or `env(NAME)`. The web app
+        reads it per request through the same sources as the values it fills in (flowc.ir.SlotRef), so a new
+        kind of runtime value (the rooms issue's member role) is one more source here and in the runtime."""
+        if atom.kind == "WORD":
+            return "payload", atom.text
+        if atom.kind == "VAR":
+            return "payload", atom.text[1:]
+        if type(atom) is Call:
+            value = self.call(atom)  # reports FC104 for an unknown function
+            if isinstance(value, Slot):
+                return "hook", value.name
+            if isinstance(value, Env):
+                return "env", value.name
+            return None
+        self.error("FC114", f"`{atom.text}` is not a value a branch can test", atom,
+                   help="test a payload field (`when digits ...`), a hook (`when hook(name) ...`) or "
+                   "`env(NAME)`")
+        return None
 
     def conference(self, statement: Statement) -> Conference | None:
         name = self.declaration_name(statement, "conference")
@@ -261,7 +294,13 @@ class Lowering:
         if statement.block is None:
             self.error("FC113", f"`on {' '.join(words)}` needs a body", node, help="add `{ ... }`")
             return None
-        return Handler(event, self.body(statement.block.statements, None), self.span(statement))
+        handler = Handler(event, [], self.span(statement))
+        self.context = self.vocab.handler_context(event)  # unknown statements name the verbs a reply takes
+        try:
+            self.branching_body(statement.block.statements, handler.body, handler.branches)
+        finally:
+            self.context = None
+        return handler
 
     # -- verbs -----------------------------------------------------------------------------------------
     def body(self, statements: list[Statement], parent: str | None) -> list[Element]:
@@ -294,14 +333,15 @@ class Lowering:
 
     def unknown_statement(self, statement: Statement, parent: str | None) -> None:
         first = statement.atoms[0]
-        where = f"inside `{self.vocab.elements[parent].keyword}`" if parent else "in a flow"
+        where = f"inside `{self.vocab.elements[parent].keyword}`" if parent else \
+            "in a conference's reply" if self.context is not None else "in a flow"
         if first.kind == "STRING":
             self.error("FC102", f"text is not allowed {where}", first,
                        help="text belongs to a statement, such as `say \"...\"`")
             return
         word = first.text
         elsewhere = self.vocab.by_keyword(word)
-        allowed = [" ".join(p) for p in self.vocab.statements(parent)]
+        allowed = [" ".join(p) for p, spec in self.vocab.statements(parent).items() if self.allowed_here(spec, parent)]
         if elsewhere is not None or (word, _word(statement, 1)) in {tuple(k.split()) for k in allowed}:
             self.error("FC108", f"`{word}` cannot be used {where}", first,
                        help="allowed here: " + ", ".join(sorted(set(allowed))) if allowed else None)
@@ -313,6 +353,14 @@ class Lowering:
         else:
             self.error("FC102", f"unknown statement `{word}`", first,
                        help="statements here: " + ", ".join(sorted(set(allowed))) if allowed else None)
+
+    def allowed_here(self, spec: ElementSpec, parent: str | None) -> bool:
+        """Whether a verb may start a statement here: in a conference handler's body, only the verbs its reply
+        takes (as completion offers); everywhere else, every statement of the block."""
+        if parent is not None or self.context is None:
+            return True
+        verbs = self.vocab.contexts.get(self.context)
+        return verbs is None or spec.name in verbs
 
     def element_block(self, element: Element, spec: ElementSpec, block: Block, depth: int) -> None:
         if depth >= MAX_NESTING_DEPTH:

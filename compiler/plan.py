@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 from flowc.analysis import Body, RouteKind, analyse, callback_method, conference_event_url, join_attributes
 from flowc.diagnostics import Span
-from flowc.ir import Element, Project
+from flowc.ir import Branch, Element, Project
 from flowc.links import FLOW_PATH, Links
 from flowc.vocabulary import Context, vocabulary
 
@@ -35,7 +35,7 @@ class Document:
     context: Context  # call | conference | transfer-answer
     span: Span
     elements: list[Element]
-    branch: dict | None = None  # {"field": "digits", "values": ["1"]} for a `when` branch
+    branch: dict | None = None  # {"source": "payload", "field": "digits", "values": ["1"]} for a `when` branch
     event: str | None = None  # the conference event a handler answers
     root: str = "Response"  # <Bxml> for `flow NAME as bxml` and the documents of update endpoints
 
@@ -72,16 +72,16 @@ def slug(text: str) -> str:
 MAX_BRANCH_STEM = 64  # file names stay far below the 255 bytes file systems allow
 
 
-def branch_file(flow: str, field: str, values: list[str], taken: set[str]) -> str:
+def branch_file(flow: str, field: str, values: list[str], taken: set[str], folder: str = "flows") -> str:
     """`flows/route.digits-1-2.xml`; distinct for every branch even when values slug alike ("*" and "#")."""
     stem = f"{slug(field)}-{slug('-'.join(values))}"
     if len(stem) > MAX_BRANCH_STEM:
         digest = hashlib.sha256("\0".join([field, *values]).encode()).hexdigest()[:10]
         stem = f"{stem[:MAX_BRANCH_STEM - 11].rstrip('-.')}-{digest}"
-    name, count = f"flows/{flow}.{stem}.xml", 1
+    name, count = f"{folder}/{flow}.{stem}.xml", 1
     while name.casefold() in taken:  # `"a"` and `"A"` must not share a file on case-insensitive file systems
         count += 1
-        name = f"flows/{flow}.{stem}-{count}.xml"
+        name = f"{folder}/{flow}.{stem}-{count}.xml"
     taken.add(name.casefold())
     return name
 
@@ -101,8 +101,8 @@ def plan(project: Project, links: Links | None = None) -> Plan:
             flows.setdefault(owner.name, [])
             documents.append(_flow_document(body, flows[owner.name], taken.setdefault(owner.name, set()), links))
         elif body.context is not Context.NO_BXML:
-            document = Document(f"conferences/{owner.name}.{slugs[body.event]}.xml", owner.name,  # type: ignore
-                                Context.CONFERENCE, body.span, body.elements, event=body.event)
+            document = _handler_document(body, f"{owner.name}.{slugs[body.event]}",  # type: ignore[index]
+                                         taken.setdefault(f"conference {owner.name}", set()))
             conferences.setdefault(owner.name, []).append(document)
             documents.append(document)
     for file in project.files:
@@ -124,6 +124,16 @@ def plan(project: Project, links: Links | None = None) -> Plan:
     return Plan(project, links, documents, routes)
 
 
+def branch_entry(branch: Branch) -> dict:
+    """A branch as manifest.json and the web app's routes see it: what it tests and the values it serves."""
+    return {"source": branch.source, "field": branch.field, "values": branch.values}
+
+
+def _branch_stem(branch: Branch) -> str:
+    """The tested value in a branch's file name: `digits`, `hook-after_hours`, `env-MODE`."""
+    return branch.field if branch.source == "payload" else f"{branch.source}-{branch.field}"
+
+
 def _flow_document(body: Body, siblings: list[Document], taken: set[str], links: Links) -> Document:
     name = body.owner.name
     context = body.context  # the links' context, or the update endpoint a `flow NAME for ...` is sent to
@@ -132,7 +142,20 @@ def _flow_document(body: Body, siblings: list[Document], taken: set[str], links:
     if branch is None:
         document = Document(f"flows/{name}.xml", name, context, body.span, body.elements, root=root)
     else:
-        document = Document(branch_file(name, branch.field, branch.values, taken), name, context, branch.span,
-                            branch.body, branch={"field": branch.field, "values": branch.values}, root=root)
+        document = Document(branch_file(name, _branch_stem(branch), branch.values, taken), name, context,
+                            branch.span, branch.body, branch=branch_entry(branch), root=root)
     siblings.append(document)
     return document
+
+
+def _handler_document(body: Body, stem: str, taken: set[str]) -> Document:
+    """A conference handler's document (`conferences/support.member-join.xml`), or one of its `when` branches
+    (`conferences/support.member-join.tag-coach.xml`)."""
+    name = body.owner.name
+    branch = body.branch
+    if branch is None:
+        return Document(f"conferences/{stem}.xml", name, Context.CONFERENCE, body.span, body.elements,
+                        event=body.event)
+    file = branch_file(stem, _branch_stem(branch), branch.values, taken, "conferences")
+    return Document(file, name, Context.CONFERENCE, branch.span, branch.body, branch=branch_entry(branch),
+                    event=body.event)

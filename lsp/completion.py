@@ -16,7 +16,7 @@ from flowc.lsp.cursor import Cursor, Scope, match_attribute, match_keyword, word
 from flowc.syntax import Atom, Token
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 
-FLOW_KEYWORDS = {"when": "branch on a webhook field: `when digits \"1\" { ... }`",
+FLOW_KEYWORDS = {"when": "branch on a runtime value: `when digits \"1\" { ... }`, `when hook(name) \"yes\" { ... }`",
                  "otherwise": "the document served when no `when` branch matches"}
 TOP_KEYWORDS = {"flow": "`flow NAME [on EVENT, ...] { ... }`",
                 "conference": "`conference NAME [\"room name\"] { settings, on EVENT { ... } }`"}
@@ -97,7 +97,7 @@ def statement_items(scope: Scope, before: list[Atom], names: Names) -> list[Item
         for phrase, spec in sorted(phrases.items()):
             if len(phrase) > len(typed) and list(phrase[: len(typed)]) == typed:
                 items.append(Item(" ".join(phrase[len(typed) :]), "keyword", f"<{spec.name}>", spec.doc))
-        if not before and scope.kind == "flow":
+        if not before and (scope.kind == "flow" or scope.kind == "handler" and scope.context != "no-bxml"):
             items += [Item(k, "keyword", "branch", d) for k, d in FLOW_KEYWORDS.items()]
     matched = match_keyword(before, scope.spec.name if scope.kind == "element" and scope.spec else None)
     if matched is not None and tuple(typed[: matched[1]]) in phrases:

@@ -60,18 +60,29 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
     if site.kind == "handler":
         return handler_text(site)
     if site.kind == "when_value":
-        return (f"**`\"{site.value}\"`**: this branch's document is served when the webhook's `{site.name}` is "
+        return (f"**`\"{site.value}\"`**: this branch's document is served when {tested(site.name, False)} is "
                 f"`{site.value}`" + ("" if site.value else " (empty: nothing was entered)"))
     if site.kind == "otherwise":
-        return "**`otherwise`**: the document served when no `when` branch of the flow matches the webhook"
+        owner = "conference handler" if site.context != "call" else "flow"
+        return f"**`otherwise`**: the document served when no `when` branch of the {owner} matches the request"
     if site.kind == "slot" and site.slot is not None:
         return slot_text(site.slot)
     if site.kind == "event":
         return f"**`{site.name}`**: {event_text(site.name)}"
     if site.kind == "branch":
         entry = CODES["FC114"]
-        return f"**`when {site.name}`**: a branch on the webhook's `{site.name}` field\n\n{entry.explanation}"
+        return f"**`when {site.name}`**: a branch on {tested(site.name)}, decided by the web app per request" \
+               f"\n\n{entry.explanation}"
     return None
+
+
+def tested(subject: str, field: bool = True) -> str:
+    """What a branch tests, in words: `hook(after_hours)` is a hook's value, `digits` a payload field."""
+    if subject.startswith("hook("):
+        return f"the value your hook `{subject[5:-1]}` returns"
+    if subject.startswith("env("):
+        return f"the server's environment variable `{subject[4:-1]}`"
+    return f"the webhook's `{subject}`" + (" field" if field else "")
 
 
 def rules_text(codes: list[str] | tuple[str, ...], reasons: dict[str, str] | None = None) -> list[str]:
