@@ -27,7 +27,7 @@ from flowc.files import FileProblem, kind_of, read_regular
 from flowc.ir import Attribute, Element, Env, ListValue, Project, Slot, SlotRef, Text, Word, walk
 from flowc.links import FLOW_PATH
 from flowc.plan import NO_BXML_EVENTS, Plan, conference_join_attributes
-from flowc.runtime import Check, Credential, Route, Secret, observer_name, python_name
+from flowc.runtime import Check, Choice, Credential, Route, Secret, observer_name, python_name
 from flowc.vocabulary import vocabulary
 from flowc.webhooks import model_name
 
@@ -247,9 +247,7 @@ def _flow_route(plan: Plan, path: str, flow: str, events: list[str], documents, 
     if auth:  # the route will require credentials these statements' webhooks do not carry (FC706)
         gaps.uncredentialed.extend((path, span) for span in without)
     default = next(d.file for d in documents if d.branch is None)
-    branches = tuple((d.branch["field"], tuple(str(v) for v in d.branch["values"]), d.file)
-                     for d in documents if d.branch)
-    return Route(path, "flow", tuple(events), default=default, branches=branches, silent=_silent_events(),
+    return Route(path, "flow", tuple(events), default=default, branches=_choices(documents), silent=_silent_events(),
                  auth=tuple(dict.fromkeys(auth)))
 
 
@@ -259,9 +257,16 @@ def _conference_route(plan: Plan, path: str, name: str, events: list[str], docum
     for element, _ in plan.links.conference_joins:
         if element.conference == name:
             auth += _credentials(conference_join_attributes(conference, element), "conferenceEventUrl", path, gaps)
-    by_event = {d.event: d.file for d in documents if d.event}
-    return Route(path, "conference", tuple(events), by_event=by_event, silent=tuple(sorted(NO_BXML_EVENTS)),
+    by_event = {d.event: d.file for d in documents if d.event and d.branch is None}
+    return Route(path, "conference", tuple(events), by_event=by_event, branches=_choices(documents),
+                 silent=tuple(sorted(NO_BXML_EVENTS)),
                  auth=tuple(dict.fromkeys(auth)))
+
+
+def _choices(documents) -> tuple[Choice, ...]:
+    """The `when` branches of a flow or of a conference's handlers, in source order, as the web app tests them."""
+    return tuple(Choice(SlotRef(d.branch["source"], d.branch["field"]), tuple(str(v) for v in d.branch["values"]),
+                        d.file, d.event) for d in documents if d.branch)
 
 
 def _event_routes(project: Project, taken: set[str], gaps: _Gaps) -> list[Route]:
@@ -298,13 +303,19 @@ def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
 
 def _hook_uses(documents: list[CompiledDocument], routes: list[Route]) -> dict[str, HookUse]:
     events_of: dict[str, list[str]] = {}
+    uses: dict[str, HookUse] = {}
     for route in routes:
-        for file in [route.default, *(b[2] for b in route.branches)]:
+        for file in [route.default, *(c.file for c in route.branches if c.event is None)]:
             if file:
                 events_of.setdefault(file, []).extend(route.events)
-        for event, file in route.by_event.items():  # a conference handler answers one event
-            events_of.setdefault(file, []).append(event)
-    uses: dict[str, HookUse] = {}
+        for event, file in [*route.by_event.items(), *((c.event, c.file) for c in route.branches if c.event)]:
+            events_of.setdefault(file, []).append(event)  # a conference handler answers one event
+        for choice in route.branches:  # `when hook(name) ...`: the web app calls it to choose the document
+            if choice.ref.source == "hook":
+                use = uses.setdefault(choice.ref.name, HookUse(python_name(choice.ref.name), choice.ref.name))
+                events = [choice.event] if choice.event else route.events
+                use.events.extend(e for e in events if e not in use.events)
+                use.where.append(f"choosing the `when` branch {choice.file}")
     for document in documents:
         for index, slot in enumerate(document.slots):
             if slot.source != "hook":
@@ -383,6 +394,8 @@ def hook_spans(project: Project) -> dict[str, Span]:
             for setting in conference.settings:
                 visit(setting.value)
     for body in analyse(project).bodies:
+        if body.branch is not None and body.branch.source == "hook" and body.branch.subject_span is not None:
+            spans.setdefault(body.branch.field, body.branch.subject_span)  # `when hook(name)` comes first
         visit_elements(body.elements)
     return spans
 

@@ -341,7 +341,8 @@ class Lowering:
             return
         word = first.text
         elsewhere = self.vocab.by_keyword(word)
-        allowed = [" ".join(p) for p, spec in self.vocab.statements(parent).items() if self.allowed_here(spec, parent)]
+        allowed = [" ".join(p) for p, spec in self.vocab.statements(parent).items()
+                   if self.allowed_here(spec, parent)]
         if elsewhere is not None or (word, _word(statement, 1)) in {tuple(k.split()) for k in allowed}:
             self.error("FC108", f"`{word}` cannot be used {where}", first,
                        help="allowed here: " + ", ".join(sorted(set(allowed))) if allowed else None)

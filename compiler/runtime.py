@@ -179,13 +179,15 @@ class Document:
         self.has_hooks = any(slot.source == "hook" for slot in slots)
         self.fast = _specialise(self) if slots and not self.has_hooks else None
 
-    async def render(self, data: dict, payload: Webhook | None = None, hooks: Hooks | None = None) -> bytes:
+    async def render(self, data: dict, payload: Webhook | None = None, hooks: Hooks | None = None,
+                     computed: dict[str, str] | None = None) -> bytes:
+        """`computed`: the hook values the request already has (a branch tested them)."""
         if self.static is not None:
             return self.static
         if self.fast is not None:
             return self.fast(data)
         values = []
-        computed: dict[str, str] = {}  # each hook runs once per request, however many places use it
+        computed = {} if computed is None else computed  # each hook runs once per request, however often used
         for slot, get in zip(self.slots, self.getters, strict=True):
             if get is not None:
                 values.append(get(data))
@@ -345,28 +347,74 @@ class Credential:
         return self.username.matches(username) & self.password.matches(password)
 
 
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A `when` branch: the document served when the tested value (a payload field, a hook or an environment
+    variable, as a SlotRef) is one of `values`; `event`: the conference event of a handler's branch."""
+
+    ref: SlotRef
+    values: tuple[str, ...]
+    file: str
+    event: str | None = None
+
+
+class Values:
+    """The runtime values one request reads: a hook runs at most once per request, whether a branch tests it, a
+    document fills it in, or both."""
+
+    __slots__ = ("data", "payload", "hooks", "computed")
+
+    def __init__(self, data: dict, payload: Webhook | None, hooks: Hooks | None) -> None:
+        self.data, self.payload, self.hooks = data, payload, hooks
+        self.computed: dict[str, str] = {}
+
+    async def hook(self, name: str, file: str) -> str:
+        if name not in self.computed:
+            if self.hooks is None:
+                raise Problem(501, f"hook `{name}` is not available")
+            self.computed[name] = await self.hooks.value(name, self.payload, file)
+        return self.computed[name]
+
+    async def tested(self, choice: Choice) -> str:
+        """The value a branch compares with its choices (an absent payload field is the empty text)."""
+        ref = choice.ref
+        if ref.source == "hook":
+            return await self.hook(ref.name, choice.file)
+        if ref.source == "env":  # read per request, unlike a secret filled into a document: a switch
+            return os.environ.get(ref.name, "")
+        value = self.data.get(ref.name)
+        return text_of(value, ref.name, choice.file) if value is not None else ""
+
+
 @dataclass(frozen=True)
 class Route:
     path: str
     kind: str  # flow | conference | event
     events: tuple[str, ...] = ()
     default: str | None = None  # flow: the document served when no branch matches
-    branches: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # (field, values, document file)
+    branches: tuple[Choice, ...] = ()  # in source order; a handler's carry its event
     by_event: dict[str, str] = field(default_factory=dict)  # conference: eventType -> document file
     silent: tuple[str, ...] = ()  # events answered with an empty 204 whatever the route
     auth: tuple[Credential, ...] = ()
 
-    def select(self, data: dict, event_type: str) -> str | None:
+    async def select(self, values: Values, event_type: str) -> str | None:
         """The file of the document answering this request, or None for an empty 204."""
         if event_type in self.silent or self.kind == "event":
             return None
-        if self.kind == "conference":
-            return self.by_event.get(event_type)
-        for name, values, file in self.branches:
-            value = data.get(name)
-            if (text_of(value, name, file) if value is not None else "") in values:
-                return file
-        return self.default
+        conference = self.kind == "conference"
+        if conference and event_type not in self.by_event:
+            return None
+        for choice in self.branches:
+            if conference and choice.event != event_type:
+                continue
+            if await values.tested(choice) in choice.values:
+                return choice.file
+        return self.by_event[event_type] if conference else self.default
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every document the route may serve."""
+        return tuple(f for f in (self.default, *self.by_event.values(), *(c.file for c in self.branches)) if f)
 
 
 def authorized(route: Route, header: str | None) -> bool:
@@ -481,10 +529,11 @@ class WebhookApp:
         data = parse_body(body, content_type, request.query_params)
         payload = validate(data, route, is_flat(body, content_type))
         await self.hooks.observe(payload)
-        file = route.select(data, payload.event_type)
+        values = Values(data, payload, self.hooks)
+        file = await route.select(values, payload.event_type)
         if file is None:
             return 204, b""
-        return 200, await self.documents[file].render(data, payload, self.hooks)
+        return 200, await self.documents[file].render(data, payload, self.hooks, values.computed)
 
     def endpoint(self, route: Route):
         from starlette.responses import JSONResponse, Response
