@@ -25,6 +25,7 @@ from pathlib import Path
 
 FILE_TEMPLATE = """\
 # generated file {n}
+application auth env(BANDWIDTH_CALLBACK_USER) env(BANDWIDTH_CALLBACK_PASSWORD)
 conference room{n} "room-{n}-{{to|safe}}" {{
     events "/conf/{n}/events" method POST timeout 10s
     auth "agent{n}" env(CONF_PASSWORD_{n})

@@ -63,7 +63,19 @@ def manifest_data(plan, rendered, sources) -> dict:
     for extra in event_routes(plan.project, {route.path for route in plan.routes}):
         routes.append({"method": extra.method, "path": extra.path, "events": extra.events, "flow": extra.owner,
                        "bxml": False})
-    return {"documents": documents, "routes": routes}
+    return _with_credentials({"documents": documents, "routes": routes}, plan)
+
+
+def _with_credentials(manifest: dict, plan) -> dict:
+    """`application.auth` when the project declares the application's callback credentials, and `auth` on
+    every route that requires credentials (flowc.credentials): environment variable names, never values."""
+    from flowc.credentials import manifest_entries
+
+    application, required = manifest_entries(plan)
+    for route in manifest["routes"]:
+        if route["path"] in required:
+            route["auth"] = required[route["path"]]
+    return {"application": {"auth": application}, **manifest} if application else manifest
 
 
 def render(compilation: Compilation):

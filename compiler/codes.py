@@ -149,6 +149,7 @@ CODES: dict[str, Code] = _codes(
          "statement. Without a fallback URL nothing ever uses these credentials, which usually means the "
          "fallback URL was forgotten or put on another statement.",
          'flow main {\n    redirect to "https://example.com/next" fallback auth "agent" env(FALLBACK_PASSWORD)\n}\n',
+         'application auth env(BANDWIDTH_CALLBACK_USER) env(BANDWIDTH_CALLBACK_PASSWORD)\n\n'
          'flow main {\n    redirect to "https://example.com/next" fallback "https://backup.example.com/next" '
          'fallback auth "agent" env(FALLBACK_PASSWORD)\n}\n'),
     Code("FC211", E, "missing required attribute",
@@ -379,6 +380,30 @@ CODES: dict[str, Code] = _codes(
          "credentials on every request, so the webhook this statement causes arrives without them and is "
          "refused (401), which fails the call. Declare the same credentials on every statement that reaches the "
          "flow."),
+    Code("FC711", W, "route served without credentials",
+         "Every route of the generated web app (a flow, a conference's events, a URL for webhooks that take no "
+         "BXML) answers whoever calls it unless it requires credentials. Bandwidth sends Basic credentials with "
+         "a webhook when the statement declares them (`auth USER PASSWORD`), and with the application's own "
+         "callbacks (initiate, answer, disconnect ...) when the Bandwidth application is given callback "
+         "credentials. Declare those once for the project with `application auth USER PASSWORD`: every route "
+         "then requires them, and flowc sends them with every statement's webhooks to this app that declares "
+         "none of its own. An open route reveals its documents (the call flow, phone numbers, the names of "
+         "hooks) and runs your hooks for anyone. Reported by `flowc compile`, which builds the web app."),
+    Code("FC712", E, "secret served on a route without credentials",
+         "A document holds a secret, an `env()` value (for example the credentials a conference's "
+         "webhooks send), and the route that serves it requires no credentials, so anyone who finds the URL reads "
+         "the secret. Declare the application's callback credentials (`application auth USER PASSWORD`) or "
+         "`auth` on every statement that reaches the route.",
+         'flow main on initiate {\n    redirect to "/next" auth "bw" env(REDIRECT_PASSWORD)\n}\n',
+         'application auth env(BANDWIDTH_CALLBACK_USER) env(BANDWIDTH_CALLBACK_PASSWORD)\n\n'
+         'flow main on initiate {\n    redirect to "/next" auth "bw" env(REDIRECT_PASSWORD)\n}\n'),
+    Code("FC713", E, "application credentials declared twice",
+         "`application auth USER PASSWORD` declares what the Bandwidth application sends on its callbacks, "
+         "once for the whole project. Two declarations that differ leave it unclear which pair the routes "
+         "require: keep one. (The same pair repeated, as when several projects are checked together, is fine.)",
+         'application auth env(USER) env(PASSWORD)\napplication auth env(USER) env(OTHER)\n'
+         'flow main on initiate {\n    hangup\n}\n',
+         'application auth env(USER) env(PASSWORD)\nflow main on initiate {\n    hangup\n}\n'),
     Code("FC707", I, "relative webhook URL the web app does not serve",
          "A webhook that takes BXML is sent to a relative URL (a path on the same host) that is neither a flow "
          "(`/flows/NAME`) nor a conference's event route, so the generated app answers it 404. That is right "

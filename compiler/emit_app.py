@@ -1,33 +1,37 @@
 """The web-app backend: planned routes + rendered documents -> OUT/app.py, and the user's hooks module.
 
 OUT/app.py is regenerated on every build and holds only data (documents as XML segments, routes, checks,
-credentials) for flowc.runtime. The user's module (default: hooks.py beside OUT, or $FLOWC_HOOKS) is created
-once with typed stubs and never written again; later builds compare it with what the flows use and report
-missing (FC701) and unused (FC702) hooks instead of editing it.
+credentials) for flowc.runtime, written by the explicit serialisers below (one constructor call per runtime
+object, every argument named); which credentials each route requires is decided by flowc.credentials.
+
+The user's module (default: hooks.py beside OUT, or $FLOWC_HOOKS) is created once with typed stubs and never
+written again; later builds compare it with what the flows use and report missing (FC701) and unused (FC702)
+hooks instead of editing it.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
-import hashlib
 import os
 import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 from flowc import __version__
 from flowc.analysis import analyse
+from flowc.credentials import Pair, RouteAuth, open_route_diagnostics, route_credentials
 from flowc.diagnostics import Diagnostic, Severity, Span
 from flowc.emit_xml import MARK_CLOSE, MARK_OPEN, RenderedDocument
 from flowc.event_routes import event_routes, unserved_urls
 from flowc.files import FileProblem, kind_of, read_regular
-from flowc.ir import Attribute, Element, Env, ListValue, Project, Slot, SlotRef, Text, Word, walk
-from flowc.links import FLOW_PATH
-from flowc.plan import NO_BXML_EVENTS, Plan, conference_join_attributes
-from flowc.runtime import Check, Choice, Credential, Route, Secret, observer_name, python_name
+from flowc.ir import Attribute, Element, ListValue, Project, Slot, Text, walk
+from flowc.plan import NO_BXML_EVENTS, Plan
+from flowc.runtime.documents import Check
+from flowc.runtime.hooks import observer_name, python_name
+from flowc.runtime.routes import Choice, ConferenceRoute, Credential, EventRoute, FlowRoute, Route, Secret
+from flowc.runtime.values import SlotRef
 from flowc.vocabulary import vocabulary
 from flowc.webhooks import model_name
 
@@ -60,13 +64,13 @@ class AppModel:
     routes: list[Route]
     hooks: dict[str, HookUse]
     unverified: list[tuple[str, Span]] = field(default_factory=list)  # credentials the app cannot check
-    uncredentialed: list[tuple[str, Span]] = field(default_factory=list)  # refused for lack of credentials
+    uncredentialed: list[tuple[str, Span, bool]] = field(default_factory=list)  # refused for lack of credentials
     unserved: list[tuple[str, Attribute]] = field(default_factory=list)  # relative BXML URLs served elsewhere
 
     @property
     def observed_events(self) -> list[str]:
         """Events a stub observer is written for: conference events and the no-BXML event routes."""
-        events = [e for r in self.routes if r.kind != "flow" for e in r.events]
+        events = [e for r in self.routes if not isinstance(r, FlowRoute) for e in r.events]
         return list(dict.fromkeys(events))
 
     @property
@@ -177,52 +181,15 @@ def _note_uses(uses: dict[int, str], text: str, where: str) -> None:
 
 # -- routes --------------------------------------------------------------------------------------------------
 
-def _secret(value, password: bool) -> Secret | None:
-    if isinstance(value, Env):
-        return Secret("env", value.name)
-    if isinstance(value, Text) and value.literal is not None:
-        if password:  # never keep a literal password in OUT, only its digest (FC404 already warns)
-            return Secret("sha256", hashlib.sha256(value.literal.encode()).hexdigest())
-        return Secret("literal", value.literal)
-    return None  # a hook or payload value cannot be known before the request: not enforced
+def _credential(pair: Pair) -> Credential:
+    requires = _credential(pair.primary) if pair.primary is not None else None
+    username, password = pair.username, pair.password
+    return Credential(Secret(username.kind, username.value), Secret(password.kind, password.value),
+                      pair.fallback_host, requires)
 
 
-@dataclass
-class _Gaps:
-    """What the routes cannot enforce, found while building them (FC705, FC706)."""
-
-    unverified: list[tuple[str, Span]] = field(default_factory=list)  # (route path, credential attribute)
-    uncredentialed: list[tuple[str, Span]] = field(default_factory=list)  # (protected path, statement without)
-
-
-def _credential(attributes: list[Attribute], user: str, password: str, path: str, gaps: _Gaps) -> Credential | None:
-    values = {a.name: a for a in attributes}
-    if user not in values or password not in values:
-        return None
-    username, secret = _secret(values[user].value, False), _secret(values[password].value, True)
-    if username and secret:
-        return Credential(username, secret)
-    # Computed per request (hook or payload value): the app cannot know what Bandwidth will send back (FC705).
-    gaps.unverified.append((path, values[user if username is None else password].span))
-    return None
-
-
-def _path_of(value) -> str | None:
-    if isinstance(value, Word):
-        return FLOW_PATH.format(name=value.value)
-    if isinstance(value, Text) and value.literal is not None:
-        return urlparse(value.literal).path or None
-    return None
-
-
-def _credentials(attributes: list[Attribute], url_attribute: str, path: str, gaps: _Gaps) -> list[Credential]:
-    """The credentials Bandwidth sends to `path`: username/password, and the fallback pair when the fallback
-    URL of the same callback is this path too (the same app behind another host)."""
-    found = [_credential(attributes, "username", "password", path, gaps)]
-    fallback = url_attribute[:-3] + "FallbackUrl" if url_attribute.endswith("Url") else ""
-    if any(a.name == fallback and _path_of(a.value) == path for a in attributes):
-        found.append(_credential(attributes, "fallbackUsername", "fallbackPassword", path, gaps))
-    return [c for c in found if c is not None]
+def _auth(auth: RouteAuth | None) -> tuple[Credential, ...]:
+    return tuple(_credential(pair) for pair in auth.pairs) if auth is not None else ()
 
 
 # Call status webhooks no verb attribute names (the application's or createCall's URLs): Bandwidth expects an
@@ -233,34 +200,16 @@ def _silent_events() -> tuple[str, ...]:
     return tuple(sorted(vocabulary().no_bxml_events))
 
 
-def _flow_route(plan: Plan, path: str, flow: str, events: list[str], documents, gaps: _Gaps) -> Route:
-    auth: list[Credential] = []
-    without: list[Span] = []  # statements reaching the flow that send no credentials at all
-    for reference in plan.links.references_to(flow):
-        element = reference.element
-        attributes = element.attributes
-        if element.tag == "Conference" and element.conference in plan.project.conferences:
-            attributes = conference_join_attributes(plan.project.conferences[element.conference], element)
-        auth += _credentials(attributes, reference.spec.name, path, gaps)
-        if not any(a.name in ("username", "password") for a in attributes):
-            without.append(reference.attribute.span)
-    if auth:  # the route will require credentials these statements' webhooks do not carry (FC706)
-        gaps.uncredentialed.extend((path, span) for span in without)
+def _flow_route(path: str, events: list[str], documents, auth: RouteAuth) -> Route:
     default = next(d.file for d in documents if d.branch is None)
-    return Route(path, "flow", tuple(events), default=default, branches=_choices(documents), silent=_silent_events(),
-                 auth=tuple(dict.fromkeys(auth)))
+    return FlowRoute(path, tuple(events), silent=_silent_events(), auth=_auth(auth),
+                     hook_timeout=auth.callback_timeout, default=default, branches=_choices(documents))
 
 
-def _conference_route(plan: Plan, path: str, name: str, events: list[str], documents, gaps: _Gaps) -> Route:
-    conference = plan.project.conferences[name]
-    auth = _credentials(conference.settings, "conferenceEventUrl", path, gaps)
-    for element, _ in plan.links.conference_joins:
-        if element.conference == name:
-            auth += _credentials(conference_join_attributes(conference, element), "conferenceEventUrl", path, gaps)
-    by_event = {d.event: d.file for d in documents if d.event and d.branch is None}
-    return Route(path, "conference", tuple(events), by_event=by_event, branches=_choices(documents),
-                 silent=tuple(sorted(NO_BXML_EVENTS)),
-                 auth=tuple(dict.fromkeys(auth)))
+def _conference_route(path: str, events: list[str], documents, auth: RouteAuth) -> Route:
+    by_event = tuple((d.event, d.file) for d in documents if d.event and d.branch is None)
+    return ConferenceRoute(path, tuple(events), silent=tuple(sorted(NO_BXML_EVENTS)), auth=_auth(auth),
+                           hook_timeout=auth.callback_timeout, by_event=by_event, branches=_choices(documents))
 
 
 def _choices(documents) -> tuple[Choice, ...]:
@@ -269,23 +218,9 @@ def _choices(documents) -> tuple[Choice, ...]:
                         d.file, d.event) for d in documents if d.branch)
 
 
-def _event_routes(project: Project, taken: set[str], gaps: _Gaps) -> list[Route]:
-    """Relative URLs of webhooks that take no BXML (flowc.event_routes, also listed in the manifest): the app
-    validates them, calls the user's on_<event> function if there is one, and answers 204."""
-    routes = []
-    for found in event_routes(project, taken):
-        auth = [c for attributes, name in found.uses for c in _credentials(attributes, name, found.path, gaps)]
-        if auth:  # FC706, as for flows
-            gaps.uncredentialed.extend((found.path, a.span) for attributes, name in found.uses
-                                   if not any(a.name in ("username", "password") for a in attributes)
-                                   for a in attributes if a.name == name)
-        routes.append(Route(found.path, "event", tuple(found.events), auth=tuple(dict.fromkeys(auth))))
-    return routes
-
-
 def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
-    gaps = _Gaps()
     documents = [compile_document(item) for item in rendered]
+    required = route_credentials(plan)
     routes: list[Route] = []
     seen: set[str] = set()
     for route in plan.routes:  # a flow reached with GET and POST is planned twice: the app serves both
@@ -293,29 +228,39 @@ def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
             continue
         seen.add(route.path)
         if route.conference:
-            routes.append(_conference_route(plan, route.path, route.conference, route.events, route.documents, gaps))
+            routes.append(_conference_route(route.path, route.events, route.documents, required[route.path]))
         else:
-            routes.append(_flow_route(plan, route.path, route.flow, route.events, route.documents, gaps))
-    routes += _event_routes(plan.project, seen, gaps)
-    return AppModel(documents, routes, _hook_uses(documents, routes), list(dict.fromkeys(gaps.unverified)),
-                    list(dict.fromkeys(gaps.uncredentialed)), unserved_urls(plan.project, {r.path for r in routes}))
+            routes.append(_flow_route(route.path, route.events, route.documents, required[route.path]))
+    # Relative URLs of webhooks that take no BXML (flowc.event_routes, also listed in the manifest): the app
+    # validates them, calls the user's on_<event> function if there is one, and answers 204.
+    for found in event_routes(plan.project, seen):
+        auth = required.get(found.path)
+        routes.append(EventRoute(found.path, tuple(found.events), auth=_auth(auth),
+                            hook_timeout=auth.callback_timeout if auth else None))
+    unverified = [(a.path, span) for a in required.values() for span in a.unverified]
+    uncredentialed = [(a.path, span, entry) for a in required.values() for span, entry in a.uncredentialed]
+    return AppModel(documents, routes, _hook_uses(documents, routes), unverified, uncredentialed,
+                    unserved_urls(plan.project, {r.path for r in routes}))
 
 
 def _hook_uses(documents: list[CompiledDocument], routes: list[Route]) -> dict[str, HookUse]:
     events_of: dict[str, list[str]] = {}
     uses: dict[str, HookUse] = {}
     for route in routes:
-        for file in [route.default, *(c.file for c in route.branches if c.event is None)]:
-            if file:
-                events_of.setdefault(file, []).extend(route.events)
-        for event, file in [*route.by_event.items(), *((c.event, c.file) for c in route.branches if c.event)]:
-            events_of.setdefault(file, []).append(event)  # a conference handler answers one event
-        for choice in route.branches:  # `when hook(name) ...`: the web app calls it to choose the document
+        branches: tuple[Choice, ...] = getattr(route, "branches", ())
+        for choice in branches:  # `when hook(name) ...`: the web app calls it to choose the document
             if choice.ref.source == "hook":
                 use = uses.setdefault(choice.ref.name, HookUse(python_name(choice.ref.name), choice.ref.name))
                 events = [choice.event] if choice.event else route.events
                 use.events.extend(e for e in events if e not in use.events)
                 use.where.append(f"choosing the `when` branch {choice.file}")
+        if isinstance(route, ConferenceRoute):
+            for event, file in [*route.by_event, *((c.event, c.file) for c in route.branches)]:
+                events_of.setdefault(file, []).append(event or "")  # a conference handler answers one event
+            continue
+        for file in route.files:
+            if file:
+                events_of.setdefault(file, []).extend(route.events)
     for document in documents:
         for index, slot in enumerate(document.slots):
             if slot.source != "hook":
@@ -344,10 +289,77 @@ def _environment():
 def app_outputs(plan: Plan, rendered: list[RenderedDocument]) -> dict[str, bytes]:
     """Files to write under OUT (regenerated on every build)."""
     model = build_model(plan, rendered)
+    silent = _silent_events()
     source = _environment().get_template("app.py.j2").render(
-        version=__version__, model=model, hooks_file=f"../{HOOKS_FILE}", value_hooks=tuple(model.hooks),
-        silent=_silent_events())
+        version=__version__, hooks_file=f"../{HOOKS_FILE}", value_hooks=tuple(model.hooks), silent=silent,
+        documents=[(d.file, document_source(d)) for d in model.documents],
+        routes=[route_source(r, {silent: "SILENT"}) for r in model.routes])
     return {APP_FILE: source.encode()}
+
+
+# The generated app.py is written from these functions: one constructor call per runtime object, every
+# argument named, values written as Python literals. A field added to a runtime type must be added here, so
+# what app.py holds is always what was meant, never whatever a repr() happens to print.
+
+def literal(value) -> str:
+    """A Python literal for plain data: text, numbers, None, booleans and tuples of them."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return repr(value)
+    if isinstance(value, tuple):
+        return _tuple([literal(item) for item in value])
+    raise TypeError(f"cannot write {type(value).__name__} into app.py")
+
+
+def _call(name: str, *arguments: str, **keywords: str) -> str:
+    return f"{name}({', '.join([*arguments, *(f'{k}={v}' for k, v in keywords.items())])})"
+
+
+def _tuple(items: list[str]) -> str:
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def slot_source(slot: SlotRef) -> str:
+    return _call("SlotRef", literal(slot.source), literal(slot.name), filter=literal(slot.filter))
+
+
+def check_source(check: Check) -> str:
+    return _call("Check", literal(check.what), literal(check.items), pattern=literal(check.pattern),
+                 each=literal(check.each), max_length=literal(check.max_length), rule=literal(check.rule))
+
+
+def document_source(document: CompiledDocument) -> str:
+    return _call("Document", literal(document.file), parts=literal(document.parts),
+                 slots=_tuple([slot_source(s) for s in document.slots]),
+                 checks=_tuple([check_source(c) for c in document.checks]))
+
+
+def choice_source(choice: Choice) -> str:
+    return _call("Choice", slot_source(choice.ref), literal(choice.values), literal(choice.file),
+                 event=literal(choice.event))
+
+
+def secret_source(secret: Secret) -> str:
+    return _call("Secret", literal(secret.kind), literal(secret.value))
+
+
+def credential_source(credential: Credential) -> str:
+    requires = credential_source(credential.requires) if credential.requires is not None else "None"
+    return _call("Credential", secret_source(credential.username), secret_source(credential.password),
+                 host=literal(credential.host), requires=requires)
+
+
+def route_source(route: Route, names: dict[tuple, str]) -> str:
+    """`names`: values written as a name defined in app.py (the silent events, shared by every route)."""
+    keywords = {"events": literal(route.events), "silent": names.get(route.silent) or literal(route.silent),
+                "auth": _tuple([credential_source(c) for c in route.auth]),
+                "hook_timeout": literal(route.hook_timeout)}
+    if isinstance(route, FlowRoute):
+        keywords |= {"default": literal(route.default),
+                     "branches": _tuple([choice_source(c) for c in route.branches])}
+    elif isinstance(route, ConferenceRoute):
+        keywords |= {"by_event": literal(route.by_event),
+                     "branches": _tuple([choice_source(c) for c in route.branches])}
+    return _call(type(route).__name__, literal(route.path), **keywords)
 
 
 # -- the user's module ---------------------------------------------------------------------------------------
@@ -411,9 +423,12 @@ def unverified_credentials(model: AppModel) -> list[Diagnostic]:
         span, help="use literal values or `env(NAME)` for webhook credentials",
         notes=["the value is computed per request, so the server cannot know what Bandwidth will send back"])
         for path, span in model.unverified] + [Diagnostic(
-        "FC706", Severity.WARNING, f"`{path}` requires the credentials declared elsewhere, but this statement "
-        "sends none: the web app will refuse its webhook (401)", span,
-        help="declare the same `auth` here too") for path, span in model.uncredentialed] + [Diagnostic(
+        "FC706", Severity.WARNING, f"`{path}` requires the credentials declared elsewhere, but "
+        + ("the application's callbacks (declared with `on`) carry none: the web app will refuse them (401)"
+           if entry else "this statement sends none: the web app will refuse its webhook (401)"), span,
+        help="declare the application's callback credentials (`application auth USER PASSWORD`, or `auth` after "
+        "the flow's events)" if entry else "declare the same `auth` here too")
+        for path, span, entry in model.uncredentialed] + [Diagnostic(
         "FC707", Severity.INFO, f"the generated web app does not serve `{path}`", attribute.value.span,
         help="name a flow here, or route this path to the server that answers it")
         for path, attribute in model.unserved]
@@ -423,7 +438,8 @@ def sync_user_module(compilation, out: Path, plan: Plan, rendered: list[Rendered
     """Create the hooks module if absent; otherwise report hooks it lacks and functions no flow uses. Also
     reports what the app built from these flows cannot enforce (FC705)."""
     model = build_model(plan, rendered)  # the same model app.py was generated from: a few ms, no shared state
-    return unverified_credentials(model) + _sync_hooks(compilation, model, out)
+    return (open_route_diagnostics(plan, "FC711") + unverified_credentials(model)
+            + _sync_hooks(compilation, model, out))
 
 
 def _shown(path: Path) -> str:

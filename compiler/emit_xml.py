@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flowc.credentials import application_credentials, document_attributes
 from flowc.ir import Attribute, Element, Env, ListValue, Number, Slot, SlotRef, Text, Value, Word
 from flowc.links import FLOW_PATH
-from flowc.plan import Document, Plan, conference_join_attributes
+from flowc.plan import Document, Plan
 from flowc.vocabulary import AttributeSpec, vocabulary
 from lxml import etree
 
@@ -46,6 +47,7 @@ class Emitter:
         self.plan = plan
         self.vocab = vocabulary()
         self.slots: list[SlotRef] = []
+        self.application = application_credentials(plan.project)
 
     def slot(self, ref: SlotRef) -> str:
         self.slots.append(ref)
@@ -76,11 +78,10 @@ class Emitter:
     def element(self, element: Element) -> etree._Element:
         spec = self.vocab.elements[element.tag]
         node = etree.Element(element.tag)
-        attributes = element.attributes
+        attributes = document_attributes(element, self.plan.project, self.application)
         if element.conference is not None:
             conference = self.plan.project.conferences.get(element.conference)
             if conference is not None:
-                attributes = conference_join_attributes(conference, element)
                 node.text = self.text(conference.conference_name)
         for attribute in attributes:
             attribute_spec = spec.attributes.get(attribute.name)

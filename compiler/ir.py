@@ -7,57 +7,19 @@ classes through a TypeAdapter (see `ir_adapter`), which `flowc ir`, the emitter 
 
 from __future__ import annotations
 
-import re
-import string
 from dataclasses import dataclass, field
 from typing import Literal
 
 from flowc.diagnostics import Span
 
+# The runtime values a document leaves open (SlotRef) and the filters applied to them belong to the web app's
+# runtime, which must not import the compiler; the IR uses the same definitions.
+from flowc.runtime.values import FILTERS as FILTERS
+from flowc.runtime.values import Filter as Filter
+from flowc.runtime.values import SlotRef as SlotRef
+from flowc.runtime.values import placeholder as placeholder
+
 # -- values ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Filter:
-    """`{from|safe}`: what a filter keeps of a runtime value. The lowering, the checker (what a filtered value
-    can still contain), the web app (applying it per request) and the editor's help all read this table."""
-
-    characters: frozenset[str]
-    description: str
-    removed: re.Pattern  # compiled once: the web app applies filters on every request
-
-    def apply(self, value: str) -> str:
-        return self.removed.sub("", value)
-
-
-def _filter(characters: str, description: str) -> Filter:
-    return Filter(frozenset(characters), description, re.compile("[^" + re.escape(characters) + "]+"))
-
-
-FILTERS = {
-    "safe": _filter(string.ascii_letters + string.digits + "-_.", "keeps only letters, digits, `-`, `_` and `.`"),
-    "digits": _filter(string.digits, "keeps only digits"),
-}
-
-
-def placeholder(source: str, name: str, filter: str | None = None) -> str:
-    """How a runtime value is shown in the documents written to OUT, and found again by the web app."""
-    prefix = "" if source == "payload" else f"{source}:"
-    return "${" + prefix + name + (f"|{filter}" if filter else "") + "}"
-
-
-@dataclass(frozen=True, slots=True)
-class SlotRef:
-    """A runtime value as the emitter writes it and the web app fills it in: no span, hashable, and light
-    (flowc.runtime uses it without the compiler's heavy imports)."""
-
-    source: str  # payload | hook | env
-    name: str
-    filter: str | None = None
-
-    @property
-    def placeholder(self) -> str:
-        return placeholder(self.source, self.name, self.filter)
 
 
 @dataclass(slots=True)
@@ -213,6 +175,9 @@ class Flow:
     body: list[Element] = field(default_factory=list)
     branches: list[Branch] = field(default_factory=list)
     entry_events: list[str] = field(default_factory=list)  # `flow main on initiate, answer { ... }`
+    # `flow main on initiate auth env(U) env(P)`: what the Bandwidth application sends on the callbacks that
+    # reach this flow as an entry (username and password attributes); empty when not declared
+    auth: list[Attribute] = field(default_factory=list)
     entry_event_spans: list[Span] = field(default_factory=list)  # one per entry event, where it is written
     root: str = "Response"  # the document's root element: `flow NAME as bxml` writes <Bxml>
     document: str | None = None  # `flow NAME for update-call`: a document for an update endpoint, not a webhook
@@ -250,10 +215,21 @@ class Conference:
 
 
 @dataclass(slots=True)
+class Application:
+    """`application auth USER PASSWORD`: the callback credentials the Bandwidth application itself sends, once
+    per project. Every route of the web app requires them unless a statement declares its own."""
+
+    span: Span
+    auth: list[Attribute]  # username and password
+    kind: Literal["application"] = "application"
+
+
+@dataclass(slots=True)
 class FlowFile:
     path: str
     flows: list[Flow] = field(default_factory=list)
     conferences: list[Conference] = field(default_factory=list)
+    applications: list[Application] = field(default_factory=list)
     # The words of statements lowering could not read (an unknown statement or attribute): a flow named in
     # one may well be in use, so it is not reported as never used on top of the real mistake.
     unread_words: list[str] = field(default_factory=list)
@@ -270,6 +246,11 @@ class Project:
     @property
     def conferences(self) -> dict[str, Conference]:
         return {c.name: c for file in self.files for c in file.conferences}
+
+    @property
+    def application(self) -> Application | None:
+        """The project's application declaration (the first, when a project repeats it: FC411)."""
+        return next((a for file in self.files for a in file.applications), None)
 
 
 def walk(elements: list[Element]):

@@ -10,6 +10,7 @@ from flowc.codes import coded
 from flowc.diagnostics import Diagnostic, Edit, Fix, Span, did_you_mean
 from flowc.ir import (
     FILTERS,
+    Application,
     Attribute,
     Branch,
     BranchSource,
@@ -30,6 +31,7 @@ from flowc.syntax import MAX_NESTING_DEPTH, Atom, Block, Call, Module, Statement
 from flowc.vocabulary import Context, ElementSpec, vocabulary
 
 BOOLEAN_WORDS = {"true", "false"}
+DECLARATIONS = ("flow", "conference", "application")  # the statements a file's top level holds
 CREDENTIAL_PAIRS = vocabulary().credential_pairs  # `auth USER PASSWORD`: one phrase, two attributes
 CONFERENCE_EVENTS = vocabulary().conference_events  # `on member join`
 ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
@@ -110,6 +112,10 @@ class Lowering:
                 conference = self.conference(statement)
                 if conference:
                     result.conferences.append(conference)
+            elif head == "application":
+                application = self.application(statement)
+                if application:
+                    result.applications.append(application)
             else:
                 self.unknown_top_level(statement, head)
                 self.not_read(statement.atoms, statement.block)
@@ -124,7 +130,7 @@ class Lowering:
 
     def unknown_top_level(self, statement: Statement, head: str | None) -> None:
         node = statement.atoms[0] if statement.atoms else statement
-        guess = did_you_mean(head, ["flow", "conference"]) if head else None
+        guess = did_you_mean(head, list(DECLARATIONS)) if head else None
         if guess:
             self.error("FC101", f"unknown declaration `{head}`", node, help=f"did you mean `{guess}`?",
                        fix=self.replace_fix(node, head, guess))
@@ -132,7 +138,41 @@ class Lowering:
             self.error("FC101", f"`{head}` must be inside a flow", node,
                        help="put statements inside `flow NAME { ... }`")
         else:
-            self.error("FC101", "expected `flow NAME { ... }` or `conference NAME { ... }`", node)
+            self.error("FC101", "expected `flow NAME { ... }`, `conference NAME { ... }` or "
+                       "`application auth USER PASSWORD`", node)
+
+    def application(self, statement: Statement) -> Application | None:
+        """`application auth USER PASSWORD`: the credentials the Bandwidth application sends on its callbacks."""
+        atoms = statement.atoms[1:]
+        if statement.block is not None:
+            self.error("FC113", "`application` takes no block", statement.block,
+                       help="write `application auth USER PASSWORD` on one line")
+        if not atoms or atoms[0].kind != "WORD" or atoms[0].text != "auth":
+            node = atoms[0] if atoms else statement.atoms[0]
+            self.error("FC106", "`application` needs the callback credentials of the Bandwidth application", node,
+                       help="write `application auth env(CALLBACK_USER) env(CALLBACK_PASSWORD)`")
+            return None
+        auth, rest = self.credentials(atoms, 0)
+        for extra in rest:
+            self.error("FC107", f"unexpected `{extra.text}` after the application credentials", extra)
+        return Application(self.span(statement), auth) if auth else None
+
+    def credentials(self, atoms: list[Atom], index: int) -> tuple[list[Attribute], list[Atom]]:
+        """`auth USER PASSWORD` at atoms[index] (a declaration's own credentials, outside any verb): the
+        username and password attributes, and the atoms after them."""
+        name = atoms[index]
+        name_span = self.span(name)
+        values = atoms[index + 1 : index + 3]
+        if len(values) < 2 or any(v.kind in ("COMMA", "LBRACE") for v in values):
+            self.error("FC106", "`auth` needs two values, a user name and a password", name_span,
+                       help="write `auth USER env(PASSWORD)`")
+            return [], atoms[index + 1 + len(values):]
+        result = []
+        for attribute, atom in zip(CREDENTIAL_PAIRS[("auth",)], values, strict=True):
+            value = self.value(atom)
+            result.append(Attribute(attribute, value, Span(self.path, name_span.start, value.span.end), name_span,
+                                    "auth"))
+        return result, atoms[index + 3:]
 
     def declaration_name(self, statement: Statement, what: str) -> Token | None:
         if len(statement.atoms) < 2 or statement.atoms[1].kind != "WORD":
@@ -148,13 +188,18 @@ class Lowering:
         flow = Flow(name.text, self.span(statement), self.span(name))
         extras = self.flow_kind(flow, statement.atoms[2:])
         if extras and extras[0].kind == "WORD" and extras[0].text == "on":
-            events = [a for a in extras[1:] if a.kind == "WORD"]
-            flow.entry_events = [a.text for a in events]
-            flow.entry_event_spans = [self.span(a) for a in events]
+            events = list(extras[1:])
+            auth_at = next((i for i, a in enumerate(events) if a.kind == "WORD" and a.text == "auth"), len(events))
+            words = [a for a in events[:auth_at] if a.kind == "WORD"]
+            flow.entry_events = [a.text for a in words]
+            flow.entry_event_spans = [self.span(a) for a in words]
             if not flow.entry_events:
                 self.error("FC106", "`on` needs the webhook events this flow answers", extras[0],
                            help="for example `flow main on initiate, answer { ... }`")
-            extras = [a for a in extras[1:] if a.kind not in ("WORD", "COMMA")]
+            extras = [a for a in events[:auth_at] if a.kind not in ("WORD", "COMMA")] + events[auth_at:]
+        if extras and extras[0].kind == "WORD" and extras[0].text == "auth":
+            flow.auth, rest = self.credentials(extras, 0)
+            extras = [*rest]
         for extra in extras:
             self.error("FC107", f"unexpected `{extra.text}` after the flow name", extra)
         if statement.block is None:

@@ -18,8 +18,12 @@ from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 
 FLOW_KEYWORDS = {"when": "branch on a runtime value: `when digits \"1\" { ... }`, `when hook(name) \"yes\" { ... }`",
                  "otherwise": "the document served when no `when` branch matches"}
-TOP_KEYWORDS = {"flow": "`flow NAME [on EVENT, ...] { ... }`",
-                "conference": "`conference NAME [\"room name\"] { settings, on EVENT { ... } }`"}
+TOP_KEYWORDS = {"flow": "`flow NAME [on EVENT, ...] [auth USER PASSWORD] { ... }`",
+                "conference": "`conference NAME [\"room name\"] { settings, on EVENT { ... } }`",
+                "application": "`application auth USER PASSWORD`: the callback credentials of the Bandwidth "
+                               "application, required on every route of the web app"}
+AUTH_ITEM = ("auth", "keyword", "callback credentials", "`auth USER PASSWORD`: what the Bandwidth application "
+             "sends on these callbacks")
 
 
 @dataclass
@@ -43,15 +47,19 @@ def complete(cursor: Cursor, names: Names) -> list[Item]:
         if not before:
             return [Item(k, "keyword", "declaration", d) for k, d in TOP_KEYWORDS.items()]
         head = words(before)
+        if head == ["application"]:
+            return [Item(*AUTH_ITEM)]
         if head[:1] == ["flow"] and len(head) >= 3 and head[-1] in ("as", "for") and type(before[-1]) is Token \
                 and before[-1].text == head[-1]:  # `flow NAME for |`: the documents of the update endpoints
             documents = vocabulary().update_documents
             return [Item("bxml", "keyword", "a <Bxml> root")] if head[-1] == "as" else \
                 [Item(name, "keyword", f"a <Bxml> document for {d['endpoint']}") for name, d in documents.items()]
         if head[:1] == ["flow"] and "on" in head[2:]:
+            if "auth" in head:
+                return []
             last = before[-1]
             if type(last) is Token and last.kind == "WORD" and last.text != "on":  # `on initiate |`: a comma first
-                return []
+                return [Item(*AUTH_ITEM)]  # or the entry flow's callback credentials
             listed = {a.text for a in before[head.index("on", 2) + 1 :] if type(a) is Token}
             return [Item(e, "event", "entry event" if e in ENTRY_EVENTS else "webhook whose reply is a call's BXML")
                     for e in vocabulary().flow_events if e not in listed]

@@ -69,6 +69,12 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
         return slot_text(site.slot)
     if site.kind == "event":
         return f"**`{site.name}`**: {event_text(site.name)}"
+    if site.kind == "application":
+        whose = (f"the callback credentials of flow `{site.name}`'s entry webhooks (instead of the project's "
+                 "`application auth`)" if site.name else "the callback credentials the Bandwidth application sends "
+                 "on its own callbacks, declared once for the project")
+        return (f"**`auth USER PASSWORD`**: {whose}. Every route of the web app requires them unless a statement "
+                f"reaching it declares its own.\n\n{CODES['FC711'].explanation}")
     if site.kind == "branch":
         entry = CODES["FC114"]
         return f"**`when {site.name}`**: a branch on {tested(site.name)}, decided by the web app per request" \

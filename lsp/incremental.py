@@ -21,14 +21,14 @@ from flowc.lower import lower
 from flowc.parser import parse
 from flowc.syntax import Block, Call, Module, Statement, Token
 
-BOUNDARY = re.compile(r"^(?=(?:flow|conference)\b)", re.MULTILINE)
+BOUNDARY = re.compile(r"^(?=(?:flow|conference|application)\b)", re.MULTILINE)
 
 
 class Piece:
     """One declaration's front-end output at one offset of the file. Never changed once built: a piece that
     moves is a shifted copy (`at(base)`), so analyses handed to other threads stay true to their text."""
 
-    __slots__ = ("clean", "module", "flows", "conferences", "unread_words", "diagnostics", "base")
+    __slots__ = ("clean", "module", "flows", "conferences", "applications", "unread_words", "diagnostics", "base")
 
     def __init__(self, text: str, path: str) -> None:
         module, errors = parse(text, path)
@@ -36,6 +36,7 @@ class Piece:
         self.module = module
         flow_file, self.diagnostics = lower(module)
         self.flows, self.conferences = flow_file.flows, flow_file.conferences
+        self.applications = flow_file.applications
         self.unread_words = flow_file.unread_words  # words only, no offsets: shared by shifted copies
         self.base = 0
 
@@ -51,6 +52,7 @@ class Piece:
                               shifted(self.module.comments, delta, memo))
         moved.flows = shifted(self.flows, delta, memo)
         moved.conferences = shifted(self.conferences, delta, memo)
+        moved.applications = shifted(self.applications, delta, memo)
         moved.unread_words = self.unread_words
         moved.diagnostics = shifted(self.diagnostics, delta, memo)
         moved.base = base
@@ -152,6 +154,7 @@ class IncrementalFile:
             comments.extend(piece.module.comments)
             flow_file.flows.extend(piece.flows)
             flow_file.conferences.extend(piece.conferences)
+            flow_file.applications.extend(piece.applications)
             diagnostics.extend(piece.diagnostics)
             unread.update(piece.unread_words)
         flow_file.unread_words = sorted(unread)

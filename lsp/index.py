@@ -8,7 +8,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from flowc.diagnostics import Span
-from flowc.ir import Attribute, Branch, Conference, Element, Flow, FlowFile, Slot, Text, Word
+from flowc.ir import Application, Attribute, Branch, Conference, Element, Flow, FlowFile, Slot, Text, Word
 from flowc.links import is_flow_reference
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 
@@ -20,7 +20,7 @@ class Site:
     start: int
     end: int
     kind: str  # element | attribute | value | flow | conference | handler | branch | when_value | event | otherwise
-    # | slot
+    # | slot | application
     name: str = ""  # flow or conference name, handler event, branch field, entry event
     element: Element | None = None
     spec: ElementSpec | None = None
@@ -38,7 +38,8 @@ class FileIndex:
 
     def __init__(self, flow_file: FlowFile, text: str = "") -> None:
         self.text = text  # the source, for the words the IR keeps no span of (events)
-        declarations: list[Flow | Conference] = [*flow_file.flows, *flow_file.conferences]
+        declarations: list[Flow | Conference | Application] = [*flow_file.flows, *flow_file.conferences,
+                                                                *flow_file.applications]
         self.declarations = sorted(declarations, key=lambda d: d.span.start)
         self.starts = [d.span.start for d in self.declarations]
         self.built: dict[int, tuple[list[Site], list[int]]] = {}
@@ -75,12 +76,21 @@ def _header(text: str, start: int) -> tuple[int, str]:
     return end, text[start:end]
 
 
-def declaration_sites(declaration: Flow | Conference, text: str = "") -> list[Site]:
+def declaration_sites(declaration: Flow | Conference | Application, text: str = "") -> list[Site]:
     sites: list[Site] = []
+    if isinstance(declaration, Application):  # `application auth U P`: the keyword and `auth`
+        auth = declaration.auth[0].name_span if declaration.auth else None
+        sites.append(Site(declaration.span.start, declaration.span.start + len("application"), "application"))
+        if auth is not None:
+            sites.append(Site(auth.start, auth.end, "application"))
+        return sites
     if isinstance(declaration, Flow):
         flow = declaration
         sites.append(Site(flow.name_span.start, flow.name_span.end, "flow", flow.name, declaration=True))
         sites.append(Site(flow.span.start, flow.span.start + len("flow"), "flow", flow.name, declaration=True))
+        if flow.auth:  # `on initiate auth U P`: the entry flow's own callback credentials
+            auth_span = flow.auth[0].name_span
+            sites.append(Site(auth_span.start, auth_span.end, "application", flow.name))
         for event, span in zip(flow.entry_events, flow.entry_event_spans, strict=False):  # `on initiate, answer`
             sites.append(Site(span.start, span.end, "event", event))
         _elements(flow.body, None, "call", sites)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowc.diagnostics import Diagnostic, did_you_mean
-from flowc.ir import FlowFile, Project
+from flowc.ir import Env, FlowFile, Project
 from flowc.lsp.workspace import CheckResult, FileAnalysis
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,9 @@ class Index:
         self.flows = Multimap()  # exact declared name -> files
         self.conferences = Multimap()
         self.entries: set[str] = set()  # files with a flow with `on`
+        # files declaring the application's callback credentials, and what they declare: every route's
+        # credentials (FC712) depend on the declaration, wherever it is
+        self.applications: dict[str, ApplicationKey] = {}
 
     def _each(self, path: str, own: Keys, analysis: FileAnalysis,
               change: Callable[[Multimap, str, Any], None]) -> None:
@@ -118,11 +121,14 @@ class Index:
         self._each(path, own, analysis, Multimap.add)
         if own.entry:
             self.entries.add(path)
+        if analysis.flow_file.applications:
+            self.applications[path] = application_key(analysis.flow_file)
 
     def remove(self, path: str, analysis: FileAnalysis) -> None:
         own = self.keys.pop(path)
         self._each(path, own, analysis, Multimap.remove)
         self.entries.discard(path)
+        self.applications.pop(path, None)
 
     def room_mates(self, path: str) -> set[str]:
         """The files joining any room this file joins (a `join NAME` joins the rooms NAME is declared with)."""
@@ -169,6 +175,15 @@ class Index:
         return found
 
 
+ApplicationKey = tuple[tuple[tuple[str, str], ...], ...]
+
+
+def application_key(flow_file: FlowFile) -> ApplicationKey:
+    """What a file's `application auth` declarations say (not where), to tell a change of them from an edit."""
+    return tuple(tuple((a.name, repr(a.value.name if isinstance(a.value, Env) else getattr(a.value, "literal", None)))
+                       for a in application.auth) for application in flow_file.applications)
+
+
 class ProjectCheck:
     """One project's latest check, kept to re-check only what the next edit affects."""
 
@@ -190,6 +205,7 @@ class ProjectCheck:
         affected: set[str] | None = None
         if index is not None:
             entry_files = bool(index.entries)
+            applications = dict(index.applications)
             affected = set()
             for path in changed:  # what the old text of a changed file touched ...
                 if path in index.keys:
@@ -204,7 +220,9 @@ class ProjectCheck:
                 if declared_before.get(path, frozenset()) != index.keys[path].declares:
                     affected |= index.undefined()  # a new or lost name: "did you mean" may change anywhere
             affected &= set(analyses)
-            if entry_files != bool(index.entries) or len(affected) > WHOLE_CHECK_SHARE * len(analyses):
+            # (a changed application declaration changes which routes are open everywhere: FC712)
+            if (entry_files != bool(index.entries) or applications != index.applications
+                    or len(affected) > WHOLE_CHECK_SHARE * len(analyses)):
                 affected = None
         else:
             index = Index()
@@ -221,6 +239,9 @@ class ProjectCheck:
                 needed |= index.neighbours(path) | index.guesses(path)
             if index.entries:
                 needed.add(min(index.entries))  # FC403 applies only when the project has an entry flow
+            declaring = [p for p in analyses if p in index.applications]
+            if declaring:  # which routes are open (FC712) depends on the project's application declaration
+                needed.add(declaring[0])
             part = Project([a.flow_file for p, a in analyses.items() if p in needed])
             found = run_rules(part, affected)
             for path in affected:

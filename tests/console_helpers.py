@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sim_helpers import SECRETS
 
 IVR_HOOKS = ("def balance_sentence(payload):\n    return 'Forty two.'\n\n"
              "def payment_result(payload):\n    return 'Ok.'\n")  # the hooks examples/ivr-menu calls
@@ -28,7 +29,7 @@ def console(target: Path | str, *extra: str) -> Iterator[str]:
     cwd = Path(target).parent if Path(target).exists() else None
     process = subprocess.Popen([sys.executable, "-m", "flowc", "sim", str(target), "--ui", "--port", "0", *extra],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
-                               env={**os.environ, "NO_COLOR": "1"})
+                               env={**os.environ, **SECRETS, "NO_COLOR": "1"})
     try:
         url = _read_url(process)
         yield url

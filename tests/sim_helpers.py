@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # gives these variables the same values: the ones tests/test_app.py uses.
 SECRETS = {"SUPPORT_WEBHOOK_USER": "support", "SUPPORT_WEBHOOK_PASSWORD": "s3cret",
            "SUPPORT_FALLBACK_PASSWORD": "fallback-s3cret", "VOICEMAIL_HOOK_USER": "vm",
-           "VOICEMAIL_HOOK_PASSWORD": "vm-pw", "MEDIA_PASSWORD": "media-s3cret"}
+           "VOICEMAIL_HOOK_PASSWORD": "vm-pw", "MEDIA_PASSWORD": "media-s3cret",
+           # the application's callback credentials every example declares (`application auth env(...)`)
+           "BANDWIDTH_CALLBACK_USER": "bandwidth", "BANDWIDTH_CALLBACK_PASSWORD": "callback-s3cret"}
 
 
 def build(tmp_path: Path, flows: dict[str, str] | Path, hooks: str | None = None) -> Path:

@@ -34,7 +34,8 @@ EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir() if p.is_dir())
 PAYLOADS = ROOT / "tests" / "data" / "webhooks"
 ENV = {"SUPPORT_WEBHOOK_USER": "support", "SUPPORT_WEBHOOK_PASSWORD": "s3cret",
        "SUPPORT_FALLBACK_PASSWORD": "fallback-s3cret", "VOICEMAIL_HOOK_USER": "vm",
-       "VOICEMAIL_HOOK_PASSWORD": "vm-pw", "MEDIA_PASSWORD": "media-s3cret"}
+       "VOICEMAIL_HOOK_PASSWORD": "vm-pw", "MEDIA_PASSWORD": "media-s3cret",
+       "BANDWIDTH_CALLBACK_USER": "bandwidth", "BANDWIDTH_CALLBACK_PASSWORD": "callback-s3cret"}
 CALL_ID = "c-2a913f94-6a486f3a-3cae-4034-bcc3-f0c9fa77ca2f"
 HOOK_TEXT = 'Balance: <5 & "more">'
 
@@ -99,8 +100,10 @@ class Project:
         self.root, self.out = root, root / "out"
         self.manifest = json.loads((self.out / "manifest.json").read_text())
         source = (self.out / "app.py").read_text()
-        self.app_routes = eval(source[source.index("ROUTES = ("):source.index("\n)\n") + 2].split("=", 1)[1],
-                               {**vars(__import__("flowc.runtime", fromlist=["*"])),
+        runtime = __import__("flowc.runtime", fromlist=["*"])
+        start = source.index("ROUTES = (")
+        self.app_routes = eval(source[start:source.index("\n)\n", start) + 2].split("=", 1)[1],
+                               {**{name: getattr(runtime, name) for name in runtime.__all__},
                                 "SILENT": eval(re.search(r"^SILENT = (.*?)  #", source, re.M).group(1))})
         self.documents = {d["file"]: d for d in self.manifest["documents"]}
 
@@ -140,6 +143,9 @@ class Project:
 
 def basic(user: str, password: str) -> dict:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+APPLICATION = {"Authorization": "Basic " + base64.b64encode(b"bandwidth:callback-s3cret").decode()}
 
 
 def credentials_for(route) -> dict:
@@ -187,7 +193,9 @@ def _servers(tmp_path_factory, served):
 
 @pytest.fixture(scope="module")
 def client():
-    with httpx.Client(timeout=10) as session:
+    """Sends the application's callback credentials (the examples declare them: every route requires them
+    unless a statement declares its own) unless a request gives its own Authorization header."""
+    with httpx.Client(timeout=10, headers=APPLICATION) as session:
         yield session
 
 
@@ -281,7 +289,7 @@ def test_conference_route_dispatches_on_event_type(examples, client, event):
         assert (response.status_code, response.content) == (204, b"")
     else:
         assert response.status_code == 200
-        assert response.content == (project.out / f"conferences/case_room.{slug}.xml").read_bytes()
+        assert response.content == project.expected(f"conferences/case_room.{slug}.xml", payload(event))
     assert log.read_text() == f"{event}\n"  # on_<event> ran
 
 
@@ -310,8 +318,10 @@ def test_auth_required_rejected_and_accepted(examples, client):
     assert client.post(url, json=data, headers={"Authorization": "Basic !!notbase64"}).status_code == 401
     assert client.post(url, json=data, headers={"Authorization": "Bearer s3cret"}).status_code == 401
     assert client.post(url, json=data, headers=basic("support", "s3cret")).status_code == 200
-    # The fallback URL is this same path on another host: its credentials are accepted too.
-    assert client.post(url, json=data, headers=basic("support", "fallback-s3cret")).status_code == 200
+    # The fallback URL is this same path on another host: its credentials are accepted there, and only there.
+    fallback = basic("support", "fallback-s3cret")
+    assert client.post(url, json=data, headers={**fallback, "Host": "backup.example.com"}).status_code == 200
+    assert client.post(url, json=data, headers=fallback).status_code == 401
 
 
 def test_refused_requests_are_logged(examples, client, caplog):
@@ -357,7 +367,7 @@ def test_literal_password_is_kept_only_as_a_digest(tmp_path, client):
                                         'flow next {\n    hangup\n}\n')
     assert compile_project(tmp_path, tmp_path / "out") == 0
     routes = (tmp_path / "out" / "app.py").read_text().partition("ROUTES = (")[2]
-    assert "hunter2" not in routes and "Secret(kind='sha256'" in routes  # (the BXML itself must carry it)
+    assert "hunter2" not in routes and "Secret('sha256', " in routes  # (the BXML itself must carry it)
     with running(load_app(tmp_path / "out")) as base:
         assert client.post(base + "/flows/next", json=payload("gather")).status_code == 401
         assert client.post(base + "/flows/next", json=payload("gather"),
@@ -409,7 +419,7 @@ def test_get_with_query_parameters(examples, client):
     assert response.status_code == 200
     assert response.content == project.expected("flows/agent_case.xml", query)
     empty = client.get(base + "/flows/customer_case", params={**query, "digits": ""})
-    assert empty.content == (project.out / "flows/customer_case.digits-x.xml").read_bytes()
+    assert empty.content == project.expected("flows/customer_case.digits-x.xml", query)
 
 
 def test_object_fields_in_query_parameters_and_forms(examples, client):
@@ -422,7 +432,7 @@ def test_object_fields_in_query_parameters_and_forms(examples, client):
         for response in (client.get(base + "/flows/agent", params=query),
                          client.post(base + "/flows/agent", data=query)):
             assert response.status_code == 200, response.text
-            assert response.content == (project.out / "flows/agent.xml").read_bytes()
+            assert response.content == project.expected("flows/agent.xml", query)
     answer = {**data, "eventType": "answer", "machineDetectionResult": '{"value": "human", "duration": "PT4S"}'}
     assert client.get(base + "/flows/agent", params=answer).status_code == 200
     wrong = client.get(base + "/flows/agent", params={**answer, "machineDetectionResult": '{"value": 3}'})
@@ -456,9 +466,9 @@ def test_form_encoded_post(examples, client):
 def test_branches_follow_the_payload(examples, client):
     project, base = examples["support-line"]
     empty = client.post(base + "/flows/customer_case", json=payload("gather", digits=""))
-    assert empty.content == (project.out / "flows/customer_case.digits-x.xml").read_bytes()
+    assert empty.content == project.expected("flows/customer_case.digits-x.xml", payload("gather"))
     missing = client.post(base + "/flows/customer_case", json=payload("gather", digits=None))
-    assert missing.content == (project.out / "flows/customer_case.digits-x.xml").read_bytes()
+    assert missing.content == project.expected("flows/customer_case.digits-x.xml", payload("gather"))
     typed = client.post(base + "/flows/customer_case", json=payload("gather", digits="12345678"))
     assert typed.content == project.expected("flows/customer_case.xml", payload("gather", digits="12345678"))
 

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from flowc.cli import main as flowc
 
-V1 = '''conference room "room-{to|safe}" {
+# The application's callback credentials: every route requires them, so no route is reported open (FC711).
+DECLARED = "application auth env(BANDWIDTH_CALLBACK_USER) env(BANDWIDTH_CALLBACK_PASSWORD)\n\n"
+
+V1 = DECLARED + '''conference room "room-{to|safe}" {
     on member join {
         say hook(welcome)
     }
@@ -22,7 +25,7 @@ flow main {
 }
 '''
 
-V2 = '''conference room "room-{to|safe}" {
+V2 = DECLARED + '''conference room "room-{to|safe}" {
     on member join {
         say hook(welcome)
     }
@@ -111,7 +114,7 @@ def test_user_code_survives_a_rebuild_with_changed_flows(project, capsys):
     assert set(by_code) == {"FC701", "FC702"}
     [missing] = by_code["FC701"]
     assert "salutation" in missing["message"] and missing["filename"].endswith("main.flow")
-    assert missing["location"]["row"] == 8  # where hook(salutation) is used
+    assert missing["location"]["row"] == 10  # where hook(salutation) is used
     assert "def salutation(payload: " in missing["help"]
     stale = sorted(d["message"].split("`")[1] for d in by_code["FC702"])
     assert stale == ["coached", "greeting"]  # _helper, welcome and the observer are still in use
@@ -148,7 +151,7 @@ def test_unreadable_hooks_module_is_fc704(project, capsys):
 
 
 def test_flows_without_hooks_or_events_create_no_module(tmp_path, capsys):
-    (tmp_path / "main.flow").write_text('flow main {\n    say "Hi"\n}\n')
+    (tmp_path / "main.flow").write_text(DECLARED + 'flow main {\n    say "Hi"\n}\n')
     status, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
     assert (status, diagnostics) == (0, [])
     assert not (tmp_path / "hooks.py").exists()
@@ -172,7 +175,8 @@ def test_errors_write_nothing_and_create_no_module(tmp_path, capsys):
 
 def test_hook_names_that_are_not_python_names(tmp_path, capsys):
     (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "main.flow").write_text("flow main {\n    say hook(agent-id)\n    say hook(class)\n}\n")
+    source = DECLARED + "flow main {\n    say hook(agent-id)\n    say hook(class)\n}\n"
+    (tmp_path / "src" / "main.flow").write_text(source)
     status, diagnostics = compile_json(tmp_path / "src", tmp_path / "out", capsys)
     assert status == 0 and [d["code"] for d in diagnostics] == ["FC703"]
     stubs = (tmp_path / "hooks.py").read_text()
@@ -185,9 +189,10 @@ def test_hook_names_that_are_not_python_names(tmp_path, capsys):
 
 def test_credentials_computed_per_request_are_fc705(tmp_path, capsys):
     # The app cannot know a password a hook computed for an earlier request: the route is open, so say so.
-    source = ('flow main {\n    gather then next auth hook(user) env(PW) { say "Hi" }\n'
+    # (`next` serves no secret: an open route serving one would be FC712, an error.)
+    source = (DECLARED + 'flow main {\n    gather then next auth hook(user) env(PW) { say "Hi" }\n'
               '    record on recording "/hooks/rec" auth "rec" "{callId}"\n}\n'
-              'flow next {\n    gather then last auth "bob" env(PW) { say "Hi" }\n}\nflow last {\n    hangup\n}\n')
+              'flow next {\n    hangup\n}\n')
     (tmp_path / "main.flow").write_text(source)
     status, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
     assert status == 0
@@ -221,8 +226,9 @@ def test_hooks_bound_by_an_import_or_an_assignment_are_present(project, capsys):
 
 
 def test_a_statement_reaching_a_protected_flow_without_credentials_is_fc706(tmp_path, capsys):
-    source = ('flow main on initiate {\n    gather then next auth "bob" env(PW) { say "Hi" }\n}\n'
-              'flow other on answer {\n    redirect to next\n}\nflow next {\n    hangup\n}\n')
+    # No application credentials, so `redirect to next` sends none (the entry flows declare their own).
+    source = ('flow main on initiate auth "bw" env(BW) {\n    gather then next auth "bob" env(PW) { say "Hi" }\n}\n'
+              'flow other on answer auth "bw" env(BW) {\n    redirect to next\n}\nflow next {\n    hangup\n}\n')
     (tmp_path / "main.flow").write_text(source)
     _, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
     [found] = [d for d in diagnostics if d["code"] == "FC706"]
@@ -232,7 +238,7 @@ def test_a_statement_reaching_a_protected_flow_without_credentials_is_fc706(tmp_
     status, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)
     assert status == 0 and "FC706" not in [d["code"] for d in diagnostics]
     # The same for a URL given for webhooks that take no BXML.
-    (tmp_path / "main.flow").write_text('flow main on initiate {\n'
+    (tmp_path / "main.flow").write_text('flow main on initiate auth "bw" env(BW) {\n'
                                         '    record on recording "/hooks/rec" auth "r" env(P)\n'
                                         '    record on recording "/hooks/rec"\n}\n')
     _, diagnostics = compile_json(tmp_path / "main.flow", tmp_path / "out", capsys)

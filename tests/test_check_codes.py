@@ -15,6 +15,7 @@ COMPILER = Path(__file__).resolve().parent.parent / "compiler"
 # Codes without a `bad` example in the table, each with its own test below.
 TESTED_HERE = {"FC002", "FC003", "FC004", "FC008", "FC204", "FC209"}
 TESTED_HERE |= {"FC701", "FC702", "FC703", "FC704", "FC705", "FC706", "FC707"}  # the web app: tests/test_app_hooks.py
+TESTED_HERE |= {"FC711"}  # reported by `flowc compile`: tests/test_app_security.py
 TESTED_HERE |= {f"FC9{n:02}" for n in range(1, 11)}  # files, OUT: test_out_safety, test_odd_paths ...
 TESTED_HERE |= {"FC801", "FC802"}  # `flowc graph`: tests/test_graph.py
 

@@ -5,6 +5,9 @@ import pytest
 from flowc.diagnostics import Diagnostic, Severity
 from flowc.project import compile_sources
 
+# Documents holding an env() secret are only served with credentials (FC712): the application declares them.
+APPLICATION = "application auth env(BANDWIDTH_CALLBACK_USER) env(BANDWIDTH_CALLBACK_PASSWORD)\n"
+
 
 def check(*texts: str) -> list[Diagnostic]:
     files = {f"f{i}.flow": text.encode() for i, text in enumerate(texts)}
@@ -167,7 +170,7 @@ def test_joins_with_different_tags_point_at_each_other():
     ('tag "x"', ""),
 ])
 def test_any_differing_webhook_setting_is_reported(setting, other):
-    texts = [f'flow a {{\n    join conference "room" {setting}\n}}\n',
+    texts = [APPLICATION + f'flow a {{\n    join conference "room" {setting}\n}}\n',
              f'flow b {{\n    join conference "room" {other}\n}}\n']
     assert codes(*texts) == ["FC309"]
 
@@ -221,18 +224,19 @@ def test_conference_attribute_values(setting, code):
 
 
 def test_fallback_credentials_without_a_fallback_url_are_unused():
-    text = 'conference room {\n    fallback auth "u" env(FALLBACK_PASSWORD)\n}\nflow main {\n    join room\n}\n'
+    text = APPLICATION + ('conference room {\n    fallback auth "u" env(FALLBACK_PASSWORD)\n}\n'
+                          'flow main {\n    join room\n}\n')
     problem = only("FC210", text)  # one phrase sets two attributes: reported once
     assert problem.severity is Severity.WARNING
     assert text[problem.span.start : problem.span.end] == 'fallback auth "u" env(FALLBACK_PASSWORD)'
-    assert "fallback auth" not in apply(text, problem) and "env(" not in apply(text, problem)
+    assert "fallback auth" not in apply(text, problem) and "env(FALLBACK" not in apply(text, problem)
     assert codes(apply(text, problem)) == []
     fixed = text.replace("fallback auth", 'fallback "https://backup.example.com" fallback auth')
     assert codes(fixed) == []
 
 
 def test_fallback_credentials_on_a_join_with_the_url_declared_are_used():
-    text = ('conference room {\n    fallback "https://backup.example.com"\n}\n'
+    text = (APPLICATION + 'conference room {\n    fallback "https://backup.example.com"\n}\n'
             'flow main {\n    join room fallback auth "u" env(P)\n}\n')
     assert codes(text) == []
 

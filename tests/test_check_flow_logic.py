@@ -5,6 +5,8 @@ import pytest
 from flowc.diagnostics import Diagnostic, Severity
 from flowc.project import compile_sources
 
+DECLARATION = "application auth env(BANDWIDTH_CALLBACK_USER) env(BANDWIDTH_CALLBACK_PASSWORD)\n"
+
 
 def check(*texts: str) -> list[Diagnostic]:
     return compile_sources({f"f{i}.flow": t.encode() for i, t in enumerate(texts)}).sorted_diagnostics()
@@ -139,7 +141,9 @@ def test_literal_password_suggests_env():
     assert problem.message == "the password of `auth` is written in the file as plain text"
     assert text[problem.span.start : problem.span.end] == '"hunter2"'
     assert apply(text, problem).endswith('auth "agent" env(PASSWORD)\n}\n')
-    assert codes(apply(text, problem)) == []
+    # the password is now a secret in the document: served only with the application's credentials (FC712)
+    assert codes(apply(text, problem)) == ["FC712"]
+    assert codes(DECLARATION + apply(text, problem)) == []
 
 
 def test_play_url_without_a_scheme():

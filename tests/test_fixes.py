@@ -84,9 +84,10 @@ def test_a_deletion_takes_the_blank_before_it_along():
 
 def test_check_fix_removes_a_repeated_credential_pair_whole(tmp_path):
     path = tmp_path / "main.flow"
-    path.write_text('flow main {\n    redirect to "/next" auth env(A) env(B) auth env(C) env(D)\n}\n')
+    declared = "application auth env(U) env(P)\n"  # the document holds secrets: only served with credentials
+    path.write_text(declared + 'flow main {\n    redirect to "/next" auth env(A) env(B) auth env(C) env(D)\n}\n')
     result = flowc("check", "--fix", str(path))
-    assert path.read_text() == 'flow main {\n    redirect to "/next" auth env(A) env(B)\n}\n'
+    assert path.read_text() == declared + 'flow main {\n    redirect to "/next" auth env(A) env(B)\n}\n'
     assert result.returncode == 0 and "fixed 1 problem " in result.stderr
 
 

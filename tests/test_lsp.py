@@ -417,7 +417,7 @@ async def test_completion_statements_attributes_values_and_names(client: Languag
     assert labels == ["GET", "POST"]
 
     labels = await complete(client, document, types.Position(line=0, character=0))  # top level
-    assert set(labels) == {"flow", "conference"}
+    assert set(labels) == {"flow", "conference", "application"}
 
     text = 'flow complete_main {\n    say "Hi there" # say \n}\n'
     change_document(client, document, text, 2)
@@ -444,7 +444,7 @@ async def test_completion_statements_attributes_values_and_names(client: Languag
     assert "initiate" not in labels and "disconnect" not in labels and "conferenceMemberJoin" not in labels
     text = 'flow complete_main on initiate \n'
     change_document(client, document, text, 7)
-    assert await complete(client, document, position(text, "initiate ", 9)) == []
+    assert await complete(client, document, position(text, "initiate ", 9)) == ["auth"]  # a comma, or auth
     text = 'flow complete_main {\n    start recording on \n}\n'  # the rest of a several-word attribute
     change_document(client, document, text, 8)
     assert await complete(client, document, position(text, "on ", 3)) == ["recording", "transcription"]

@@ -108,3 +108,25 @@ def test_an_edit_inside_a_flow_checks_only_its_neighbours(monkeypatch):
     assert [d.code for d in result.diagnostics[path]] == ["FC102"]
     [part] = parts
     assert len(part.files) <= 6  # the file, the files it refers to and that refer to it, and an entry file
+
+
+def test_the_application_declaration_reaches_every_partial_check():
+    # Without the declaration the documents holding secrets are served on open routes (FC712) in every file;
+    # removing it from the one file that has it must re-check the others, adding it back must clear them.
+    texts = {path: text.replace("application auth env(BANDWIDTH_CALLBACK_USER) env(BANDWIDTH_CALLBACK_PASSWORD)\n",
+                                "") for path, text in project(6).items()}
+    declaration = "application auth env(BANDWIDTH_CALLBACK_USER) env(BANDWIDTH_CALLBACK_PASSWORD)\n"
+    texts["/p/f000.flow"] = declaration + texts["/p/f000.flow"]
+    check = ProjectCheck()
+    analyses = {path: analyse(path, text) for path, text in sorted(texts.items())}
+    result = check.check(analyses)
+    assert not any(d.code == "FC712" for ds in result.diagnostics.values() for d in ds)
+    analyses["/p/f003.flow"] = analyse("/p/f003.flow", texts["/p/f003.flow"].replace("# generated", "# edited"))
+    result = check.check(analyses)  # a partial check: f000 must be part of it
+    assert not any(d.code == "FC712" for ds in result.diagnostics.values() for d in ds)
+    assert {path: [d.code for d in ds] for path, ds in result.diagnostics.items()} == \
+        {path: [d.code for d in ds] for path, ds in whole({**texts, "/p/f003.flow": texts["/p/f003.flow"].replace(
+            "# generated", "# edited")}).items()}
+    analyses["/p/f000.flow"] = analyse("/p/f000.flow", texts["/p/f000.flow"].replace(declaration, ""))
+    result = check.check(analyses)
+    assert all("FC712" in [d.code for d in result.diagnostics[path]] for path in texts)

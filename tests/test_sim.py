@@ -441,6 +441,16 @@ def test_basic_auth_from_the_document_and_none_without(scripted):
     assert with_auth.headers["authorization"] == "Basic dTpw" and "authorization" not in without.headers
 
 
+def test_a_webhook_whose_verb_sets_no_credentials_carries_the_applications(scripted):
+    # as flowc's compiler assumes when it protects the routes such webhooks reach (<Refer> cannot set any)
+    bw, app = scripted({"/start": response("<Redirect redirectUrl='/a' username='u' password='p'/>"),
+                        "/a": response("<Redirect redirectUrl='/b'/>"), "/b": response()},
+                       callback_credentials=("x", "y"))
+    bw.inbound("/start")
+    own, application = app.of("redirect")
+    assert own.headers["authorization"] == "Basic dTpw" and application.headers["authorization"] == "Basic eDp5"
+
+
 def test_the_applications_callback_credentials_come_from_the_environment_named_in_the_manifest(scripted, monkeypatch):
     monkeypatch.setenv("APP_USER", "bw")
     monkeypatch.setenv("APP_PASS", "secret")

@@ -11,14 +11,14 @@ import sys
 import time
 
 import pytest
-from sim_helpers import ROOT, build
+from sim_helpers import ROOT, SECRETS, build
 
 pytestmark = pytest.mark.e2e
 
 
 def flowc(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "flowc", *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "NO_COLOR": "1"})
+                          env={**os.environ, **SECRETS, "NO_COLOR": "1"})
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_sim_is_interactive_on_a_terminal(ivr):
 
     leader, follower = pty.openpty()
     process = subprocess.Popen([sys.executable, "-m", "flowc", "sim", str(ivr), "--call", "main"], stdin=follower,
-                               stdout=follower, stderr=follower, env={**os.environ, "NO_COLOR": "1"})
+                               stdout=follower, stderr=follower, env={**os.environ, **SECRETS, "NO_COLOR": "1"})
     os.close(follower)
     output = b""
 
@@ -131,7 +131,8 @@ def test_the_pytest_plugin_gives_a_bandwidth_fixture_and_shows_the_timeline_of_a
         "    call = bandwidth.inbound('join')\n"
         "    assert call.heard == ['something else']\n")
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--flowc-out",
-                             str(seed), str(tests)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+                             str(seed), str(tests)], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                            env={**os.environ, **SECRETS})
     assert "1 failed, 2 passed" in result.stdout, result.stdout
     assert "--- flowc.sim timeline ---" in result.stdout and "hears “You will be added" in result.stdout
 

@@ -51,6 +51,13 @@ MENU = "Thanks for calling Example Co. For billing, press 1. For sales, press 2.
 BILLING = "Billing. To pay your balance by card, press 1. To hear your balance, press 2."
 
 
+@pytest.fixture(autouse=True)
+def callback_credentials(monkeypatch):
+    """The examples' secrets, the application's callback credentials among them, as the app's environment."""
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+
+
 @pytest.fixture
 def ivr(tmp_path, bandwidth):
     return bandwidth(compiled(tmp_path, "ivr-menu", IVR_HOOKS))

@@ -15,10 +15,17 @@ from console_helpers import IVR_HOOKS
 from flowc.sim import Bandwidth
 from flowc.sim.sequence import build as build_sequence
 from flowc.sim.sequence import mermaid_text, sequence_mermaid, to_svg
-from sim_helpers import ROOT, ScriptedApp, build, response, say
+from sim_helpers import ROOT, SECRETS, ScriptedApp, build, response, say
 from test_graph import mermaid_parse  # noqa: F401  (the fixture: Mermaid's parser under Node)
 
 AWKWARD = 'a;b #59; <br>x</br> %% "q" {c} `t` & end\nnext'
+
+
+@pytest.fixture(autouse=True)
+def callback_credentials(monkeypatch):
+    """The examples' secrets, the application's callback credentials among them, as the app's environment."""
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(scope="module")

@@ -94,7 +94,9 @@ EXAMPLES: dict[str, str] = {
     "ResumeRecording": main_flow("resume recording"),
     "StopRecording": main_flow("stop recording"),
     "StopGather": main_flow("stop gather"),
-    "PlayAudio": main_flow('play "https://cdn.example.com/hold.mp3" username "media" password env(MEDIA_PASSWORD)'),
+    # A document holding a secret is only served to requests carrying the application's credentials (FC712)
+    "PlayAudio": "application auth env(BANDWIDTH_CALLBACK_USER) env(BANDWIDTH_CALLBACK_PASSWORD)\n\n"
+    + main_flow('play "https://cdn.example.com/hold.mp3" username "media" password env(MEDIA_PASSWORD)'),
     "Record": main_flow('record then saved max 2m until "#" transcribe on transcription "/hooks/transcript"'),
     "Redirect": main_flow("redirect to menu method GET"),
     "Ring": main_flow("ring 3s answerCall false"),

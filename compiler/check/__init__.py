@@ -1,7 +1,8 @@
 """The checker: every rule that can be known before a call, run over the whole project.
 
 Rules live in this package's modules, one module per family (names, values, structure, contexts, conferences,
-flow logic); each is a function registered with `@rule(codes..., elements=...)` (flowc.check.registry) that
+flow logic, callback credentials); each is a function registered with `@rule(codes..., elements=...)`
+(flowc.check.registry) that
 reads the project's analysis (flowc.analysis: bodies, sites, links, joins) and the vocabulary, and yields
 diagnostics whose severity the code table (flowc.codes) gives. Value rules are driven entirely by the
 vocabulary (types, enums, ranges, lengths), so they cover every attribute of every verb.
@@ -17,7 +18,7 @@ test. Nothing else lists rules.
 from __future__ import annotations
 
 from flowc.analysis import analyse
-from flowc.check import conference, contexts, flow_logic, names, structure, values
+from flowc.check import auth, conference, contexts, flow_logic, names, structure, values
 from flowc.check.conference import check_conference_name
 from flowc.check.registry import (
     EVERYTHING,
@@ -41,7 +42,7 @@ __all__ = ["EVERYTHING", "REQUIRED_ATTRIBUTES", "RULES", "Rule", "Selection", "U
 
 
 # The families in the order their rules run (and so the order of their diagnostics before sorting).
-FAMILIES = (names, values, structure, contexts, conference, flow_logic)
+FAMILIES = (names, values, structure, contexts, conference, flow_logic, auth)
 RULES.sort(key=lambda r: [f.__name__ for f in FAMILIES].index(r.function.__module__))
 
 

@@ -72,6 +72,7 @@ class Bandwidth:
         else:
             self.base_url = url.rstrip("/")
         self.engine = Engine(targets, options, lambda: self.api_url)
+        self.engine.application_credentials = self._app_credentials
         if self._server is not None:
             self._server.start()
 
@@ -224,12 +225,18 @@ class Bandwidth:
         if self.callback_credentials is not None:
             return self.callback_credentials
         path = url[len(self.base_url):] if url.startswith(self.base_url) else None
-        route = next((r for r in self.manifest.get("routes", []) if r.get("path") == path), None)
-        for auth in ((route or {}).get("auth"), self.manifest.get("application", {}).get("auth")):
-            credentials = _from_environment(auth)
-            if credentials is not None:
-                return credentials
-        return None
+        return declared_credentials(self.manifest, path)
+
+
+def declared_credentials(manifest: dict[str, Any], path: str | None) -> tuple[str, str] | None:
+    """The credentials OUT's manifest declares for the route at `path`, else the application's, with their
+    values read from the environment (as the app reads them); None if neither is declared and set."""
+    route = next((r for r in manifest.get("routes", []) if r.get("path") == path), None)
+    for auth in ((route or {}).get("auth"), manifest.get("application", {}).get("auth")):
+        credentials = _from_environment(auth)
+        if credentials is not None:
+            return credentials
+    return None
 
 
 def _from_environment(auth: Any) -> tuple[str, str] | None:

@@ -176,7 +176,7 @@ def run_load(target: str, flow: str | None, presses: list[str], count: int, conc
         raise SimUsageError(f"{target} is neither a loopback URL nor an OUT directory with app.py")
     try:
         path = _flow_path(target, flow)
-        result = _drive(base, path, presses, count, concurrency, time_limit)
+        result = _drive(base, path, presses, count, concurrency, time_limit, _out_credentials(target, path))
     finally:
         if process is not None:
             process.terminate()
@@ -185,8 +185,19 @@ def run_load(target: str, flow: str | None, presses: list[str], count: int, conc
     return 1 if result["failed"] or result["refused"] else 0
 
 
+def _out_credentials(target: str, path: str) -> tuple[str, str] | None:
+    """The application's callback credentials for an OUT directory's app (from its manifest and the
+    environment the served app also reads); a URL target's are unknown."""
+    from flowc.sim.api import declared_credentials
+
+    manifest_path = Path(target) / "manifest.json"
+    if not manifest_path.is_file():
+        return None
+    return declared_credentials(json.loads(manifest_path.read_text()), path)
+
+
 def _drive(base: str, path: str, presses: list[str], count: int, concurrency: int,
-           time_limit: float) -> dict[str, Any]:
+           time_limit: float, credentials: tuple[str, str] | None = None) -> dict[str, Any]:
     from flowc.sim import Bandwidth
 
     lock = threading.Lock()
@@ -198,7 +209,7 @@ def _drive(base: str, path: str, presses: list[str], count: int, concurrency: in
     deadline = started + time_limit
 
     def worker() -> None:
-        with Bandwidth(url=base, rest=False) as bw:
+        with Bandwidth(url=base, rest=False, callback_credentials=credentials) as bw:
             engine = bw.engine
             while time.perf_counter() < deadline:
                 with lock:

@@ -268,6 +268,9 @@ class Engine:
         self.targets = targets
         self.options = options
         self.api_base = api_base
+        # What a webhook carries when neither its verb nor its REST request sets credentials: the Bandwidth
+        # application's callback credentials for that URL (the emulator's front end says which; none here).
+        self.application_credentials: Callable[[str], tuple[str, str] | None] = lambda url: None
         self.ids = payloads.Ids(options.seed)
         self.application_id = self.ids.call()[2:]
         self.now = 0.0
@@ -546,6 +549,7 @@ class Engine:
         delay = slow.seconds if slow else 0.0
         if failure is not None:
             return Answer(failure.status, "", 0.0, "" if failure.status else "connection refused (fault)"), delay
+        credentials = credentials or self.application_credentials(url)
         return self.deliver(method, url, payload, credentials, timeout), delay
 
     def post_async(self, event_type: str, payload: dict, url: str | None, method: str, base: str,

@@ -1,0 +1,320 @@
+"""The ASGI app: routes answered from the compiled documents, hooks, credentials, limits, lifespan.
+
+Each route is answered by a plain ASGI callable behind Starlette's router (which gives 404, 405 and the
+lifespan protocol): no Request or Response object per request, the body read straight from `receive`, the
+headers read in one pass, the query string parsed only when there is one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import importlib.util
+import json
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from flowc.runtime.documents import Document
+from flowc.runtime.hooks import DEFAULT_HOOK_THREADS, Hooks, RequestContext, python_name
+from flowc.runtime.payloads import is_flat, parse_body, query_fields, validate
+from flowc.runtime.problem import Problem, log
+from flowc.runtime.routes import Route
+
+DEFAULT_BODY_LIMIT = 256 * 1024  # Bandwidth's payloads are a few KB; transcriptions can be longer
+# Bandwidth waits callbackTimeout (15 s unless a statement sets it, 1 to 25 s) for a webhook's reply. Hooks get
+# at most DEFAULT_HOOK_TIMEOUT (FLOWC_HOOK_TIMEOUT overrides it) and never more than HOOK_SHARE of the route's
+# callbackTimeout, so the app answers (504) while Bandwidth still waits and can use its fallback.
+DEFAULT_HOOK_TIMEOUT = 10.0
+BANDWIDTH_CALLBACK_TIMEOUT = 15.0
+HOOK_SHARE = 0.8
+XML = "application/xml"
+
+_XML_HEADERS = [(b"content-type", XML.encode())]
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+_CHALLENGE = (b"www-authenticate", b'Basic realm="flowc"')
+
+
+class Request:
+    """What the app reads of one HTTP request, taken from the ASGI scope in one pass over the headers."""
+
+    __slots__ = ("method", "query", "authorization", "content_type", "content_length", "host")
+
+    def __init__(self, scope: dict) -> None:
+        self.method: str = scope["method"]
+        self.query: bytes = scope.get("query_string", b"")
+        self.authorization = self.content_type = self.content_length = self.host = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                self.authorization = self.authorization or value.decode("latin-1")
+            elif name == b"content-type":
+                self.content_type = self.content_type or value.decode("latin-1")
+            elif name == b"content-length":
+                self.content_length = self.content_length or value.decode("latin-1")
+            elif name == b"host":
+                self.host = self.host or value.decode("latin-1")
+
+
+class WebhookApp:
+    """Documents + routes + hooks; `asgi()` wraps them in a Starlette router."""
+
+    def __init__(self, documents: dict[str, Document], routes: tuple[Route, ...], hooks: Hooks,
+                 body_limit: int = DEFAULT_BODY_LIMIT, hook_timeout: float = DEFAULT_HOOK_TIMEOUT) -> None:
+        self.documents, self.routes, self.hooks, self.body_limit = documents, routes, hooks, body_limit
+        self.hook_timeout = hook_timeout
+
+    async def read_body(self, request: Request, receive) -> bytes:
+        length = request.content_length
+        limit = self.body_limit
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            raise Problem(413, f"the body is larger than {limit} bytes")
+        message = await receive()
+        body = message.get("body", b"")
+        if message["type"] == "http.request" and not message.get("more_body", False) and len(body) <= limit:
+            return body  # the common case: the whole body in one message
+        chunks, size = [], 0
+        while True:
+            if message["type"] == "http.disconnect":  # nobody is left to answer: one log line, not a 500
+                raise Problem(400, "the client disconnected before sending the whole body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise Problem(413, f"the body is larger than {limit} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+            message = await receive()
+
+    def hook_budget(self, route: Route) -> float:
+        """Seconds the hooks of one request may take: the configured budget, within the route's callbackTimeout."""
+        return min(self.hook_timeout, HOOK_SHARE * (route.hook_timeout or BANDWIDTH_CALLBACK_TIMEOUT))
+
+    async def answer(self, route: Route, request: Request, receive) -> tuple[int, bytes, Any]:
+        """(status, body, an observer to run after the reply or None)."""
+        if not route.authorized(request.authorization, request.host):
+            raise Problem(401, "missing or wrong credentials")
+        body = b"" if request.method == "GET" else await self.read_body(request, receive)
+        content_type = (request.content_type or "").lower()  # media types are case-insensitive
+        data = parse_body(body, content_type, query_fields(request.query))
+        payload = validate(data, route.conference, is_flat(body, content_type))
+        event_type = payload.event_type
+        hooks = self.hooks
+        observer = hooks.observer(event_type)
+        reads = route.reads_request_values  # a branch tests a hook or the environment
+        if observer is None and not reads:  # the common case: no user code before the document is chosen
+            file = route.select(data, event_type)
+            if file is None:
+                return 204, b"", None
+            document = self.documents[file]
+            if not document.has_hooks:
+                return 200, document.render_sync(data), None
+        loop = asyncio.get_running_loop()
+        context = RequestContext(payload, data, route.path, loop.time() + self.hook_budget(route), hooks.state,
+                                 loop)
+        later = None
+        if observer is not None:
+            if observer.after_reply:
+                later = (observer, context)
+            else:
+                await hooks.observe(observer, context)
+        computed: dict[str, str] = {}
+
+        async def hook_value(name: str, file: str) -> str:
+            """Each hook runs once per request, for the branch that tests it and the document that shows it."""
+            if name not in computed:
+                computed[name] = await hooks.value(name, file, context)
+            return computed[name]
+        file = await route.choose(data, event_type, hook_value) if reads else route.select(data, event_type)
+        if file is None:
+            return 204, b"", later
+        return 200, await self.documents[file].render(data, hook_value), later
+
+    def endpoint(self, route: Route):
+        app = self
+
+        async def handle(scope, receive, send) -> None:
+            request = Request(scope)
+            later = None
+            try:
+                try:
+                    status, body, later = await app.answer(route, request, receive)
+                except Problem:
+                    raise
+                except Exception:  # a bug: logged, answered like any other refusal, the server carries on
+                    log.exception("%s %s failed", request.method, route.path)
+                    raise Problem(500, "internal error") from None
+            except Problem as problem:
+                # Every refusal gets a line (with --no-access-log it is the only trace of, say, Bandwidth
+                # sending credentials the server does not expect).
+                log.warning("%s %s: %d %s", request.method, route.path, problem.status, problem.message)
+                await _refuse(send, problem)
+                return
+            if status == 204:
+                await send({"type": "http.response.start", "status": 204, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+            else:
+                await send({"type": "http.response.start", "status": status,
+                            "headers": [(b"content-length", str(len(body)).encode()), *_XML_HEADERS]})
+                await send({"type": "http.response.body", "body": body})
+            if later is not None:
+                await app.hooks.observe_after_reply(*later)
+
+        return handle
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app):
+        """Opens what the app needs for its requests and closes it at shutdown (the hook threads now; a store,
+        a REST client and timers belong here too)."""
+        try:
+            yield
+        finally:
+            self.hooks.close()
+
+    def asgi(self):
+        from starlette.applications import Starlette
+        from starlette.routing import Route as StarletteRoute
+
+        endpoints = {r.path: self.endpoint(r) for r in self.routes}
+        router = Starlette(routes=[StarletteRoute(path, _Endpoint(handle), methods=list(METHODS))
+                                   for path, handle in endpoints.items()], lifespan=self.lifespan)
+        router.state.webhooks = self
+        return Dispatch(endpoints, router)
+
+
+METHODS = frozenset(("GET", "HEAD", "POST"))
+
+
+class Dispatch:
+    """The app's ASGI entry: a request for one of the routes goes straight to its endpoint (one dict lookup,
+    not one regular expression per route); everything else (404, 405, the lifespan, a root path) to the
+    Starlette app built from the same endpoints, which answers it as it always has."""
+
+    __slots__ = ("endpoints", "router", "state")
+
+    def __init__(self, endpoints: dict[str, Any], router) -> None:
+        self.endpoints, self.router, self.state = endpoints, router, router.state
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path") and scope["method"] in METHODS:
+            handle = self.endpoints.get(scope["path"])
+            if handle is not None:
+                await handle(scope, receive, send)
+                return
+        await self.router(scope, receive, send)
+
+
+class _Endpoint:
+    """A plain ASGI callable: Starlette calls an object that is not a function as an ASGI app, without
+    building a Request and a Response around it."""
+
+    __slots__ = ("handle",)
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.handle(scope, receive, send)
+
+
+async def _refuse(send, problem: Problem) -> None:
+    content: dict[str, Any] = {"error": problem.message}
+    if problem.detail is not None:
+        content["detail"] = problem.detail
+    body = json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
+    headers = [(b"content-length", str(len(body)).encode()), *_JSON_HEADERS]
+    if problem.status == 401:
+        headers.append(_CHALLENGE)
+    await send({"type": "http.response.start", "status": problem.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+# -- the generated OUT/app.py ----------------------------------------------------------------------------------
+
+def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_file: str, hooks_file: str,
+               value_hooks: tuple[str, ...] = ()):
+    """The ASGI app of a generated OUT/app.py. FLOWC_HOOKS overrides where the hooks module is, FLOWC_MAX_BODY
+    the request body limit in bytes, FLOWC_HOOK_TIMEOUT the hooks' time budget in seconds, FLOWC_HOOK_THREADS
+    how many plain `def` hooks run at once."""
+    path = Path(os.environ.get("FLOWC_HOOKS") or Path(app_file).resolve().parent / hooks_file)
+    body_limit, hook_timeout, threads = _body_limit(), _hook_timeout(), _hook_threads()
+    hooks = Hooks.load(path, threads)
+    missing = [python_name(name) for name in value_hooks if python_name(name) not in hooks.functions]
+    if missing and hooks.module is not None:
+        log.warning("hooks module %s does not define %s: requests that need them answer 501", path,
+                    ", ".join(missing))
+    _report_unset_secrets(documents, routes)
+    return WebhookApp(documents, routes, hooks, body_limit, hook_timeout).asgi()
+
+
+def _positive(name: str, unit: str, default, convert):
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = convert(raw)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise ValueError(f"{name} must be a positive number of {unit}, not {raw!r}")
+    return value
+
+
+def _body_limit() -> int:
+    return _positive("FLOWC_MAX_BODY", "bytes", DEFAULT_BODY_LIMIT, lambda raw: int(raw) if raw.isdigit() else -1)
+
+
+def _hook_timeout() -> float:
+    return _positive("FLOWC_HOOK_TIMEOUT", "seconds", DEFAULT_HOOK_TIMEOUT, float)
+
+
+def _hook_threads() -> int:
+    return _positive("FLOWC_HOOK_THREADS", "threads", DEFAULT_HOOK_THREADS,
+                     lambda raw: int(raw) if raw.isdigit() else -1)
+
+
+def _report_unset_secrets(documents: dict[str, Document], routes: tuple[Route, ...]) -> None:
+    """Say at start-up, not at the first call, that a secret the flows read with env() is missing. The app
+    still starts (other routes work), but never serves without it: documents that need it answer 500 and
+    routes whose credentials need it refuse every request (401)."""
+    needed: dict[str, set[str]] = {}
+    for document in documents.values():
+        for name in document.secrets:
+            needed.setdefault(name, set()).add(document.file)
+    for route in routes:
+        for credential in route.auth:
+            for secret in (credential.username, credential.password):
+                if secret.kind == "env":
+                    needed.setdefault(secret.value, set()).add(f"credentials of {route.path}")
+    for name in sorted(n for n in needed if n not in os.environ):
+        log.error("environment variable %s is not set: requests that need it are refused until it is (%s)", name,
+                  ", ".join(sorted(needed[name])))
+
+
+def load_app(out: str | Path):
+    """Import OUT/app.py by path and return its ASGI app (what `flowc serve` runs)."""
+    path = Path(out) / "app.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: run `flowc compile -o {out}` with flowc[serve] installed")
+    return import_file(f"flowc_app_{path_digest(path)}", path).app
+
+
+def path_digest(path: Path) -> str:
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+
+
+def import_file(name: str, path: Path) -> Any:
+    """Import a file as module `name`, registered in sys.modules first as a normal import does: dataclasses
+    (with `from __future__ import annotations`), pydantic models and pickling look their module up there."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module

@@ -1,0 +1,255 @@
+"""Routes as types: which document answers a request (flows and conference handlers branch on a payload field,
+a hook or an environment variable; conferences dispatch on the event type; event routes answer 204), and the
+credentials a route accepts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from flowc.runtime.documents import HookValue, text_of
+from flowc.runtime.problem import log
+from flowc.runtime.values import SlotRef
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    kind: str  # env | literal | sha256 (a literal password, kept only as its digest)
+    value: str
+
+    @property
+    def configured(self) -> bool:
+        return self.kind != "env" or self.value in os.environ
+
+    def matches(self, given: bytes) -> bool:
+        if self.kind == "env":
+            expected = os.environ.get(self.value)
+            if expected is None:
+                log.error("environment variable %s is not set: every request to this route is refused", self.value)
+                return False
+            return hmac.compare_digest(given, expected.encode())
+        if self.kind == "sha256":
+            return hmac.compare_digest(hashlib.sha256(given).hexdigest().encode(), self.value.encode())
+        return hmac.compare_digest(given, self.value.encode())
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A username and password a route accepts. `host`: a fallback credential, accepted only on requests to
+    the fallback URL's host; `requires`: the primary credential of the same statement, which must be fully
+    configured for this one to count (a missing primary secret closes the route, never opens the fallback)."""
+
+    username: Secret
+    password: Secret
+    host: str | None = None
+    requires: Credential | None = None
+
+    def applies(self, host: str) -> bool:
+        if self.host is not None and host != self.host:
+            return False
+        return self.requires is None or (self.requires.username.configured and self.requires.password.configured)
+
+    def matches(self, username: bytes, password: bytes) -> bool:
+        # Both are always compared, so the time taken does not tell which one was wrong.
+        return self.username.matches(username) & self.password.matches(password)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A `when` branch: the document served when the tested value (a payload field, a hook or an environment
+    variable, as a SlotRef) is one of `values`; `event`: the conference event of a handler's branch."""
+
+    ref: SlotRef
+    values: tuple[str, ...]
+    file: str
+    event: str | None = None
+
+    def payload_value(self, data: dict) -> str:
+        """The tested payload field as text (an absent field is the empty text)."""
+        value = data.get(self.ref.name)
+        return text_of(value, self.ref.name, self.file) if value is not None else ""
+
+    async def tested(self, data: dict, hook_value: HookValue) -> str:
+        """The value this branch compares with its choices, read for this request."""
+        source = self.ref.source
+        if source == "hook":
+            return await hook_value(self.ref.name, self.file)
+        if source == "env":  # read per request, unlike a secret filled into a document: it is a switch
+            return os.environ.get(self.ref.name, "")
+        return self.payload_value(data)
+
+
+async def first_match(choices: tuple[Choice, ...], data: dict, hook_value: HookValue) -> str | None:
+    """The document of the first branch whose choices include its tested value; hooks run only as reached."""
+    for choice in choices:
+        if await choice.tested(data, hook_value) in choice.values:
+            return choice.file
+    return None
+
+
+def _reads_request_values(choices: tuple[Choice, ...]) -> bool:
+    return any(c.ref.source != "payload" for c in choices)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A path of the web app and what arrives there. Subclasses decide which document answers."""
+
+    kind: ClassVar[str] = ""
+    conference: ClassVar[bool] = False  # whether its payloads are conference events whatever their type
+    path: str
+    events: tuple[str, ...] = ()
+    silent: tuple[str, ...] = ()  # events answered with an empty 204 whatever the route
+    auth: tuple[Credential, ...] = ()
+    hook_timeout: float | None = None  # the smallest callbackTimeout of the webhooks reaching it, in seconds
+
+    def select(self, data: dict, event_type: str) -> str | None:
+        """The file of the document answering this request, or None for an empty 204; only for routes whose
+        branches test payload fields alone (`reads_request_values` false)."""
+        raise NotImplementedError
+
+    async def choose(self, data: dict, event_type: str, hook_value: HookValue) -> str | None:
+        """select() for any route: branches may test hooks (called through `hook_value`) and the environment."""
+        return self.select(data, event_type)
+
+    @property
+    def reads_request_values(self) -> bool:
+        """Whether choosing the document may call a hook or read the environment (then `choose`)."""
+        return False
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every document the route may serve."""
+        return ()
+
+    def authorized(self, header: str | None, host: str | None = None) -> bool:
+        """Whether the Basic credentials in `header` are ones the route accepts for a request whose Host header
+        is `host`. Secrets are read from the environment on every request, so an unset one refuses at once."""
+        if not self.auth:
+            return True
+        given = basic_credentials(header) if header else None
+        if given is None:
+            return False
+        username, password = given
+        name = None
+        ok = False
+        for credential in self.auth:
+            if credential.host is not None and name is None:
+                name = request_host(host)  # only fallback credentials depend on the host
+            if credential.applies(name or ""):
+                ok |= credential.matches(username, password)
+        return ok
+
+
+@functools.lru_cache(maxsize=256)
+def basic_credentials(header: str) -> tuple[bytes, bytes] | None:
+    """(username, password) of a Basic Authorization header, or None. Cached: Bandwidth sends the same few
+    headers again and again, and only the comparison with the secrets has to run every time."""
+    if header[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    username, _, password = decoded.partition(b":")
+    return username, password
+
+
+@dataclass(frozen=True, slots=True)
+class FlowRoute(Route):
+    """A flow: its default document, or the first `when` branch whose field has one of its values."""
+
+    kind: ClassVar[str] = "flow"
+    default: str = ""
+    branches: tuple[Choice, ...] = ()  # in source order
+    _reads: bool = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_reads", _reads_request_values(self.branches))
+
+    def select(self, data: dict, event_type: str) -> str | None:
+        if event_type in self.silent:
+            return None
+        for choice in self.branches:
+            if choice.payload_value(data) in choice.values:
+                return choice.file
+        return self.default
+
+    async def choose(self, data: dict, event_type: str, hook_value: HookValue) -> str | None:
+        if event_type in self.silent:
+            return None
+        return await first_match(self.branches, data, hook_value) or self.default
+
+    @property
+    def reads_request_values(self) -> bool:
+        return self._reads
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return (self.default, *(choice.file for choice in self.branches))
+
+
+@dataclass(frozen=True, slots=True)
+class ConferenceRoute(Route):
+    """A conference's event URL: one handler document per event type (none: 204)."""
+
+    kind: ClassVar[str] = "conference"
+    conference: ClassVar[bool] = True
+    by_event: tuple[tuple[str, str], ...] = ()  # (eventType, the handler's default document)
+    branches: tuple[Choice, ...] = ()  # the handlers' `when` branches, each with its event, in source order
+    _by_event: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
+    _branches: dict[str, tuple[Choice, ...]] = field(init=False, repr=False, compare=False, hash=False)
+    _reads: bool = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_event", dict(self.by_event))
+        grouped: dict[str, tuple[Choice, ...]] = {}
+        for choice in self.branches:
+            grouped[choice.event or ""] = (*grouped.get(choice.event or "", ()), choice)
+        object.__setattr__(self, "_branches", grouped)
+        object.__setattr__(self, "_reads", _reads_request_values(self.branches))
+
+    def select(self, data: dict, event_type: str) -> str | None:
+        if event_type in self.silent:
+            return None
+        for choice in self._branches.get(event_type, ()):
+            if choice.payload_value(data) in choice.values:
+                return choice.file
+        return self._by_event.get(event_type)
+
+    async def choose(self, data: dict, event_type: str, hook_value: HookValue) -> str | None:
+        if event_type in self.silent or event_type not in self._by_event:
+            return None
+        return await first_match(self._branches.get(event_type, ()), data, hook_value) or self._by_event[event_type]
+
+    @property
+    def reads_request_values(self) -> bool:
+        return self._reads
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return (*(file for _, file in self.by_event), *(choice.file for choice in self.branches))
+
+
+@dataclass(frozen=True, slots=True)
+class EventRoute(Route):
+    """A URL for webhooks that take no BXML: validated, observed, answered 204."""
+
+    kind: ClassVar[str] = "event"
+
+    def select(self, data: dict, event_type: str) -> str | None:
+        return None
+
+
+def request_host(header: str | None) -> str:
+    """The host name of a Host header, lower case, without the port (`[::1]:8000` -> `::1`)."""
+    host = (header or "").strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host[1:]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
