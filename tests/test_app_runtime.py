@@ -20,7 +20,7 @@ from flowc.build import render
 from flowc.cli import main as flowc
 from flowc.emit_app import build_model, literal
 from flowc.project import compile_sources, find_flow_files, read_files
-from flowc.runtime import ConferenceRoute, EventRoute, FlowRoute, load_app
+from flowc.runtime import Choice, ConferenceRoute, EventRoute, FlowRoute, SlotRef, load_app
 from test_app import ENV, payload, running
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,15 +102,40 @@ def test_literal_refuses_what_is_not_plain_data():
 
 def test_routes_are_types_that_choose_their_document():
     flow = FlowRoute("/flows/menu", ("gather",), silent=("disconnect",), default="menu.xml",
-                     branches=(("digits", ("1",), "menu.digits-1.xml"),))
+                     branches=(Choice(SlotRef("payload", "digits"), ("1",), "menu.digits-1.xml"),))
     assert flow.select({"digits": "1"}, "gather") == "menu.digits-1.xml"
     assert flow.select({"digits": "9"}, "gather") == "menu.xml"
-    assert flow.select({}, "disconnect") is None
+    assert flow.select({}, "disconnect") is None and not flow.reads_request_values
+    coach = Choice(SlotRef("payload", "tag"), ("coach",), "join.tag-coach.xml", "conferenceMemberJoin")
     conference = ConferenceRoute("/c", by_event=(("conferenceMemberJoin", "join.xml"),),
-                                 silent=("conferenceCompleted",))
+                                 silent=("conferenceCompleted",), branches=(coach,))
     assert conference.select({}, "conferenceMemberJoin") == "join.xml"
-    assert conference.select({}, "conferenceCreated") is None and conference.conference
+    assert conference.select({"tag": "coach"}, "conferenceMemberJoin") == "join.tag-coach.xml"
+    assert conference.select({"tag": "coach"}, "conferenceCreated") is None and conference.conference
     assert EventRoute("/hooks/rec").select({}, "recordingAvailable") is None
+
+
+def test_a_route_whose_branches_test_a_hook_chooses_with_the_requests_hook_values(monkeypatch):
+    import asyncio
+
+    closed = Choice(SlotRef("hook", "after_hours"), ("yes",), "main.hook-after_hours-yes.xml")
+    test = Choice(SlotRef("env", "LINE_MODE"), ("test",), "main.env-LINE_MODE-test.xml")
+    flow = FlowRoute("/flows/main", ("initiate",), default="main.xml", branches=(closed, test))
+    asked: list[str] = []
+
+    def answering(value: str):
+        async def hook_value(name: str, file: str) -> str:
+            asked.append(f"{name} for {file}")
+            return value
+        return hook_value
+
+    assert flow.reads_request_values
+    assert asyncio.run(flow.choose({}, "initiate", answering("yes"))) == "main.hook-after_hours-yes.xml"
+    monkeypatch.setenv("LINE_MODE", "test")
+    assert asyncio.run(flow.choose({}, "initiate", answering("no"))) == "main.env-LINE_MODE-test.xml"
+    monkeypatch.delenv("LINE_MODE")
+    assert asyncio.run(flow.choose({}, "initiate", answering("no"))) == "main.xml"
+    assert asked == ["after_hours for main.hook-after_hours-yes.xml"] * 3
 
 
 CONTEXT_HOOKS = '''import json
