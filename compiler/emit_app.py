@@ -30,7 +30,7 @@ from flowc.ir import Attribute, Element, ListValue, Project, Slot, Text, walk
 from flowc.plan import NO_BXML_EVENTS, Plan
 from flowc.runtime.documents import Check
 from flowc.runtime.hooks import observer_name, python_name
-from flowc.runtime.routes import Choice, ConferenceRoute, Credential, EventRoute, FlowRoute, Route, Secret
+from flowc.runtime.routes import Choice, ConferenceRoute, Credential, EventRoute, FlowRoute, Retry, Route, Secret
 from flowc.runtime.values import SlotRef
 from flowc.vocabulary import vocabulary
 from flowc.webhooks import model_name
@@ -201,9 +201,28 @@ def _silent_events() -> tuple[str, ...]:
 
 
 def _flow_route(path: str, events: list[str], documents, auth: RouteAuth) -> Route:
-    default = next(d.file for d in documents if d.branch is None)
+    default = next(d.file for d in documents if d.branch is None and d.attempt is None)
     return FlowRoute(path, tuple(events), silent=_silent_events(), auth=_auth(auth),
-                     hook_timeout=auth.callback_timeout, default=default, branches=_choices(documents))
+                     hook_timeout=auth.callback_timeout, default=default, branches=_choices(documents),
+                     retries=_retries(documents))
+
+
+def _retries(documents) -> tuple[Retry, ...]:
+    """Per counted gather whose answers reach the flow: its documents asking again, in order, and its exhausted
+    document."""
+    asking: dict[str, dict[int, str]] = {}
+    exhausted: dict[str, str] = {}
+    for document in documents:
+        attempt = document.attempt
+        if attempt is None:
+            continue
+        asking.setdefault(attempt["ask"], {})
+        if "attempt" in attempt:
+            asking[attempt["ask"]][attempt["attempt"]] = document.file
+        else:
+            exhausted[attempt["ask"]] = document.file
+    return tuple(Retry(ask, tuple(files[n] for n in sorted(files)), exhausted.get(ask))
+                 for ask, files in asking.items())
 
 
 def _conference_route(path: str, events: list[str], documents, auth: RouteAuth) -> Route:
@@ -338,6 +357,10 @@ def choice_source(choice: Choice) -> str:
                  event=literal(choice.event))
 
 
+def retry_source(retry: Retry) -> str:
+    return _call("Retry", literal(retry.ask), literal(retry.files), exhausted=literal(retry.exhausted))
+
+
 def secret_source(secret: Secret) -> str:
     return _call("Secret", literal(secret.kind), literal(secret.value))
 
@@ -355,7 +378,8 @@ def route_source(route: Route, names: dict[tuple, str]) -> str:
                 "hook_timeout": literal(route.hook_timeout)}
     if isinstance(route, FlowRoute):
         keywords |= {"default": literal(route.default),
-                     "branches": _tuple([choice_source(c) for c in route.branches])}
+                     "branches": _tuple([choice_source(c) for c in route.branches]),
+                     "retries": _tuple([retry_source(r) for r in route.retries])}
     elif isinstance(route, ConferenceRoute):
         keywords |= {"by_event": literal(route.by_event),
                      "branches": _tuple([choice_source(c) for c in route.branches])}

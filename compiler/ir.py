@@ -109,6 +109,32 @@ class Attribute:
     written: str  # how the user wrote the name (alias or BXML name)
 
 
+# `attempts N` asks at most this often: one document is compiled per attempt, and a caller asked more often
+# than this has long hung up.
+MAX_ATTEMPTS = 10
+
+
+@dataclass(slots=True)
+class Attempts:
+    """`gather ... then choice attempts 3 exhausted voicemail`: ask again, in the reply to an answer that selects
+    no `when` branch of the receiving flow, until `count` attempts have failed; then continue with the
+    `exhausted` flow (without it: the receiving flow's default document). The count travels in the callback URL
+    the compiler derives (`?ask=main&attempt=2`), never in server memory."""
+
+    count: float | None  # as written (FC120 unless a whole number in 1..MAX_ATTEMPTS); None: no `attempts`
+    span: Span  # `attempts 3`, or the first of the two words written
+    exhausted: str | None = None  # the flow after the last failed attempt
+    exhausted_span: Span | None = None
+    continuation: Element | None = None  # the verb the exhausted document ends with: a redirect to that flow
+    kind: Literal["attempts"] = "attempts"
+
+    @property
+    def whole(self) -> int | None:
+        """The count when it is one the compiler plans documents for."""
+        count = self.count
+        return int(count) if count is not None and count == int(count) and 1 <= count <= MAX_ATTEMPTS else None
+
+
 @dataclass(slots=True)
 class Element:
     """A BXML element: a verb, a nested element (PhoneNumber) or an SSML tag inside `say`."""
@@ -121,6 +147,7 @@ class Element:
     conference: str | None = None  # `join NAME`: a declared conference whose settings apply
     conference_span: Span | None = None
     kind: Literal["element"] = "element"
+    attempts: Attempts | None = None  # `attempts N` / `exhausted FLOW` on the statement whose answers count
 
     def attribute(self, name: str) -> Attribute | None:
         for attribute in self.attributes:

@@ -10,7 +10,9 @@ from flowc.codes import coded
 from flowc.diagnostics import Diagnostic, Edit, Fix, Span, did_you_mean
 from flowc.ir import (
     FILTERS,
+    MAX_ATTEMPTS,
     Application,
+    Attempts,
     Attribute,
     Branch,
     BranchSource,
@@ -372,6 +374,8 @@ class Lowering:
         keyword_span = Span(self.path, statement.atoms[0].start, statement.atoms[used - 1].end)
         element = Element(spec.name, self.span(statement), keyword_span)
         element.attributes = self.attributes(spec, statement.atoms, used, element)
+        if element.attempts is not None:
+            self.continuation(element)
         if statement.block is not None:
             self.element_block(element, spec, statement.block, depth)
         return element
@@ -437,8 +441,12 @@ class Lowering:
         result: list[Attribute] = []
         positional = [] if setting else list(spec.positional)
         phrases = spec.attribute_phrases
+        counts = element is not None and spec.name == ATTEMPT_ELEMENT
         while index < len(atoms):
             atom = atoms[index]
+            if counts and atom.kind == "WORD" and atom.text in COUNTING_WORDS:
+                index = self.counting(element, atoms, index)  # type: ignore[arg-type]
+                continue
             if atom.kind == "WORD":
                 matched = self.match_attribute(phrases, atoms, index)
                 if matched is not None:
@@ -456,6 +464,42 @@ class Lowering:
             if atom.kind == "WORD" and index < len(atoms) and self.match_attribute(phrases, atoms, index) is None:
                 _, index = self.read_value(atoms, index)  # skip the unknown attribute's value too
         return result
+
+    def counting(self, element: Element, atoms: list[Atom], index: int) -> int:
+        """`attempts N` and `exhausted FLOW`: flowc's own words on the statement whose answers are counted
+        (no BXML attribute: the compiler writes the count into the callback URL). Returns the next index."""
+        word = atoms[index]
+        value = atoms[index + 1] if index + 1 < len(atoms) else None
+        if element.attempts is None:
+            element.attempts = Attempts(None, self.span(word))
+        attempts = element.attempts
+        if word.text == "attempts":
+            if value is None or value.kind != "NUMBER":
+                self.error("FC106", "`attempts` needs the number of times to ask", word,
+                           help=f"for example `attempts 2` (1 to {MAX_ATTEMPTS})")
+                return index + (2 if value is not None and value.kind not in ("WORD", "COMMA") else 1)
+            attempts.count, attempts.span = float(value.text), Span(self.path, word.start, value.end)
+            return index + 2
+        if value is None or value.kind != "WORD":
+            self.error("FC106", "`exhausted` needs the flow that continues after the last attempt", word,
+                       help="for example `exhausted voicemail`")
+            return index + (2 if value is not None and value.kind != "COMMA" else 1)
+        attempts.exhausted, attempts.exhausted_span = value.text, self.span(value)
+        return index + 2
+
+    def continuation(self, element: Element) -> None:
+        """The redirect an `exhausted` flow is reached by, carrying the counted statement's credentials (the
+        exhausted flow's route then accepts what the receiving flow's does)."""
+        attempts = element.attempts
+        if attempts is None or attempts.exhausted is None or attempts.exhausted_span is None:
+            return
+        tag, url = self.vocab.continuation
+        spec = self.vocab.elements[tag]
+        span = attempts.exhausted_span
+        target = Attribute(url, Word(attempts.exhausted, span), span, span, "exhausted")
+        credentials = {name for pair in CREDENTIAL_PAIRS.values() for name in pair}
+        carried = [a for a in element.attributes if a.name in credentials and a.name in spec.attributes]
+        attempts.continuation = Element(tag, span, span, [target, *carried])
 
     def match_attribute(self, phrases, atoms: list[Atom], index: int):
         return match_attribute(phrases, atoms, index)
@@ -655,6 +699,9 @@ def _multiword_starts() -> frozenset[str]:
 
 
 MULTIWORD_STARTS = _multiword_starts()
+# `gather ... attempts 2 exhausted voicemail`: flowc's own words on the statement whose answers are counted
+ATTEMPT_ELEMENT = vocabulary().attempt_callback[0]
+COUNTING_WORDS = ("attempts", "exhausted")
 
 
 def _word(statement: Statement, index: int) -> str | None:

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from flowc.analysis import Body, RouteKind, analyse, callback_method, conference_event_url, join_attributes
+from flowc.analysis import Analysis, Body, RouteKind, analyse, callback_method, conference_event_url, join_attributes
 from flowc.diagnostics import Span
-from flowc.ir import Branch, Element, Project
+from flowc.ir import Branch, Element, Project, Word
 from flowc.links import FLOW_PATH, Links
 from flowc.vocabulary import Context, vocabulary
 
@@ -38,6 +38,9 @@ class Document:
     branch: dict | None = None  # {"source": "payload", "field": "digits", "values": ["1"]} for a `when` branch
     event: str | None = None  # the conference event a handler answers
     root: str = "Response"  # <Bxml> for `flow NAME as bxml` and the documents of update endpoints
+    # A counted gather's: {"ask": "main", "attempt": 2} asks again, {"ask": "main", "exhausted": "voicemail"}
+    # follows the last failed attempt; both are served by the receiving flow's route
+    attempt: dict | None = None
 
 
 @dataclass
@@ -60,6 +63,7 @@ class Plan:
     links: Links
     documents: list[Document]
     routes: list[Route]
+    asks: dict[int, str] = field(default_factory=dict)  # id() of each counted gather -> its `ask` in URLs
 
     def flow_url(self, name: str) -> str:
         return FLOW_PATH.format(name=name)
@@ -105,6 +109,7 @@ def plan(project: Project, links: Links | None = None) -> Plan:
                                          taken.setdefault(f"conference {owner.name}", set()))
             conferences.setdefault(owner.name, []).append(document)
             documents.append(document)
+    asks = _counted_gathers(analysis, flows, documents)
     for file in project.files:
         for flow in file.flows:
             if flow.document is not None:
@@ -121,7 +126,37 @@ def plan(project: Project, links: Links | None = None) -> Plan:
             path = urlparse(url).path if "://" in url else url
             routes.append(Route(method, path, list(CONFERENCE_ROUTE_EVENTS), conference.name,
                                 conference=conference.name, documents=conferences.get(conference.name, [])))
-    return Plan(project, links, documents, routes)
+    return Plan(project, links, documents, routes, asks)
+
+
+def _counted_gathers(analysis: Analysis, flows: dict[str, list[Document]],
+                     documents: list[Document]) -> dict[int, str]:
+    """`gather ... then choice attempts 3 exhausted voicemail`: the documents `choice`'s route serves when an
+    answer selects none of its branches (its default statements, then the same gather asking attempt 2, 3 ...;
+    after the last, its default statements and a redirect to `voicemail`). Returns each counted gather's name
+    in the callback URLs: its flow's, with `.2`, `.3` ... for a flow's later counted gathers."""
+    tag, url = analysis.vocab.attempt_callback
+    asks: dict[int, str] = {}
+    per_flow: dict[str, int] = {}
+    for element, _, body in analysis.tagged(tag):
+        attempts, target = element.attempts, element.attribute(url)
+        receiver = analysis.flows.get(target.value.value) if target and type(target.value) is Word else None
+        if attempts is None or attempts.whole is None or receiver is None or body.flow is None:
+            continue  # FC120 / FC121: nothing is counted
+        per_flow[body.flow] = per_flow.get(body.flow, 0) + 1
+        ask = asks[id(element)] = body.flow + (f".{per_flow[body.flow]}" if per_flow[body.flow] > 1 else "")
+        context = analysis.flow_context(receiver)
+        stem = f"flows/{receiver.name}.{ask}"
+        planned = [Document(f"{stem}.attempt-{n}.xml", receiver.name, context, element.span,
+                            [*receiver.body, element], attempt={"ask": ask, "attempt": n}, root=receiver.root)
+                   for n in range(2, attempts.whole + 1)]
+        if attempts.continuation is not None:
+            planned.append(Document(f"{stem}.exhausted.xml", receiver.name, context, attempts.span,
+                                    [*receiver.body, attempts.continuation], root=receiver.root,
+                                    attempt={"ask": ask, "exhausted": attempts.exhausted}))
+        flows.setdefault(receiver.name, []).extend(planned)
+        documents.extend(planned)
+    return asks
 
 
 def branch_entry(branch: Branch) -> dict:

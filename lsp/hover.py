@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flowc.check.registry import codes_for_attribute, codes_for_context, codes_for_declaration, codes_for_element
 from flowc.codes import CODES
-from flowc.ir import Slot
+from flowc.ir import Attempts, Slot
 from flowc.links import CONFERENCE_PATH, FLOW_PATH
 from flowc.lower import CREDENTIAL_PAIRS
 from flowc.lsp.completion import SLOT_FILTERS
@@ -75,11 +75,23 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
                  "on its own callbacks, declared once for the project")
         return (f"**`auth USER PASSWORD`**: {whose}. Every route of the web app requires them unless a statement "
                 f"reaching it declares its own.\n\n{CODES['FC711'].explanation}")
+    if site.kind == "attempts" and site.element is not None and site.element.attempts is not None:
+        return attempts_text(site.element.attempts)
     if site.kind == "branch":
         entry = CODES["FC114"]
         return f"**`when {site.name}`**: a branch on {tested(site.name)}, decided by the web app per request" \
                f"\n\n{entry.explanation}"
     return None
+
+
+def attempts_text(attempts: Attempts) -> str:
+    count = f"{attempts.count:g}" if attempts.count is not None else "N"
+    after = (f"the call continues with flow `{attempts.exhausted}`" if attempts.exhausted else
+             "the receiving flow's `otherwise` runs as for any answer")
+    return (f"**`attempts {count}`**: asks at most {count} times in all. An answer that selects no `when` branch "
+            "of the `then` flow is a failed attempt: the reply is that flow's `otherwise` statements, then this "
+            f"question again. After the last failed attempt {after}. The count travels in the callback URL "
+            f"(`?ask=...&attempt=2`), not in the server.\n\n{CODES['FC120'].explanation}")
 
 
 def tested(subject: str, field: bool = True) -> str:

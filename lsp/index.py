@@ -140,6 +140,13 @@ def _elements(elements: list[Element], parent: ElementSpec | None, context: str,
             sites.append(Site(span.start, span.end, "conference", element.conference, element=element))
         for attribute in element.attributes:
             _attribute(attribute, element, spec, context, sites)
+        attempts = element.attempts
+        if attempts is not None:  # `attempts 3` and the flow named by `exhausted`
+            sites.append(Site(attempts.span.start, attempts.span.end, "attempts", element=element, spec=spec,
+                              context=context))
+            if attempts.exhausted is not None and attempts.exhausted_span is not None:
+                span = attempts.exhausted_span
+                sites.append(Site(span.start, span.end, "flow", attempts.exhausted, element=element))
         for part in element.content:  # the text a statement says, plays, dials ...: describes the statement
             if isinstance(part, Text):
                 sites.append(Site(part.span.start, part.span.end, "element", element=element, spec=spec,

@@ -12,7 +12,6 @@ import pytest
 from flowc.cli import main as flowc
 from flowc.project import compile_sources
 from flowc.runtime import load_app
-from flowc.sim import Bandwidth
 from test_app import payload, running
 
 PROJECT = """\
@@ -239,16 +238,16 @@ def test_the_hooks_module_is_created_with_a_stub_for_a_hook_only_a_branch_uses(t
 
 # -- in the emulator -------------------------------------------------------------------------------------------
 
-def test_after_hours_in_the_emulator(tmp_path):
+def test_after_hours_in_the_emulator(tmp_path, bandwidth):
     (tmp_path / "line.flow").write_text(PROJECT)
     assert flowc(["compile", str(tmp_path / "line.flow"), "-o", str(tmp_path / "out")]) == 0
     (tmp_path / "hooks.py").write_text(HOOKS)
-    with Bandwidth(tmp_path / "out") as bw:
-        late = bw.inbound("main", from_="+15559990000")
-        assert late.heard == ["We are closed."] and late.state == "completed"
-        agent = bw.inbound("main", from_="+15552223333")
-        assert agent.heard[:2] == ["Hello.", "no"]
-        caller = bw.inbound("main", from_="+15557778888")
-        assert "An agent joined." in agent.heard  # the agent joined first: it heard its own join's branch
-        assert caller.heard[-1] == "Someone joined." and "Someone joined." in agent.heard
-        assert bw.conference("support-room").members == [agent, caller]
+    bw = bandwidth(tmp_path / "out")
+    late = bw.inbound("main", from_="+15559990000")
+    assert late.heard == ["We are closed."] and late.state == "completed"
+    agent = bw.inbound("main", from_="+15552223333")
+    assert agent.heard[:2] == ["Hello.", "no"]
+    caller = bw.inbound("main", from_="+15557778888")
+    assert "An agent joined." in agent.heard  # the agent joined first: it heard its own join's branch
+    assert caller.heard[-1] == "Someone joined." and "Someone joined." in agent.heard
+    assert bw.conference("support-room").members == [agent, caller]

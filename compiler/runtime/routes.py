@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from flowc.runtime.documents import HookValue, text_of
-from flowc.runtime.problem import log
-from flowc.runtime.values import SlotRef
+from flowc.runtime.problem import Problem, log
+from flowc.runtime.values import ASK_PARAMETER, ATTEMPT_PARAMETER, SlotRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +83,25 @@ class Choice:
         if source == "env":  # read per request, unlike a secret filled into a document: it is a switch
             return os.environ.get(self.ref.name, "")
         return self.payload_value(data)
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """`gather ... then THIS_FLOW attempts N`: when an answer selects none of the flow's branches, the document
+    asking attempt n + 1 (`files[n - 1]`), and after the last attempt `exhausted` (None: the flow's default).
+    The attempt comes from the callback URL the compiler wrote (`?ask=main&attempt=2`)."""
+
+    ask: str
+    files: tuple[str, ...]  # the documents asking attempts 2 .. N
+    exhausted: str | None = None
+
+    def after(self, attempt: object, default: str) -> str:
+        last = len(self.files) + 1
+        if not (isinstance(attempt, str) and attempt.isascii() and attempt.isdigit() and 1 <= int(attempt) <= last):
+            raise Problem(422, f"the attempt {attempt!r} in the callback URL is not one this flow counts "
+                               f"(1 to {last})")
+        number = int(attempt)
+        return self.files[number - 1] if number < last else self.exhausted or default
 
 
 async def first_match(choices: tuple[Choice, ...], data: dict, hook_value: HookValue) -> str | None:
@@ -168,6 +187,7 @@ class FlowRoute(Route):
     kind: ClassVar[str] = "flow"
     default: str = ""
     branches: tuple[Choice, ...] = ()  # in source order
+    retries: tuple[Retry, ...] = ()  # the counted gathers whose answers reach this flow
     _reads: bool = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -179,12 +199,21 @@ class FlowRoute(Route):
         for choice in self.branches:
             if choice.payload_value(data) in choice.values:
                 return choice.file
-        return self.default
+        return self.unmatched(data)
 
     async def choose(self, data: dict, event_type: str, hook_value: HookValue) -> str | None:
         if event_type in self.silent:
             return None
-        return await first_match(self.branches, data, hook_value) or self.default
+        return await first_match(self.branches, data, hook_value) or self.unmatched(data)
+
+    def unmatched(self, data: dict) -> str:
+        """No branch matched: a failed attempt of the counted gather named in the URL, else the default."""
+        if self.retries:
+            ask = data.get(ASK_PARAMETER)
+            for retry in self.retries:
+                if retry.ask == ask:
+                    return retry.after(data.get(ATTEMPT_PARAMETER), self.default)
+        return self.default
 
     @property
     def reads_request_values(self) -> bool:
@@ -192,7 +221,8 @@ class FlowRoute(Route):
 
     @property
     def files(self) -> tuple[str, ...]:
-        return (self.default, *(choice.file for choice in self.branches))
+        retried = [file for retry in self.retries for file in (*retry.files, retry.exhausted) if file]
+        return (self.default, *(choice.file for choice in self.branches), *retried)
 
 
 @dataclass(frozen=True, slots=True)
