@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlparse
 
 from flowc.analysis import Analysis, Body, RouteKind, analyse, callback_method, conference_event_url, join_attributes
@@ -35,12 +36,12 @@ class Document:
     context: Context  # call | conference | transfer-answer
     span: Span
     elements: list[Element]
-    branch: dict | None = None  # {"source": "payload", "field": "digits", "values": ["1"]} for a `when` branch
+    branch: dict[str, Any] | None = None  # {"source": "payload", "field": "digits", "values": ["1"]}: a branch
     event: str | None = None  # the conference event a handler answers
     root: str = "Response"  # <Bxml> for `flow NAME as bxml` and the documents of update endpoints
     # A counted gather's: {"ask": "main", "attempt": 2} asks again, {"ask": "main", "exhausted": "voicemail"}
     # follows the last failed attempt; both are served by the receiving flow's route
-    attempt: dict | None = None
+    attempt: dict[str, Any] | None = None
 
 
 @dataclass
@@ -159,7 +160,7 @@ def _counted_gathers(analysis: Analysis, flows: dict[str, list[Document]],
     return asks
 
 
-def branch_entry(branch: Branch) -> dict:
+def branch_entry(branch: Branch) -> dict[str, Any]:
     """A branch as manifest.json and the web app's routes see it: what it tests and the values it serves."""
     return {"source": branch.source, "field": branch.field, "values": branch.values}
 
