@@ -91,7 +91,7 @@ def attempts_text(attempts: Attempts) -> str:
     return (f"**`attempts {count}`**: asks at most {count} times in all. An answer that selects no `when` branch "
             "of the `then` flow is a failed attempt: the reply is that flow's `otherwise` statements, then this "
             f"question again. After the last failed attempt {after}. The count travels in the callback URL "
-            f"(`?ask=...&attempt=2`), not in the server.\n\n{CODES['FC120'].explanation}")
+            f"(`?ask=...&attempt=2`), not in the server.\n\n{CODES['FC140'].explanation}")
 
 
 def tested(subject: str, field: bool = True) -> str:

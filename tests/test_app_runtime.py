@@ -90,7 +90,16 @@ def test_app_py_loads_back_to_the_objects_it_was_written_from(tmp_path, name):
             [(c.what, c.items, c.pattern, c.each, c.max_length, c.rule) for c in document.checks]
     source = (out / "app.py").read_text()
     assert "replace(" not in source and "kind=" not in source
-    assert {type(r) for r in generated.ROUTES} <= {FlowRoute, ConferenceRoute, EventRoute}
+    from flowc.emit_app import room_specs
+    from flowc.runtime.rooms import KeysRoute, LobbyRoute
+
+    assert {type(r) for r in generated.ROUTES} <= {FlowRoute, ConferenceRoute, EventRoute, LobbyRoute, KeysRoute}
+    rooms, sites = room_specs(plan)  # rooms: their specs are data too, and load back equal
+    assert sites == generated.SITES
+    assert [(r.name, r.room_name.parts, r.room_name.slots, r.lobby, r.cap, r.limit, r.warn_before, r.warning, r.end,
+             r.roles, r.tones, r.keys) for r in generated.ROOMS] == \
+        [(r.name, r.room_name.parts, r.room_name.slots, r.lobby, r.cap, r.limit, r.warn_before, r.warning, r.end,
+          r.roles, r.tones, r.keys) for r in rooms]
 
 
 def test_literal_refuses_what_is_not_plain_data():
@@ -105,7 +114,7 @@ def test_routes_are_types_that_choose_their_document():
                      branches=(Choice(SlotRef("payload", "digits"), ("1",), "menu.digits-1.xml"),))
     assert flow.select({"digits": "1"}, "gather") == "menu.digits-1.xml"
     assert flow.select({"digits": "9"}, "gather") == "menu.xml"
-    assert flow.select({}, "disconnect") is None and not flow.reads_request_values
+    assert flow.select({}, "disconnect") is None and flow.tested_values("gather") == ()
     coach = Choice(SlotRef("payload", "tag"), ("coach",), "join.tag-coach.xml", "conferenceMemberJoin")
     conference = ConferenceRoute("/c", by_event=(("conferenceMemberJoin", "join.xml"),),
                                  silent=("conferenceCompleted",), branches=(coach,))
@@ -115,27 +124,21 @@ def test_routes_are_types_that_choose_their_document():
     assert EventRoute("/hooks/rec").select({}, "recordingAvailable") is None
 
 
-def test_a_route_whose_branches_test_a_hook_chooses_with_the_requests_hook_values(monkeypatch):
-    import asyncio
-
+def test_a_route_whose_branches_test_a_hook_chooses_with_the_values_the_app_computed():
+    """The app computes the hook and environment values a route's branches test (tested_values) and hands them
+    in beside the payload's fields, under their placeholders: a payload field of the same name is not them."""
     closed = Choice(SlotRef("hook", "after_hours"), ("yes",), "main.hook-after_hours-yes.xml")
     test = Choice(SlotRef("env", "LINE_MODE"), ("test",), "main.env-LINE_MODE-test.xml")
     flow = FlowRoute("/flows/main", ("initiate",), default="main.xml", branches=(closed, test))
-    asked: list[str] = []
-
-    def answering(value: str):
-        async def hook_value(name: str, file: str) -> str:
-            asked.append(f"{name} for {file}")
-            return value
-        return hook_value
-
-    assert flow.reads_request_values
-    assert asyncio.run(flow.choose({}, "initiate", answering("yes"))) == "main.hook-after_hours-yes.xml"
-    monkeypatch.setenv("LINE_MODE", "test")
-    assert asyncio.run(flow.choose({}, "initiate", answering("no"))) == "main.env-LINE_MODE-test.xml"
-    monkeypatch.delenv("LINE_MODE")
-    assert asyncio.run(flow.choose({}, "initiate", answering("no"))) == "main.xml"
-    assert asked == ["after_hours for main.hook-after_hours-yes.xml"] * 3
+    assert flow.tested_values("initiate") == (SlotRef("hook", "after_hours"), SlotRef("env", "LINE_MODE"))
+    assert flow.select({"${hook:after_hours}": "yes"}, "initiate") == closed.file
+    assert flow.select({"${hook:after_hours}": "no", "${env:LINE_MODE}": "test"}, "initiate") == test.file
+    assert flow.select({"after_hours": "yes", "LINE_MODE": "test"}, "initiate") == "main.xml"
+    agent = Choice(SlotRef("hook", "is_agent"), ("yes",), "join.hook-is_agent-yes.xml", "conferenceMemberJoin")
+    room = ConferenceRoute("/c", by_event=(("conferenceMemberJoin", "join.xml"), ("conferenceMemberExit", "x.xml")),
+                           branches=(agent,))
+    assert room.tested_values("conferenceMemberJoin") == (SlotRef("hook", "is_agent"),)
+    assert room.tested_values("conferenceMemberExit") == ()
 
 
 CONTEXT_HOOKS = '''import json

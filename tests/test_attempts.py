@@ -104,7 +104,7 @@ def test_fc120_the_count_is_a_whole_number_from_1_to_10_with_a_fix():
     for written, fixed in (("0", "1"), ("11", "10"), ("2.5", "2")):
         source = PROJECT.replace("attempts 2", f"attempts {written}")
         found = compiled(source).diagnostics
-        assert [d.code for d in found] == ["FC120"], written
+        assert [d.code for d in found] == ["FC140"], written
         assert apply_fixes(source, found).count(f"attempts {fixed} ") == 1
     assert codes(PROJECT.replace("attempts 2", "attempts 10")) == []
     assert codes(PROJECT.replace("attempts 2", "attempts 1")) == []
@@ -112,10 +112,10 @@ def test_fc120_the_count_is_a_whole_number_from_1_to_10_with_a_fix():
 
 def test_fc121_attempts_need_a_receiving_flow_and_exhausted_needs_attempts():
     assert codes(PROJECT.replace("then choice attempts", 'then "https://example.com/x" attempts')) \
-        == ["FC121", "FC403"]
+        == ["FC141", "FC403"]
     source = PROJECT.replace("attempts 2 exhausted", "exhausted")
     found = compiled(source).diagnostics
-    assert [d.code for d in found] == ["FC121"]
+    assert [d.code for d in found] == ["FC141"]
     assert "attempts 2 exhausted voicemail" in apply_fixes(source, found)
 
 

@@ -18,8 +18,8 @@ def _counts(spec: ElementSpec) -> bool:
     return spec.name == COUNTED
 
 
-@rule("FC120", "FC121", "FC410", elements=(COUNTED,),
-      on_elements={code: _counts for code in ("FC120", "FC121", "FC410")})
+@rule("FC140", "FC141", "FC410", elements=(COUNTED,),
+      on_elements={code: _counts for code in ("FC140", "FC141", "FC410")})
 def counted_attempts(context: CheckContext) -> Iterator[Diagnostic]:
     for element, _, _ in context.tagged(COUNTED):
         attempts = element.attempts
@@ -28,11 +28,11 @@ def counted_attempts(context: CheckContext) -> Iterator[Diagnostic]:
         yield from _bounds(attempts)
         receiver = _receiver(element, context)
         if attempts.count is None and attempts.exhausted_span is not None:
-            yield diagnostic("FC121", "`exhausted` continues after the last attempt, so it needs `attempts N`",
+            yield diagnostic("FC141", "`exhausted` continues after the last attempt, so it needs `attempts N`",
                              attempts.exhausted_span, help="count the attempts: `attempts 2 exhausted ...`",
                              fix=Fix("count 2 attempts", (Edit(_before(attempts.span), "attempts 2 "),)))
         elif receiver is None:
-            yield diagnostic("FC121", "the attempts are counted by the flow that receives the answers, and this "
+            yield diagnostic("FC141", "the attempts are counted by the flow that receives the answers, and this "
                              "gather names none", attempts.span,
                              help="send the answers to a flow that branches on them: `then choice`")
         elif attempts.whole is not None:
@@ -49,7 +49,7 @@ def _bounds(attempts: Attempts) -> Iterator[Diagnostic]:
         return
     bounded = int(min(max(round(count), 1), MAX_ATTEMPTS))
     written = f"{count:g}"
-    yield diagnostic("FC120", f"`attempts {written}`: the number of times to ask is a whole number from 1 to "
+    yield diagnostic("FC140", f"`attempts {written}`: the number of times to ask is a whole number from 1 to "
                      f"{MAX_ATTEMPTS}", attempts.span,
                      fix=Fix(f"ask {bounded} times", (Edit(attempts.span, f"attempts {bounded}"),)))
 

@@ -1,6 +1,6 @@
 """Routes as types: which document answers a request (flows and conference handlers branch on a payload field,
-a hook or an environment variable; conferences dispatch on the event type; event routes answer 204), and the
-credentials a route accepts."""
+a hook or an environment variable; a flow answers a failed counted attempt; conferences dispatch on the event
+type; event routes answer 204), and the credentials a route accepts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from flowc.runtime.documents import HookValue, text_of
+from flowc.runtime.documents import text_of
 from flowc.runtime.problem import Problem, log
 from flowc.runtime.values import ASK_PARAMETER, ATTEMPT_PARAMETER, SlotRef
 
@@ -63,26 +63,25 @@ class Credential:
 @dataclass(frozen=True, slots=True)
 class Choice:
     """A `when` branch: the document served when the tested value (a payload field, a hook or an environment
-    variable, as a SlotRef) is one of `values`; `event`: the conference event of a handler's branch."""
+    variable, as a SlotRef) is one of `values`; `event`: the conference event of a handler's branch. The web app
+    computes the hook and environment values a request's branches test before choosing (flowc.runtime.app) and
+    hands them in with the payload's fields, under their placeholder (`${hook:after_hours}`)."""
 
     ref: SlotRef
     values: tuple[str, ...]
     file: str
     event: str | None = None
 
-    def payload_value(self, data: dict) -> str:
-        """The tested payload field as text (an absent field is the empty text)."""
-        value = data.get(self.ref.name)
-        return text_of(value, self.ref.name, self.file) if value is not None else ""
+    def matches(self, data: dict) -> bool:
+        ref = self.ref
+        key = ref.name if ref.source == "payload" else ref.placeholder
+        value = data.get(key)
+        return (text_of(value, key, self.file) if value is not None else "") in self.values
 
-    async def tested(self, data: dict, hook_value: HookValue) -> str:
-        """The value this branch compares with its choices, read for this request."""
-        source = self.ref.source
-        if source == "hook":
-            return await hook_value(self.ref.name, self.file)
-        if source == "env":  # read per request, unlike a secret filled into a document: it is a switch
-            return os.environ.get(self.ref.name, "")
-        return self.payload_value(data)
+
+def tested(choices: tuple[Choice, ...]) -> tuple[SlotRef, ...]:
+    """The hook and environment values some of these branches test, once each."""
+    return tuple(dict.fromkeys(c.ref for c in choices if c.ref.source != "payload"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,18 +103,6 @@ class Retry:
         return self.files[number - 1] if number < last else self.exhausted or default
 
 
-async def first_match(choices: tuple[Choice, ...], data: dict, hook_value: HookValue) -> str | None:
-    """The document of the first branch whose choices include its tested value; hooks run only as reached."""
-    for choice in choices:
-        if await choice.tested(data, hook_value) in choice.values:
-            return choice.file
-    return None
-
-
-def _reads_request_values(choices: tuple[Choice, ...]) -> bool:
-    return any(c.ref.source != "payload" for c in choices)
-
-
 @dataclass(frozen=True, slots=True)
 class Route:
     """A path of the web app and what arrives there. Subclasses decide which document answers."""
@@ -129,18 +116,13 @@ class Route:
     hook_timeout: float | None = None  # the smallest callbackTimeout of the webhooks reaching it, in seconds
 
     def select(self, data: dict, event_type: str) -> str | None:
-        """The file of the document answering this request, or None for an empty 204; only for routes whose
-        branches test payload fields alone (`reads_request_values` false)."""
+        """The file of the document answering this request, or None for an empty 204. `data` holds the
+        payload's fields and the values of `tested_values(event_type)` (under their placeholders)."""
         raise NotImplementedError
 
-    async def choose(self, data: dict, event_type: str, hook_value: HookValue) -> str | None:
-        """select() for any route: branches may test hooks (called through `hook_value`) and the environment."""
-        return self.select(data, event_type)
-
-    @property
-    def reads_request_values(self) -> bool:
-        """Whether choosing the document may call a hook or read the environment (then `choose`)."""
-        return False
+    def tested_values(self, event_type: str) -> tuple[SlotRef, ...]:
+        """The hook and environment values the branches answering this event test (computed before select)."""
+        return ()
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -188,23 +170,18 @@ class FlowRoute(Route):
     default: str = ""
     branches: tuple[Choice, ...] = ()  # in source order
     retries: tuple[Retry, ...] = ()  # the counted gathers whose answers reach this flow
-    _reads: bool = field(init=False, repr=False, compare=False, hash=False)
+    _tested: tuple[SlotRef, ...] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_reads", _reads_request_values(self.branches))
+        object.__setattr__(self, "_tested", tested(self.branches))
 
     def select(self, data: dict, event_type: str) -> str | None:
         if event_type in self.silent:
             return None
         for choice in self.branches:
-            if choice.payload_value(data) in choice.values:
+            if choice.matches(data):
                 return choice.file
         return self.unmatched(data)
-
-    async def choose(self, data: dict, event_type: str, hook_value: HookValue) -> str | None:
-        if event_type in self.silent:
-            return None
-        return await first_match(self.branches, data, hook_value) or self.unmatched(data)
 
     def unmatched(self, data: dict) -> str:
         """No branch matched: a failed attempt of the counted gather named in the URL, else the default."""
@@ -215,9 +192,8 @@ class FlowRoute(Route):
                     return retry.after(data.get(ATTEMPT_PARAMETER), self.default)
         return self.default
 
-    @property
-    def reads_request_values(self) -> bool:
-        return self._reads
+    def tested_values(self, event_type: str) -> tuple[SlotRef, ...]:
+        return self._tested
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -231,11 +207,15 @@ class ConferenceRoute(Route):
 
     kind: ClassVar[str] = "conference"
     conference: ClassVar[bool] = True
-    by_event: tuple[tuple[str, str], ...] = ()  # (eventType, the handler's default document)
-    branches: tuple[Choice, ...] = ()  # the handlers' `when` branches, each with its event, in source order
+    by_event: tuple[tuple[str, str], ...] = ()  # (eventType, document file)
+    # The handlers' `when` branches, each with its event, in source order (`when tag "coach"`, `when hook(x)
+    # "yes"`; `when role host`: `role` is the member's role, which a room (flowc.runtime.rooms) adds to the
+    # fields before choosing)
+    branches: tuple[Choice, ...] = ()
+    room: str | None = None  # the room whose policy the app runs on these events
     _by_event: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
     _branches: dict[str, tuple[Choice, ...]] = field(init=False, repr=False, compare=False, hash=False)
-    _reads: bool = field(init=False, repr=False, compare=False, hash=False)
+    _tested: dict[str, tuple[SlotRef, ...]] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_event", dict(self.by_event))
@@ -243,28 +223,22 @@ class ConferenceRoute(Route):
         for choice in self.branches:
             grouped[choice.event or ""] = (*grouped.get(choice.event or "", ()), choice)
         object.__setattr__(self, "_branches", grouped)
-        object.__setattr__(self, "_reads", _reads_request_values(self.branches))
+        object.__setattr__(self, "_tested", {event: tested(choices) for event, choices in grouped.items()})
 
     def select(self, data: dict, event_type: str) -> str | None:
         if event_type in self.silent:
             return None
         for choice in self._branches.get(event_type, ()):
-            if choice.payload_value(data) in choice.values:
+            if choice.matches(data):
                 return choice.file
         return self._by_event.get(event_type)
 
-    async def choose(self, data: dict, event_type: str, hook_value: HookValue) -> str | None:
-        if event_type in self.silent or event_type not in self._by_event:
-            return None
-        return await first_match(self._branches.get(event_type, ()), data, hook_value) or self._by_event[event_type]
-
-    @property
-    def reads_request_values(self) -> bool:
-        return self._reads
+    def tested_values(self, event_type: str) -> tuple[SlotRef, ...]:
+        return self._tested.get(event_type, ())
 
     @property
     def files(self) -> tuple[str, ...]:
-        return (*(file for _, file in self.by_event), *(choice.file for choice in self.branches))
+        return tuple(file for _, file in self.by_event) + tuple(choice.file for choice in self.branches)
 
 
 @dataclass(frozen=True, slots=True)
