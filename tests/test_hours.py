@@ -225,7 +225,7 @@ def test_manifest_lists_the_hours_and_marks_the_branch(tmp_path):
     assert manifest["hours"]["office"]["closed"] == ["2026-12-25", "2027-01-01"]
     assert manifest["hours"]["office"]["override"] == "office_override"
     [branch] = [d for d in manifest["documents"] if "branch" in d]
-    assert branch["branch"] == {"field": "office", "values": ["open"], "hours": True}
+    assert branch["branch"] == {"source": "hours", "field": "office", "values": ["open"]}
     assert branch["file"] == "flows/main.office-open.xml"
     assert "Connecting you" in (out / branch["file"]).read_text()
 

@@ -24,7 +24,8 @@ from flowc.runtime.hooks import DEFAULT_HOOK_THREADS, Hooks, RequestContext, pyt
 from flowc.runtime.payloads import is_flat, parse_body, query_fields, validate
 from flowc.runtime.problem import Problem, log
 from flowc.runtime.routes import Route
-from flowc.schedule import STATES, WeeklyHours, now
+from flowc.runtime.values import SlotRef
+from flowc.schedule import STATES, now
 
 DEFAULT_BODY_LIMIT = 256 * 1024  # Bandwidth's payloads are a few KB; transcriptions can be longer
 # Bandwidth waits callbackTimeout (15 s unless a statement sets it, 1 to 25 s) for a webhook's reply. Hooks get
@@ -60,6 +61,40 @@ class Request:
                 self.host = self.host or value.decode("latin-1")
 
 
+async def _tested_value(ref: SlotRef, route: Route, hook_value) -> str:
+    """A value a branch tests: a hook's (through the request's cache), business hours' state now, or an
+    environment variable read per request (a switch, unlike a secret filled into a document; unset is "")."""
+    if ref.source == "hook":
+        return await hook_value(ref.name, route.path)
+    if ref.source == "hours":
+        return await hours_state(ref.name, route, hook_value)
+    return os.environ.get(ref.name, "")
+
+
+async def hours_state(name: str, route: Route, hook_value) -> str:
+    """"open" or "closed" for `when NAME open`, at this instant (flowc.schedule), unless the declaration's
+    override hook answers "open" or "closed" (any case)."""
+    schedule = next(s for s in getattr(route, "schedules", ()) if s.name == name)
+    if schedule.override is not None:
+        given = (await hook_value(schedule.override, route.path)).strip().lower()
+        if given in STATES:
+            return given
+        if given:
+            log.warning("hook %s returned %r for hours %s: not open or closed, so the hours decide",
+                        schedule.override, given, name)
+    return schedule.state(now())
+
+
+def _load_hours(routes: tuple[Route, ...]) -> None:
+    """Fail at start-up, not at the first call, when a zone is missing from this server's time zone database
+    (Windows needs `pip install tzdata`) or FLOWC_NOW is not an instant."""
+    schedules = [s for route in routes for s in getattr(route, "schedules", ())]
+    if schedules:
+        moment = now()
+        for schedule in schedules:
+            schedule.state(moment)
+
+
 class WebhookApp:
     """Documents + routes + hooks; `asgi()` wraps them in a Starlette router."""
 
@@ -76,14 +111,12 @@ class WebhookApp:
         """The stateful services (flowc.runtime.services.Runtime), opened on first use."""
         return self.hooks.state.runtime
 
-    def choose(self, route: Route, data: dict, event_type: str, states: dict[str, str] | None = None
-               ) -> tuple[str | None, Any]:
+    def choose(self, route: Route, data: dict, event_type: str) -> tuple[str | None, Any]:
         """The document answering a request and a room's side effects to run after the reply (None): the
-        route's own choice, or a room's (admission, the lobby, conference events, keys). `states`: the
-        business hours a flow's branches compare, now (hours_states)."""
+        route's own choice, or a room's (admission, the lobby, conference events, keys)."""
         rooms = self.rooms
         if rooms is None:
-            return route.select(data, event_type, states), None
+            return route.select(data, event_type), None
         kind = route.kind
         if kind == "room-lobby":
             return rooms.lobby(route, data), None
@@ -91,7 +124,7 @@ class WebhookApp:
             return None, rooms.key(route, data) if event_type == "dtmf" else None
         if kind == "conference" and getattr(route, "room", None):
             return rooms.event(route, data, lambda fields: route.select(fields, event_type))
-        file = route.select(data, event_type, states)
+        file = route.select(data, event_type)
         if file is not None and file in rooms.sites:
             file = rooms.admit(file, data)
         return file, None
@@ -133,8 +166,7 @@ class WebhookApp:
         event_type = payload.event_type
         hooks = self.hooks
         observer = hooks.observer(event_type)
-        schedules: tuple[WeeklyHours, ...] = getattr(route, "schedules", ())
-        if observer is None and not schedules:  # the common case: no user code before the document is chosen
+        if observer is None and not route.tested_values(event_type):  # the common case: no user code first
             file, effects = self.choose(route, data, event_type)
             later = After(None, effects) if effects is not None else None
             if file is None:
@@ -159,14 +191,19 @@ class WebhookApp:
                 later.observer = observer
             else:
                 await hooks.observe(observer, context)
-        schedules: tuple[WeeklyHours, ...] = getattr(route, "schedules", ())
-        states = await hours_states(schedules, hooks, context) if schedules else None
-        file, later.room = self.choose(route, data, event_type, states)
-        if file is None:
-            return 204, b"", later
+        computed: dict[str, str] = {}
 
         async def hook_value(name: str, file: str) -> str:
-            return await hooks.value(name, file, context)
+            """Each hook runs once per request, for the branch that tests it and the document that shows it."""
+            if name not in computed:
+                computed[name] = await hooks.value(name, file, context)
+            return computed[name]
+        tested = route.tested_values(event_type)
+        if tested:  # `when hook(after_hours) ...`: the values the branches compare, beside the payload's fields
+            data = {**data, **{ref.placeholder: await _tested_value(ref, route, hook_value) for ref in tested}}
+        file, later.room = self.choose(route, data, event_type)
+        if file is None:
+            return 204, b"", later
         return 200, await self.documents[file].render(data, hook_value), later
 
     def endpoint(self, route: Route):
@@ -324,33 +361,6 @@ async def _refuse(send, problem: Problem) -> None:
         headers.append(_CHALLENGE)
     await send({"type": "http.response.start", "status": problem.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-async def hours_states(schedules: tuple[WeeklyHours, ...], hooks: Hooks, context: RequestContext) -> dict[str, str]:
-    """"open" or "closed" for each business-hours declaration a route branches on, at this instant; an override
-    hook that answers "open" or "closed" (any case) decides instead of the hours."""
-    moment = now()
-    states = {}
-    for schedule in schedules:
-        state = None
-        if schedule.override is not None:
-            given = (await hooks.value(schedule.override, f"hours {schedule.name}", context)).strip().lower()
-            state = given if given in STATES else None
-            if given and state is None:
-                log.warning("hook %s returned %r for hours %s: not open or closed, so the hours decide",
-                            schedule.override, given, schedule.name)
-        states[schedule.name] = state or schedule.state(moment)
-    return states
-
-
-def _load_hours(routes: tuple[Route, ...]) -> None:
-    """Fail at start-up, not at the first call, when a zone is missing from this server's time zone database
-    (Windows needs `pip install tzdata`) or FLOWC_NOW is not an instant."""
-    schedules = [s for route in routes for s in getattr(route, "schedules", ())]
-    if schedules:
-        moment = now()
-        for schedule in schedules:
-            schedule.state(moment)
 
 
 # -- the generated OUT/app.py ----------------------------------------------------------------------------------
