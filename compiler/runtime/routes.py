@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from flowc.runtime.documents import text_of
 from flowc.runtime.problem import log
@@ -70,7 +70,7 @@ class Route:
     auth: tuple[Credential, ...] = ()
     hook_timeout: float | None = None  # the smallest callbackTimeout of the webhooks reaching it, in seconds
 
-    def select(self, data: dict, event_type: str) -> str | None:
+    def select(self, data: dict[str, Any], event_type: str) -> str | None:
         """The file of the document answering this request, or None for an empty 204."""
         raise NotImplementedError
 
@@ -120,7 +120,7 @@ class FlowRoute(Route):
     default: str = ""
     branches: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # (field, values, document file)
 
-    def select(self, data: dict, event_type: str) -> str | None:
+    def select(self, data: dict[str, Any], event_type: str) -> str | None:
         if event_type in self.silent:
             return None
         for name, values, file in self.branches:
@@ -146,7 +146,7 @@ class ConferenceRoute(Route):
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_event", dict(self.by_event))
 
-    def select(self, data: dict, event_type: str) -> str | None:
+    def select(self, data: dict[str, Any], event_type: str) -> str | None:
         return None if event_type in self.silent else self._by_event.get(event_type)
 
     @property
@@ -160,7 +160,7 @@ class EventRoute(Route):
 
     kind: ClassVar[str] = "event"
 
-    def select(self, data: dict, event_type: str) -> str | None:
+    def select(self, data: dict[str, Any], event_type: str) -> str | None:
         return None
 
 
