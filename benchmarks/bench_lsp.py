@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_lsp.py [--sizes 500 5000] [--edits 30] [--requests 300] [--debounce 150]
         [--workspace-files 1640] [--big-file 24000]
+    .venv/bin/python benchmarks/bench_lsp.py --hover-under-check [--edits 40] [--big-file 24000]
 
 For each file size the script writes a one-file workspace (the realistic flows of bench_check.py, repeated
 with fresh names until the file has that many lines), starts the server, opens the file and then:
@@ -22,7 +23,7 @@ Then, unless given 0:
   of one file in the middle of the project as above (edit -> its diagnostics);
 - hover while a big check runs: a one-file workspace of `--big-file` lines; after each edit, once the debounce
   has passed (the server is checking), hovers are sent one after another until that version's diagnostics
-  arrive; each hover is timed.
+  arrive; each hover is timed. `--hover-under-check` runs only this part and prints p50/p95/max.
 
 Times are wall-clock on the client side, so they include JSON-RPC encoding and the pipe.
 """
@@ -308,6 +309,9 @@ async def run_hover_during_check(options) -> None:
     print(f"{text.count(chr(10))}-line file, hover while its check runs:")
     print(f"  the check (edit -> diagnostics beyond the debounce): {summary(checks)}")
     print(f"  hover meanwhile:                {summary(hovers)}")
+    ms = [h * 1000 for h in hovers]
+    print(f"  hover meanwhile: p50 {statistics.median(ms):.1f} ms, p95 {percentile(ms, 0.95):.1f} ms, "
+          f"max {max(ms):.1f} ms over {len(ms)} hovers during {len(checks)} checks")
 
 
 async def main() -> None:
@@ -319,7 +323,12 @@ async def main() -> None:
     arguments.add_argument("--verbose", action="store_true", help="print each edit of the hover-during-check run")
     arguments.add_argument("--workspace-files", type=int, default=1640, help="0 skips the workspace benchmark")
     arguments.add_argument("--big-file", type=int, default=24000, help="lines; 0 skips hover during a check")
+    arguments.add_argument("--hover-under-check", action="store_true",
+                           help="only hover while the check of the --big-file file runs")
     options = arguments.parse_args()
+    if options.hover_under_check:
+        await run_hover_during_check(options)
+        return
     for lines in options.sizes:
         await run_size(lines, options)
     if options.workspace_files:

@@ -15,6 +15,7 @@ The figures, with the machine they come from, are in docs/performance.md ("Emula
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -31,6 +32,11 @@ def payment_result(payload):
 async def on_recording_available(payload):
     pass
 '''
+
+
+# examples/ivr-menu declares the application's callback credentials (`application auth env(...)`): the app
+# requires them on every route and the emulator sends them, both reading these variables.
+CALLBACK_CREDENTIALS = {"BANDWIDTH_CALLBACK_USER": "bandwidth", "BANDWIDTH_CALLBACK_PASSWORD": "bench-s3cret"}
 
 
 def build_ivr(workdir: Path) -> Path:
@@ -95,6 +101,8 @@ def conference(rounds: int) -> float:
 
 
 def main() -> None:
+    for name, value in CALLBACK_CREDENTIALS.items():
+        os.environ.setdefault(name, value)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)

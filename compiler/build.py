@@ -8,13 +8,23 @@ build, and files flowc did not write (your own) are never written or removed.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from flowc.diagnostics import Diagnostic, Span
 from flowc.files import FileProblem
 from flowc.outdir import replace_out
 from flowc.project import Compilation
+
+if TYPE_CHECKING:
+    from flowc.emit_xml import RenderedDocument
+    from flowc.plan import Plan
+    from flowc.source import SourceFile
+
+# More files to write from the plan and its documents ({relative path: bytes}): the web app (flowc.emit_app).
+ExtraOutputs = Callable[["Plan", list["RenderedDocument"]], dict[str, bytes]]
 
 MANIFEST = "manifest.json"
 
@@ -25,24 +35,24 @@ class BuildResult:
     written: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     warnings: list[FileProblem] = field(default_factory=list)  # leftovers of an interrupted compile kept
-    plan: object = None  # the Plan and RenderedDocuments written, for what runs after the build (hooks module)
-    rendered: list = field(default_factory=list)
+    plan: Plan | None = None  # the Plan and RenderedDocuments written, for what runs after the build (hooks module)
+    rendered: list[RenderedDocument] = field(default_factory=list)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
         return self.compilation.diagnostics
 
 
-def manifest_data(plan, rendered, sources) -> dict:
+def manifest_data(plan: Plan, rendered: list[RenderedDocument], sources: dict[str, SourceFile]) -> dict[str, Any]:
     def source_of(span: Span) -> str:
         source = sources.get(span.file)
         line = source.position(span.start)[0] if source else 1
         return f"{span.file}:{line}"
 
-    documents = []
+    documents: list[dict[str, Any]] = []
     for item in rendered:
         document = item.document
-        entry = {"file": document.file, "flow": document.flow, "context": document.context,
+        entry: dict[str, Any] = {"file": document.file, "flow": document.flow, "context": document.context,
                  "source": source_of(document.span)}
         if document.branch:
             entry["branch"] = document.branch
@@ -51,7 +61,7 @@ def manifest_data(plan, rendered, sources) -> dict:
         if item.slots:
             entry["slots"] = sorted({slot.placeholder for slot in item.slots})
         documents.append(entry)
-    routes = []
+    routes: list[dict[str, Any]] = []
     for route in plan.routes:
         entry = {"method": route.method, "path": route.path, "events": route.events, "flow": route.flow}
         if route.conference:
@@ -66,7 +76,7 @@ def manifest_data(plan, rendered, sources) -> dict:
     return _with_credentials({"documents": documents, "routes": routes}, plan)
 
 
-def _with_credentials(manifest: dict, plan) -> dict:
+def _with_credentials(manifest: dict[str, Any], plan: Plan) -> dict[str, Any]:
     """`application.auth` when the project declares the application's callback credentials, and `auth` on
     every route that requires credentials (flowc.credentials): environment variable names, never values."""
     from flowc.credentials import manifest_entries
@@ -78,7 +88,7 @@ def _with_credentials(manifest: dict, plan) -> dict:
     return {"application": {"auth": application}, **manifest} if application else manifest
 
 
-def render(compilation: Compilation):
+def render(compilation: Compilation) -> tuple[Plan, list[RenderedDocument], list[Diagnostic]]:
     """Plan and render every document (imports lxml). Returns (plan, rendered, size diagnostics)."""
     from flowc.check import document_too_large
     from flowc.emit_xml import render_plan
@@ -96,7 +106,7 @@ def render(compilation: Compilation):
     return plan, rendered, oversized
 
 
-def build(compilation: Compilation, out: Path, extra_outputs=None) -> BuildResult:
+def build(compilation: Compilation, out: Path, extra_outputs: ExtraOutputs | None = None) -> BuildResult:
     """Write documents, manifest and any extra generated files ({relative path: bytes}) to `out`."""
     result = BuildResult(compilation)
     if compilation.has_errors:

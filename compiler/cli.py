@@ -8,10 +8,18 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+from typing import TYPE_CHECKING
 
 from flowc import __version__
 from flowc.files import FileProblem
 from flowc.usage import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, UsageError
+
+if TYPE_CHECKING:  # (types only: each command imports what it runs)
+    from pathlib import Path
+
+    from flowc.build import BuildResult, ExtraOutputs
+    from flowc.check import Selection
+    from flowc.project import Compilation
 
 EXIT_BROKEN_PIPE = 128 + 13  # the shell's status for a process ended by SIGPIPE
 
@@ -26,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return args.handler(args)
+        status: int = args.handler(args)
+        return status
     except UsageError as error:
         print(f"flowc: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -168,7 +177,7 @@ def flow_sources(paths: list[str], command: str) -> list[str]:
     return files
 
 
-def report(compilation, fmt: str) -> int:
+def report(compilation: Compilation, fmt: str) -> int:
     from flowc.render import render_json, render_text, summary, use_color
 
     diagnostics = compilation.sorted_diagnostics()
@@ -181,14 +190,14 @@ def report(compilation, fmt: str) -> int:
     return EXIT_DIAGNOSTICS if any(d.is_error for d in diagnostics) else EXIT_OK
 
 
-def run_check(args) -> int:
+def run_check(args: argparse.Namespace) -> int:
     paths = sources_of(args.sources)
     args.selection = selection_of(args)
     compilation = fix_files(paths, args) if args.fix else check_paths(paths, args.context, args.selection)
     return report(compilation, args.format)
 
 
-def selection_of(args):
+def selection_of(args: argparse.Namespace) -> Selection:
     """`--select`/`--ignore` as the checker reads them; an unknown code prefix is a usage error."""
     from flowc.check import Selection, UnknownCode
 
@@ -198,13 +207,14 @@ def selection_of(args):
         raise UsageError(str(error)) from None
 
 
-def check_paths(paths: list[str], context: str, selection=None):
+def check_paths(paths: list[str], context: str, selection: Selection | None = None) -> Compilation:
     from flowc.project import read_files
 
     return check_contents(read_files(paths), context, selection)
 
 
-def check_contents(contents: dict[str, bytes], context: str, selection=None):
+def check_contents(contents: dict[str, bytes], context: str, selection: Selection | None = None
+                   ) -> Compilation:
     """Check files already read ({path: bytes}): .flow files compiled together, .xml files linted as BXML."""
     from flowc.project import compile_sources
 
@@ -222,7 +232,7 @@ def check_contents(contents: dict[str, bytes], context: str, selection=None):
     return compilation
 
 
-def fix_files(paths: list[str], args):
+def fix_files(paths: list[str], args: argparse.Namespace) -> Compilation:
     """Apply fixes and re-check until nothing applicable is left. Each file is rewritten atomically, and only
     if it still holds exactly the bytes the fixes were computed from: a file edited meanwhile is left as it
     is, with a warning (FC907), and not fixed again in this run."""
@@ -260,7 +270,7 @@ def fix_files(paths: list[str], args):
     return compilation
 
 
-def run_compile(args) -> int:
+def run_compile(args: argparse.Namespace) -> int:
     from flowc.build import build
     from flowc.project import compile_sources, read_files
 
@@ -282,7 +292,7 @@ def run_compile(args) -> int:
     return status
 
 
-def output_directory(name: str):
+def output_directory(name: str) -> Path:
     """OUT as given to `compile -o`, refused before anything is read when it cannot be one."""
     import os
     from pathlib import Path
@@ -300,7 +310,7 @@ def output_directory(name: str):
     return out
 
 
-def _extra_outputs():
+def _extra_outputs() -> ExtraOutputs | None:
     """Generated web-app files, when the web backend is available (see flowc.emit_app)."""
     try:
         from flowc.emit_app import app_outputs
@@ -309,7 +319,7 @@ def _extra_outputs():
     return app_outputs
 
 
-def _check_user_module(result, out) -> None:
+def _check_user_module(result: BuildResult, out: Path) -> None:
     """Create the hooks module the web app imports, or report its missing and unused hooks (flowc.emit_app)."""
     if result.plan is None or _extra_outputs() is None:  # nothing was built (errors)
         return
@@ -321,7 +331,7 @@ def _check_user_module(result, out) -> None:
                                                                result.rendered))
 
 
-def run_ir(args) -> int:
+def run_ir(args: argparse.Namespace) -> int:
     from flowc.ir import ir_adapter
     from flowc.project import compile_sources, read_files
 
@@ -337,7 +347,7 @@ def run_ir(args) -> int:
     return EXIT_DIAGNOSTICS if compilation.has_errors else EXIT_OK
 
 
-def run_import(args) -> int:
+def run_import(args: argparse.Namespace) -> int:
     from flowc.import_xml import import_file
 
     if not args.source:
@@ -345,7 +355,7 @@ def run_import(args) -> int:
     return import_file(args.source, args.name)
 
 
-def run_explain(args) -> int:
+def run_explain(args: argparse.Namespace) -> int:
     from flowc.codes import CODES
     from flowc.explain import explain_page
 
@@ -360,13 +370,13 @@ def run_explain(args) -> int:
     return EXIT_OK
 
 
-def run_fmt(args) -> int:
+def run_fmt(args: argparse.Namespace) -> int:
     from flowc.formatter import format_command
 
     return format_command(sources_of(args.sources), check=args.check, diff=args.diff)
 
 
-def run_lsp(args) -> int:
+def run_lsp(args: argparse.Namespace) -> int:
     try:
         from flowc.lsp.server import main as lsp_main
     except ImportError as error:
@@ -374,7 +384,7 @@ def run_lsp(args) -> int:
     return lsp_main()
 
 
-def run_serve(args) -> int:
+def run_serve(args: argparse.Namespace) -> int:
     if not args.out:
         raise UsageError("an empty path names no directory")
     from flowc.files import require_utf8_name
@@ -387,7 +397,7 @@ def run_serve(args) -> int:
     return serve(args.out, host=args.host, port=args.port)
 
 
-def run_sim(args) -> int:
+def run_sim(args: argparse.Namespace) -> int:
     try:
         from flowc.sim.command import main as sim_main
     except ImportError as error:
@@ -395,7 +405,7 @@ def run_sim(args) -> int:
     return sim_main(args)
 
 
-def run_graph(args) -> int:
+def run_graph(args: argparse.Namespace) -> int:
     from flowc.graph import graph_command
 
     return graph_command(flow_sources(args.sources, "graph"), args.out, args.format, args.flow)

@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 
 from flowc.codes import CODES
 from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span
-from flowc.ir import Attribute, Element, Env, Number, Project, Text, Value, Word, walk
+from flowc.ir import Attribute, Conference, Element, Env, Flow, Number, Project, Text, Value, Word, walk
 from flowc.links import FLOW_PATH
 from flowc.vocabulary import AttributeSpec, vocabulary
 
@@ -192,20 +192,24 @@ def route_credentials(plan: Plan) -> dict[str, RouteAuth]:
 
     project = plan.project
     application = application_credentials(project)
+    flows, conferences = project.flows, project.conferences  # (each access builds the dict again)
+    joins: dict[str, list[Element]] = {}  # each declared conference's joins, found once
+    for element, _ in plan.links.conference_joins:
+        if element.conference is not None:
+            joins.setdefault(element.conference, []).append(element)
     routes: dict[str, RouteAuth] = {}
     for route in plan.routes:  # a flow reached with GET and POST is planned twice: one route serves both
         if route.path in routes:
             continue
         if route.conference:
-            conference = project.conferences[route.conference]
+            conference = conferences[route.conference]
             auth = routes[route.path] = RouteAuth(route.path, conference.name_span)
             _add_source(auth, conference.settings, "conferenceEventUrl", application)
-            for element, _ in plan.links.conference_joins:
-                if element.conference == route.conference:
-                    merged = conference_join_attributes(conference, element)
-                    _add_source(auth, merged, "conferenceEventUrl", application)
+            for element in joins.get(route.conference, ()):
+                merged = conference_join_attributes(conference, element)
+                _add_source(auth, merged, "conferenceEventUrl", application)
         else:
-            routes[route.path] = _flow_route(plan, route.path, route.flow, application)
+            routes[route.path] = _flow_route(plan, flows[route.flow], route.path, conferences, application)
     for found in event_routes(project, set(routes)):
         event: RouteAuth | None = None
         for attributes, name in found.uses:
@@ -223,18 +227,17 @@ def route_credentials(plan: Plan) -> dict[str, RouteAuth]:
     return routes
 
 
-def _flow_route(plan: Plan, path: str, flow_name: str, application: list[Attribute]) -> RouteAuth:
+def _flow_route(plan: Plan, flow: Flow, path: str, conferences: dict[str, Conference],
+                application: list[Attribute]) -> RouteAuth:
     from flowc.plan import conference_join_attributes
 
-    project = plan.project
-    flow = project.flows[flow_name]
     auth = RouteAuth(path, flow.name_span)
-    references = plan.links.references_to(flow_name)
+    references = plan.links.references_to(flow.name)
     for reference in references:
         element = reference.element
         attributes = element.attributes
-        if element.tag == "Conference" and element.conference in project.conferences:
-            attributes = conference_join_attributes(project.conferences[element.conference], element)
+        if element.tag == "Conference" and element.conference in conferences:
+            attributes = conference_join_attributes(conferences[element.conference], element)
         if not _add_source(auth, attributes, reference.spec.name, application):
             auth.uncredentialed.append((reference.attribute.span, False))
     if flow.entry_events or not references:  # the Bandwidth application's own callbacks arrive here

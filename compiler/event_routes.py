@@ -36,9 +36,10 @@ def event_routes(project: Project, taken: set[str]) -> list[EventRoute]:
             if attribute_spec is None or attribute_spec.reply_bxml or not attribute_spec.events:
                 continue
             value = attribute.value
-            if not isinstance(value, Text) or not (value.literal or "").startswith("/"):
+            literal = value.literal if isinstance(value, Text) else None
+            if literal is None or not literal.startswith("/"):
                 continue
-            path = urlparse(value.literal).path  # type: ignore[arg-type]
+            path = urlparse(literal).path
             if path in taken:
                 continue
             events = list(attribute_spec.events)

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from flowc.diagnostics import Diagnostic, Span
 from flowc.ir import Branch, Conference, Element, Flow, Project, Text, walk
 from flowc.links import ENTRY_EVENTS, Links, Reference
-from flowc.vocabulary import Context, vocabulary
+from flowc.source import SourceFile
+from flowc.vocabulary import AttributeSpec, Context, vocabulary
 
 FORMATS = ("mermaid", "dot", "svg")
 DOT_MISSING = "FC801"
@@ -32,7 +33,7 @@ CONFERENCE_EVENT_URL = vocabulary().conference_event_url.name
 JOIN = vocabulary().join.name
 
 
-def _answered_elsewhere(spec) -> bool:
+def _answered_elsewhere(spec: AttributeSpec) -> bool:
     """Whether the flow a URL names answers someone other than the call: the called party of a transfer, or a
     conference (the vocabulary's reply context of the URL's events)."""
     events = vocabulary().events
@@ -179,7 +180,9 @@ class _Builder:
         where it is first defined."""
         declared: set[tuple[str, str]] = set()
         for file in self.project.files:
-            for prefix, declaration in [*(("f", f) for f in file.flows), *(("c", c) for c in file.conferences)]:
+            declarations: list[tuple[str, Flow | Conference]] = [
+                *(("f", f) for f in file.flows), *(("c", c) for c in file.conferences)]
+            for prefix, declaration in declarations:
                 if (prefix, declaration.name) in declared:
                     continue
                 declared.add((prefix, declaration.name))
@@ -378,10 +381,10 @@ def render_mermaid(graph: Graph) -> str:
         label = f'|"{mermaid_text(edge.label)}"|' if edge.label else ""
         lines.append(f"    {edge.source} {arrow}{label} {edge.target}")
     for name, style in MERMAID_CLASSES.items():
-        members = [n.id for n in graph.nodes if name in n.classes]
-        if members:
+        classed = [n.id for n in graph.nodes if name in n.classes]
+        if classed:
             lines.append(f"    classDef {name} {style}")
-            lines.append(f"    class {','.join(members)} {name}")
+            lines.append(f"    class {','.join(classed)} {name}")
     return "\n".join(lines) + "\n"
 
 
@@ -480,7 +483,8 @@ def mermaid_limits(graph: Graph, text: str) -> str | None:
 SUFFIX_FORMATS = {".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot", ".svg": "svg"}
 
 
-def project_graph(files: dict[str, bytes], flow: str | None = None) -> tuple[Graph, list[Diagnostic], dict]:
+def project_graph(files: dict[str, bytes], flow: str | None = None
+                  ) -> tuple[Graph, list[Diagnostic], dict[str, SourceFile]]:
     """The graph of in-memory files {path: bytes} (checked as one project), its diagnostics and sources."""
     from flowc.links import resolve
     from flowc.project import compile_sources

@@ -20,6 +20,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flowc.codes import CODES, coded
 from flowc.diagnostics import Diagnostic, Span
@@ -29,6 +30,10 @@ from flowc.lower import CREDENTIAL_PAIRS, MULTIWORD_STARTS
 from flowc.source import MAX_SOURCE_BYTES, SourceFile
 from flowc.usage import UsageError
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
+
+# An lxml element or element tree: lxml ships no type information (lxml-stubs is a separate project).
+XmlNode = Any
+Written = tuple[str, str, AttributeSpec, Span]  # an attribute as written: (name, raw value, spec, span)
 
 INDENT = "    "
 MAX_DEPTH = 256  # libxml2's limit on nested elements, which lxml keeps unless told to parse huge trees
@@ -108,7 +113,7 @@ def import_source(path: str, data: bytes, name: str | None = None) -> ImportResu
     return result
 
 
-def parse_exact(path: str, data: bytes, result: ImportResult):
+def parse_exact(path: str, data: bytes, result: ImportResult) -> XmlNode | None:
     """The document as lxml reads it: no entity expansion, no network, comments kept."""
     from lxml import etree
 
@@ -176,8 +181,14 @@ class Piece:
 
     kind: str  # text | element | comment
     text: str = ""
-    node: object = None
+    node: XmlNode = None
     ir: Element | None = None
+
+    @property
+    def element_ir(self) -> Element:
+        """read_bxml's IR of an element piece (set for every element)."""
+        assert self.ir is not None, "an element piece carries its IR"
+        return self.ir
 
 
 class Writer:
@@ -188,10 +199,10 @@ class Writer:
         self.lines: list[str] = []
         self.diagnostics: list[Diagnostic] = []
 
-    def report(self, code: str, message: str, span: Span, **extra) -> None:
+    def report(self, code: str, message: str, span: Span, **extra: Any) -> None:
         self.diagnostics.append(Diagnostic(code, CODES[code].severity, message, span, **extra))
 
-    def document(self, tree, name: str) -> str:
+    def document(self, tree: XmlNode, name: str) -> str:
         root = tree.getroot()
         for sibling in reversed(list(root.itersiblings(preceding=True))):
             self.comment(sibling, 0)
@@ -204,7 +215,7 @@ class Writer:
         self.lines.append(f"flow {name}{kind} {{")
         for piece in self.pieces(root, self.root):
             if piece.kind == "element":
-                self.statement(piece.node, piece.ir, self.vocab.elements[local_name(piece.node)], 1)
+                self.statement(piece.node, piece.element_ir, self.vocab.elements[local_name(piece.node)], 1)
             elif piece.kind == "comment":
                 self.comment(piece.node, 1)
         self.lines.append("}")
@@ -212,27 +223,27 @@ class Writer:
             self.comment(sibling, 0)
         return "\n".join(self.lines) + "\n"
 
-    def pieces(self, node, ir: Element) -> list[Piece]:
+    def pieces(self, node: XmlNode, ir: Element) -> list[Piece]:
         """The content of an element: text, child elements (paired with read_bxml's IR for spans), comments."""
         ir_children = iter(ir.children)
         result = [Piece("text", node.text)] if node.text else []
         for child in node:
             if isinstance(child.tag, str):
                 result.append(Piece("element", node=child, ir=next(ir_children, ir)))
-            elif child.tag.__name__ == "Comment":  # type: ignore[union-attr]
+            elif child.tag.__name__ == "Comment":
                 result.append(Piece("comment", node=child))
             if child.tail:
                 result.append(Piece("text", child.tail))
         return result
 
-    def comment(self, node, depth: int) -> None:
+    def comment(self, node: XmlNode, depth: int) -> None:
         if getattr(node.tag, "__name__", "") != "Comment":
             return  # processing instructions carry nothing a flow needs
         for line in (node.text or "").strip().splitlines() or [""]:
             self.lines.append(f"{INDENT * depth}# {line.strip()}".rstrip())
 
     # -- statements ----------------------------------------------------------------------------------------
-    def statement(self, node, ir: Element, spec: ElementSpec, depth: int) -> None:
+    def statement(self, node: XmlNode, ir: Element, spec: ElementSpec, depth: int) -> None:
         pieces = self.content(self.pieces(node, ir), spec)
         children = [p for p in pieces if p.kind == "element"]
         texts = [p for p in pieces if p.kind == "text"]
@@ -269,7 +280,7 @@ class Writer:
             elif piece.kind == "comment":
                 self.comment(piece.node, depth + 1)
             else:
-                self.statement(piece.node, piece.ir, self.vocab.elements[local_name(piece.node)], depth + 1)
+                self.statement(piece.node, piece.element_ir, self.vocab.elements[local_name(piece.node)], depth + 1)
         self.lines.append(INDENT * depth + "}")
 
     def content(self, pieces: list[Piece], spec: ElementSpec) -> list[Piece]:
@@ -306,9 +317,9 @@ class Writer:
         return True
 
     # -- attributes ----------------------------------------------------------------------------------------
-    def attributes(self, node, ir: Element, spec: ElementSpec) -> list[tuple[str, str, AttributeSpec, Span]]:
+    def attributes(self, node: XmlNode, ir: Element, spec: ElementSpec) -> list[Written]:
         """(name, raw value, spec, span) in document order, under their vocabulary names."""
-        result = []
+        result: list[Written] = []
         for raw_name, raw in node.attrib.items():
             written = "xml:lang" if raw_name == XML_LANG else raw_name
             name = PUBLISHED_SPELLINGS.get((spec.name, written), written)
@@ -323,7 +334,7 @@ class Writer:
             result.append((name, raw, spec.attributes[name], span))
         return result
 
-    def positional(self, attributes: list, spec: ElementSpec) -> list[str]:
+    def positional(self, attributes: list[Written], spec: ElementSpec) -> list[str]:
         """Values written without their name: a prefix of the element's positional attributes (`pause 2s`)."""
         values = {name: (raw, attribute, span) for name, raw, attribute, span in attributes}
         written = []
@@ -338,7 +349,7 @@ class Writer:
             attributes[:] = [a for a in attributes if a[0] != target]
         return written
 
-    def named(self, attributes: list, spec: ElementSpec) -> list[str]:
+    def named(self, attributes: list[Written], spec: ElementSpec) -> list[str]:
         present = {name: (raw, span) for name, raw, _, span in attributes}
         pairs = {names[0]: (phrase, names[1]) for phrase, names in CREDENTIAL_PAIRS.items()
                  if names[0] in present and names[1] in present}  # `auth USER PASSWORD` when both are set
@@ -359,7 +370,8 @@ class Writer:
     def spelling(self, attribute: AttributeSpec) -> str:
         return attribute.aliases[0] if attribute.aliases else attribute.name
 
-    def value(self, raw: str, attribute: AttributeSpec, span: Span, positional: ElementSpec | None = None):
+    def value(self, raw: str, attribute: AttributeSpec, span: Span, positional: ElementSpec | None = None
+              ) -> str | None:
         """The .flow spelling of an attribute value ("" for a bare flag), or None when it has none."""
         kind = attribute.type
         if kind == "boolean":
@@ -394,7 +406,7 @@ class Writer:
         return text if PHONE.fullmatch(text) else quote(text)
 
 
-def local_name(node) -> str:
+def local_name(node: XmlNode) -> str:
     tag = node.tag
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 

@@ -7,8 +7,10 @@ classes through a TypeAdapter (see `ir_adapter`), which `flowc ir`, the emitter 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from flowc.diagnostics import Span
 
@@ -18,6 +20,9 @@ from flowc.runtime.values import FILTERS as FILTERS
 from flowc.runtime.values import Filter as Filter
 from flowc.runtime.values import SlotRef as SlotRef
 from flowc.runtime.values import placeholder as placeholder
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 # -- values ----------------------------------------------------------------------------------------------
 
@@ -146,7 +151,7 @@ class Branch:
     body: list[Element]
     span: Span
     kind: Literal["branch"] = "branch"
-    value_spans: list[Span] = field(default_factory=list)  # one per value, for diagnostics about a value
+    value_spans: list[Span] = dataclasses.field(default_factory=list)  # one per value, for diagnostics on one
 
 
 @dataclass(slots=True)
@@ -234,7 +239,7 @@ class Project:
         return next((a for file in self.files for a in file.applications), None)
 
 
-def walk(elements: list[Element]):
+def walk(elements: list[Element]) -> Iterator[Element]:
     """Every element in a body, depth first, parents before children."""
     stack = elements[::-1]  # a stack, not recursive generators: this runs over every element of a project
     while stack:
@@ -244,7 +249,7 @@ def walk(elements: list[Element]):
             stack.extend(item for item in reversed(element.content) if type(item) is Element)
 
 
-def ir_adapter():
+def ir_adapter() -> TypeAdapter[Project]:
     """A pydantic TypeAdapter for Project (imported lazily: only `flowc ir`, emit and tests need it)."""
     from pydantic import TypeAdapter
 

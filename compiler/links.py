@@ -122,7 +122,7 @@ def _add_references(links: Links, element: Element, owner: str | None, candidate
         attribute_spec = candidates.get(attribute.name)
         if attribute_spec is not None and type(attribute.value) is Word:
             method = callback_method(element.attribute(attribute_spec.method_attribute or ""))
-            links.add(Reference(attribute.value.value, element, attribute,  # type: ignore[union-attr]
+            links.add(Reference(attribute.value.value, element, attribute,
                                 attribute_spec, owner, method))
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from xml.parsers import expat
 
 from flowc.codes import coded
@@ -143,7 +145,7 @@ class TreeBuilder:
         raise Refused("entity declarations are not allowed in BXML")
 
 
-def _byte_to_char(text: str, data: bytes):
+def _byte_to_char(text: str, data: bytes) -> Callable[[int], int]:
     """A function from UTF-8 byte offsets (what expat reports) to character offsets (what spans use)."""
     if len(data) == len(text):
         return lambda offset: offset
@@ -260,7 +262,7 @@ class Converter:
     def span(self, start: int, end: int) -> Span:
         return Span(self.path, start, end)
 
-    def report(self, code: str, message: str, span: Span, **extra) -> None:
+    def report(self, code: str, message: str, span: Span, **extra: Any) -> None:
         self.diagnostics.append(coded(code, message, span, **extra))
 
     def root(self, raw: RawElement) -> Element:

@@ -6,6 +6,8 @@ values); whether values are valid for their attributes is the checker's job.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from flowc.codes import coded
 from flowc.diagnostics import Diagnostic, Edit, Fix, Span, did_you_mean
 from flowc.ir import (
@@ -27,7 +29,14 @@ from flowc.ir import (
     Word,
 )
 from flowc.syntax import MAX_NESTING_DEPTH, Atom, Block, Call, Module, Statement, Token
-from flowc.vocabulary import ElementSpec, vocabulary
+from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
+
+
+class Located(Protocol):
+    """A piece of syntax with its character offsets (a token, a call, a statement or a block)."""
+
+    start: int
+    end: int
 
 BOOLEAN_WORDS = {"true", "false"}
 DECLARATIONS = ("flow", "conference", "application")  # the statements a file's top level holds
@@ -53,7 +62,8 @@ def match_statement(atoms: list[Atom], parent: str | None) -> tuple[ElementSpec,
     return None
 
 
-def match_attribute(phrases, atoms: list[Atom], index: int) -> tuple[tuple[str, ...], int] | None:
+def match_attribute(phrases: dict[tuple[str, ...], AttributeSpec], atoms: list[Atom], index: int
+                    ) -> tuple[tuple[str, ...], int] | None:
     """The attribute names the words at `atoms[index]` set (two for `auth USER PASSWORD`) and how many words
     the name takes; `phrases` is an element's ElementSpec.attribute_phrases."""
     atom = atoms[index]
@@ -86,15 +96,16 @@ class Lowering:
         self.diagnostics: list[Diagnostic] = []
         self.unread: set[str] = set()  # FlowFile.unread_words
 
-    def span(self, node) -> Span:
+    def span(self, node: Located) -> Span:
         return Span(self.path, node.start, node.end)
 
-    def error(self, code: str, message: str, node, help: str | None = None, fix: Fix | None = None) -> None:
+    def error(self, code: str, message: str, node: Located | Span, help: str | None = None, fix: Fix | None = None
+              ) -> None:
         """Report `code` (with the severity flowc.codes gives it) at `node`."""
         span = node if isinstance(node, Span) else self.span(node)
         self.diagnostics.append(coded(code, message, span, help=help, fix=fix))
 
-    def replace_fix(self, node, old: str, new: str) -> Fix:
+    def replace_fix(self, node: Located, old: str, new: str) -> Fix:
         return Fix(f"replace `{old}` with `{new}`", (Edit(self.span(node), new),))
 
     # -- top level -------------------------------------------------------------------------------------
@@ -129,7 +140,7 @@ class Lowering:
     def unknown_top_level(self, statement: Statement, head: str | None) -> None:
         node = statement.atoms[0] if statement.atoms else statement
         guess = did_you_mean(head, list(DECLARATIONS)) if head else None
-        if guess:
+        if guess and head:
             self.error("FC101", f"unknown declaration `{head}`", node, help=f"did you mean `{guess}`?",
                        fix=self.replace_fix(node, head, guess))
         elif head and self.vocab.statements(None).get((head,)):
@@ -291,7 +302,7 @@ class Lowering:
     def handler(self, statement: Statement) -> Handler | None:
         words = tuple(a.text for a in statement.atoms[1:] if a.kind == "WORD")
         event = CONFERENCE_EVENTS.get(words)
-        node = statement.atoms[1] if len(statement.atoms) > 1 else statement.atoms[0]
+        node: Atom | Span = statement.atoms[1] if len(statement.atoms) > 1 else statement.atoms[0]
         if len(statement.atoms) > 1:  # the whole event phrase: `member joined`
             node = Span(self.path, statement.atoms[1].start, statement.atoms[-1].end)
         if event is None:
@@ -322,7 +333,7 @@ class Lowering:
 
     def element(self, statement: Statement, parent: str | None, depth: int = 1) -> Element | None:
         if not statement.atoms:
-            self.error("FC113", "a block must follow a statement", statement.block)
+            self.error("FC113", "a block must follow a statement", statement)  # (no atoms: the block's span)
             return None
         matched = self.match_keyword(statement, parent)
         if matched is None:
@@ -373,7 +384,7 @@ class Lowering:
                 for atom in inner.atoms:
                     if atom.kind in ("STRING", "VAR"):
                         element.content.append(self.text(atom) if atom.kind == "STRING" else
-                                               Text([self.value(atom)], self.span(atom)))
+                                               Text([self.var_slot(atom)], self.span(atom)))
                     else:
                         self.error("FC107", f"unexpected `{atom.text}` in text", atom)
                 continue
@@ -408,10 +419,12 @@ class Lowering:
                 _, index = self.read_value(atoms, index)  # skip the unknown attribute's value too
         return result
 
-    def match_attribute(self, phrases, atoms: list[Atom], index: int):
+    def match_attribute(self, phrases: dict[tuple[str, ...], AttributeSpec], atoms: list[Atom], index: int
+                        ) -> tuple[tuple[str, ...], int] | None:
         return match_attribute(phrases, atoms, index)
 
-    def attribute_values(self, spec, names, atoms, index, used, result) -> int:
+    def attribute_values(self, spec: ElementSpec, names: tuple[str, ...], atoms: list[Atom], index: int, used: int,
+                         result: list[Attribute]) -> int:
         name_node = atoms[index]
         name_span = Span(self.path, name_node.start, atoms[index + used - 1].end)
         written = name_node.text if used == 1 else " ".join(a.text for a in atoms[index : index + used])
@@ -436,7 +449,8 @@ class Lowering:
             result.append(Attribute(name, value, Span(self.path, name_span.start, end), name_span, written))
         return index
 
-    def positional(self, spec, target, value, atom, result, element) -> None:
+    def positional(self, spec: ElementSpec, target: str, value: Value, atom: Atom, result: list[Attribute],
+                   element: Element | None) -> None:
         span = value.span
         if target == "text":
             if element is None:
@@ -529,7 +543,7 @@ class Lowering:
         if kind == "PHONE":
             return Text([atom.text], span)
         if kind == "VAR":
-            return Slot(atom.text[1:], span)
+            return self.var_slot(atom)
         if kind == "COMMA":
             self.error("FC107", "unexpected `,`", atom)
         return Word(atom.text, span)
@@ -546,7 +560,11 @@ class Lowering:
                    "computes")
         return Word(call.text, span)
 
-    def text(self, token: Token) -> Text:
+    def var_slot(self, atom: Atom) -> Slot:
+        """`$digits`: a runtime value."""
+        return Slot(atom.text[1:], Span(self.path, atom.start, atom.end))
+
+    def text(self, token: Atom) -> Text:
         """A string literal with escapes and `{field}` / `{field|filter}` runtime parts."""
         raw = token.text[1:-1]
         if "\\" not in raw and "{" not in raw and "}" not in raw:  # the common case: plain text

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlparse
 
 from flowc.analysis import Body, RouteKind, analyse, callback_method, conference_event_url, join_attributes
@@ -35,7 +36,7 @@ class Document:
     context: Context  # call | conference | transfer-answer
     span: Span
     elements: list[Element]
-    branch: dict | None = None  # {"field": "digits", "values": ["1"]} for a `when` branch
+    branch: dict[str, Any] | None = None  # {"field": "digits", "values": ["1"]} for a `when` branch
     event: str | None = None  # the conference event a handler answers
     root: str = "Response"  # <Bxml> for `flow NAME as bxml` and the documents of update endpoints
 

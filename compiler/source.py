@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024  # a .flow file larger than this is almost certainly not a flow
@@ -17,14 +18,9 @@ class SourceFile:
 
     @property
     def line_starts(self) -> list[int]:
-        if self._line_starts is None:
-            starts = [0]
-            find = self.text.find
-            pos = find("\n")
-            while pos != -1:
-                starts.append(pos + 1)
-                pos = find("\n", pos + 1)
-            self._line_starts = starts
+        if self._line_starts is None:  # each line's start is the sum of the lengths before it, +1 per "\n" (in C)
+            lengths = map(len, self.text.split("\n")[:-1])
+            self._line_starts = [0, *accumulate(map((1).__add__, lengths))]
         return self._line_starts
 
     def position(self, offset: int) -> tuple[int, int]:

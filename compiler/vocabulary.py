@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data" / "bxml.json"
 
@@ -157,7 +158,7 @@ class ElementSpec:
     kind: str  # verb | child | ssml
     keywords: tuple[str, ...]
     positional: tuple[str, ...]
-    text: dict | None
+    text: dict[str, Any] | None
     children: tuple[str, ...]
     attributes: dict[str, AttributeSpec]
     doc: str = ""
@@ -201,7 +202,7 @@ class Vocabulary:
     elements: dict[str, ElementSpec]
     contexts: dict[str, frozenset[str]]
     max_document_bytes: int
-    voices: list[dict] = field(default_factory=list)
+    voices: list[dict[str, Any]] = field(default_factory=list)
     # Voices named on Bandwidth's older BXML pages and used in their examples (voice="Sophia"): accepted, not
     # offered. Voice names are matched without regard to case.
     legacy_voices: frozenset[str] = frozenset()
@@ -214,7 +215,9 @@ class Vocabulary:
     # The documents of Bandwidth's update endpoints (`flowc check --context update-call`): context -> its root
     # element, the context whose verb rules apply, the endpoint it is sent to.
     update_documents: dict[str, dict[str, str]] = field(default_factory=dict)
-    _statement_index: dict = field(default_factory=dict)
+    _statement_index: dict[str | None, dict[tuple[str, ...], ElementSpec]] = field(default_factory=dict)
+    _first_word_index: dict[str | None, dict[str, list[tuple[tuple[str, ...], ElementSpec]]]] = field(
+        default_factory=dict)
 
     @cached_property
     def conference_events(self) -> dict[tuple[str, ...], str]:
@@ -314,13 +317,12 @@ class Vocabulary:
 
     def phrases_by_first_word(self, parent: str | None) -> dict[str, list[tuple[tuple[str, ...], ElementSpec]]]:
         """statements(parent) grouped by first word, longest phrase first: lowering's lookup per statement."""
-        key = ("by-first-word", parent)
-        if key not in self._statement_index:
+        if parent not in self._first_word_index:
             grouped: dict[str, list[tuple[tuple[str, ...], ElementSpec]]] = {}
             for phrase, spec in self.statements(parent).items():
                 grouped.setdefault(phrase[0], []).append((phrase, spec))
-            self._statement_index[key] = grouped  # type: ignore[index,assignment]
-        return self._statement_index[key]  # type: ignore[index,return-value]
+            self._first_word_index[parent] = grouped
+        return self._first_word_index[parent]
 
     def by_keyword(self, keyword: str) -> ElementSpec | None:
         for element in self.elements.values():
@@ -329,7 +331,7 @@ class Vocabulary:
         return None
 
 
-def _attribute(name: str, raw: dict) -> AttributeSpec:
+def _attribute(name: str, raw: dict[str, Any]) -> AttributeSpec:
     return AttributeSpec(
         name=name,
         type=raw["type"],
@@ -358,13 +360,13 @@ def _attribute(name: str, raw: dict) -> AttributeSpec:
     )
 
 
-def _event(name: str, raw: dict) -> EventSpec:
+def _event(name: str, raw: dict[str, Any]) -> EventSpec:
     return EventSpec(name, Context(raw["reply"]) if raw.get("reply") else None, raw["payload"],
                      tuple(raw["phrase"].split()) if raw.get("phrase") else None, raw.get("slug"),
                      raw.get("entry", False), raw.get("status", False), raw.get("in_conference"))
 
 
-def _shape(raw: dict) -> Shape:
+def _shape(raw: dict[str, Any]) -> Shape:
     characters = raw.get("characters")
     return Shape(raw["description"], raw["min"], raw.get("max"), frozenset(characters) if characters else None)
 
@@ -399,7 +401,7 @@ def vocabulary() -> Vocabulary:
         events={name: _event(name, e) for name, e in raw["events"].items()},
         fields={name: _shape(f) for name, f in raw["fields"].items()},
         limits=Limits(**raw["limits"]),
-        credential_pairs={tuple(p["phrase"].split()): tuple(p["attributes"]) for p in pairs},  # type: ignore[misc]
+        credential_pairs={tuple(p["phrase"].split()): tuple(p["attributes"]) for p in pairs},
         fallback_credentials=frozenset(a for p in pairs if p.get("fallback") for a in p["attributes"]),
         address_patterns=raw["address_patterns"],
         update_documents={name: {k: v for k, v in c.items() if k != "allowed"}

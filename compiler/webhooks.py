@@ -13,7 +13,7 @@ vocabulary table (flowc.vocabulary), which says which model each event's payload
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from flowc.vocabulary import vocabulary
 from pydantic import BaseModel, ConfigDict, Field
@@ -175,7 +175,7 @@ class StreamEvent(CallEvent):
     """mediaStreamStarted / mediaStreamRejected / mediaStreamStopped."""
 
     stream_id: str | None = Field(None, alias="streamId")
-    stream_params: dict | None = Field(None, alias="streamParams")
+    stream_params: dict[str, Any] | None = Field(None, alias="streamParams")
 
 
 class RealTimeTranscriptionEvent(CallEvent):

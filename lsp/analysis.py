@@ -47,16 +47,17 @@ class Analyser:
     def front_end(self, path: str, text: str, editing: bool = True) -> FileAnalysis:
         """The analysis of one file's text, from the cache when the text is the one analysed last."""
         found = self.cached(path, text)
-        if found is not None:
-            return found
-        incremental = None
-        if editing:
-            incremental = self.incremental.get(path)
-            if incremental is None:
-                incremental = self.incremental.setdefault(path, IncrementalFile(path))
-        fresh = analyse(path, text, incremental)
-        self.cache[path] = fresh
-        return fresh
+        if found is None:
+            incremental = None
+            if editing:
+                incremental = self.incremental.get(path)
+                if incremental is None:
+                    incremental = self.incremental.setdefault(path, IncrementalFile(path))
+            found = analyse(path, text, incremental)
+        if editing:  # built here, off the event loop: a hover must not index a big file or find its lines
+            _ = found.index, found.source.line_starts
+        self.cache[path] = found
+        return found
 
     def prime(self, snapshot: Snapshot, cancelled: Callable[[], bool] = never) -> None:
         """Parse the open documents declaration by declaration if that has not been done for their text (a file

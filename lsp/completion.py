@@ -8,6 +8,7 @@ spellings, enums) and from the last check (names); this module decides which app
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flowc.ir import FILTERS
 from flowc.links import ENTRY_EVENTS
@@ -165,7 +166,7 @@ def _phrase_continuations(spec: ElementSpec, atoms: list[Atom], index: int, used
             continue
         if _pending_attribute(spec, atoms[: len(atoms) - length], index)[0] is not None:
             continue  # the words are the value of the attribute before them
-        typed = [a.text for a in tail]  # type: ignore[union-attr]
+        typed = [a.text for a in tail]
         items = [Item(" ".join(phrase[length:]), "attribute", attribute.name, attribute.doc)
                  for phrase, attribute in spec.attribute_phrases.items()
                  if len(phrase) > length and list(phrase[:length]) == typed and attribute.name not in used]
@@ -229,7 +230,7 @@ def value_items(spec: AttributeSpec, names: Names) -> list[Item]:
     return []
 
 
-def _voice_detail(voice: dict | None) -> str:
+def _voice_detail(voice: dict[str, Any] | None) -> str:
     if voice is None:
         return "voice"
     return f"{voice['locale']} {voice['gender']} ({voice['type']})"

@@ -8,6 +8,7 @@ negotiated encoding (UTF-16 unless the client offers another). The unit counting
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from pathlib import Path
 
@@ -155,10 +156,25 @@ class Shift:
 
     def __init__(self, old: str, new: str) -> None:
         self.old_length, self.new_length = len(old), len(new)
-        limit = min(len(old), len(new))
-        self.prefix = _common_length(old, new, limit, lambda k: old[:k] == new[:k])
-        self.suffix = _common_length(old, new, limit - self.prefix,
-                                     lambda k: old[len(old) - k :] == new[len(new) - k :])
+        if old is new:
+            self.prefix, self.suffix = len(old), 0
+            return
+        shorter, m, n = min(len(old), len(new)), len(old), len(new)
+        self.prefix = _common_length(shorter, lambda a, b: old[a:b] == new[a:b])
+        self.suffix = _common_length(shorter - self.prefix, lambda a, b: old[m - b : m - a] == new[n - b : n - a])
+
+    def source(self, old: SourceFile, new: str) -> SourceFile:
+        """The current text as a SourceFile, its line starts taken from the earlier text's outside the changed
+        region (a hover on a large file must not look for every line break again)."""
+        starts = old.line_starts
+        old_end, new_end = self.old_length - self.suffix, self.new_length - self.suffix
+        kept = starts[: bisect_right(starts, self.prefix)]
+        changed, found = [], new.find("\n", self.prefix, new_end)
+        while found != -1:
+            changed.append(found + 1)
+            found = new.find("\n", found + 1, new_end)
+        moved = map((self.new_length - self.old_length).__add__, starts[bisect_right(starts, old_end) :])
+        return SourceFile(old.path, new, [*kept, *changed, *moved])
 
     def to_old(self, offset: int) -> int | None:
         if offset <= self.prefix:
@@ -175,13 +191,15 @@ class Shift:
         return None
 
 
-def _common_length(old: str, new: str, limit: int, same: Callable[[int], bool]) -> int:
-    """The largest k <= limit with same(k), for a same() true up to some k and false after it (binary search
-    with slice comparisons, which run in C: about 20 of them for a 1 MB document)."""
-    low, high = 0, limit
+def _common_length(limit: int, same: Callable[[int, int], bool]) -> int:
+    """The largest k <= limit such that the texts agree on their first k characters, where same(a, b) says
+    whether they agree on characters a to b (counted from the start for the prefix, from the end for the
+    suffix). A binary search that compares only the stretch between the bounds it has established (slices
+    compared in C), so it copies about twice the text in all, not the prefix at every step."""
+    low, high = 0, limit  # the texts agree on [0, low); they differ somewhere in [low, high] unless low == limit
     while low < high:
         middle = (low + high + 1) // 2
-        if same(middle):
+        if same(low, middle):
             low = middle
         else:
             high = middle - 1

@@ -40,7 +40,7 @@ def match_keyword(atoms: list[Atom], parent: str | None) -> tuple[ElementSpec, i
     return match_statement(atoms, parent) if atoms else None
 
 
-def match_attribute(spec: ElementSpec, atoms: list[Atom], index: int):
+def match_attribute(spec: ElementSpec, atoms: list[Atom], index: int) -> tuple[tuple[str, ...], int] | None:
     return match_attribute_phrase(spec.attribute_phrases, atoms, index)
 
 

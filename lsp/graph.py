@@ -10,7 +10,7 @@ starts without it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flowc.lsp.convert import path_of
 
@@ -21,14 +21,14 @@ METHOD = "flowc/graph"
 DEFAULT_FORMAT = "mermaid"
 
 
-def graph_request(result: CheckResult, params) -> dict:
+def graph_request(result: CheckResult, params: object) -> dict[str, Any]:
     """The answer to one `flowc/graph` request from a check of the project as it is now (the server waits for
     one); params is pygls' object for the JSON params (or None)."""
     uri, fmt, flow = (getattr(params, name, None) for name in ("uri", "format", "flow"))
     return project_diagram(result, path_of(uri) if uri else None, fmt or DEFAULT_FORMAT, flow)
 
 
-def project_diagram(result: CheckResult, path: str | None, fmt: str, flow: str | None = None) -> dict:
+def project_diagram(result: CheckResult, path: str | None, fmt: str, flow: str | None = None) -> dict[str, Any]:
     from flowc.graph import FORMATS, MERMAID_TOO_LARGE, GraphError, build, mermaid_limits, render
 
     if fmt not in FORMATS:

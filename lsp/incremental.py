@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any, TypeVar, cast
 
 from flowc.diagnostics import Diagnostic, Span
 from flowc.ir import FlowFile
@@ -64,13 +65,14 @@ SYNTAX = (Token, Call, Block, Statement)
 
 
 FIELDS: dict[type, tuple[str, ...] | None] = {}
+T = TypeVar("T")
 
 
 def _fields(kind: type) -> tuple[str, ...] | None:
     """The attributes to copy of a class whose instances carry offsets (None: shared as it is)."""
     if kind not in FIELDS:
         if kind in SYNTAX:
-            FIELDS[kind] = tuple(kind.__slots__)  # type: ignore[attr-defined]
+            FIELDS[kind] = tuple(kind.__slots__)
         elif dataclasses.is_dataclass(kind) and kind.__module__ in ("flowc.ir", "flowc.diagnostics"):
             FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
         else:
@@ -78,9 +80,13 @@ def _fields(kind: type) -> tuple[str, ...] | None:
     return FIELDS[kind]
 
 
-def shifted(value, delta: int, memo: dict[int, object]):
+def shifted(value: T, delta: int, memo: dict[int, object]) -> T:
     """A copy of `value` (syntax nodes, IR, diagnostics, and lists of them) with every offset moved by `delta`;
     objects shared inside it stay shared in the copy."""
+    return cast(T, _shifted(value, delta, memo))
+
+
+def _shifted(value: Any, delta: int, memo: dict[int, object]) -> Any:  # (any of the kinds `shifted` copies)
     kind = type(value)
     if kind is Span:
         found = memo.get(id(value))
@@ -88,9 +94,9 @@ def shifted(value, delta: int, memo: dict[int, object]):
             found = memo[id(value)] = Span(value.file, value.start + delta, value.end + delta)
         return found
     if kind is list:
-        return [item if type(item) in ATOMS else shifted(item, delta, memo) for item in value]
+        return [item if type(item) in ATOMS else _shifted(item, delta, memo) for item in value]
     if kind is tuple:
-        return tuple(item if type(item) in ATOMS else shifted(item, delta, memo) for item in value)
+        return tuple(item if type(item) in ATOMS else _shifted(item, delta, memo) for item in value)
     names = _fields(kind)
     if names is None:
         return value
@@ -105,7 +111,7 @@ def shifted(value, delta: int, memo: dict[int, object]):
         if offsets and (name == "start" or name == "end"):
             item += delta
         elif type(item) not in ATOMS:
-            item = shifted(item, delta, memo)
+            item = _shifted(item, delta, memo)
         object.__setattr__(copy, name, item)
     return copy
 

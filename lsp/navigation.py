@@ -25,7 +25,7 @@ def name_at(analysis: FileAnalysis, offset: int) -> Name | None:
 
 
 def definitions(result: CheckResult, name: Name) -> list[Span]:
-    spans = []
+    spans: list[Span] = []
     for analysis in result.analyses.values():
         declared = analysis.flow_file.flows if name.kind == "flow" else analysis.flow_file.conferences
         spans.extend(d.name_span for d in declared if d.name == name.name)

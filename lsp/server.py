@@ -17,14 +17,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import inspect
 import logging
 import os
+import stat
 import sys
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from typing import Any, BinaryIO, cast
 
 from flowc import __version__
+from flowc.diagnostics import Span
 from flowc.lsp.actions import code_actions, format_edits
 from flowc.lsp.completion import Item, Names, complete
 from flowc.lsp.convert import Positions, Shift, path_of, uri_of
@@ -36,9 +42,18 @@ from flowc.lsp.protocol import FlowProtocol
 from flowc.lsp.workspace import CheckResult, FileAnalysis, Workspace
 from flowc.source import SourceFile
 from lsprotocol import types
+from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
+from pygls.workspace.position_codec import PositionCodec
 
 logger = logging.getLogger("flowc.lsp")
+# The collector runs in whichever thread allocates, holding the GIL: with `flowc`'s (100000, 50, 100) a young
+# collection in the check thread walks 100,000 objects (20-90 ms measured, a hover waits for all of it). Small
+# young generations keep each pause under a few milliseconds; the oldest generation is never collected
+# automatically (a full collection would walk the check's millions of live objects): lsp/diagnostics.py
+# freezes what a check leaves alive and collects everything once when the server is idle.
+GC_THRESHOLDS = (2_000, 10, 1_000_000_000)
+Handler = Callable[..., Any]  # a feature handler: (server, params) -> answer, or a coroutine of it
 DEFAULT_DEBOUNCE = 0.15  # seconds between the last keystroke and the check
 FAULTS = frozenset(filter(None, os.environ.get("FLOWC_LSP_FAULT", "").split(",")))
 
@@ -65,7 +80,34 @@ class FlowServer(LanguageServer):
         self.debounce = DEFAULT_DEBOUNCE
         self.publisher = Publisher(self.project, self.text_document_publish_diagnostics,
                                    lambda: self.workspace.position_codec)
-        self._recent_map: tuple = (None, None, None)
+        self._recent_map: tuple[tuple[str, str, str], Shift, SourceFile] | None = None
+
+    @property
+    def flow_protocol(self) -> FlowProtocol:
+        return cast(FlowProtocol, self.protocol)  # (pygls types it as its base class; __init__ chose FlowProtocol)
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio. pygls reads every header line and body in its thread pool, three hand-offs between
+        threads per message, each waiting for the GIL while a check runs; when stdin is a pipe (as editors start
+        servers), the event loop reads it itself instead."""
+        stdin = stdin or sys.stdin.buffer
+        if not stat.S_ISFIFO(os.fstat(stdin.fileno()).st_mode):  # (a file or a terminal: pygls' own reader)
+            super().start_io(stdin, stdout)
+            return
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(self._serve_pipe(stdin))
+        except BrokenPipeError:
+            logger.error("the connection to the client is lost")
+        except (KeyboardInterrupt, SystemExit):  # `exit` ends the server with SystemExit
+            pass
+        # (pygls' shutdown() stops its reader thread pool and TCP server; this way of serving starts neither)
+
+    async def _serve_pipe(self, stdin: BinaryIO) -> None:
+        stream = asyncio.StreamReader()
+        await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
+        await run_async(stop_event=threading.Event(), reader=PipeReader(stream), protocol=self.protocol,
+                        logger=logger, error_handler=self.report_server_error)
 
     def document_lost(self, uri: str) -> None:
         """lsp.protocol could not apply a change: check the file's disk text and show nothing for the document."""
@@ -74,14 +116,14 @@ class FlowServer(LanguageServer):
 
     def editor_text(self, uri: str) -> str | None:
         """The document's text as the editor has it (None when it is not open, or out of sync)."""
-        if uri in self.protocol.out_of_sync:
+        if uri in self.flow_protocol.out_of_sync:
             return None
         document = self.workspace.text_documents.get(uri)
         return document.source if document is not None else None
 
     async def document(self, uri: str) -> tuple[FileAnalysis, Positions] | None:
         """The analysis of a document's current text (the editor's if open, else the disk's)."""
-        if uri in self.protocol.out_of_sync:
+        if uri in self.flow_protocol.out_of_sync:
             return None
         path = path_of(uri)
         text = self.editor_text(uri)
@@ -108,8 +150,9 @@ class FlowServer(LanguageServer):
         if analysis.text is text or analysis.text == text:
             return analysis, Shift(text, text), Positions(analysis.source, self.workspace.position_codec)
         key = (uri, analysis.text, text)
-        if self._recent_map[0] != key:  # hovers come in runs: map the two texts once
-            self._recent_map = (key, Shift(analysis.text, text), SourceFile(analysis.path, text))
+        if self._recent_map is None or self._recent_map[0] != key:  # hovers come in runs: map the two texts once
+            shift = Shift(analysis.text, text)
+            self._recent_map = (key, shift, shift.source(analysis.source, text))
         _, shift, source = self._recent_map
         return analysis, shift, Positions(source, self.workspace.position_codec)
 
@@ -118,13 +161,29 @@ class FlowServer(LanguageServer):
         return last.group(path) if last is not None else None
 
 
-def guarded(empty: Callable[[], object]):
+class PipeReader:
+    """pygls' reader interface over an asyncio stream: b"" at the end of input, as pygls expects."""
+
+    def __init__(self, stream: asyncio.StreamReader) -> None:
+        self.stream = stream
+
+    async def readline(self) -> bytes:
+        return await self.stream.readline()
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await self.stream.readexactly(n)
+        except asyncio.IncompleteReadError as error:
+            return error.partial
+
+
+def guarded(empty: Callable[[], object]) -> Callable[[Handler], Handler]:
     """Log a handler's exception and answer `empty()` instead of an error."""
 
-    def decorate(function):
+    def decorate(function: Handler) -> Handler:
         name = function.__name__
 
-        def failed(ls: FlowServer):
+        def failed(ls: FlowServer) -> object:
             logger.exception("%s failed", name)
             ls.window_log_message(types.LogMessageParams(
                 type=types.MessageType.Error, message=f"flowc: {name} failed\n{traceback.format_exc()}"))
@@ -136,24 +195,24 @@ def guarded(empty: Callable[[], object]):
 
         if inspect.iscoroutinefunction(function):
             @functools.wraps(function)
-            async def answer(ls: FlowServer, params):
+            async def answer(ls: FlowServer, params: Any) -> object:
                 try:
                     inject()
                     return await function(ls, params)
                 except Exception:
                     return failed(ls)
 
-            return answer
+            return cast(Handler, answer)
 
         @functools.wraps(function)
-        def handler(ls: FlowServer, params):
+        def handler(ls: FlowServer, params: Any) -> object:
             try:
                 inject()
                 return function(ls, params)
             except Exception:
                 return failed(ls)
 
-        return handler
+        return cast(Handler, handler)
 
     return decorate
 
@@ -190,7 +249,7 @@ def initialized(ls: FlowServer, params: types.InitializedParams) -> None:
                 watchers=[types.FileSystemWatcher(glob_pattern="**/*.flow")]))])).add_done_callback(_registered)
 
 
-def _registered(future) -> None:
+def _registered(future: Future[None]) -> None:
     """A client that refuses the registration still works (files change on disk less often than in the editor)."""
     if not future.cancelled() and future.exception() is not None:
         logger.info("the client did not register the .flow file watcher: %s", future.exception())
@@ -198,7 +257,7 @@ def _registered(future) -> None:
 
 @server.feature(types.SHUTDOWN)
 @guarded(none)
-def shutdown(ls: FlowServer, params) -> None:
+def shutdown(ls: FlowServer, params: None) -> None:
     """Stop a running check at its next file, so that `exit` does not wait for it."""
     ls.project.generation += 1
     if ls.publisher.task is not None:
@@ -297,9 +356,11 @@ async def hover(ls: FlowServer, params: types.HoverParams) -> types.Hover | None
 async def completion(ls: FlowServer, params: types.CompletionParams) -> types.CompletionList:
     empty = types.CompletionList(is_incomplete=False, items=[])
     found = await ls.document(params.text_document.uri)
-    if found is None or found[0].module is None:
+    if found is None:
         return empty
     analysis, positions = found
+    if analysis.module is None:
+        return empty
     offset = positions.offset(params.position)
     last = ls.last_group(analysis.path)
     context_of = (lambda name: last.links.context(name)) if last else (lambda name: "call")
@@ -319,13 +380,13 @@ def _item(item: Item, where: types.Range, rank: int) -> types.CompletionItem:
         text_edit=types.TextEdit(range=where, new_text=item.label))
 
 
-def _locations(result: CheckResult, codec, spans) -> list[types.Location]:
+def _locations(result: CheckResult, codec: PositionCodec, spans: Iterable[Span]) -> list[types.Location]:
     positions = positions_of(result, codec)
     return [types.Location(uri=uri_of(s.file), range=positions[s.file].span_range(s)) for s in spans
             if s.file in positions]
 
 
-async def _name_under_cursor(ls: FlowServer, params: types.TextDocumentPositionParams
+async def _name_under_cursor(ls: FlowServer, params: types.DefinitionParams | types.ReferenceParams
                              ) -> tuple[CheckResult, Name] | None:
     """The flow or conference named at the cursor, with a check of its project that saw the document's text."""
     found = await ls.document(params.text_document.uri)
@@ -401,7 +462,7 @@ async def formatting(ls: FlowServer, params: types.DocumentFormattingParams) -> 
 
 @server.feature("flowc/graph")  # flowc.lsp.graph.METHOD: the diagram of the open project (`flowc graph`)
 @guarded(lambda: {"error": "the graph request failed; see the server's log"})
-async def graph(ls: FlowServer, params) -> dict:
+async def graph(ls: FlowServer, params: object) -> dict[str, Any]:
     from flowc.lsp.graph import graph_request
 
     result = await ls.publisher.up_to_date()
@@ -414,6 +475,7 @@ def main() -> int:
     # The check thread gives the GIL up this often when the event loop wants it (Python's default is 5 ms): a
     # request that arrives during a check waits at most this long for each slice of its own work.
     sys.setswitchinterval(0.001)
+    gc.set_threshold(*GC_THRESHOLDS)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="flowc lsp: %(levelname)s %(message)s")
     server.start_io()
     return 0

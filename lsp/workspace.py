@@ -24,6 +24,7 @@ from flowc.source import MAX_SOURCE_BYTES, SourceError, SourceFile, decode
 from flowc.syntax import Module
 
 if TYPE_CHECKING:
+    from flowc.links import Links
     from flowc.lsp.analysis import Analyser
     from flowc.lsp.index import FileIndex
 
@@ -122,7 +123,7 @@ class CheckResult:
         return self.groups.get(path, self)
 
     @cached_property
-    def links(self):
+    def links(self) -> Links:
         from flowc.analysis import analyse  # the analysis the checker made of this project, when it is the same
 
         return analyse(self.project).links

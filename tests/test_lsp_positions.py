@@ -47,3 +47,36 @@ def test_a_very_long_line_converts_both_ways():
     offset = positions.offset(types.Position(line=1, character=200_012))  # the emoji counts two units
     assert offset == len("flow a {\n") + 200_011
     assert positions.position(offset) == types.Position(line=1, character=200_012)
+
+
+def line_starts(text: str) -> list[int]:
+    return [0] + [index + 1 for index, char in enumerate(text) if char == "\n"]
+
+
+def test_shift_maps_offsets_and_derives_the_new_texts_lines():
+    """Hover answers from the previous analysis through a Shift while the new text is analysed: the common
+    prefix and suffix, and the new text's line starts built from the old ones, against a plain computation."""
+    import random
+
+    from flowc.lsp.convert import Shift
+
+    rng = random.Random(15)
+    for _ in range(3000):
+        old = "".join(rng.choice("ab\n") for _ in range(rng.randint(0, 40)))
+        cut = sorted(rng.randint(0, len(old)) for _ in range(2))
+        new = old[: cut[0]] + "".join(rng.choice("ab\n") for _ in range(rng.randint(0, 6))) + old[cut[1] :]
+        shift = Shift(old, new)
+        prefix = next((i for i in range(min(len(old), len(new))) if old[i] != new[i]), min(len(old), len(new)))
+        assert shift.prefix == prefix
+        assert old[len(old) - shift.suffix :] == new[len(new) - shift.suffix :]
+        assert shift.suffix <= min(len(old), len(new)) - prefix
+        assert shift.suffix == min(len(old), len(new)) - prefix or (
+            old[len(old) - shift.suffix - 1] != new[len(new) - shift.suffix - 1])
+        assert SourceFile("x", old).line_starts == line_starts(old)
+        assert shift.source(SourceFile("x", old), new).line_starts == line_starts(new)
+        for offset in range(len(new) + 1):  # an offset maps to the same place in the unchanged text around it
+            back = shift.to_old(offset)
+            assert back is None or new[:offset] == old[:back] or new[offset:] == old[back:]
+            assert back is not None or prefix < offset < len(new) - shift.suffix
+    same = "flow a {\n}\n"
+    assert Shift(same, same).to_old(3) == 3

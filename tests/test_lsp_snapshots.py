@@ -91,3 +91,48 @@ async def test_hover_right_after_an_edit_answers_in_the_new_texts_positions(tmp_
         assert [p["version"] for p in wire.published(uri)] == [1]  # both before the check of version 2
     finally:
         await stop_server(wire)
+
+
+def test_the_check_runs_without_the_collector_and_freezes_what_it_leaves():
+    """A check's objects are long-lived: young collections in the check thread would hold the GIL (and a hover)
+    for nothing, so the worker runs with the collector off and freezes what is alive afterwards."""
+    import gc
+
+    from flowc.lsp.diagnostics import uncollected
+
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    try:
+        with uncollected():
+            assert not gc.isenabled()
+            kept = [[n] for n in range(1000)]  # noqa: F841  (alive at the end of the block)
+        assert gc.isenabled() and gc.get_freeze_count() >= frozen + 1000
+        with pytest.raises(RuntimeError), uncollected():
+            raise RuntimeError("a failing check")
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
+def test_the_server_also_serves_a_stdin_that_is_not_a_pipe(tmp_path: Path):
+    """Editors connect through pipes, which the event loop reads itself; any other stdin (here a file of
+    messages) is read by pygls' own reader, and the server answers just the same."""
+    import json
+    import subprocess
+    import sys
+
+    def frame(message: dict) -> bytes:
+        body = json.dumps(message).encode()
+        return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+    messages = tmp_path / "messages"
+    messages.write_bytes(b"".join(frame(m) for m in [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {"jsonrpc": "2.0", "id": 2, "method": "shutdown"},
+        {"jsonrpc": "2.0", "method": "exit"}]))
+    with messages.open("rb") as stdin:
+        done = subprocess.run([sys.executable, "-m", "flowc", "lsp"], stdin=stdin, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert b'"id": 1' in done.stdout and b'"id": 2' in done.stdout and b'"capabilities"' in done.stdout

@@ -205,12 +205,12 @@ def consistent_settings(room: list[Join], context: CheckContext) -> Iterator[Dia
             help="only the call that creates the conference decides its webhook settings; Bandwidth silently "
             "ignores them on every later join. " + (
                 f"Conference `{join.declared.name}` is declared: set them on its declaration only, not on this join"
-                if own else
+                if own and join.declared is not None else
                 "Declare them once with `conference NAME \"name\" { ... }` and use `join NAME` everywhere"),
         )
 
 
-def _setting_value(attribute: Attribute | None, default) -> str | None:
+def _setting_value(attribute: Attribute | None, default: object) -> str | None:
     if attribute is None:
         return None if default is None else str(default)
     value = attribute.value

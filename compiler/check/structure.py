@@ -30,7 +30,7 @@ def required_content(context: CheckContext) -> Iterator[Diagnostic]:
 
 
 def _content_name(spec: ElementSpec) -> str:
-    return (spec.text or {}).get("name", "text content")
+    return str((spec.text or {}).get("name", "text content"))
 
 
 # Attributes Bandwidth's reference marks as required (the vocabulary's `required` flag).
@@ -139,20 +139,22 @@ def _element_size(element: Element, context: CheckContext) -> int:
     for attribute in attributes:
         size += len(attribute.name) + 4 + _value_size(attribute.value)
     for child in element.content:
-        size += _element_size(child, context) if type(child) is Element else _value_size(child)
+        if type(child) is Element:
+            size += _element_size(child, context)
+        elif type(child) is Text:
+            size += _value_size(child)
     return size
 
 
 def _value_size(value: Value) -> int:
-    kind = type(value)
-    if kind is Text:
-        return sum(len(p) for p in value.parts if type(p) is str)  # type: ignore[union-attr]
-    if kind is Word:
+    if type(value) is Text:
+        return sum(len(p) for p in value.parts if type(p) is str)
+    if type(value) is Word:
         return len(value.value) + len(FLOW_PATH) - 6  # a flow name becomes /flows/NAME
-    if kind is Number:
-        return len(value.text)  # type: ignore[union-attr]
-    if kind is ListValue:
-        return sum(_value_size(item) + 1 for item in value.items)  # type: ignore[union-attr]
+    if type(value) is Number:
+        return len(value.text)
+    if type(value) is ListValue:
+        return sum(_value_size(item) + 1 for item in value.items)
     return 0
 
 

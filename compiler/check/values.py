@@ -51,20 +51,19 @@ def attribute_values(context: CheckContext) -> Iterator[Diagnostic]:
 
 def _plainly_valid(value: Value, spec: AttributeSpec) -> bool:
     """The common valid cases, decided without building a generator (the checker's hot path)."""
-    kind = type(value)
-    if kind is Word:
+    if type(value) is Word:
         if spec.type == "boolean":
-            return value.value in ("true", "false")  # type: ignore[union-attr]
+            return value.value in ("true", "false")
         if spec.type in ("enum", "http_method"):
-            return value.value in spec.enum  # type: ignore[union-attr]
+            return value.value in spec.enum
         return spec.type == "url" and spec.reply_bxml  # a flow name
-    if kind is Text:
+    if type(value) is Text:
         return spec.type == "string" and spec.max_length is None and spec.pattern is None
-    if kind is Number and spec.type in ("integer", "decimal") and (spec.unit or not value.unit):  # type: ignore
-        amount = value.in_unit(spec.unit)  # type: ignore[union-attr]
+    if type(value) is Number and spec.type in ("integer", "decimal") and (spec.unit or not value.unit):
+        amount = value.in_unit(spec.unit)
         return (spec.type == "decimal" or amount == int(amount)) and (spec.min is None or amount >= spec.min) and (
             spec.max is None or amount <= spec.max)
-    return kind is Slot
+    return type(value) is Slot
 
 
 def _seconds(value: Number, spec: AttributeSpec) -> float:
@@ -130,8 +129,10 @@ def check_number(value: Value, spec: AttributeSpec, written: str, xml: bool = Fa
     unit = f" {'seconds' if spec.unit == 's' else 'milliseconds'}" if spec.unit else ""
     low, high = spec.min, spec.max
     if (low is not None and amount < low) or (high is not None and amount > high):
-        bounds = f"from {format_number(low)} to {format_number(high)}" if low is not None and high is not None else (
-            f"at most {format_number(high)}" if high is not None else f"at least {format_number(low)}")
+        if low is not None and high is not None:
+            bounds = f"from {format_number(low)} to {format_number(high)}"
+        else:
+            bounds = f"at most {format_number(high)}" if high is not None else f"at least {format_number(low or 0)}"
         yield diagnostic("FC203", f"`{written}` is {format_number(amount)}{unit}, but must be {bounds}{unit}",
                          value.span)
 

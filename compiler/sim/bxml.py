@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
-from flowc.vocabulary import vocabulary
+from flowc.vocabulary import AttributeSpec, vocabulary
 
 
 @dataclass(frozen=True)
@@ -121,3 +121,60 @@ def number(element: ET.Element, name: str, fallback: float = 0.0) -> float:
 def flag(element: ET.Element, name: str) -> bool:
     value = attribute(element, name)
     return value is True or str(value).lower() == "true"
+
+
+def seconds(element: ET.Element, name: str) -> float:
+    """A duration attribute (or its default) in seconds, converted by the unit the vocabulary gives it."""
+    value = number(element, name)
+    spec = vocabulary().elements[element.tag].attributes.get(name)
+    return value / 1000 if spec is not None and spec.unit == "ms" else value
+
+
+@dataclass(frozen=True)
+class Callback:
+    """Where an element sends one of its webhooks."""
+
+    url: str | None
+    method: str
+    fallback_url: str | None
+    fallback_method: str
+
+
+def callback(element: ET.Element, event_type: str) -> Callback:
+    """The URL (and method, and fallback) an element names for `event_type`: the vocabulary says which of its
+    URL attributes receives the event and which attribute holds that URL's method."""
+    spec = _event_attribute(element.tag, event_type)
+    if spec is None:
+        return Callback(None, "POST", None, "POST")
+    method = attribute(element, spec.method_attribute) if spec.method_attribute else None
+    fallback = spec.name.removesuffix("Url") + "Fallback"  # BXML spells each URL's fallback pair this way
+    return Callback(element.get(spec.name), method or "POST", element.get(fallback + "Url"),
+                    attribute(element, fallback + "Method") or "POST")
+
+
+@cache
+def _event_attribute(tag: str, event_type: str) -> AttributeSpec | None:
+    return next((spec for spec in vocabulary().elements[tag].attributes.values() if event_type in spec.events), None)
+
+
+def credentials_of(element: ET.Element | None, fallback: bool = False) -> tuple[str, str] | None:
+    """The user name and password an element gives for its webhooks (or for their fallback URL), None when
+    it gives none. Which attributes hold them comes from the vocabulary's credential pairs."""
+    user, password = _credential_attributes(fallback)
+    if element is None or element.get(user) is None:
+        return None
+    return element.get(user, ""), element.get(password, "")
+
+
+@lru_cache(maxsize=2)
+def _credential_attributes(fallback: bool) -> tuple[str, str]:
+    words = vocabulary()
+    pairs = words.credential_pairs.values()
+    return next(pair for pair in pairs if (pair[0] in words.fallback_credentials) == fallback)
+
+
+def children(element: ET.Element) -> list[ET.Element]:
+    """The element's children that the vocabulary allows inside it (the prompts of a Gather, the targets of
+    a Transfer or Refer)."""
+    allowed = vocabulary().elements[element.tag].children
+    return [child for child in element if child.tag in allowed]

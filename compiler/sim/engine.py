@@ -36,9 +36,22 @@ from typing import Any, cast
 from urllib.parse import urljoin
 
 from flowc.sim import payloads
-from flowc.sim.bxml import Reply, attribute, break_seconds, flag, number, read_reply, spoken_text
+from flowc.sim.bxml import (
+    Reply,
+    attribute,
+    break_seconds,
+    callback,
+    children,
+    credentials_of,
+    flag,
+    number,
+    read_reply,
+    seconds,
+    spoken_text,
+)
 from flowc.sim.timeline import Event, Heard, Note, StateChange, Verb, Webhook, redact, redact_fields
 from flowc.sim.transport import Answer
+from flowc.vocabulary import vocabulary
 
 MAX_MEMBERS = 20
 MAX_CONFERENCE_SECONDS = 24 * 3600
@@ -46,6 +59,11 @@ MAX_CONFERENCE_SECONDS = 24 * 3600
 # to play): beyond this the call is ended, instead of the emulator looping for ever.
 MAX_WEBHOOKS_AT_ONE_INSTANT = 200
 DEFAULT_CALLBACK_TIMEOUT = 15.0
+def snake_case(name: str) -> str:
+    """StartGather -> start_gather."""
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
 SYNC_CONFERENCE_EVENTS = ("conferenceCreated", "conferenceMemberJoin", "conferenceMemberExit",
                           "conferenceRedirect")
 
@@ -154,12 +172,10 @@ class Room:
         self.members: dict[str, Member] = {}
         self.coach_id: str | None = None
         self.base_url = creator.base_url
-        self.event_url = verb.get("conferenceEventUrl")
-        self.event_method = attribute(verb, "conferenceEventMethod") or "POST"
-        self.fallback_url = verb.get("conferenceEventFallbackUrl")
-        self.fallback_method = attribute(verb, "conferenceEventFallbackMethod") or "POST"
-        self.credentials = _credentials(verb, "username", "password")
-        self.fallback_credentials = _credentials(verb, "fallbackUsername", "fallbackPassword")
+        events = callback(verb, "conferenceCreated")  # (one URL receives all of a conference's events)
+        self.event_url, self.event_method = events.url, events.method
+        self.fallback_url, self.fallback_method = events.fallback_url, events.fallback_method
+        self.credentials, self.fallback_credentials = credentials_of(verb), credentials_of(verb, fallback=True)
         self.tag = verb.get("tag") or None
         self.callback_timeout = number(verb, "callbackTimeout", creator.callback_timeout)
         self.outbox: deque[tuple[str, dict[str, Any]]] = deque()
@@ -168,12 +184,6 @@ class Room:
         self.player = Actor(room_id)
         self.recording: RecordingState | None = None
         self.expiry: Timer | None = None
-
-
-def _credentials(element: ET.Element | None, user: str, password: str) -> tuple[str, str] | None:
-    if element is None or element.get(user) is None:
-        return None
-    return element.get(user, ""), element.get(password, "")
 
 
 # -- faults ----------------------------------------------------------------------------------------------------
@@ -291,18 +301,10 @@ class Engine:
         self._instant: tuple[float, dict[str, int]] = (-1.0, {})  # webhooks per call at the current instant
         self.loop = asyncio.new_event_loop()  # the app's event loop, run while a webhook is out (see deliver)
         self._keeper = self.loop.run_until_complete(_keep_worker_threads())
-        self.verbs = {
-            "SpeakSentence": self._speak, "PlayAudio": self._speak, "Pause": self._pause, "Ring": self._ring,
-            "Gather": self._gather, "Redirect": self._redirect, "Hangup": self._hangup, "Tag": self._tag,
-            "Record": self._record, "StartRecording": self._start_recording,
-            "PauseRecording": self._pause_recording, "ResumeRecording": self._resume_recording,
-            "StopRecording": self._stop_recording, "StartGather": self._start_gather,
-            "StopGather": self._stop_gather, "SendDtmf": self._send_dtmf, "Transfer": self._transfer,
-            "Bridge": self._bridge, "Forward": self._forward, "Refer": self._refer,
-            "Conference": self._conference, "StartStream": self._start_stream, "StopStream": self._stop_stream,
-            "StartTranscription": self._start_transcription, "StopTranscription": self._stop_transcription,
-            "Connect": self._connect,
-        }
+        # Every verb of the vocabulary, run by the method named after it (<StartGather>: _start_gather): a verb
+        # added to the vocabulary without a method here stops the engine at once instead of going unnoticed.
+        self.verbs = {name: getattr(self, "_" + snake_case(name)) for name, spec in vocabulary().elements.items()
+                      if spec.kind == "verb"}
 
     # -- clock -------------------------------------------------------------------------------------------------
 
@@ -552,6 +554,14 @@ class Engine:
         credentials = credentials or self.application_credentials(url)
         return self.deliver(method, url, payload, credentials, timeout), delay
 
+    def post_event(self, event_type: str, payload: dict, element: ET.Element, base: str, call_id: str | None = None,
+                   conference_id: str | None = None, receiver: str | None = None) -> None:
+        """post_async to the URL `element` names for the event (or for `receiver`, the event whose URL
+        attribute receives it), with the element's credentials."""
+        target = callback(element, receiver or event_type)
+        self.post_async(event_type, payload, target.url, target.method, base, credentials_of(element), call_id,
+                        conference_id)
+
     def post_async(self, event_type: str, payload: dict, url: str | None, method: str, base: str,
                    credentials=None, call_id: str | None = None, conference_id: str | None = None) -> None:
         """An event whose reply Bandwidth ignores: delivered soon (later with the reorder fault), retried once
@@ -729,9 +739,9 @@ class Engine:
         url = verb.get(prefix + "Url")
         if not url:
             return None
-        return Endpoint(url, attribute(verb, prefix + "Method") or "POST", _credentials(verb, "username", "password"),
+        return Endpoint(url, attribute(verb, prefix + "Method") or "POST", credentials_of(verb),
                         verb.get(prefix + "FallbackUrl"), attribute(verb, prefix + "FallbackMethod") or "POST",
-                        _credentials(verb, "fallbackUsername", "fallbackPassword"), call.callback_timeout,
+                        credentials_of(verb, fallback=True), call.callback_timeout,
                         base if base is not None else call.base_url)
 
     def take_over(self, call: SimCall, verb: ET.Element, prefix: str, event_type: str, context: str = "call",
@@ -761,11 +771,13 @@ class Engine:
         self.hear(call, text, kind)
         return (yield Sleep(seconds, digits=interruptible, what=f"playing {kind}"))
 
+
+    _speak_sentence = _play_audio = _speak
     def _pause(self, call: SimCall, verb: ET.Element):
-        yield Sleep(number(verb, "duration", 1), what="pausing")
+        yield Sleep(seconds(verb, "duration"), what="pausing")
 
     def _ring(self, call: SimCall, verb: ET.Element):
-        yield Sleep(number(verb, "duration", 5), what="ringing")
+        yield Sleep(seconds(verb, "duration"), what="ringing")
 
     def _tag(self, call: SimCall, verb: ET.Element):
         call.tag = (verb.text or "").strip() or None
@@ -780,11 +792,11 @@ class Engine:
         return (yield from self.take_over(call, verb, "redirect", "redirect"))
 
     def _gather(self, call: SimCall, verb: ET.Element):
-        state = GatherState(int(number(verb, "maxDigits", 50)), attribute(verb, "terminatingDigits") or "")
+        state = GatherState(int(number(verb, "maxDigits")), attribute(verb, "terminatingDigits") or "")
         call.gather = state
-        prompts = [p for p in verb if p.tag in ("SpeakSentence", "PlayAudio")]
-        first, between = number(verb, "firstDigitTimeout", 5), number(verb, "interDigitTimeout", 5)
-        for _ in range(max(1, int(number(verb, "repeatCount", 1)))):
+        prompts = children(verb)
+        first, between = seconds(verb, "firstDigitTimeout"), seconds(verb, "interDigitTimeout")
+        for _ in range(max(1, int(number(verb, "repeatCount")))):
             for prompt in prompts:
                 if state.digits or state.finished:
                     break
@@ -822,8 +834,8 @@ class Engine:
             self.note(call.id, f"nothing collects the digit {digit}: discarded")
 
     def _record(self, call: SimCall, verb: ET.Element):
-        longest = number(verb, "maxDuration", 60)
-        silence = number(verb, "silenceTimeout", 0)
+        longest = seconds(verb, "maxDuration")
+        silence = seconds(verb, "silenceTimeout")
         limit = min(longest, silence) if silence > 0 else longest
         call.record_terminators = attribute(verb, "terminatingDigits") or ""
         started = self.now
@@ -837,22 +849,18 @@ class Engine:
                           channels: int = 1) -> dict[str, Any]:
         recording_id = self.ids.recording()
         return {"recordingId": recording_id, "startTime": payloads.iso(started), "endTime": payloads.iso(self.now),
-                "duration": payloads.duration(seconds), "fileFormat": attribute(verb, "fileFormat") or "wav",
+                "duration": payloads.duration(seconds), "fileFormat": attribute(verb, "fileFormat"),
                 "channels": channels, "status": "complete",
                 "mediaUrl": f"{self.call_url(call)}/recordings/{recording_id}/media"}
 
     def _recording_events(self, call: SimCall, verb: ET.Element, recording: dict[str, Any]) -> None:
-        credentials = _credentials(verb, "username", "password")
-        self.post_async("recordingAvailable", self.event(call, "recordingAvailable", **recording),
-                        verb.get("recordingAvailableUrl"), attribute(verb, "recordingAvailableMethod") or "POST",
-                        call.base_url, credentials, call.id)
+        self.post_event("recordingAvailable", self.event(call, "recordingAvailable", **recording), verb,
+                        call.base_url, call.id)
         if flag(verb, "transcribe"):
             transcription = {"speaker": 0, "text": "(simulated transcription)", "confidence": 0.9}
-            self.post_async("transcriptionAvailable",
+            self.post_event("transcriptionAvailable",
                             self.event(call, "transcriptionAvailable", transcription=transcription, **recording),
-                            verb.get("transcriptionAvailableUrl"),
-                            attribute(verb, "transcriptionAvailableMethod") or "POST", call.base_url, credentials,
-                            call.id)
+                            verb, call.base_url, call.id)
 
     def _start_recording(self, call: SimCall, verb: ET.Element):
         if call.recording is None:
@@ -907,21 +915,18 @@ class Engine:
     def _dtmf_event(self, call: SimCall, digit: str) -> None:
         verb = call.dtmf
         assert verb is not None
-        self.post_async("dtmf", self.event(call, "dtmf", digit=digit), verb.get("dtmfUrl"),
-                        attribute(verb, "dtmfMethod") or "POST", call.base_url,
-                        _credentials(verb, "username", "password"), call.id)
+        self.post_event("dtmf", self.event(call, "dtmf", digit=digit), verb, call.base_url, call.id)
 
     def _send_dtmf(self, call: SimCall, verb: ET.Element):
         digits = (verb.text or "").strip()
-        each = (number(verb, "toneDuration", 200) + number(verb, "toneInterval", 400)) / 1000
+        each = seconds(verb, "toneDuration") + seconds(verb, "toneInterval")
         self.note(call.id, f"sends the tones {digits}")
         yield Sleep(len(digits) * each, what="sending tones")
 
     def _stream_event(self, call: SimCall, verb: ET.Element, event_type: str) -> None:
-        self.post_async(event_type, self.event(call, event_type, streamId=verb.get("name") or "stream",
+        self.post_event(event_type, self.event(call, event_type, streamId=verb.get("name") or "stream",
                                                streamParams={p.get("name", ""): p.get("value", "") for p in verb}),
-                        verb.get("streamEventUrl"), attribute(verb, "streamEventMethod") or "POST", call.base_url,
-                        _credentials(verb, "username", "password"), call.id)
+                        verb, call.base_url, call.id)
 
     def _start_stream(self, call: SimCall, verb: ET.Element):
         call.streams[verb.get("name") or "stream"] = verb
@@ -937,9 +942,7 @@ class Engine:
         yield
 
     def _transcription_event(self, call: SimCall, verb: ET.Element, event_type: str) -> None:
-        self.post_async(event_type, self.event(call, event_type), verb.get("transcriptionEventUrl"),
-                        attribute(verb, "transcriptionEventMethod") or "POST", call.base_url,
-                        _credentials(verb, "username", "password"), call.id)
+        self.post_event(event_type, self.event(call, event_type), verb, call.base_url, call.id)
 
     def _start_transcription(self, call: SimCall, verb: ET.Element):
         call.transcriptions[verb.get("name") or "transcription"] = verb
@@ -963,7 +966,7 @@ class Engine:
         yield Park(f"forwarded to {verb.get('to', '')}")
 
     def _refer(self, call: SimCall, verb: ET.Element):
-        target = next((c for c in verb if c.tag == "SipUri"), None)
+        target = next(iter(children(verb)), None)
         uri = (target.text or "").strip() if target is not None else ""
         success = self.callees.get(uri, "answer") == "answer"
         yield Sleep(self.options.answer_seconds, what=f"referring to {uri}")
@@ -980,8 +983,8 @@ class Engine:
         return "hangup" if success else None
 
     def _transfer(self, call: SimCall, verb: ET.Element):
-        targets = [t for t in verb if t.tag in ("PhoneNumber", "SipUri")]
-        timeout = number(verb, "callTimeout", 30)
+        targets = children(verb)
+        timeout = seconds(verb, "callTimeout")
         caller_id = verb.get("transferCallerId") or call.to
         legs = []
         for target in targets:
@@ -1019,9 +1022,7 @@ class Engine:
 
     def _transfer_disconnect(self, leg: SimCall, target: ET.Element, cause: str) -> None:
         payload = self.event(leg, "transferDisconnect", endTime=payloads.iso(self.now), cause=cause)
-        self.post_async("transferDisconnect", payload, target.get("transferDisconnectUrl"),
-                        attribute(target, "transferDisconnectMethod") or "POST", leg.base_url,
-                        _credentials(target, "username", "password"), leg.id)
+        self.post_event("transferDisconnect", payload, target, leg.base_url, leg.id)
 
     def _callee(self, leg: SimCall, target: ET.Element):
         """The B leg of a transfer: transferAnswer's reply runs on it alone, then it is bridged to the caller."""
@@ -1198,15 +1199,13 @@ class Engine:
         values: dict[str, Any] = {
                   "recordingId": recording_id, "channels": 1, "startTime": payloads.iso(recording.started),
                   "endTime": payloads.iso(self.now), "duration": payloads.duration(seconds),
-                  "fileFormat": attribute(recording.element, "fileFormat") or "wav", "status": "complete",
+                  "fileFormat": attribute(recording.element, "fileFormat"), "status": "complete",
                   "mediaUrl": f"{self.api_base()}/accounts/{self.options.account_id}/conferences/{room.id}"
                               f"/recordings/{recording_id}/media"}
         self.state(room.id, "recording stopped", values["duration"])
-        self.post_async("conferenceRecordingAvailable", self.room_event(room, "conferenceRecordingAvailable",
+        self.post_event("conferenceRecordingAvailable", self.room_event(room, "conferenceRecordingAvailable",
                                                                         **values),
-                        recording.element.get("recordingAvailableUrl"),
-                        attribute(recording.element, "recordingAvailableMethod") or "POST", room.base_url,
-                        _credentials(recording.element, "username", "password"), conference_id=room.id)
+                        recording.element, room.base_url, conference_id=room.id, receiver="recordingAvailable")
 
     def can_hear(self, listener: SimCall, speaker: SimCall) -> bool:
         """Whether `listener` hears `speaker` in their conference: mute, hold and coaching decide."""
