@@ -86,14 +86,19 @@ def conference_event_url(conference: Conference) -> str | None:
     setting = conference.setting(vocabulary().conference_event_url.name)
     if setting is not None and isinstance(setting.value, Text):
         return setting.value.literal
-    return CONFERENCE_PATH.format(name=conference.name) if conference.handlers else None
+    return CONFERENCE_PATH.format(name=conference.name) if receives_events(conference) else None
+
+
+def receives_events(conference: Conference) -> bool:
+    """Whether the app must receive the conference's events: it has handlers, or a room policy the app runs."""
+    return bool(conference.handlers) or conference.policy is not None
 
 
 def join_attributes(conference: Conference, join: Element) -> list[Attribute]:
     """`join support`: the declared settings (with a derived event URL) followed by the join's own."""
     attributes = list(conference.settings)
     event_url = vocabulary().conference_event_url.name
-    if conference.setting(event_url) is None and conference.handlers:
+    if conference.setting(event_url) is None and receives_events(conference):
         url = conference_event_url(conference) or ""
         attributes.insert(0, Attribute(event_url, Text([url], conference.name_span),
                                        conference.name_span, conference.name_span, ""))
@@ -169,6 +174,9 @@ def bodies(project: Project, vocab: Vocabulary) -> Iterator[Body]:
         for conference in file.conferences:
             for handler in conference.handlers:
                 yield Body(conference, handler.body, handler_context(handler.event), handler.span, handler.event)
+                for branch in handler.branches:  # `when role host { ... }` (flowc.rooms adds `role`)
+                    yield Body(conference, branch.body, handler_context(handler.event), branch.span, handler.event,
+                               branch=branch)
 
 
 def resolve(project: Project) -> Links:

@@ -62,10 +62,17 @@ def manifest_data(plan: Plan, rendered: list[RenderedDocument], sources: dict[st
             entry["slots"] = sorted({slot.placeholder for slot in item.slots})
         documents.append(entry)
     routes: list[dict[str, Any]] = []
+    rooms = {room.conference.name for room in plan.rooms}
+    sites = {site.file: site.room for room in plan.rooms for site in room.sites}
     for route in plan.routes:
         entry = {"method": route.method, "path": route.path, "events": route.events, "flow": route.flow}
         if route.conference:
             entry["conference"] = route.conference
+        # a room's routes answer from its state (flowc.rooms): which document depends on who is in it
+        room = route.room or (route.conference if route.conference in rooms else None) or next(
+            (sites[d.file] for d in route.documents if d.file in sites), None)
+        if room is not None:
+            entry["room"] = room
         routes.append(entry)
     # URLs for webhooks that take no BXML: the web app serves them too (answering 204), so they are listed
     from flowc.event_routes import event_routes

@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("out", metavar="OUT", help="the directory `flowc compile -o` wrote")
     serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes (default 1; a stateful app needs FLOWC_STORE=redis://... for more)")
     serve.set_defaults(handler=run_serve)
 
     sim = commands.add_parser("sim", help="run a simulated call against OUT's app and print its timeline, or "
@@ -394,7 +396,7 @@ def run_serve(args: argparse.Namespace) -> int:
         from flowc.serve import serve
     except ImportError as error:
         raise UsageError(f"`flowc serve` needs uvicorn: pip install 'flowc[serve]' ({error})") from None
-    return serve(args.out, host=args.host, port=args.port)
+    return serve(args.out, host=args.host, port=args.port, workers=args.workers)
 
 
 def run_sim(args: argparse.Namespace) -> int:

@@ -273,6 +273,75 @@ CODES: dict[str, Code] = _codes(
          "value that an earlier branch of the same flow already lists never selects its branch: the web app "
          "serves the first branch that matches.",
          'flow main {\n    hangup\n    say "Goodbye"\n}\n', 'flow main {\n    say "Goodbye"\n    hangup\n}\n'),
+    # -- rooms (conferences with a policy: flowc.rooms, flowc.room_rules) -------------------------------------
+    Code("FC120", E, "malformed room policy line",
+         "A conference block may hold policy lines that flowc compiles onto Bandwidth (the Rooms section of "
+         "docs/language.md): `role NAME KIND [of ROLE]`, `wait for host play \"URL\"`, `max N else FLOW`, "
+         "`limit 30m warn 1m \"TEXT\"`, `tone join|exit \"URL\" [for ROLE]`, `end when [any] host leaves`, "
+         "`key \"*6\" ACTION [for ROLE]`. This line starts like one of them but does not have its form.",
+         'conference standup {\n    max five\n}\n\nflow main {\n    join standup as host\n}\n',
+         'conference standup {\n    max 5\n}\n\nflow main {\n    join standup as host\n}\n'),
+    Code("FC121", E, "unknown role",
+         "`join ROOM as ROLE` gives the member a role of the room: host (or moderator), member, coach, listener, "
+         "or a role the room declares with `role NAME KIND`. Roles only mean something in a room, a conference "
+         "declared with policy lines.",
+         'conference standup {\n    end when host leaves\n}\n\nflow main {\n    join standup as hots\n}\n',
+         'conference standup {\n    end when host leaves\n}\n\nflow main {\n    join standup as host\n}\n'),
+    Code("FC420", E, "room cap above Bandwidth's 20",
+         "A Bandwidth conference holds at most 20 calls, muted, held and the coach included; a cap above that "
+         "can never be reached, and the 21st caller would be turned away by Bandwidth instead of the room's "
+         "overflow flow.",
+         'conference standup {\n    max 25\n}\n\nflow main {\n    join standup as host\n}\n',
+         'conference standup {\n    max 20\n}\n\nflow main {\n    join standup as host\n}\n'),
+    Code("FC421", E, "room cap below the roles it needs at once",
+         "The cap counts every member. A room that waits for a host (or ends with one) needs the host in it, a "
+         "room with a coach needs the coach, and both need someone else: a cap below that number can never "
+         "hold the meeting it describes.",
+         'conference standup {\n    max 1\n    end when host leaves\n}\n\nflow host {\n    join standup as host\n'
+         '}\n\nflow guest {\n    join standup as member\n}\n',
+         'conference standup {\n    max 2\n    end when host leaves\n}\n\nflow host {\n    join standup as host\n'
+         '}\n\nflow guest {\n    join standup as member\n}\n'),
+    Code("FC422", E, "a second coach role",
+         "Bandwidth lets a conference have one coach at a time (`callIdsToCoach` on one member). Two coach roles "
+         "would put two coaches in one room; the second would be refused.",
+         'conference desk {\n    role supervisor coach of agent\n    role trainer coach of agent\n    '
+         'role agent host\n}\n\nflow main {\n    join desk as agent\n}\n',
+         'conference desk {\n    role supervisor coach of agent\n    role trainer listener\n    '
+         'role agent host\n}\n\nflow main {\n    join desk as agent\n}\n'),
+    Code("FC423", E, "no role can open or end the room",
+         "The room waits for a host, or ends when its host leaves, but none of its joins gives a host role: "
+         "its callers would wait for ever, or the room would never end.",
+         'conference standup {\n    end when host leaves\n}\n\nflow main {\n    join standup as member\n}\n',
+         'conference standup {\n    end when host leaves\n}\n\nflow main {\n    join standup as host\n}\n'),
+    Code("FC424", E, "audio to one member cannot be built",
+         "Everything a Bandwidth conference plays (the replies to its webhooks, its BXML endpoint) is heard by "
+         "every member, and the v2 API has no audio for one member (the v1 API had it). Taking the member out to "
+         "play it and putting it back would be heard as a gap and as an exit and a join. Say it in the member's "
+         "own flow before it joins, or to the whole room.",
+         'conference standup {\n    end when host leaves\n    on member join {\n        say "Welcome." to member\n'
+         '    }\n}\n\nflow main {\n    join standup as host\n}\n',
+         'conference standup {\n    end when host leaves\n    on member join {\n        say "Welcome."\n'
+         '    }\n}\n\nflow main {\n    join standup as host\n}\n'),
+    Code("FC425", E, "time limit beyond 24 hours",
+         "Bandwidth ends every conference after 24 hours, so a longer limit never applies; and a warning must "
+         "come before the limit.",
+         'conference standup {\n    limit 25h\n}\n\nflow main {\n    join standup as host\n}\n',
+         'conference standup {\n    limit 24h\n}\n\nflow main {\n    join standup as host\n}\n'),
+    Code("FC426", E, "a room some join would create without the app's event URL",
+         "A conference's webhook settings come only from the document that creates it; later joins' are ignored. "
+         "A room's policy runs on its events, so every join that can create it must send the app's event URL: "
+         "join it by its declared name, without an `events` of its own.",
+         'conference standup "standup" {\n    end when host leaves\n}\n\nflow host {\n    join standup as host\n}\n\n'
+         'flow guest {\n    join conference "standup"\n}\n',
+         'conference standup "standup" {\n    end when host leaves\n}\n\nflow host {\n    join standup as host\n}\n\n'
+         'flow guest {\n    join standup\n}\n'),
+    Code("FC427", W, "audio that holds up the room's tones",
+         "A conference plays its audio one item after another, never overlapping. Audio a handler plays into the "
+         "room (above all the lobby's music) delays every join tone and the time-limit warning queued after it.",
+         'conference standup {\n    tone join "https://cdn.example.com/beep.wav"\n    on created {\n        '
+         'play "https://cdn.example.com/welcome.mp3"\n    }\n}\n\nflow main {\n    join standup as host\n}\n',
+         'conference standup {\n    tone join "https://cdn.example.com/beep.wav"\n}\n\nflow main {\n    '
+         'join standup as host\n}\n'),
     Code("FC406", I, "runs only after the call leaves the conference",
          "`join` keeps the call in the conference until it leaves (the caller hangs up, the call is redirected "
          "or the conference ends). The statements after it only run then, not while the call is in the "

@@ -201,7 +201,15 @@ def route_credentials(plan: Plan) -> dict[str, RouteAuth]:
     for route in plan.routes:  # a flow reached with GET and POST is planned twice: one route serves both
         if route.path in routes:
             continue
-        if route.conference:
+        if route.room is not None:  # a room's lobby and keys: reached from documents the app serves, which
+            # carry the application's credentials (written into their redirect and start gather)
+            conference = conferences[route.room]
+            auth = routes[route.path] = RouteAuth(route.path, conference.name_span)
+            if application:
+                _add_source(auth, [], "", application)
+            else:
+                auth.uncredentialed.append((conference.name_span, False))
+        elif route.conference:
             conference = conferences[route.conference]
             auth = routes[route.path] = RouteAuth(route.path, conference.name_span)
             _add_source(auth, conference.settings, "conferenceEventUrl", application)

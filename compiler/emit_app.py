@@ -28,8 +28,9 @@ from flowc.event_routes import event_routes, unserved_urls
 from flowc.files import FileProblem, kind_of, read_regular
 from flowc.ir import Attribute, Element, ListValue, Project, Slot, Text, walk
 from flowc.plan import NO_BXML_EVENTS, Plan
-from flowc.runtime.documents import Check
+from flowc.runtime.documents import Check, Document
 from flowc.runtime.hooks import observer_name, python_name
+from flowc.runtime.rooms import KeysRoute, LobbyRoute, RoomSpec, SiteSpec
 from flowc.runtime.routes import ConferenceRoute, Credential, EventRoute, FlowRoute, Route, Secret
 from flowc.runtime.values import SlotRef
 from flowc.vocabulary import vocabulary
@@ -208,10 +209,43 @@ def _flow_route(path: str, events: list[str], documents, auth: RouteAuth) -> Rou
                      hook_timeout=auth.callback_timeout, default=default, branches=branches)
 
 
-def _conference_route(path: str, events: list[str], documents, auth: RouteAuth) -> Route:
-    by_event = tuple((d.event, d.file) for d in documents if d.event)
+def _conference_route(path: str, events: list[str], documents, auth: RouteAuth, room: str | None) -> Route:
+    by_event = tuple((d.event, d.file) for d in documents if d.event and d.branch is None)
+    branches = tuple((d.event, d.branch["field"], tuple(str(v) for v in d.branch["values"]), d.file)
+                     for d in documents if d.event and d.branch)
     return ConferenceRoute(path, tuple(events), silent=tuple(sorted(NO_BXML_EVENTS)), auth=_auth(auth),
-                           hook_timeout=auth.callback_timeout, by_event=by_event)
+                           hook_timeout=auth.callback_timeout, by_event=by_event, branches=branches, room=room)
+
+
+def _room_route(route, auth: RouteAuth) -> Route:
+    kind = LobbyRoute if route.room_kind == "lobby" else KeysRoute
+    return kind(route.path, tuple(route.events), silent=() if kind is LobbyRoute else _silent_events(),
+                auth=_auth(auth), hook_timeout=auth.callback_timeout, room=route.room)
+
+
+def room_specs(plan: Plan) -> tuple[tuple[RoomSpec, ...], tuple[SiteSpec, ...]]:
+    """What the app needs of each room (flowc.rooms planned its documents)."""
+    from flowc.emit_xml import Emitter
+
+    emitter = Emitter(plan)
+    rooms: list[RoomSpec] = []
+    sites: list[SiteSpec] = []
+    for room in plan.rooms:
+        conference = room.conference
+        policy = conference.policy
+        assert policy is not None
+        name = emitter.text(conference.conference_name)
+        parts = tuple(int(p) if i % 2 else p for i, p in enumerate(re.split(f"{MARK_OPEN}(\\d+){MARK_CLOSE}", name)))
+        name_document = Document(f"room name of {conference.name}", parts, tuple(emitter.slots))
+        emitter.slots = []
+        roles = tuple((r.name, r.kind, tuple(r.coaches)) for r in policy.roles)
+        rooms.append(RoomSpec(conference.name, name_document, lobby=policy.lobby is not None, cap=policy.cap,
+                              limit=policy.limit, warn_before=policy.warn_before, warning=room.warning,
+                              end=policy.end, roles=roles, tones=tuple(room.tones),
+                              keys=tuple((k.digits, k.action, tuple(k.roles)) for k in policy.keys)))
+        sites.extend(SiteSpec(s.file, s.room, s.role, s.kind, s.lobby, s.loop, s.join, s.release, s.full)
+                     for s in room.sites)
+    return tuple(rooms), tuple(sites)
 
 
 def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
@@ -223,8 +257,12 @@ def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
         if route.path in seen:
             continue
         seen.add(route.path)
-        if route.conference:
-            routes.append(_conference_route(route.path, route.events, route.documents, required[route.path]))
+        if route.room is not None:
+            routes.append(_room_route(route, required[route.path]))
+        elif route.conference:
+            room = route.conference if any(r.conference.name == route.conference for r in plan.rooms) else None
+            routes.append(_conference_route(route.path, route.events, route.documents, required[route.path],
+                                            room))
         else:
             routes.append(_flow_route(route.path, route.events, route.documents, required[route.path]))
     # Relative URLs of webhooks that take no BXML (flowc.event_routes, also listed in the manifest): the app
@@ -243,8 +281,8 @@ def _hook_uses(documents: list[CompiledDocument], routes: list[Route]) -> dict[s
     events_of: dict[str, list[str]] = {}
     for route in routes:
         if isinstance(route, ConferenceRoute):
-            for event, file in route.by_event:  # a conference handler answers one event
-                events_of.setdefault(file, []).append(event)
+            for event, file in route.by_event + tuple((b[0], b[3]) for b in route.branches):
+                events_of.setdefault(file, []).append(event)  # a conference handler answers one event
             continue
         for file in route.files:
             if file:
@@ -279,10 +317,12 @@ def app_outputs(plan: Plan, rendered: list[RenderedDocument]) -> dict[str, bytes
     """Files to write under OUT (regenerated on every build)."""
     model = build_model(plan, rendered)
     silent = _silent_events()
+    rooms, sites = room_specs(plan)
     source = _environment().get_template("app.py.j2").render(
         version=__version__, hooks_file=f"../{HOOKS_FILE}", value_hooks=tuple(model.hooks), silent=silent,
         documents=[(d.file, document_source(d)) for d in model.documents],
-        routes=[route_source(r, {silent: "SILENT"}) for r in model.routes])
+        routes=[route_source(r, {silent: "SILENT"}) for r in model.routes],
+        rooms=[room_source(r) for r in rooms], sites=[site_source(s) for s in sites])
     return {APP_FILE: source.encode()}
 
 
@@ -340,8 +380,27 @@ def route_source(route: Route, names: dict[tuple, str]) -> str:
     if isinstance(route, FlowRoute):
         keywords |= {"default": literal(route.default), "branches": literal(route.branches)}
     elif isinstance(route, ConferenceRoute):
-        keywords |= {"by_event": literal(route.by_event)}
+        keywords |= {"by_event": literal(route.by_event), "branches": literal(route.branches),
+                     "room": literal(route.room)}
+    elif isinstance(route, LobbyRoute | KeysRoute):
+        keywords |= {"room": literal(route.room)}
     return _call(type(route).__name__, literal(route.path), **keywords)
+
+
+def room_source(room: RoomSpec) -> str:
+    name = room.room_name
+    document = _call("Document", literal(name.file), parts=literal(name.parts),
+                     slots=_tuple([slot_source(s) for s in name.slots]))
+    return _call("RoomSpec", literal(room.name), room_name=document,
+        lobby=literal(room.lobby), cap=literal(room.cap), limit=literal(room.limit),
+        warn_before=literal(room.warn_before), warning=literal(room.warning), end=literal(room.end),
+        roles=literal(room.roles), tones=literal(room.tones), keys=literal(room.keys))
+
+
+def site_source(site: SiteSpec) -> str:
+    return _call("SiteSpec", literal(site.file), literal(site.room), literal(site.role), literal(site.kind),
+                 lobby=literal(site.lobby), loop=literal(site.loop), join=literal(site.join),
+                 release=literal(site.release), full=literal(site.full))
 
 
 # -- the user's module ---------------------------------------------------------------------------------------

@@ -125,6 +125,8 @@ class Element:
     content: list[Text | Element] = field(default_factory=list)  # text and child elements, in order
     conference: str | None = None  # `join NAME`: a declared conference whose settings apply
     conference_span: Span | None = None
+    role: str | None = None  # `join NAME as host`: the member's role in a room with a policy (flowc.rooms)
+    role_span: Span | None = None
     kind: Literal["element"] = "element"
 
     def attribute(self, name: str) -> Attribute | None:
@@ -173,12 +175,84 @@ class Flow:
 
 @dataclass(slots=True)
 class Handler:
-    """`on member join { ... }` inside a conference: the reply to one conference webhook."""
+    """`on member join { ... }` inside a conference: the reply to one conference webhook. `branches`: `when`
+    blocks choosing the reply by a payload field, or by `role` (the member's role, which the app adds)."""
 
     event: str  # Bandwidth eventType (the phrases that name them: Vocabulary.conference_events)
     body: list[Element]
     span: Span
+    branches: list[Branch] = field(default_factory=list)
     kind: Literal["handler"] = "handler"
+
+
+# -- room policy (flowc.rooms compiles it onto Bandwidth) -------------------------------------------------
+
+ROLE_KINDS = ("host", "member", "coach", "listener")  # `moderator` is written for host
+
+
+@dataclass(slots=True)
+class Role:
+    """`role agent host`: a role name and its kind; host, member, coach and listener exist undeclared.
+    `coaches`: the roles a coach whispers to (its callIdsToCoach, kept by the app as members join)."""
+
+    name: str
+    kind: str
+    span: Span
+    coaches: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Tone:
+    """`tone join "URL" [for ROLE, ...]`: played to the room when a member of those roles joins or leaves."""
+
+    event: Literal["join", "exit"]
+    url: Text
+    span: Span
+    roles: list[str] = field(default_factory=list)  # empty: every role
+
+
+@dataclass(slots=True)
+class Key:
+    """`key "*6" mute`: a key sequence pressed in the room and what it does."""
+
+    digits: str
+    action: str  # mute, leave, kick-last, lock, monitor, whisper, barge
+    span: Span
+    digits_span: Span
+    roles: list[str] = field(default_factory=list)  # who may use it (empty: every role)
+
+
+@dataclass(slots=True)
+class Policy:
+    """What a room does beyond Bandwidth's `<Conference>`: every line is optional."""
+
+    span: Span
+    lobby: Text | None = None  # `wait for host play URL`: callers before a host hear it on a loop
+    lobby_span: Span | None = None
+    cap: int | None = None  # `max 5 else full`
+    cap_span: Span | None = None
+    overflow: str | None = None  # the flow a caller over the cap gets
+    overflow_span: Span | None = None
+    limit: float | None = None  # `limit 30m warn 1m "One minute left."`: seconds from the start
+    limit_span: Span | None = None
+    warn_before: float | None = None
+    warning: Text | None = None
+    end: Literal["last", "any"] | None = None  # `end when host leaves` / `end when any host leaves`
+    end_span: Span | None = None
+    roles: list[Role] = field(default_factory=list)
+    tones: list[Tone] = field(default_factory=list)
+    keys: list[Key] = field(default_factory=list)
+    # `say ... to member` in a handler: audio to one member, which Bandwidth cannot play (kept for FC5xx)
+    private_audio: list[Span] = field(default_factory=list)
+
+    def role(self, name: str) -> Role | None:
+        """A declared role, or the built-in role of that name (`moderator` is a host)."""
+        for role in self.roles:
+            if role.name == name:
+                return role
+        if name == "moderator":
+            return Role(name, "host", self.span)
+        return Role(name, name, self.span) if name in ROLE_KINDS else None
 
 
 @dataclass(slots=True)
@@ -191,6 +265,7 @@ class Conference:
     conference_name: Text
     settings: list[Attribute] = field(default_factory=list)
     handlers: list[Handler] = field(default_factory=list)
+    policy: Policy | None = None  # roles, lobby, cap, limit, tones, keys, ending: a room the app runs
     kind: Literal["conference"] = "conference"
 
     def setting(self, name: str) -> Attribute | None:

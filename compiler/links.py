@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from flowc.diagnostics import Span
 from flowc.ir import Attribute, Element, Flow, Project, Word
 from flowc.vocabulary import CALL, CONFERENCE, TRANSFER_ANSWER, AttributeSpec, Context, vocabulary
 
@@ -109,12 +110,24 @@ def resolve_elements(project: Project, elements: Iterable[tuple[Element, str | N
         if callbacks[element.tag]:
             _add_references(links, element, owner, callbacks[element.tag])
     for conference in project.conferences.values():
+        policy = conference.policy
+        if policy is not None and policy.overflow is not None and policy.overflow_span is not None:
+            # `max 5 else full`: the app redirects a caller over the cap to that flow
+            _add_references(links, _overflow_redirect(policy.overflow, policy.overflow_span), None,
+                            callbacks[vocabulary().by_keyword("redirect").name])  # type: ignore[union-attr]
         # `conference room "r1" { events on_events }`: every join carries these settings, so they name flows
         # exactly as a `join ... events on_events` would. The declaration stands in for the element.
         if conference.settings:
             declared = Element(join, conference.span, conference.name_span, list(conference.settings))
             _add_references(links, declared, None, callbacks[join])
     return links
+
+
+def _overflow_redirect(flow: str, span: Span) -> Element:
+    spec = vocabulary().by_keyword("redirect")
+    assert spec is not None
+    attribute = Attribute(spec.positional[0], Word(flow, span), span, span, "")
+    return Element(spec.name, span, span, [attribute])
 
 
 def _add_references(links: Links, element: Element, owner: str | None, candidates: dict[str, AttributeSpec]) -> None:

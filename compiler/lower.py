@@ -23,11 +23,13 @@ from flowc.ir import (
     Handler,
     ListValue,
     Number,
+    Policy,
     Slot,
     Text,
     Value,
     Word,
 )
+from flowc.policy import POLICY_HEADS, join_role, policy_line
 from flowc.syntax import MAX_NESTING_DEPTH, Atom, Block, Call, Module, Statement, Token
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 
@@ -94,6 +96,7 @@ class Lowering:
         self.path = path
         self.vocab = vocabulary()
         self.diagnostics: list[Diagnostic] = []
+        self.to_one: dict[int, Span] = {}  # `say ... to member` in a handler: keyword start -> span of `to ...`
         self.unread: set[str] = set()  # FlowFile.unread_words
 
     def span(self, node: Located) -> Span:
@@ -129,6 +132,9 @@ class Lowering:
                 self.unknown_top_level(statement, head)
                 self.not_read(statement.atoms, statement.block)
         result.unread_words = sorted(self.unread)
+        for span in self.to_one.values():  # `say ... to member` outside a conference handler
+            self.error("FC103", "`to` names a member of a room: it is only read in a conference handler", span,
+                       help="a flow's audio is heard by its own call; remove `to ...`")
         return result
 
     def not_read(self, atoms: list[Atom], block: Block | None = None) -> None:
@@ -290,16 +296,20 @@ class Lowering:
             conference.settings.extend(self.attributes(spec, atoms, 0, setting=True))
         for inner in statement.block.statements if statement.block else []:
             if _word(inner, 0) == "on":
-                handler = self.handler(inner)
+                handler = self.handler(inner, conference)
                 if handler:
                     conference.handlers.append(handler)
+            elif _word(inner, 0) in POLICY_HEADS:
+                if conference.policy is None:
+                    conference.policy = Policy(self.span(statement))
+                policy_line(self, conference.policy, inner)
             elif inner.block is not None:
                 self.error("FC113", "only `on EVENT { ... }` blocks may appear in a conference", inner.block)
             else:
                 conference.settings.extend(self.attributes(spec, inner.atoms, 0, setting=True))
         return conference
 
-    def handler(self, statement: Statement) -> Handler | None:
+    def handler(self, statement: Statement, conference: Conference) -> Handler | None:
         words = tuple(a.text for a in statement.atoms[1:] if a.kind == "WORD")
         event = CONFERENCE_EVENTS.get(words)
         node: Atom | Span = statement.atoms[1] if len(statement.atoms) > 1 else statement.atoms[0]
@@ -317,7 +327,32 @@ class Lowering:
         if statement.block is None:
             self.error("FC113", f"`on {' '.join(words)}` needs a body", node, help="add `{ ... }`")
             return None
-        return Handler(event, self.body(statement.block.statements, None), self.span(statement))
+        handler = Handler(event, [], self.span(statement))
+        for inner in statement.block.statements:  # `when role host { ... }`: as in a flow
+            head = _word(inner, 0)
+            if head == "when":
+                branch = self.branch(inner)
+                if branch:
+                    self.private_audio(conference, branch.body)
+                    handler.branches.append(branch)
+            elif head == "otherwise" and len(inner.atoms) == 1 and inner.block is not None:
+                handler.body.extend(self.handler_body(conference, inner.block.statements))
+            else:
+                handler.body.extend(self.handler_body(conference, [inner]))
+        return handler
+
+    def handler_body(self, conference: Conference, statements: list[Statement]) -> list[Element]:
+        return self.private_audio(conference, self.body(statements, None))
+
+    def private_audio(self, conference: Conference, elements: list[Element]) -> list[Element]:
+        """`say "..." to member`: audio for one member, which a conference cannot play (FC424). The element
+        is kept (without the `to` words) and its span recorded for the checker."""
+        for element in elements:
+            if element.keyword_span.start in self.to_one:
+                if conference.policy is None:
+                    conference.policy = Policy(conference.span)
+                conference.policy.private_audio.append(self.to_one.pop(element.keyword_span.start))
+        return elements
 
     # -- verbs -----------------------------------------------------------------------------------------
     def body(self, statements: list[Statement], parent: str | None) -> list[Element]:
@@ -401,6 +436,10 @@ class Lowering:
         phrases = spec.attribute_phrases
         while index < len(atoms):
             atom = atoms[index]
+            if atom.kind == "WORD" and atom.text in ("as", "to") and element is not None \
+                    and self.room_words(spec, atoms, index, element):
+                index += 2
+                continue
             if atom.kind == "WORD":
                 matched = self.match_attribute(phrases, atoms, index)
                 if matched is not None:
@@ -418,6 +457,22 @@ class Lowering:
             if atom.kind == "WORD" and index < len(atoms) and self.match_attribute(phrases, atoms, index) is None:
                 _, index = self.read_value(atoms, index)  # skip the unknown attribute's value too
         return result
+
+    def room_words(self, spec: ElementSpec, atoms: list[Atom], index: int, element: Element) -> bool:
+        """`join room as host` (a role) and a trailing `to member` on audio (FC424): words of rooms, not
+        attributes. Whether they are used where they mean something is the checker's business."""
+        vocab = self.vocab
+        if atoms[index].text == "as":
+            found = join_role(self, atoms, index) if spec is vocab.by_keyword("join") else None
+            if found is None:
+                return False
+            element.role, element.role_span = found
+            return True
+        if index + 2 != len(atoms) or atoms[index + 1].kind != "WORD" or \
+                spec not in (vocab.by_keyword("say"), vocab.by_keyword("play")):
+            return False
+        self.to_one[element.keyword_span.start] = Span(self.path, atoms[index].start, atoms[index + 1].end)
+        return True
 
     def match_attribute(self, phrases: dict[tuple[str, ...], AttributeSpec], atoms: list[Atom], index: int
                         ) -> tuple[tuple[str, ...], int] | None:

@@ -16,8 +16,25 @@ from urllib.parse import urlparse
 
 from flowc.analysis import Body, RouteKind, analyse, callback_method, conference_event_url, join_attributes
 from flowc.diagnostics import Span
-from flowc.ir import Element, Project
+from flowc.ir import Conference, Element, Project
 from flowc.links import FLOW_PATH, Links
+from flowc.rooms import (
+    KEYS_PATH,
+    LOBBY_PATH,
+    RoomPlan,
+    Site,
+    audio_elements,
+    is_room,
+    keys_elements,
+    keys_for,
+    lobby_elements,
+    muted,
+    named_join,
+    needs_lobby,
+    overflow_elements,
+    role_kind,
+    to_lobby_elements,
+)
 from flowc.vocabulary import Context, vocabulary
 
 # The events a declared conference's route receives: those its event URL is sent.
@@ -49,6 +66,8 @@ class Route:
     flow: str
     conference: str | None = None
     documents: list[Document] = field(default_factory=list)
+    room: str | None = None  # a room's lobby or keys route (flowc.rooms)
+    room_kind: str = ""  # lobby | keys
 
     @property
     def kind(self) -> RouteKind:
@@ -61,6 +80,7 @@ class Plan:
     links: Links
     documents: list[Document]
     routes: list[Route]
+    rooms: list[RoomPlan] = field(default_factory=list)
 
     def flow_url(self, name: str) -> str:
         return FLOW_PATH.format(name=name)
@@ -102,8 +122,14 @@ def plan(project: Project, links: Links | None = None) -> Plan:
             flows.setdefault(owner.name, [])
             documents.append(_flow_document(body, flows[owner.name], taken.setdefault(owner.name, set()), links))
         elif body.context is not Context.NO_BXML:
-            document = Document(f"conferences/{owner.name}.{slugs[body.event]}.xml", owner.name,  # type: ignore
-                                Context.CONFERENCE, body.span, body.elements, event=body.event)
+            stem = f"{owner.name}.{slugs[body.event]}"  # type: ignore[index]
+            name, branch = f"conferences/{stem}.xml", None
+            if body.branch is not None:  # `when role host { ... }` in a handler: one document per branch
+                branch = {"field": body.branch.field, "values": body.branch.values}
+                name = "conferences/" + branch_file(stem, body.branch.field, body.branch.values,
+                                                    taken.setdefault(stem, set())).removeprefix("flows/")
+            document = Document(name, owner.name, Context.CONFERENCE, body.span, body.elements, event=body.event,
+                                branch=branch)
             conferences.setdefault(owner.name, []).append(document)
             documents.append(document)
     for file in project.files:
@@ -122,7 +148,9 @@ def plan(project: Project, links: Links | None = None) -> Plan:
             path = urlparse(url).path if "://" in url else url
             routes.append(Route(method, path, list(CONFERENCE_ROUTE_EVENTS), conference.name,
                                 conference=conference.name, documents=conferences.get(conference.name, [])))
-    return Plan(project, links, documents, routes)
+    result = Plan(project, links, documents, routes)
+    plan_rooms(result)
+    return result
 
 
 def _flow_document(body: Body, siblings: list[Document], taken: set[str], links: Links) -> Document:
@@ -137,3 +165,92 @@ def _flow_document(body: Body, siblings: list[Document], taken: set[str], links:
                             branch.body, branch={"field": branch.field, "values": branch.values}, root=root)
     siblings.append(document)
     return document
+
+
+# -- rooms (flowc.rooms explains the documents) ---------------------------------------------------------------
+
+def plan_rooms(plan: Plan) -> None:
+    project = plan.project
+    rooms: dict[str, RoomPlan] = {}
+    for conference in project.conferences.values():
+        if is_room(conference):
+            rooms[conference.name] = _room_plan(plan, conference)
+    if not rooms:
+        return
+    for document in list(plan.documents):
+        if document.context == Context.CALL:
+            _plan_site(plan, rooms, document)
+    plan.rooms = list(rooms.values())
+
+
+def _room_plan(plan: Plan, conference: Conference) -> RoomPlan:
+    policy = conference.policy
+    assert policy is not None
+    room = RoomPlan(conference, conference_event_url(conference) or "", LOBBY_PATH.format(name=conference.name),
+                    KEYS_PATH.format(name=conference.name) if policy.keys else None)
+    handlers = [d for d in plan.documents if d.flow == conference.name and d.context == Context.CONFERENCE]
+    for index, tone in enumerate(policy.tones, 1):
+        event = "conferenceMemberJoin" if tone.event == "join" else "conferenceMemberExit"
+        variants = []
+        answering: list[Document | None] = [d for d in handlers if d.event == event]
+        for handler in answering or [None]:  # each document the event may be answered with, or none
+            slug = vocabulary().events[event].slug
+            stem = handler.file[:-4] if handler else f"conferences/{conference.name}.{slug}"
+            file = f"{stem}.tone-{index}.xml"
+            elements = audio_elements("play", tone.url, tone.span) + (handler.elements if handler else [])
+            plan.documents.append(Document(file, conference.name, Context.CONFERENCE, tone.span, elements,
+                                           event=event))
+            variants.append((handler.file if handler else "", file))
+        room.tones.append((tone.event, tuple(tone.roles), tuple(variants)))
+    if policy.warning is not None and policy.limit_span is not None:
+        room.warning = f"rooms/{conference.name}.warning.xml"
+        context = Context.UPDATE_CONFERENCE  # PUT to the conference: a <Bxml> of conference verbs
+        plan.documents.append(Document(room.warning, conference.name, context, policy.limit_span,
+                                       audio_elements("say", policy.warning, policy.limit_span),
+                                       root=vocabulary().document_root(context)))
+    return room
+
+
+def _plan_site(plan: Plan, rooms: dict[str, RoomPlan], document: Document) -> None:
+    at = next((i for i, e in enumerate(document.elements) if e.conference in rooms), None)
+    if at is None:
+        return
+    join = document.elements[at]
+    room = rooms[join.conference or ""]
+    conference = room.conference
+    kind = role_kind(conference, join.role)
+    role = join.role or "member"
+    before, after = document.elements[:at], document.elements[at + 1:]
+    if kind in ("coach", "listener"):  # they join heard by nobody
+        join = muted(join)
+    keys = keys_elements(room) if keys_for(conference, role) else []
+    joined = [*keys, join, *after]
+    document.elements = [*before, *joined]
+    # what the lobby route serves and the release PUTs: the room's name from the URL (flowc.rooms.templated)
+    rejoined = [*(keys_elements(room, True) if keys else []),
+                named_join(conference, join, conference_join_attributes(conference, join)), *after]
+    stem = document.file[:-4].replace("/", ".")
+    site = Site(document.file, conference.name, role, kind)
+
+    def add(variant: str, elements: list[Element], context: Context = Context.CALL, folder: str = "flows") -> str:
+        name = f"{document.file[:-4]}.room-{variant}.xml" if folder == "flows" else \
+            f"rooms/{conference.name}/{stem}.{variant}.xml"
+        plan.documents.append(Document(name, document.flow, context, document.span, elements,
+                                       root=vocabulary().document_root(context)))
+        return name
+
+    if needs_lobby(conference, kind):
+        site.lobby = add("lobby", [*before, *to_lobby_elements(room, document.file)])
+        site.loop = add("loop", lobby_elements(room, document.file), folder="rooms")
+        site.join = add("join", rejoined, folder="rooms")
+        site.release = add("release", rejoined, Context.UPDATE_CALL, folder="rooms")  # PUT to the call
+    policy = conference.policy
+    if policy is not None and (policy.cap is not None or any(k.action == "lock" for k in policy.keys)):
+        site.full = add("full", [*before, *overflow_elements(room)])  # over the cap, or the room is locked
+    room.sites.append(site)
+    if not any(r.path == room.lobby_path for r in plan.routes) and site.lobby:
+        plan.routes.append(Route("POST", room.lobby_path, ["redirect"], conference.name, room=conference.name,
+                                 room_kind="lobby"))
+    if room.keys_path and keys and not any(r.path == room.keys_path for r in plan.routes):
+        plan.routes.append(Route("POST", room.keys_path, ["dtmf"], conference.name, room=conference.name,
+                                 room_kind="keys"))

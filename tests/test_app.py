@@ -211,6 +211,12 @@ def test_every_route_answers_every_event_it_expects(examples, client, name):
             data = payload(event)
             response = client.post(base + route["path"], json=data, headers=credentials_for(app_route))
             file = project.document_for(route, data, event)
+            if route.get("room"):  # answered from the room's state: tests/test_meeting_room.py, test_rooms.py
+                # (a lobby redirect for a caller the room never admitted is refused, 422)
+                assert response.status_code in (200, 204, 422), (route["path"], event, response.text)
+                if response.status_code == 200:
+                    assert etree.fromstring(response.content).tag == "Response"
+                continue
             if file is None:
                 assert response.status_code == 204, (route["path"], event, response.text)
                 assert response.content == b""

@@ -90,7 +90,16 @@ def test_app_py_loads_back_to_the_objects_it_was_written_from(tmp_path, name):
             [(c.what, c.items, c.pattern, c.each, c.max_length, c.rule) for c in document.checks]
     source = (out / "app.py").read_text()
     assert "replace(" not in source and "kind=" not in source
-    assert {type(r) for r in generated.ROUTES} <= {FlowRoute, ConferenceRoute, EventRoute}
+    from flowc.emit_app import room_specs
+    from flowc.runtime.rooms import KeysRoute, LobbyRoute
+
+    assert {type(r) for r in generated.ROUTES} <= {FlowRoute, ConferenceRoute, EventRoute, LobbyRoute, KeysRoute}
+    rooms, sites = room_specs(plan)  # rooms: their specs are data too, and load back equal
+    assert sites == generated.SITES
+    assert [(r.name, r.room_name.parts, r.room_name.slots, r.lobby, r.cap, r.limit, r.warn_before, r.warning, r.end,
+             r.roles, r.tones, r.keys) for r in generated.ROOMS] == \
+        [(r.name, r.room_name.parts, r.room_name.slots, r.lobby, r.cap, r.limit, r.warn_before, r.warning, r.end,
+          r.roles, r.tones, r.keys) for r in rooms]
 
 
 def test_literal_refuses_what_is_not_plain_data():

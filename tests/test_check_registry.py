@@ -135,7 +135,7 @@ def test_cli_selection_applies_to_bxml_files_and_fixes(tmp_path: Path):
 def test_codes_for_statements_and_attributes_come_from_the_rules():
     vocab = vocabulary()
     join = vocab.join
-    assert codes_for_element(join) == ["FC301", "FC302", "FC304", "FC305", "FC306", "FC309", "FC406"]
+    assert codes_for_element(join) == ["FC121", "FC301", "FC302", "FC304", "FC305", "FC306", "FC309", "FC406"]
     assert "FC311" in codes_for_element(vocab.elements["StartRecording"])
     assert codes_for_element(vocab.elements["SpeakSentence"]) == []  # allowed everywhere, no rule about it
     codes, reasons = codes_for_attribute(vocab.elements["StartRecording"],
@@ -153,4 +153,4 @@ def test_codes_for_replies_and_declarations_come_from_the_rules():
 
     assert codes_for_context(Context.NO_BXML) == ["FC303"]
     assert codes_for_context(Context.CONFERENCE) == ["FC301", "FC311"]
-    assert codes_for_declaration() == ["FC309"]
+    assert codes_for_declaration() == ["FC309", "FC420", "FC421", "FC422", "FC423", "FC425", "FC426"]  # rooms

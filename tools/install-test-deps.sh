@@ -13,6 +13,7 @@ SYSTEM_PACKAGES=(
     "node:nodejs"       # Mermaid's parser (tools/mermaid) and vscode-textmate (tests/textmate)
     "npm:npm"
     "chromium:chromium" # headless browser for the console's tests (tests/test_console_browser.py, via Playwright)
+    "redis-server:redis-server"  # a real Redis for the runtime store tests (tests/test_store.py, FLOWC_STORE=redis://)
 )
 
 missing=()

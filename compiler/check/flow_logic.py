@@ -36,6 +36,9 @@ def _order(elements: list[Element], context: CheckContext) -> Iterator[Diagnosti
                 yield _dead(element, elements[index + 1 :], specs[element.tag])
             return
         if element.tag == "Conference" and join_index is None:
+            room = context.conferences.get(element.conference) if element.conference else None
+            if room is not None and room.policy is not None:
+                continue  # a room's join: what follows is where the call goes on when the room ends (flowc.rooms)
             join_index = index
     if join_index is not None and join_index + 1 < len(elements):
         yield _after_join(elements[join_index], elements[join_index + 1 :], context)

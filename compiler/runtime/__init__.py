@@ -34,6 +34,7 @@ _HOMES = {
     "observer_name": "hooks", "python_name": "hooks",
     "is_flat": "payloads", "parse_body": "payloads", "query_fields": "payloads", "validate": "payloads",
     "Problem": "problem",
+    "RoomSpec": "rooms", "SiteSpec": "rooms", "LobbyRoute": "rooms", "KeysRoute": "rooms", "Rooms": "rooms",
     "WebhookApp": "app", "create_app": "app", "load_app": "app", "DEFAULT_BODY_LIMIT": "app",
     "DEFAULT_HOOK_TIMEOUT": "app",
 }

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import importlib.util
+import inspect
 import json
 import math
 import os
@@ -62,9 +63,35 @@ class WebhookApp:
     """Documents + routes + hooks; `asgi()` wraps them in a Starlette router."""
 
     def __init__(self, documents: dict[str, Document], routes: tuple[Route, ...], hooks: Hooks,
-                 body_limit: int = DEFAULT_BODY_LIMIT, hook_timeout: float = DEFAULT_HOOK_TIMEOUT) -> None:
+                 body_limit: int = DEFAULT_BODY_LIMIT, hook_timeout: float = DEFAULT_HOOK_TIMEOUT,
+                 stateful: bool = False, rooms: Any = None) -> None:
         self.documents, self.routes, self.hooks, self.body_limit = documents, routes, hooks, body_limit
         self.hook_timeout = hook_timeout
+        self.stateful = stateful  # the lifespan opens the store and runs the timer and outbox loops
+        self.rooms = rooms  # flowc.runtime.rooms.Rooms when the flows declare rooms
+
+    @property
+    def runtime(self):
+        """The stateful services (flowc.runtime.services.Runtime), opened on first use."""
+        return self.hooks.state.runtime
+
+    def choose(self, route: Route, data: dict, event_type: str) -> tuple[str | None, Any]:
+        """The document answering a request and a room's side effects to run after the reply (None): the
+        route's own choice, or a room's (admission, the lobby, conference events, keys)."""
+        rooms = self.rooms
+        if rooms is None:
+            return route.select(data, event_type), None
+        kind = route.kind
+        if kind == "room-lobby":
+            return rooms.lobby(route, data), None
+        if kind == "room-keys":
+            return None, rooms.key(route, data) if event_type == "dtmf" else None
+        if kind == "conference" and getattr(route, "room", None):
+            return rooms.event(route, data, lambda fields: route.select(fields, event_type))
+        file = route.select(data, event_type)
+        if file is not None and file in rooms.sites:
+            file = rooms.admit(file, data)
+        return file, None
 
     async def read_body(self, request: Request, receive) -> bytes:
         length = request.content_length
@@ -93,7 +120,7 @@ class WebhookApp:
         return min(self.hook_timeout, HOOK_SHARE * (route.hook_timeout or BANDWIDTH_CALLBACK_TIMEOUT))
 
     async def answer(self, route: Route, request: Request, receive) -> tuple[int, bytes, Any]:
-        """(status, body, an observer to run after the reply or None)."""
+        """(status, body, what to do after the reply: an After or None)."""
         if not route.authorized(request.authorization, request.host):
             raise Problem(401, "missing or wrong credentials")
         body = b"" if request.method == "GET" else await self.read_body(request, receive)
@@ -104,22 +131,31 @@ class WebhookApp:
         hooks = self.hooks
         observer = hooks.observer(event_type)
         if observer is None:  # the common case: no user code before the document is chosen
-            file = route.select(data, event_type)
+            file, effects = self.choose(route, data, event_type)
+            later = After(None, effects) if effects is not None else None
             if file is None:
-                return 204, b"", None
+                return 204, b"", later
             document = self.documents[file]
             if not document.has_hooks:
-                return 200, document.render_sync(data), None
+                return 200, document.render_sync(data), later
         loop = asyncio.get_running_loop()
         context = RequestContext(payload, data, route.path, loop.time() + self.hook_budget(route), hooks.state,
                                  loop)
-        later = None
+        try:
+            return await self._with_hooks(route, data, event_type, observer, context)
+        except Problem as problem:
+            problem.context = context  # what its hooks recorded is not to be sent (discard)
+            raise
+
+    async def _with_hooks(self, route: Route, data: dict, event_type: str, observer, context: RequestContext):
+        hooks = self.hooks
+        later = After(context)
         if observer is not None:
             if observer.after_reply:
-                later = (observer, context)
+                later.observer = observer
             else:
                 await hooks.observe(observer, context)
-        file = route.select(data, event_type)
+        file, later.room = self.choose(route, data, event_type)
         if file is None:
             return 204, b"", later
 
@@ -142,6 +178,7 @@ class WebhookApp:
                     log.exception("%s %s failed", request.method, route.path)
                     raise Problem(500, "internal error") from None
             except Problem as problem:
+                app.discard(problem)
                 # Every refusal gets a line (with --no-access-log it is the only trace of, say, Bandwidth
                 # sending credentials the server does not expect).
                 log.warning("%s %s: %d %s", request.method, route.path, problem.status, problem.message)
@@ -155,18 +192,65 @@ class WebhookApp:
                             "headers": [(b"content-length", str(len(body)).encode()), *_XML_HEADERS]})
                 await send({"type": "http.response.body", "body": body})
             if later is not None:
-                await app.hooks.observe_after_reply(*later)
+                await app.after_reply(later)
 
         return handle
 
+    async def after_reply(self, later: After) -> None:
+        """An `@after_reply` observer, then the side effects the request recorded (control API, conference
+        policy): sent now, while Bandwidth already has its answer."""
+        context = later.context
+        if context is not None:
+            if later.observer is not None:
+                await self.hooks.observe_after_reply(later.observer, context)
+            control = context._control
+            if control is not None and control.effects:
+                try:
+                    await self.runtime.deliver(control)
+                except Exception:  # the store or the network: what is not sent stays for the outbox loop
+                    log.exception("%s: sending side effects after the reply failed", context.path)
+        if later.room is not None:
+            try:
+                await later.room()
+            except Exception:  # nobody is left to answer: logged (the outbox keeps what was not sent)
+                log.exception("a room's side effects after the reply failed")
+
+    def discard(self, problem: Problem) -> None:
+        """A request refused after its hooks recorded side effects: they are not sent (see Problem.context)."""
+        context = getattr(problem, "context", None)
+        control = getattr(context, "_control", None)
+        if control is not None:
+            for effect_id in control.effects:
+                self.runtime.store.settle(effect_id, "failed", 0)
+
     @contextlib.asynccontextmanager
     async def lifespan(self, _app):
-        """Opens what the app needs for its requests and closes it at shutdown (the hook threads now; a store,
-        a REST client and timers belong here too)."""
+        """Opens what the app needs for its requests and closes it at shutdown: the hook threads, and for a
+        stateful app the store (refusing SQLite under several workers), the timer and the outbox loops; the
+        rooms' timer poller."""
+        poller = asyncio.get_running_loop().create_task(self._poll_timers()) if self.rooms else None
         try:
+            if self.stateful:
+                await self.runtime.start()
             yield
         finally:
+            if poller is not None:
+                poller.cancel()
+            if self.rooms is not None:
+                self.rooms.close()
+            if self.hooks.state._runtime is not None:
+                await self.hooks.state._runtime.stop()
             self.hooks.close()
+
+    async def _poll_timers(self) -> None:
+        """Rooms' durable timers: claimed from the store every second, by whichever worker comes first (a
+        timer scheduled by a worker that stopped is run by another)."""
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self.rooms.run_due()
+            except Exception:
+                log.exception("running the rooms' timers failed")
 
     def asgi(self):
         from starlette.applications import Starlette
@@ -180,6 +264,16 @@ class WebhookApp:
 
 
 METHODS = frozenset(("GET", "HEAD", "POST"))
+
+
+class After:
+    """What a request leaves for after its reply: an `@after_reply` observer, the side effects it recorded."""
+
+    __slots__ = ("context", "observer", "room")
+
+    def __init__(self, context: RequestContext | None, room: Any = None) -> None:
+        self.context, self.observer = context, None
+        self.room = room  # a room's side effects (flowc.runtime.rooms): a coroutine function
 
 
 class Dispatch:
@@ -229,10 +323,12 @@ async def _refuse(send, problem: Problem) -> None:
 # -- the generated OUT/app.py ----------------------------------------------------------------------------------
 
 def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_file: str, hooks_file: str,
-               value_hooks: tuple[str, ...] = ()):
+               value_hooks: tuple[str, ...] = (), rooms: tuple = (), sites: tuple = (), stateful: bool = False):
     """The ASGI app of a generated OUT/app.py. FLOWC_HOOKS overrides where the hooks module is, FLOWC_MAX_BODY
     the request body limit in bytes, FLOWC_HOOK_TIMEOUT the hooks' time budget in seconds, FLOWC_HOOK_THREADS
-    how many plain `def` hooks run at once."""
+    how many plain `def` hooks run at once. A `stateful` app (conference policy; or FLOWC_STATEFUL=1, for
+    hooks that use the control API) opens its store at start-up and runs the timer and outbox loops; it
+    refuses to start with SQLite under several workers."""
     path = Path(os.environ.get("FLOWC_HOOKS") or Path(app_file).resolve().parent / hooks_file)
     body_limit, hook_timeout, threads = _body_limit(), _hook_timeout(), _hook_threads()
     hooks = Hooks.load(path, threads)
@@ -241,7 +337,40 @@ def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_fi
         log.warning("hooks module %s does not define %s: requests that need them answer 501", path,
                     ", ".join(missing))
     _report_unset_secrets(documents, routes)
-    return WebhookApp(documents, routes, hooks, body_limit, hook_timeout).asgi()
+    stateful = stateful or os.environ.get("FLOWC_STATEFUL", "") == "1"
+    register_timer_hooks(hooks)
+    if stateful:
+        hooks.state.runtime.check_workers()  # at import, so every worker stops with the reason
+    room_state = None
+    if rooms:
+        from flowc.runtime.rooms import Rooms
+
+        room_state = Rooms(rooms, sites, documents)
+        room_state.routes = {route.path: route for route in routes}
+        hooks.state.values["rooms"] = room_state  # hooks reach the rooms' controls through their context
+    return WebhookApp(documents, routes, hooks, body_limit, hook_timeout, stateful, room_state).asgi()
+
+
+TIMER_PREFIX = "on_timer_"
+
+
+def register_timer_hooks(hooks: Hooks) -> None:
+    """`on_timer_<kind>(timer, runtime)` in the hooks module runs the timers of that kind (scheduled with
+    `context.state.runtime.timers.schedule_in(key, "<kind>", seconds, data)`); async or plain `def`."""
+    runtime = hooks.state.runtime
+    for name, function in hooks.functions.items():
+        if name.startswith(TIMER_PREFIX) and len(name) > len(TIMER_PREFIX):
+            runtime.on_timer(name[len(TIMER_PREFIX):], _timer_hook(hooks, function))
+
+
+def _timer_hook(hooks: Hooks, function):
+    async def run(timer) -> None:
+        runtime = hooks.state.runtime
+        if inspect.iscoroutinefunction(function):
+            await function(timer, runtime)
+        else:
+            await asyncio.get_running_loop().run_in_executor(hooks.state.pool, function, timer, runtime)
+    return run
 
 
 def _positive(name: str, unit: str, default, convert):

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 from flowc.runtime.problem import Problem, log
 
 if TYPE_CHECKING:
+    from flowc.runtime.control import Control
+    from flowc.runtime.services import Runtime
     from flowc.webhooks import Webhook
 
 DEFAULT_HOOK_THREADS = 16  # plain `def` hooks running at once per worker (FLOWC_HOOK_THREADS)
@@ -56,11 +58,25 @@ def after_reply(function):
 @dataclass
 class AppState:
     """What the app holds between requests, opened by its lifespan and closed at shutdown: the pool running
-    plain `def` hooks now; a store, a Bandwidth REST client and timers have their place here."""
+    plain `def` hooks, and the runtime's stateful services (store, Bandwidth client, outbox, timers; opened
+    on first use, see flowc.runtime.services)."""
 
     threads: int = DEFAULT_HOOK_THREADS
     values: dict[str, Any] = field(default_factory=dict)  # resources a hooks module keeps for its own use
     _pool: ThreadPoolExecutor | None = None
+    _runtime: Runtime | None = None
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            from flowc.runtime.services import Runtime
+
+            self._runtime = Runtime()
+        return self._runtime
+
+    @runtime.setter
+    def runtime(self, runtime: Runtime) -> None:
+        self._runtime = runtime
 
     @property
     def pool(self) -> ThreadPoolExecutor:
@@ -85,6 +101,15 @@ class RequestContext:
     deadline: float  # event-loop time by which the hooks must have answered
     state: AppState
     loop: asyncio.AbstractEventLoop = field(repr=False, default_factory=asyncio.get_running_loop)
+    _control: Control | None = field(default=None, repr=False)
+
+    @property
+    def control(self) -> Control:
+        """The control API (flowc.runtime.control): mute, unmute, hold, unhold, coach, kick, move, announce,
+        end. What it records is sent after the reply; calls and conferences default to this request's."""
+        if self._control is None:
+            self._control = self.state.runtime.control(self.data)
+        return self._control
 
     @property
     def remaining(self) -> float:

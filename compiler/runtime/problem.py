@@ -14,3 +14,4 @@ class Problem(Exception):
     def __init__(self, status: int, message: str, detail: Any = None) -> None:
         super().__init__(message)
         self.status, self.message, self.detail = status, message, detail
+        self.context: Any = None  # the request's RequestContext, when hooks had run (its side effects are dropped)

@@ -141,17 +141,28 @@ class ConferenceRoute(Route):
     kind: ClassVar[str] = "conference"
     conference: ClassVar[bool] = True
     by_event: tuple[tuple[str, str], ...] = ()  # (eventType, document file)
+    # (eventType, field, values, document file): `when role host { ... }` in a handler; `role` is the member's
+    # role, which a room (flowc.runtime.rooms) adds to the fields before choosing
+    branches: tuple[tuple[str, str, tuple[str, ...], str], ...] = ()
+    room: str | None = None  # the room whose policy the app runs on these events
     _by_event: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_event", dict(self.by_event))
 
     def select(self, data: dict, event_type: str) -> str | None:
-        return None if event_type in self.silent else self._by_event.get(event_type)
+        if event_type in self.silent:
+            return None
+        for event, name, values, file in self.branches:
+            if event == event_type:
+                value = data.get(name)
+                if (text_of(value, name, file) if value is not None else "") in values:
+                    return file
+        return self._by_event.get(event_type)
 
     @property
     def files(self) -> tuple[str, ...]:
-        return tuple(file for _, file in self.by_event)
+        return tuple(file for _, file in self.by_event) + tuple(b[3] for b in self.branches)
 
 
 @dataclass(frozen=True, slots=True)

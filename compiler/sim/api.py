@@ -19,6 +19,42 @@ if TYPE_CHECKING:
 
 # What `Bandwidth(OUT)` sets while it runs, so that code in OUT's app that calls Bandwidth's Voice API (base
 # URL, account, credentials) reaches the emulator; the previous values come back when it closes.
+STORE_VARIABLE = "FLOWC_STORE"
+EPOCH = 1_800_000_000.0  # what the app's clock reads at the emulator's time 0 (rooms' timers)
+
+
+def _forget_cached_secrets() -> None:
+    """The generated app reads each secret once per process (flowc.runtime.documents); the emulator changes
+    the environment it reads, so the values read before are dropped."""
+    from flowc.runtime import documents
+
+    documents._environment.clear()
+
+
+def _rooms_of(app: Any) -> Any:
+    """The rooms of an in-process flowc app (flowc.runtime.rooms.Rooms), or None."""
+    webhooks = getattr(getattr(app, "state", None), "webhooks", None)
+    return getattr(webhooks, "rooms", None)
+
+
+class VirtualClock:
+    """The rooms' clock inside the emulator: virtual time, and timers that fire as the emulator's time passes
+    (as timeouts: they do not keep `inbound()` or `press()` running, `advance()` reaches them)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def now(self) -> float:
+        return EPOCH + self.engine.now
+
+    def wake(self, at: float, callback) -> None:
+        engine = self.engine
+
+        def fire() -> None:
+            engine.run_on_loop(engine._while_serving(callback()))  # REST requests are served meanwhile
+        engine.at(at - self.now(), fire, busy=False)
+
+
 API_ENVIRONMENT = ("BANDWIDTH_API_URL", "BANDWIDTH_ACCOUNT_ID", "BANDWIDTH_USERNAME", "BANDWIDTH_PASSWORD",
                    "BANDWIDTH_TOKEN_URL")
 
@@ -36,15 +72,19 @@ class Bandwidth:
                  callback_credentials: tuple[str, str] | None = None,
                  account_id: str = "9900000", settle_seconds: float = 30.0, seconds_per_word: float = 0.4,
                  audio_seconds: float = 5.0, audio_lengths: dict[str, float] | None = None,
-                 answer_seconds: float = 1.0, strict: bool = True, seed: int = 0, rest: bool = True) -> None:
+                 answer_seconds: float = 1.0, strict: bool = True, seed: int = 0, rest: bool = True,
+                 workers: int = 1) -> None:
         if sum(x is not None for x in (out, url, app)) != 1:
             raise ValueError("give one of: an OUT directory, url=, app=")
         self.account_id = account_id
         self.credentials = credentials
+        self._store_directory: Any = None  # a fresh store for an in-process app's rooms (FLOWC_STORE)
         self.manifest: dict[str, Any] = {}
         self._saved_environment: dict[str, str | None] = {}
         self._server: RestServer | None = None
         self._http = HttpTarget()
+        self.workers = workers  # OUT's app loaded this many times, webhooks taking turns (shared store: Redis)
+        self._runtime: Any = None  # a generated app's flowc.runtime services (flowc.sim.clock)
         try:
             self._start(out, url, app, manifest, rest, Options(
                 settle_seconds=settle_seconds, seconds_per_word=seconds_per_word, audio_seconds=audio_seconds,
@@ -64,14 +104,28 @@ class Bandwidth:
         if out is not None or app is not None:
             self.base_url = APP_ORIGIN
             self._point_app_at_emulator()
+            more: list = []
             if out is not None:
+                self._configure_callback_credentials(Path(out) / "manifest.json")
                 self.manifest, app = load_out(Path(out))
+                more = [load_out(Path(out))[1] for _ in range(self.workers - 1)]
             else:
                 self.manifest = dict(manifest or {})
-            targets.insert(0, AsgiTarget(app))
+            targets.insert(0, AsgiTarget(app, *more))
+            self._apps = [app, *more]
         else:
             self.base_url = url.rstrip("/")
         self.engine = Engine(targets, options, lambda: self.api_url)
+        every = [_rooms_of(a) for a in getattr(self, "_apps", [])]
+        self.rooms_of_workers = [r for r in every if r is not None]
+        self.rooms = self.rooms_of_workers[0] if self.rooms_of_workers else None
+        for rooms in self.rooms_of_workers:  # the app's room timers run on the emulator's clock
+            rooms.clock = VirtualClock(self.engine)
+        if app is not None:
+            from flowc.sim.clock import attach
+
+            self._runtime = attach(self.engine, app)  # the app's timers run on the virtual clock
+            self._more_runtimes = [attach(self.engine, other) for other in getattr(self, "_apps", [])[1:]]
         self.engine.application_credentials = self._app_credentials
         if self._server is not None:
             self._server.start()
@@ -90,14 +144,50 @@ class Bandwidth:
             self._server = None
         engine = getattr(self, "engine", None)
         if engine is not None and not engine.loop.is_closed():
+            from flowc.sim.clock import detach
+
+            detach(engine, self._runtime)
+            for other in getattr(self, "_more_runtimes", []):
+                detach(engine, other)
+            self._runtime = None
             engine.run_on_loop(self._http.close())
             engine.close()
+        for rooms in getattr(self, "rooms_of_workers", []):
+            rooms.close()
+        if any(value is None and not name.startswith(("BANDWIDTH_API", "FLOWC")) for name, value in
+               self._saved_environment.items()):
+            _forget_cached_secrets()  # the callback credentials set above go: the app must not keep them
         for name, value in self._saved_environment.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
         self._saved_environment = {}
+        directory = self._store_directory
+        if directory is not None:
+            directory.cleanup()
+            self._store_directory = None
+
+    def _configure_callback_credentials(self, manifest: Path) -> None:
+        """The Bandwidth application's callback credentials, which OUT names as environment variables: when
+        they are not set, the emulator (playing the application whose callback user and password they are) sets
+        them while it runs, so an in-process app and the emulator agree without a test configuring them."""
+        import json
+        import secrets
+
+        try:
+            auth = json.loads(manifest.read_text()).get("application", {}).get("auth", {})
+        except (OSError, ValueError, AttributeError):
+            return
+        names = [auth.get("username_env"), auth.get("password_env")]
+        if not all(isinstance(n, str) and n for n in names) or all(n in os.environ for n in names):
+            return
+        values = ("flowc-sim", secrets.token_hex(8))
+        for name, value in zip(names, values, strict=True):
+            if name not in os.environ:
+                self._saved_environment[name] = None
+                os.environ[name] = value
+        _forget_cached_secrets()
 
     def _point_app_at_emulator(self) -> None:
         user, password = self.credentials or ("sim", "sim")
@@ -105,6 +195,13 @@ class Bandwidth:
         for name, value in zip(API_ENVIRONMENT, values, strict=True):
             self._saved_environment[name] = os.environ.get(name)
             os.environ[name] = value
+        if not os.environ.get(STORE_VARIABLE):  # rooms keep state: a fresh store per emulator unless one is set
+            import tempfile
+
+            directory = tempfile.TemporaryDirectory(prefix="flowc-sim-store-")
+            self._store_directory = directory
+            self._saved_environment[STORE_VARIABLE] = None
+            os.environ[STORE_VARIABLE] = f"sqlite:{directory.name}/state.sqlite"
 
     # -- the REST API ------------------------------------------------------------------------------------------
 
@@ -124,9 +221,11 @@ class Bandwidth:
     # -- calls -------------------------------------------------------------------------------------------------
 
     def inbound(self, flow: str, from_: str = "+15559998765", to: str = "+15551112345",
-                call_id: str | None = None, **fields: Any) -> Call:
+                call_id: str | None = None, wait: bool = True, **fields: Any) -> Call:
         """A call comes in: `initiate` goes to the flow's URL (a flow name of OUT's manifest, a path, or a URL).
-        Extra keyword arguments are payload fields (diversion=..., uui=..., sipHeaders=...)."""
+        Extra keyword arguments are payload fields (diversion=..., uui=..., sipHeaders=...). With
+        `wait=False` it returns at once, the call started at this instant (`advance()` runs it): several calls
+        can so arrive at the same moment."""
         with self.engine.lock:
             url = self._initiate_url(flow)
             engine = self.engine
@@ -138,7 +237,8 @@ class Bandwidth:
             call.disconnect = (disconnect, "POST") if disconnect else None
             endpoint = Endpoint(url, "POST", call.app_credentials, timeout=DEFAULT_CALLBACK_TIMEOUT, base=url)
             engine.start(call, engine.main(call, "initiate", endpoint))
-            engine.settle()
+            if wait:
+                engine.settle()
             return Call(self, call)
 
     def advance(self, seconds: float) -> None:

@@ -179,6 +179,7 @@ class Room:
         self.tag = verb.get("tag") or None
         self.callback_timeout = number(verb, "callbackTimeout", creator.callback_timeout)
         self.outbox: deque[tuple[str, dict[str, Any]]] = deque()
+        self.held: tuple[str, dict[str, Any]] | None = None  # the swap fault's event, sent after the next one
         self.audio: deque[ET.Element] = deque()
         self.dispatcher = Actor(room_id + " events")
         self.player = Actor(room_id)
@@ -190,7 +191,7 @@ class Room:
 
 @dataclass
 class FaultRule:
-    action: str  # slow | fail | duplicate | rate_limit
+    action: str  # slow | fail | duplicate | rate_limit | swap
     event_type: str | None = None
     url: str | None = None  # a substring of the URL (webhooks) or path (REST)
     times: int | None = None  # None: every matching delivery
@@ -228,6 +229,11 @@ class Faults:
     def duplicate(self, event_type: str | None = None, times: int | None = None) -> None:
         """Matching asynchronous events are delivered twice, as Bandwidth may."""
         self.rules.append(FaultRule("duplicate", event_type, None, times))
+
+    def swap(self, event_type: str, times: int | None = 1) -> None:
+        """A matching conference event is held back and delivered after the next event of its conference (a
+        memberExit before its memberJoin): Bandwidth documents no order between webhooks."""
+        self.rules.append(FaultRule("swap", event_type, None, times))
 
     def reorder(self, spread: float = 2.0) -> None:
         """Asynchronous events are delayed by up to `spread` virtual seconds each, so they may arrive out of order."""
@@ -1150,6 +1156,13 @@ class Engine:
                             room.fallback_method, room.fallback_credentials, room.callback_timeout, room.base_url)
         while room.outbox:
             event_type, payload = room.outbox.popleft()
+            if room.held is None and self.faults.take("swap", event_type, room.event_url):
+                room.held = (event_type, payload)  # delivered after the next event (the swap fault)
+                self.note(room.id, f"{event_type} held back, to be delivered after the next event (fault)")
+                continue
+            if room.held is not None and (event_type, payload) != room.held:
+                room.outbox.appendleft(room.held)
+                room.held = None
             call_id = payload.get("callId")
             if event_type not in SYNC_CONFERENCE_EVENTS:  # after the exits it follows, duplicated on demand
                 url = self.resolve(room.base_url, room.event_url)

@@ -65,10 +65,18 @@ def request_parts(method: str, payload: dict[str, Any], credentials: tuple[str, 
 
 
 class AsgiTarget:
-    """An ASGI application called in-process; URLs on APP_ORIGIN go to it."""
+    """An ASGI application called in-process; URLs on APP_ORIGIN go to it. With several (the same OUT loaded
+    as several workers), each webhook goes to the next in turn, as a load balancer would send them."""
 
-    def __init__(self, app) -> None:
-        self.app = app
+    def __init__(self, app, *more) -> None:
+        self.apps = (app, *more)
+        self.turn = 0
+
+    @property
+    def app(self):
+        app = self.apps[self.turn % len(self.apps)]
+        self.turn += 1
+        return app
 
     def handles(self, url: str) -> bool:
         return url.startswith(APP_ORIGIN + "/") or url == APP_ORIGIN
