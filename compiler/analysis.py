@@ -164,7 +164,7 @@ class Analysis:
 
 def bodies(project: Project, vocab: Vocabulary) -> Iterator[Body]:
     """Every body of the project in source order: per file, each flow's body and `when` branches (in a call
-    until the links say otherwise), then each conference's handlers."""
+    until the links say otherwise), then each conference's handlers and their branches."""
     handler_context = vocab.handler_context
     for file in project.files:
         for flow in file.flows:
@@ -173,10 +173,10 @@ def bodies(project: Project, vocab: Vocabulary) -> Iterator[Body]:
                 yield Body(flow, branch.body, CALL, branch.span, branch=branch)
         for conference in file.conferences:
             for handler in conference.handlers:
-                yield Body(conference, handler.body, handler_context(handler.event), handler.span, handler.event)
-                for branch in handler.branches:  # `when role host { ... }` (flowc.rooms adds `role`)
-                    yield Body(conference, branch.body, handler_context(handler.event), branch.span, handler.event,
-                               branch=branch)
+                context = handler_context(handler.event)
+                yield Body(conference, handler.body, context, handler.span, handler.event)
+                for branch in handler.branches:  # `when tag "coach"`, `when role host` (flowc.rooms adds `role`)
+                    yield Body(conference, branch.body, context, branch.span, handler.event, branch=branch)
 
 
 def resolve(project: Project) -> Links:

@@ -58,6 +58,8 @@ def manifest_data(plan: Plan, rendered: list[RenderedDocument], sources: dict[st
             entry["branch"] = document.branch
         if document.event:
             entry["event"] = document.event
+        if document.attempt:
+            entry["attempt"] = document.attempt
         if item.slots:
             entry["slots"] = sorted({slot.placeholder for slot in item.slots})
         documents.append(entry)

@@ -30,6 +30,10 @@ def _codes(*entries: Code) -> dict[str, Code]:
     return {entry.code: entry for entry in sorted(entries, key=lambda entry: entry.code)}
 
 
+# The receiving flow of the attempts examples (FC140, FC141, FC410)
+_CHOICE = ('flow choice {\n    when digits "1" {\n        say "One."\n    }\n'
+           '    otherwise {\n        say "Sorry."\n    }\n}\n')
+
 CODES: dict[str, Code] = _codes(
     # -- input and syntax ----------------------------------------------------------------------------------
     Code("FC001", E, "syntax error",
@@ -102,9 +106,27 @@ CODES: dict[str, Code] = _codes(
          "A `{ ... }` block was given to a statement that takes none, or a declaration lacks its block.",
          "flow main {\n    hangup { }\n}\n", "flow main {\n    hangup\n}\n"),
     Code("FC114", E, "malformed branch",
-         "A branch is written `when FIELD VALUE[, VALUE...] { ... }` and picks a precompiled document by a "
-         "webhook payload field.",
+         "A branch is written `when VALUE CHOICE[, CHOICE...] { ... }` and picks a precompiled document per "
+         "request: VALUE is a webhook payload field (`digits`, `$tag`), a hook (`hook(after_hours)`) or an "
+         "environment variable (`env(MODE)`), and each CHOICE a string, number, word or phone number compared "
+         "with it as text. Branches may be written in a flow and in a conference handler (`on member join`).",
          'flow route {\n    when { say "1" }\n}\n', 'flow route {\n    when digits "1" { say "One" }\n}\n'),
+    Code("FC140", E, "attempts out of range",
+         "`gather ... then FLOW attempts N` asks at most N times in all before the call continues with the "
+         "`exhausted` flow. N is a whole number from 1 to 10: the compiler writes one document per attempt, and a "
+         "caller asked more often than that has long hung up. The fix takes the nearest bound.",
+         'flow main on initiate {\n    gather max 1 then choice attempts 0 {\n        say "Press 1."\n    }\n}\n'
+         + _CHOICE,
+         'flow main on initiate {\n    gather max 1 then choice attempts 2 {\n        say "Press 1."\n    }\n}\n'
+         + _CHOICE),
+    Code("FC141", E, "attempts without a flow to count them",
+         "The attempts of a `gather` are counted by the flow that receives its answers: an answer that selects "
+         "none of that flow's `when` branches is a failed attempt. A gather with `attempts` therefore needs "
+         "`then FLOW` (not a quoted URL), and `exhausted FLOW`, which says where the call goes after the last "
+         "failed attempt, needs `attempts N`.",
+         'flow main on initiate {\n    gather max 1 attempts 2 {\n        say "Press 1."\n    }\n}\n',
+         'flow main on initiate {\n    gather max 1 then choice attempts 2 {\n        say "Press 1."\n    }\n}\n'
+         + _CHOICE),
     Code("FC115", E, "unknown webhook event",
          "`flow NAME on EVENT, ...` names the webhooks whose reply is this flow's document. Each must be one of "
          "Bandwidth's call webhooks whose reply may carry BXML: initiate, answer, redirect, gather, "
@@ -273,6 +295,17 @@ CODES: dict[str, Code] = _codes(
          "value that an earlier branch of the same flow already lists never selects its branch: the web app "
          "serves the first branch that matches.",
          'flow main {\n    hangup\n    say "Goodbye"\n}\n', 'flow main {\n    say "Goodbye"\n    hangup\n}\n'),
+    Code("FC410", W, "attempts that are never asked again",
+         "An attempt fails when its answer selects no `when` branch of the flow receiving it; the reply is then "
+         "that flow's default statements (its `otherwise` block) followed by the same gather, asking the next "
+         "attempt. When the flow has no `when` branch every answer fails, good or not; when its default "
+         "statements hand the call over (`redirect`, `hangup` ...), the gather after them never runs. Keep the "
+         "default statements to what to say after a wrong answer.",
+         'flow main on initiate {\n    gather max 1 then choice attempts 2 {\n        say "Press 1."\n    }\n}\n'
+         'flow choice {\n    when digits "1" {\n        say "One."\n    }\n    otherwise {\n'
+         '        redirect to main\n    }\n}\n',
+         'flow main on initiate {\n    gather max 1 then choice attempts 2 {\n        say "Press 1."\n    }\n}\n'
+         + _CHOICE),
     # -- rooms (conferences with a policy: flowc.rooms, flowc.room_rules) -------------------------------------
     Code("FC120", E, "malformed room policy line",
          "A conference block may hold policy lines that flowc compiles onto Bandwidth (the Rooms section of "

@@ -31,7 +31,7 @@ from flowc.plan import NO_BXML_EVENTS, Plan
 from flowc.runtime.documents import Check, Document
 from flowc.runtime.hooks import observer_name, python_name
 from flowc.runtime.rooms import KeysRoute, LobbyRoute, RoomSpec, SiteSpec
-from flowc.runtime.routes import ConferenceRoute, Credential, EventRoute, FlowRoute, Route, Secret
+from flowc.runtime.routes import Choice, ConferenceRoute, Credential, EventRoute, FlowRoute, Retry, Route, Secret
 from flowc.runtime.values import SlotRef
 from flowc.vocabulary import vocabulary
 from flowc.webhooks import model_name
@@ -202,19 +202,41 @@ def _silent_events() -> tuple[str, ...]:
 
 
 def _flow_route(path: str, events: list[str], documents, auth: RouteAuth) -> Route:
-    default = next(d.file for d in documents if d.branch is None)
-    branches = tuple((d.branch["field"], tuple(str(v) for v in d.branch["values"]), d.file)
-                     for d in documents if d.branch)
+    default = next(d.file for d in documents if d.branch is None and d.attempt is None)
     return FlowRoute(path, tuple(events), silent=_silent_events(), auth=_auth(auth),
-                     hook_timeout=auth.callback_timeout, default=default, branches=branches)
+                     hook_timeout=auth.callback_timeout, default=default, branches=_choices(documents),
+                     retries=_retries(documents))
+
+
+def _retries(documents) -> tuple[Retry, ...]:
+    """Per counted gather whose answers reach the flow: its documents asking again, in order, and its exhausted
+    document."""
+    asking: dict[str, dict[int, str]] = {}
+    exhausted: dict[str, str] = {}
+    for document in documents:
+        attempt = document.attempt
+        if attempt is None:
+            continue
+        asking.setdefault(attempt["ask"], {})
+        if "attempt" in attempt:
+            asking[attempt["ask"]][attempt["attempt"]] = document.file
+        else:
+            exhausted[attempt["ask"]] = document.file
+    return tuple(Retry(ask, tuple(files[n] for n in sorted(files)), exhausted.get(ask))
+                 for ask, files in asking.items())
 
 
 def _conference_route(path: str, events: list[str], documents, auth: RouteAuth, room: str | None) -> Route:
     by_event = tuple((d.event, d.file) for d in documents if d.event and d.branch is None)
-    branches = tuple((d.event, d.branch["field"], tuple(str(v) for v in d.branch["values"]), d.file)
-                     for d in documents if d.event and d.branch)
     return ConferenceRoute(path, tuple(events), silent=tuple(sorted(NO_BXML_EVENTS)), auth=_auth(auth),
-                           hook_timeout=auth.callback_timeout, by_event=by_event, branches=branches, room=room)
+                           hook_timeout=auth.callback_timeout, by_event=by_event, branches=_choices(documents),
+                           room=room)
+
+
+def _choices(documents) -> tuple[Choice, ...]:
+    """The `when` branches of a flow or of a conference's handlers, in source order, as the web app tests them."""
+    return tuple(Choice(SlotRef(d.branch["source"], d.branch["field"]), tuple(str(v) for v in d.branch["values"]),
+                        d.file, d.event) for d in documents if d.branch)
 
 
 def _room_route(route, auth: RouteAuth) -> Route:
@@ -279,15 +301,22 @@ def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
 
 def _hook_uses(documents: list[CompiledDocument], routes: list[Route]) -> dict[str, HookUse]:
     events_of: dict[str, list[str]] = {}
+    uses: dict[str, HookUse] = {}
     for route in routes:
+        branches: tuple[Choice, ...] = getattr(route, "branches", ())
+        for choice in branches:  # `when hook(name) ...`: the web app calls it to choose the document
+            if choice.ref.source == "hook":
+                use = uses.setdefault(choice.ref.name, HookUse(python_name(choice.ref.name), choice.ref.name))
+                events = [choice.event] if choice.event else route.events
+                use.events.extend(e for e in events if e not in use.events)
+                use.where.append(f"choosing the `when` branch {choice.file}")
         if isinstance(route, ConferenceRoute):
-            for event, file in route.by_event + tuple((b[0], b[3]) for b in route.branches):
-                events_of.setdefault(file, []).append(event)  # a conference handler answers one event
+            for event, file in [*route.by_event, *((c.event, c.file) for c in route.branches)]:
+                events_of.setdefault(file, []).append(event or "")  # a conference handler answers one event
             continue
         for file in route.files:
             if file:
                 events_of.setdefault(file, []).extend(route.events)
-    uses: dict[str, HookUse] = {}
     for document in documents:
         for index, slot in enumerate(document.slots):
             if slot.source != "hook":
@@ -362,6 +391,15 @@ def document_source(document: CompiledDocument) -> str:
                  checks=_tuple([check_source(c) for c in document.checks]))
 
 
+def choice_source(choice: Choice) -> str:
+    return _call("Choice", slot_source(choice.ref), literal(choice.values), literal(choice.file),
+                 event=literal(choice.event))
+
+
+def retry_source(retry: Retry) -> str:
+    return _call("Retry", literal(retry.ask), literal(retry.files), exhausted=literal(retry.exhausted))
+
+
 def secret_source(secret: Secret) -> str:
     return _call("Secret", literal(secret.kind), literal(secret.value))
 
@@ -378,9 +416,12 @@ def route_source(route: Route, names: dict[tuple, str]) -> str:
                 "auth": _tuple([credential_source(c) for c in route.auth]),
                 "hook_timeout": literal(route.hook_timeout)}
     if isinstance(route, FlowRoute):
-        keywords |= {"default": literal(route.default), "branches": literal(route.branches)}
+        keywords |= {"default": literal(route.default),
+                     "branches": _tuple([choice_source(c) for c in route.branches]),
+                     "retries": _tuple([retry_source(r) for r in route.retries])}
     elif isinstance(route, ConferenceRoute):
-        keywords |= {"by_event": literal(route.by_event), "branches": literal(route.branches),
+        keywords |= {"by_event": literal(route.by_event),
+                     "branches": _tuple([choice_source(c) for c in route.branches]),
                      "room": literal(route.room)}
     elif isinstance(route, LobbyRoute | KeysRoute):
         keywords |= {"room": literal(route.room)}
@@ -447,6 +488,8 @@ def hook_spans(project: Project) -> dict[str, Span]:
             for setting in conference.settings:
                 visit(setting.value)
     for body in analyse(project).bodies:
+        if body.branch is not None and body.branch.source == "hook" and body.branch.subject_span is not None:
+            spans.setdefault(body.branch.field, body.branch.subject_span)  # `when hook(name)` comes first
         visit_elements(body.elements)
     return spans
 

@@ -13,6 +13,7 @@ from flowc.credentials import application_credentials, document_attributes
 from flowc.ir import Attribute, Element, Env, ListValue, Number, Slot, SlotRef, Text, Value, Word
 from flowc.links import FLOW_PATH
 from flowc.plan import Document, Plan
+from flowc.runtime.values import ASK_PARAMETER, ATTEMPT_PARAMETER
 from flowc.vocabulary import AttributeSpec, vocabulary
 from lxml import etree
 
@@ -47,6 +48,7 @@ class Emitter:
         self.plan = plan
         self.vocab = vocabulary()
         self.slots: list[SlotRef] = []
+        self.document: Document | None = None
         self.application = application_credentials(plan.project)
 
     def slot(self, ref: SlotRef) -> str:
@@ -55,6 +57,7 @@ class Emitter:
 
     def render(self, document: Document) -> RenderedDocument:
         self.slots = []
+        self.document = document
         root = etree.Element(document.root)
         if document.elements:
             root.text = "\n"
@@ -87,6 +90,10 @@ class Emitter:
             attribute_spec = spec.attributes.get(attribute.name)
             name = f"{{{XML_NS}}}lang" if attribute.name == "xml:lang" else attribute.name
             node.set(name, self.attribute_value(attribute, attribute_spec))
+        ask = self.plan.asks.get(id(element)) if element.attempts is not None else None
+        if ask is not None:
+            url = self.vocab.attempt_callback[1]
+            node.set(url, f"{node.get(url)}?{ASK_PARAMETER}={ask}&{ATTEMPT_PARAMETER}={self.attempt_number(ask)}")
         last = None
         for item in element.content:
             if isinstance(item, Text):
@@ -99,6 +106,12 @@ class Emitter:
                 last = self.element(item)
                 node.append(last)
         return node
+
+    def attempt_number(self, ask: str) -> int:
+        """The attempt a counted gather asks in the document being rendered: 1, except in the documents that
+        ask it again."""
+        attempt = self.document.attempt if self.document is not None else None
+        return attempt["attempt"] if attempt and attempt["ask"] == ask and "attempt" in attempt else 1
 
     def attribute_value(self, attribute: Attribute, spec: AttributeSpec | None) -> str:
         return self.value(attribute.value, spec)

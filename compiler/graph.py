@@ -243,7 +243,12 @@ class _Builder:
                         conference = self._join(flow, element, source, prefix)
                         continue
                     owner, label = (conference, f"after {flow.name}") if conference else (source, prefix)
-                    self._reference_edges(element, owner, label, via=source if conference else None)
+                    via = source if conference else None
+                    self._reference_edges(element, owner, label, via=via)
+                    attempts = element.attempts
+                    if attempts is not None and attempts.continuation is not None:  # `exhausted voicemail`
+                        failed = _join_label(label, f"{attempts.whole or 'N'} failed attempts")
+                        self._reference_edges(attempts.continuation, owner, failed, via=via)
 
     def _join(self, flow: Flow, element: Element, source: str, prefix: str) -> str:
         """The edge from a flow into the conference it joins; returns the conference's node id."""

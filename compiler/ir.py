@@ -114,6 +114,32 @@ class Attribute:
     written: str  # how the user wrote the name (alias or BXML name)
 
 
+# `attempts N` asks at most this often: one document is compiled per attempt, and a caller asked more often
+# than this has long hung up.
+MAX_ATTEMPTS = 10
+
+
+@dataclass(slots=True)
+class Attempts:
+    """`gather ... then choice attempts 3 exhausted voicemail`: ask again, in the reply to an answer that selects
+    no `when` branch of the receiving flow, until `count` attempts have failed; then continue with the
+    `exhausted` flow (without it: the receiving flow's default document). The count travels in the callback URL
+    the compiler derives (`?ask=main&attempt=2`), never in server memory."""
+
+    count: float | None  # as written (FC140 unless a whole number in 1..MAX_ATTEMPTS); None: no `attempts`
+    span: Span  # `attempts 3`, or the first of the two words written
+    exhausted: str | None = None  # the flow after the last failed attempt
+    exhausted_span: Span | None = None
+    continuation: Element | None = None  # the verb the exhausted document ends with: a redirect to that flow
+    kind: Literal["attempts"] = "attempts"
+
+    @property
+    def whole(self) -> int | None:
+        """The count when it is one the compiler plans documents for."""
+        count = self.count
+        return int(count) if count is not None and count == int(count) and 1 <= count <= MAX_ATTEMPTS else None
+
+
 @dataclass(slots=True)
 class Element:
     """A BXML element: a verb, a nested element (PhoneNumber) or an SSML tag inside `say`."""
@@ -128,6 +154,7 @@ class Element:
     role: str | None = None  # `join NAME as host`: the member's role in a room with a policy (flowc.rooms)
     role_span: Span | None = None
     kind: Literal["element"] = "element"
+    attempts: Attempts | None = None  # `attempts N` / `exhausted FLOW` on the statement whose answers count
 
     def attribute(self, name: str) -> Attribute | None:
         for attribute in self.attributes:
@@ -144,9 +171,15 @@ class Element:
         return [c for c in self.content if isinstance(c, Text)]
 
 
+# What a `when` can test: a payload field (`when digits`, `when $tag`), a hook (`when hook(after_hours)`) or a
+# setting of the server (`when env(MODE)`): the sources of SlotRef, read by the web app per request.
+BranchSource = Literal["payload", "hook", "env"]
+
+
 @dataclass(slots=True)
 class Branch:
-    """`when digits "1", "2" { ... }`: a precompiled document chosen by a payload field."""
+    """`when digits "1", "2" { ... }`: a precompiled document chosen per request by a runtime value: the
+    payload field, hook or environment variable named `field` (its `source`)."""
 
     field: str
     values: list[str]
@@ -154,6 +187,18 @@ class Branch:
     span: Span
     kind: Literal["branch"] = "branch"
     value_spans: list[Span] = dataclasses.field(default_factory=list)  # one per value, for diagnostics on one
+    source: BranchSource = "payload"
+    subject_span: Span | None = None  # where `digits` / `hook(after_hours)` is written
+
+    @property
+    def ref(self) -> SlotRef:
+        """The value tested, as the web app reads it."""
+        return SlotRef(self.source, self.field)
+
+    @property
+    def subject(self) -> str:
+        """The tested value as written in .flow: `digits`, `hook(after_hours)`, `env(MODE)`."""
+        return self.field if self.source == "payload" else f"{self.source}({self.field})"
 
 
 @dataclass(slots=True)
@@ -179,9 +224,9 @@ class Handler:
     blocks choosing the reply by a payload field, or by `role` (the member's role, which the app adds)."""
 
     event: str  # Bandwidth eventType (the phrases that name them: Vocabulary.conference_events)
-    body: list[Element]
+    body: list[Element]  # the default document: the `otherwise` block and the plain statements
     span: Span
-    branches: list[Branch] = field(default_factory=list)
+    branches: list[Branch] = field(default_factory=list)  # `when tag "coach" { ... }`, `when hook(x) "yes"` ...
     kind: Literal["handler"] = "handler"
 
 

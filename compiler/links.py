@@ -109,6 +109,9 @@ def resolve_elements(project: Project, elements: Iterable[tuple[Element, str | N
             links.conference_joins.append((element, owner))
         if callbacks[element.tag]:
             _add_references(links, element, owner, callbacks[element.tag])
+        continuation = element.attempts.continuation if element.attempts is not None else None
+        if continuation is not None:  # `exhausted voicemail`: the last failed attempt redirects there
+            _add_references(links, continuation, owner, callbacks[continuation.tag])
     for conference in project.conferences.values():
         policy = conference.policy
         if policy is not None and policy.overflow is not None and policy.overflow_span is not None:

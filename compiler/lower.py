@@ -12,9 +12,12 @@ from flowc.codes import coded
 from flowc.diagnostics import Diagnostic, Edit, Fix, Span, did_you_mean
 from flowc.ir import (
     FILTERS,
+    MAX_ATTEMPTS,
     Application,
+    Attempts,
     Attribute,
     Branch,
+    BranchSource,
     Conference,
     Element,
     Env,
@@ -31,7 +34,7 @@ from flowc.ir import (
 )
 from flowc.policy import POLICY_HEADS, join_role, policy_line
 from flowc.syntax import MAX_NESTING_DEPTH, Atom, Block, Call, Module, Statement, Token
-from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
+from flowc.vocabulary import AttributeSpec, Context, ElementSpec, vocabulary
 
 
 class Located(Protocol):
@@ -98,6 +101,7 @@ class Lowering:
         self.diagnostics: list[Diagnostic] = []
         self.to_one: dict[int, Span] = {}  # `say ... to member` in a handler: keyword start -> span of `to ...`
         self.unread: set[str] = set()  # FlowFile.unread_words
+        self.context: Context | None = None  # a conference handler's context while its body is lowered
 
     def span(self, node: Located) -> Span:
         return Span(self.path, node.start, node.end)
@@ -220,17 +224,22 @@ class Lowering:
         if statement.block is None:
             self.error("FC113", f"flow `{name.text}` has no body", name, help="add `{ ... }` with its statements")
             return flow
-        for inner in statement.block.statements:
+        self.branching_body(statement.block.statements, flow.body, flow.branches)
+        return flow
+
+    def branching_body(self, statements: list[Statement], body: list[Element], branches: list[Branch]) -> None:
+        """A flow's or a conference handler's statements: `when` branches, the `otherwise` block and plain
+        statements (the last two make the default document)."""
+        for inner in statements:
             head = _word(inner, 0)
             if head == "when":
                 branch = self.branch(inner)
                 if branch:
-                    flow.branches.append(branch)
+                    branches.append(branch)
             elif head == "otherwise" and len(inner.atoms) == 1 and inner.block is not None:
-                flow.body.extend(self.body(inner.block.statements, None))
+                body.extend(self.body(inner.block.statements, None))
             else:
-                flow.body.extend(self.body([inner], None))
-        return flow
+                body.extend(self.body([inner], None))
 
     def flow_kind(self, flow: Flow, atoms: list[Atom]) -> list[Atom]:
         """`flow NAME as bxml` (a <Bxml> root) and `flow NAME for update-call` (a document for an update
@@ -263,9 +272,12 @@ class Lowering:
 
     def branch(self, statement: Statement) -> Branch | None:
         atoms = statement.atoms
-        if len(atoms) < 3 or atoms[1].kind != "WORD" or statement.block is None:
-            self.error("FC114", "a branch is written `when FIELD VALUE[, VALUE...] { ... }`", statement.atoms[0],
-                       help='for example `when digits "1" { ... }`')
+        subject = self.branch_subject(atoms[1]) if len(atoms) > 1 else None
+        if len(atoms) < 3 or subject is None or statement.block is None:
+            if len(atoms) < 2 or subject is not None or atoms[1].kind == "WORD":
+                self.error("FC114", "a branch is written `when VALUE CHOICE[, CHOICE...] { ... }`", atoms[0],
+                           help='for example `when digits "1" { ... }` or `when hook(after_hours) "yes" { ... }`')
+            self.not_read(atoms, statement.block)
             return None
         values: list[str] = []
         spans: list[Span] = []
@@ -276,9 +288,32 @@ class Lowering:
                 values.append(_unquote(atom.text) if atom.kind == "STRING" else atom.text)
                 spans.append(self.span(atom))
             else:
-                self.error("FC114", f"`{atom.text}` cannot be compared with a webhook field", atom)
+                self.error("FC114", f"`{atom.text}` cannot be a branch's choice: write it as a quoted string", atom,
+                           help="choices are compared as text with the value the branch tests")
         body = self.body(statement.block.statements, None)
-        return Branch(atoms[1].text, values, body, self.span(statement), value_spans=spans)
+        source, name = subject
+        return Branch(name, values, body, self.span(statement), value_spans=spans, source=source,
+                      subject_span=self.span(atoms[1]))
+
+    def branch_subject(self, atom: Atom) -> tuple[BranchSource, str] | None:
+        """What a `when` tests: a payload field (`digits`, `$tag`), `hook(name)` or `env(NAME)`. The web app
+        reads it per request through the same sources as the values it fills in (flowc.ir.SlotRef), so a new
+        kind of runtime value (the rooms issue's member role) is one more source here and in the runtime."""
+        if atom.kind == "WORD":
+            return "payload", atom.text
+        if atom.kind == "VAR":
+            return "payload", atom.text[1:]
+        if type(atom) is Call:
+            value = self.call(atom)  # reports FC104 for an unknown function
+            if isinstance(value, Slot):
+                return "hook", value.name
+            if isinstance(value, Env):
+                return "env", value.name
+            return None
+        self.error("FC114", f"`{atom.text}` is not a value a branch can test", atom,
+                   help="test a payload field (`when digits ...`), a hook (`when hook(name) ...`) or "
+                   "`env(NAME)`")
+        return None
 
     def conference(self, statement: Statement) -> Conference | None:
         name = self.declaration_name(statement, "conference")
@@ -328,17 +363,21 @@ class Lowering:
             self.error("FC113", f"`on {' '.join(words)}` needs a body", node, help="add `{ ... }`")
             return None
         handler = Handler(event, [], self.span(statement))
-        for inner in statement.block.statements:  # `when role host { ... }`: as in a flow
-            head = _word(inner, 0)
-            if head == "when":
-                branch = self.branch(inner)
-                if branch:
-                    self.private_audio(conference, branch.body)
-                    handler.branches.append(branch)
-            elif head == "otherwise" and len(inner.atoms) == 1 and inner.block is not None:
-                handler.body.extend(self.handler_body(conference, inner.block.statements))
-            else:
-                handler.body.extend(self.handler_body(conference, [inner]))
+        self.context = self.vocab.handler_context(event)  # unknown statements name the verbs a reply takes
+        try:
+            for inner in statement.block.statements:  # `when role host { ... }`: as in a flow
+                head = _word(inner, 0)
+                if head == "when":
+                    branch = self.branch(inner)
+                    if branch:
+                        self.private_audio(conference, branch.body)
+                        handler.branches.append(branch)
+                elif head == "otherwise" and len(inner.atoms) == 1 and inner.block is not None:
+                    handler.body.extend(self.handler_body(conference, inner.block.statements))
+                else:
+                    handler.body.extend(self.handler_body(conference, [inner]))
+        finally:
+            self.context = None
         return handler
 
     def handler_body(self, conference: Conference, statements: list[Statement]) -> list[Element]:
@@ -379,20 +418,24 @@ class Lowering:
         keyword_span = Span(self.path, statement.atoms[0].start, statement.atoms[used - 1].end)
         element = Element(spec.name, self.span(statement), keyword_span)
         element.attributes = self.attributes(spec, statement.atoms, used, element)
+        if element.attempts is not None:
+            self.continuation(element)
         if statement.block is not None:
             self.element_block(element, spec, statement.block, depth)
         return element
 
     def unknown_statement(self, statement: Statement, parent: str | None) -> None:
         first = statement.atoms[0]
-        where = f"inside `{self.vocab.elements[parent].keyword}`" if parent else "in a flow"
+        where = f"inside `{self.vocab.elements[parent].keyword}`" if parent else \
+            "in a conference's reply" if self.context is not None else "in a flow"
         if first.kind == "STRING":
             self.error("FC102", f"text is not allowed {where}", first,
                        help="text belongs to a statement, such as `say \"...\"`")
             return
         word = first.text
         elsewhere = self.vocab.by_keyword(word)
-        allowed = [" ".join(p) for p in self.vocab.statements(parent)]
+        allowed = [" ".join(p) for p, spec in self.vocab.statements(parent).items()
+                   if self.allowed_here(spec, parent)]
         if elsewhere is not None or (word, _word(statement, 1)) in {tuple(k.split()) for k in allowed}:
             self.error("FC108", f"`{word}` cannot be used {where}", first,
                        help="allowed here: " + ", ".join(sorted(set(allowed))) if allowed else None)
@@ -404,6 +447,14 @@ class Lowering:
         else:
             self.error("FC102", f"unknown statement `{word}`", first,
                        help="statements here: " + ", ".join(sorted(set(allowed))) if allowed else None)
+
+    def allowed_here(self, spec: ElementSpec, parent: str | None) -> bool:
+        """Whether a verb may start a statement here: in a conference handler's body, only the verbs its reply
+        takes (as completion offers); everywhere else, every statement of the block."""
+        if parent is not None or self.context is None:
+            return True
+        verbs = self.vocab.contexts.get(self.context)
+        return verbs is None or spec.name in verbs
 
     def element_block(self, element: Element, spec: ElementSpec, block: Block, depth: int) -> None:
         if depth >= MAX_NESTING_DEPTH:
@@ -434,8 +485,12 @@ class Lowering:
         result: list[Attribute] = []
         positional = [] if setting else list(spec.positional)
         phrases = spec.attribute_phrases
+        counts = element is not None and spec.name == ATTEMPT_ELEMENT
         while index < len(atoms):
             atom = atoms[index]
+            if counts and atom.kind == "WORD" and atom.text in COUNTING_WORDS:
+                index = self.counting(element, atoms, index)  # type: ignore[arg-type]
+                continue
             if atom.kind == "WORD" and atom.text in ("as", "to") and element is not None \
                     and self.room_words(spec, atoms, index, element):
                 index += 2
@@ -457,6 +512,42 @@ class Lowering:
             if atom.kind == "WORD" and index < len(atoms) and self.match_attribute(phrases, atoms, index) is None:
                 _, index = self.read_value(atoms, index)  # skip the unknown attribute's value too
         return result
+
+    def counting(self, element: Element, atoms: list[Atom], index: int) -> int:
+        """`attempts N` and `exhausted FLOW`: flowc's own words on the statement whose answers are counted
+        (no BXML attribute: the compiler writes the count into the callback URL). Returns the next index."""
+        word = atoms[index]
+        value = atoms[index + 1] if index + 1 < len(atoms) else None
+        if element.attempts is None:
+            element.attempts = Attempts(None, self.span(word))
+        attempts = element.attempts
+        if word.text == "attempts":
+            if value is None or value.kind != "NUMBER":
+                self.error("FC106", "`attempts` needs the number of times to ask", word,
+                           help=f"for example `attempts 2` (1 to {MAX_ATTEMPTS})")
+                return index + (2 if value is not None and value.kind not in ("WORD", "COMMA") else 1)
+            attempts.count, attempts.span = float(value.text), Span(self.path, word.start, value.end)
+            return index + 2
+        if value is None or value.kind != "WORD":
+            self.error("FC106", "`exhausted` needs the flow that continues after the last attempt", word,
+                       help="for example `exhausted voicemail`")
+            return index + (2 if value is not None and value.kind != "COMMA" else 1)
+        attempts.exhausted, attempts.exhausted_span = value.text, self.span(value)
+        return index + 2
+
+    def continuation(self, element: Element) -> None:
+        """The redirect an `exhausted` flow is reached by, carrying the counted statement's credentials (the
+        exhausted flow's route then accepts what the receiving flow's does)."""
+        attempts = element.attempts
+        if attempts is None or attempts.exhausted is None or attempts.exhausted_span is None:
+            return
+        tag, url = self.vocab.continuation
+        spec = self.vocab.elements[tag]
+        span = attempts.exhausted_span
+        target = Attribute(url, Word(attempts.exhausted, span), span, span, "exhausted")
+        credentials = {name for pair in CREDENTIAL_PAIRS.values() for name in pair}
+        carried = [a for a in element.attributes if a.name in credentials and a.name in spec.attributes]
+        attempts.continuation = Element(tag, span, span, [target, *carried])
 
     def room_words(self, spec: ElementSpec, atoms: list[Atom], index: int, element: Element) -> bool:
         """`join room as host` (a role) and a trailing `to member` on audio (FC424): words of rooms, not
@@ -679,6 +770,9 @@ def _multiword_starts() -> frozenset[str]:
 
 
 MULTIWORD_STARTS = _multiword_starts()
+# `gather ... attempts 2 exhausted voicemail`: flowc's own words on the statement whose answers are counted
+ATTEMPT_ELEMENT = vocabulary().attempt_callback[0]
+COUNTING_WORDS = ("attempts", "exhausted")
 
 
 def _word(statement: Statement, index: int) -> str | None:

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from flowc.analysis import Body, RouteKind, analyse, callback_method, conference_event_url, join_attributes
+from flowc.analysis import Analysis, Body, RouteKind, analyse, callback_method, conference_event_url, join_attributes
 from flowc.diagnostics import Span
-from flowc.ir import Conference, Element, Project
+from flowc.ir import Branch, Conference, Element, Project, Word
 from flowc.links import FLOW_PATH, Links
 from flowc.rooms import (
     KEYS_PATH,
@@ -53,9 +53,12 @@ class Document:
     context: Context  # call | conference | transfer-answer
     span: Span
     elements: list[Element]
-    branch: dict[str, Any] | None = None  # {"field": "digits", "values": ["1"]} for a `when` branch
+    branch: dict[str, Any] | None = None  # {"source": "payload", "field": "digits", "values": ["1"]}: a branch
     event: str | None = None  # the conference event a handler answers
     root: str = "Response"  # <Bxml> for `flow NAME as bxml` and the documents of update endpoints
+    # A counted gather's: {"ask": "main", "attempt": 2} asks again, {"ask": "main", "exhausted": "voicemail"}
+    # follows the last failed attempt; both are served by the receiving flow's route
+    attempt: dict[str, Any] | None = None
 
 
 @dataclass
@@ -81,6 +84,7 @@ class Plan:
     documents: list[Document]
     routes: list[Route]
     rooms: list[RoomPlan] = field(default_factory=list)
+    asks: dict[int, str] = field(default_factory=dict)  # id() of each counted gather -> its `ask` in URLs
 
     def flow_url(self, name: str) -> str:
         return FLOW_PATH.format(name=name)
@@ -93,16 +97,16 @@ def slug(text: str) -> str:
 MAX_BRANCH_STEM = 64  # file names stay far below the 255 bytes file systems allow
 
 
-def branch_file(flow: str, field: str, values: list[str], taken: set[str]) -> str:
+def branch_file(flow: str, field: str, values: list[str], taken: set[str], folder: str = "flows") -> str:
     """`flows/route.digits-1-2.xml`; distinct for every branch even when values slug alike ("*" and "#")."""
     stem = f"{slug(field)}-{slug('-'.join(values))}"
     if len(stem) > MAX_BRANCH_STEM:
         digest = hashlib.sha256("\0".join([field, *values]).encode()).hexdigest()[:10]
         stem = f"{stem[:MAX_BRANCH_STEM - 11].rstrip('-.')}-{digest}"
-    name, count = f"flows/{flow}.{stem}.xml", 1
+    name, count = f"{folder}/{flow}.{stem}.xml", 1
     while name.casefold() in taken:  # `"a"` and `"A"` must not share a file on case-insensitive file systems
         count += 1
-        name = f"flows/{flow}.{stem}-{count}.xml"
+        name = f"{folder}/{flow}.{stem}-{count}.xml"
     taken.add(name.casefold())
     return name
 
@@ -122,16 +126,11 @@ def plan(project: Project, links: Links | None = None) -> Plan:
             flows.setdefault(owner.name, [])
             documents.append(_flow_document(body, flows[owner.name], taken.setdefault(owner.name, set()), links))
         elif body.context is not Context.NO_BXML:
-            stem = f"{owner.name}.{slugs[body.event]}"  # type: ignore[index]
-            name, branch = f"conferences/{stem}.xml", None
-            if body.branch is not None:  # `when role host { ... }` in a handler: one document per branch
-                branch = {"field": body.branch.field, "values": body.branch.values}
-                name = "conferences/" + branch_file(stem, body.branch.field, body.branch.values,
-                                                    taken.setdefault(stem, set())).removeprefix("flows/")
-            document = Document(name, owner.name, Context.CONFERENCE, body.span, body.elements, event=body.event,
-                                branch=branch)
+            document = _handler_document(body, f"{owner.name}.{slugs[body.event]}",  # type: ignore[index]
+                                         taken.setdefault(f"conference {owner.name}", set()))
             conferences.setdefault(owner.name, []).append(document)
             documents.append(document)
+    asks = _counted_gathers(analysis, flows, documents)
     for file in project.files:
         for flow in file.flows:
             if flow.document is not None:
@@ -148,9 +147,49 @@ def plan(project: Project, links: Links | None = None) -> Plan:
             path = urlparse(url).path if "://" in url else url
             routes.append(Route(method, path, list(CONFERENCE_ROUTE_EVENTS), conference.name,
                                 conference=conference.name, documents=conferences.get(conference.name, [])))
-    result = Plan(project, links, documents, routes)
+    result = Plan(project, links, documents, routes, asks=asks)
     plan_rooms(result)
     return result
+
+
+def _counted_gathers(analysis: Analysis, flows: dict[str, list[Document]],
+                     documents: list[Document]) -> dict[int, str]:
+    """`gather ... then choice attempts 3 exhausted voicemail`: the documents `choice`'s route serves when an
+    answer selects none of its branches (its default statements, then the same gather asking attempt 2, 3 ...;
+    after the last, its default statements and a redirect to `voicemail`). Returns each counted gather's name
+    in the callback URLs: its flow's, with `.2`, `.3` ... for a flow's later counted gathers."""
+    tag, url = analysis.vocab.attempt_callback
+    asks: dict[int, str] = {}
+    per_flow: dict[str, int] = {}
+    for element, _, body in analysis.tagged(tag):
+        attempts, target = element.attempts, element.attribute(url)
+        receiver = analysis.flows.get(target.value.value) if target and type(target.value) is Word else None
+        if attempts is None or attempts.whole is None or receiver is None or body.flow is None:
+            continue  # FC140 / FC141: nothing is counted
+        per_flow[body.flow] = per_flow.get(body.flow, 0) + 1
+        ask = asks[id(element)] = body.flow + (f".{per_flow[body.flow]}" if per_flow[body.flow] > 1 else "")
+        context = analysis.flow_context(receiver)
+        stem = f"flows/{receiver.name}.{ask}"
+        planned = [Document(f"{stem}.attempt-{n}.xml", receiver.name, context, element.span,
+                            [*receiver.body, element], attempt={"ask": ask, "attempt": n}, root=receiver.root)
+                   for n in range(2, attempts.whole + 1)]
+        if attempts.continuation is not None:
+            planned.append(Document(f"{stem}.exhausted.xml", receiver.name, context, attempts.span,
+                                    [*receiver.body, attempts.continuation], root=receiver.root,
+                                    attempt={"ask": ask, "exhausted": attempts.exhausted}))
+        flows.setdefault(receiver.name, []).extend(planned)
+        documents.extend(planned)
+    return asks
+
+
+def branch_entry(branch: Branch) -> dict[str, Any]:
+    """A branch as manifest.json and the web app's routes see it: what it tests and the values it serves."""
+    return {"source": branch.source, "field": branch.field, "values": branch.values}
+
+
+def _branch_stem(branch: Branch) -> str:
+    """The tested value in a branch's file name: `digits`, `hook-after_hours`, `env-MODE`."""
+    return branch.field if branch.source == "payload" else f"{branch.source}-{branch.field}"
 
 
 def _flow_document(body: Body, siblings: list[Document], taken: set[str], links: Links) -> Document:
@@ -161,10 +200,23 @@ def _flow_document(body: Body, siblings: list[Document], taken: set[str], links:
     if branch is None:
         document = Document(f"flows/{name}.xml", name, context, body.span, body.elements, root=root)
     else:
-        document = Document(branch_file(name, branch.field, branch.values, taken), name, context, branch.span,
-                            branch.body, branch={"field": branch.field, "values": branch.values}, root=root)
+        document = Document(branch_file(name, _branch_stem(branch), branch.values, taken), name, context,
+                            branch.span, branch.body, branch=branch_entry(branch), root=root)
     siblings.append(document)
     return document
+
+
+def _handler_document(body: Body, stem: str, taken: set[str]) -> Document:
+    """A conference handler's document (`conferences/support.member-join.xml`), or one of its `when` branches
+    (`conferences/support.member-join.tag-coach.xml`)."""
+    name = body.owner.name
+    branch = body.branch
+    if branch is None:
+        return Document(f"conferences/{stem}.xml", name, Context.CONFERENCE, body.span, body.elements,
+                        event=body.event)
+    file = branch_file(stem, _branch_stem(branch), branch.values, taken, "conferences")
+    return Document(file, name, Context.CONFERENCE, branch.span, branch.body, branch=branch_entry(branch),
+                    event=body.event)
 
 
 # -- rooms (flowc.rooms explains the documents) ---------------------------------------------------------------

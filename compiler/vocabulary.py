@@ -270,6 +270,25 @@ class Vocabulary:
         return next(e for e in self.elements.values() if e.text_names == "conference")
 
     @cached_property
+    def attempt_callback(self) -> tuple[str, str]:
+        """The statement whose answers `attempts N` counts, and its URL attribute they arrive at: the element
+        whose callback receives what the caller entered (the `gather` webhook) and replies with BXML."""
+        return self._callback_of("gather")
+
+    @cached_property
+    def continuation(self) -> tuple[str, str]:
+        """The verb that continues a call with another URL's BXML (<Redirect> and its URL attribute): how an
+        `exhausted` flow is reached."""
+        return self._callback_of("redirect")
+
+    def _callback_of(self, event: str) -> tuple[str, str]:
+        for name, spec in self.elements.items():
+            for attribute in spec.attributes.values():
+                if attribute.reply_bxml and event in attribute.events:
+                    return name, attribute.name
+        raise LookupError(f"no element's callback receives the {event} webhook")
+
+    @cached_property
     def conference_event_url(self) -> AttributeSpec:
         """The attribute of a join that receives the conference's webhooks (its handlers' events)."""
         return next(a for a in self.join.attributes.values() if a.events and a.reply_bxml)

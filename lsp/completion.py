@@ -12,12 +12,12 @@ from typing import Any
 
 from flowc.ir import FILTERS
 from flowc.links import ENTRY_EVENTS
-from flowc.lower import BOOLEAN_WORDS, CONFERENCE_EVENTS, CREDENTIAL_PAIRS
+from flowc.lower import ATTEMPT_ELEMENT, BOOLEAN_WORDS, CONFERENCE_EVENTS, CREDENTIAL_PAIRS
 from flowc.lsp.cursor import Cursor, Scope, match_attribute, match_keyword, words
 from flowc.syntax import Atom, Token
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 
-FLOW_KEYWORDS = {"when": "branch on a webhook field: `when digits \"1\" { ... }`",
+FLOW_KEYWORDS = {"when": "branch on a runtime value: `when digits \"1\" { ... }`, `when hook(name) \"yes\" { ... }`",
                  "otherwise": "the document served when no `when` branch matches"}
 TOP_KEYWORDS = {"flow": "`flow NAME [on EVENT, ...] [auth USER PASSWORD] { ... }`",
                 "conference": "`conference NAME [\"room name\"] { settings, on EVENT { ... } }`",
@@ -106,7 +106,7 @@ def statement_items(scope: Scope, before: list[Atom], names: Names) -> list[Item
         for phrase, spec in sorted(phrases.items()):
             if len(phrase) > len(typed) and list(phrase[: len(typed)]) == typed:
                 items.append(Item(" ".join(phrase[len(typed) :]), "keyword", f"<{spec.name}>", spec.doc))
-        if not before and scope.kind == "flow":
+        if not before and (scope.kind == "flow" or scope.kind == "handler" and scope.context != "no-bxml"):
             items += [Item(k, "keyword", "branch", d) for k, d in FLOW_KEYWORDS.items()]
     matched = match_keyword(before, scope.spec.name if scope.kind == "element" and scope.spec else None)
     if matched is not None and tuple(typed[: matched[1]]) in phrases:
@@ -129,8 +129,35 @@ def conference_items(before: list[Atom], names: Names) -> list[Item]:
     return items + attribute_items(spec, before, 0, names)
 
 
+COUNTING_TEXTS = {
+    "attempts": "`attempts N`: ask at most N times in all (1 to 10); an answer that selects no `when` branch of "
+                "the `then` flow is a failed attempt, answered with that flow's `otherwise` and the question again",
+    "exhausted": "`exhausted FLOW`: where the call continues after the last failed attempt (without it: the `then` "
+                 "flow's `otherwise`)",
+}
+
+
+def counting_items(spec: ElementSpec, atoms: list[Atom], index: int, names: Names) -> list[Item] | None:
+    """`gather ... attempts 2 exhausted |`: flow names after `exhausted`; else the counting words not yet used
+    (None: not the statement whose answers are counted)."""
+    if spec.name != ATTEMPT_ELEMENT:
+        return None
+    typed = [a.text for a in atoms[index:] if type(a) is Token and a.kind == "WORD"]
+    last = atoms[-1] if len(atoms) > index else None
+    if type(last) is Token and last.text == "exhausted":
+        return [Item(n, "flow", "continues after the last attempt") for n in names.flows]
+    if type(last) is Token and last.text == "attempts":
+        return []  # a number comes next
+    return [Item(word, "attribute", "counted attempts", text) for word, text in COUNTING_TEXTS.items()
+            if word not in typed]
+
+
 def attribute_items(spec: ElementSpec, atoms: list[Atom], index: int, names: Names) -> list[Item]:
     """After a statement's keyword: the values the last attribute still needs, else the attributes left."""
+    counting = counting_items(spec, atoms, index, names)
+    if counting is not None and atoms[index:] and type(atoms[-1]) is Token and \
+            atoms[-1].text in COUNTING_TEXTS:
+        return counting
     pending, used = _pending_attribute(spec, atoms, index)
     continuations = _phrase_continuations(spec, atoms, index, used)  # `fallback |`: a URL, or `fallback method`
     if continuations and pending is None:
@@ -153,7 +180,7 @@ def attribute_items(spec: ElementSpec, atoms: list[Atom], index: int, names: Nam
         if pair[0] in spec.attributes and pair[0] not in used:
             items.append(Item(" ".join(phrase), "attribute", f"{pair[0]} and {pair[1]}",
                               spec.attributes[pair[0]].doc))
-    return items
+    return items + (counting or [])
 
 
 def _phrase_continuations(spec: ElementSpec, atoms: list[Atom], index: int, used: set[str]) -> list[Item]:

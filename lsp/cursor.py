@@ -156,8 +156,8 @@ def _child_scope(parent: Scope, statement: Statement, context_of: Callable[[str]
             event = vocabulary().conference_events.get(tuple(head[1:]))
             return Scope("handler", vocabulary().handler_context(event or ""))
         return Scope("unknown")
-    if parent.kind == "flow" and head[:1] in (["when"], ["otherwise"]):
-        return Scope("flow", parent.context)
+    if parent.kind in ("flow", "handler") and head[:1] in (["when"], ["otherwise"]):
+        return Scope(parent.kind, parent.context)  # a branch's statements run where its flow's or handler's do
     if parent.kind in ("flow", "handler", "element"):
         matched = match_keyword(statement.atoms, parent.spec.name if parent.spec else None)
         if matched is not None:

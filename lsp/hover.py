@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flowc.check.registry import codes_for_attribute, codes_for_context, codes_for_declaration, codes_for_element
 from flowc.codes import CODES
-from flowc.ir import Slot
+from flowc.ir import Attempts, Slot
 from flowc.links import CONFERENCE_PATH, FLOW_PATH
 from flowc.lower import CREDENTIAL_PAIRS
 from flowc.lsp.completion import SLOT_FILTERS
@@ -60,10 +60,11 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
     if site.kind == "handler":
         return handler_text(site)
     if site.kind == "when_value":
-        return (f"**`\"{site.value}\"`**: this branch's document is served when the webhook's `{site.name}` is "
+        return (f"**`\"{site.value}\"`**: this branch's document is served when {tested(site.name, False)} is "
                 f"`{site.value}`" + ("" if site.value else " (empty: nothing was entered)"))
     if site.kind == "otherwise":
-        return "**`otherwise`**: the document served when no `when` branch of the flow matches the webhook"
+        owner = "conference handler" if site.context != "call" else "flow"
+        return f"**`otherwise`**: the document served when no `when` branch of the {owner} matches the request"
     if site.kind == "slot" and site.slot is not None:
         return slot_text(site.slot)
     if site.kind == "event":
@@ -74,10 +75,32 @@ def site_text(site: Site, result: CheckResult | None) -> str | None:
                  "on its own callbacks, declared once for the project")
         return (f"**`auth USER PASSWORD`**: {whose}. Every route of the web app requires them unless a statement "
                 f"reaching it declares its own.\n\n{CODES['FC711'].explanation}")
+    if site.kind == "attempts" and site.element is not None and site.element.attempts is not None:
+        return attempts_text(site.element.attempts)
     if site.kind == "branch":
         entry = CODES["FC114"]
-        return f"**`when {site.name}`**: a branch on the webhook's `{site.name}` field\n\n{entry.explanation}"
+        return f"**`when {site.name}`**: a branch on {tested(site.name)}, decided by the web app per request" \
+               f"\n\n{entry.explanation}"
     return None
+
+
+def attempts_text(attempts: Attempts) -> str:
+    count = f"{attempts.count:g}" if attempts.count is not None else "N"
+    after = (f"the call continues with flow `{attempts.exhausted}`" if attempts.exhausted else
+             "the receiving flow's `otherwise` runs as for any answer")
+    return (f"**`attempts {count}`**: asks at most {count} times in all. An answer that selects no `when` branch "
+            "of the `then` flow is a failed attempt: the reply is that flow's `otherwise` statements, then this "
+            f"question again. After the last failed attempt {after}. The count travels in the callback URL "
+            f"(`?ask=...&attempt=2`), not in the server.\n\n{CODES['FC140'].explanation}")
+
+
+def tested(subject: str, field: bool = True) -> str:
+    """What a branch tests, in words: `hook(after_hours)` is a hook's value, `digits` a payload field."""
+    if subject.startswith("hook("):
+        return f"the value your hook `{subject[5:-1]}` returns"
+    if subject.startswith("env("):
+        return f"the server's environment variable `{subject[4:-1]}`"
+    return f"the webhook's `{subject}`" + (" field" if field else "")
 
 
 def rules_text(codes: list[str] | tuple[str, ...], reasons: dict[str, str] | None = None) -> list[str]:

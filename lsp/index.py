@@ -7,11 +7,11 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from flowc.ir import Application, Attribute, Conference, Element, Flow, FlowFile, Slot, Text, Word
+from flowc.diagnostics import Span
+from flowc.ir import Application, Attribute, Branch, Conference, Element, Flow, FlowFile, Slot, Text, Word
 from flowc.links import is_flow_reference
 from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
 
-WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 OTHERWISE = re.compile(r"^[ \t]*(otherwise)\b", re.MULTILINE)
 
 
@@ -94,18 +94,7 @@ def declaration_sites(declaration: Flow | Conference | Application, text: str = 
         for event, span in zip(flow.entry_events, flow.entry_event_spans, strict=False):  # `on initiate, answer`
             sites.append(Site(span.start, span.end, "event", event))
         _elements(flow.body, None, "call", sites)
-        if text and flow.branches:  # `otherwise { ... }` leaves no trace in the IR (its body joins the flow's)
-            for found in OTHERWISE.finditer(text, flow.span.start, flow.span.end):
-                sites.append(Site(found.start(1), found.end(1), "otherwise"))
-        for branch in flow.branches:
-            end = branch.span.start + len("when")
-            if text:  # `when digits`: the keyword and the field
-                field = WORD.search(text, end, _header(text, end)[0])
-                end = field.end() if field is not None and field.group() == branch.field else end
-            sites.append(Site(branch.span.start, end, "branch", branch.field))
-            for value, span in zip(branch.values, branch.value_spans, strict=False):
-                sites.append(Site(span.start, span.end, "when_value", branch.field, value=value))
-            _elements(branch.body, None, "call", sites)
+        _branches(flow.branches, flow.span, "call", text, sites)
         return sites
     conference, name = declaration, declaration.name
     conference_spec = vocabulary().elements["Conference"]
@@ -122,7 +111,22 @@ def declaration_sites(declaration: Flow | Conference | Application, text: str = 
             end = handler.span.start + len(_header(text, handler.span.start)[1].rstrip())
         sites.append(Site(handler.span.start, end, "handler", handler.event, context=context))
         _elements(handler.body, None, context, sites)
+        _branches(handler.branches, handler.span, context, text, sites)
     return sites
+
+
+def _branches(branches: list[Branch], span: Span, context: str, text: str, sites: list[Site]) -> None:
+    """`when VALUE CHOICES { ... }` and `otherwise` in a flow or a conference handler."""
+    if text and branches:  # `otherwise { ... }` leaves no trace in the IR (its body joins the default)
+        for found in OTHERWISE.finditer(text, span.start, span.end):
+            sites.append(Site(found.start(1), found.end(1), "otherwise", context=context))
+    for branch in branches:  # `when digits`: the keyword and the tested value
+        end = branch.subject_span.end if branch.subject_span else branch.span.start + len("when")
+        sites.append(Site(branch.span.start, end, "branch", branch.subject, context=context))
+        for value, value_span in zip(branch.values, branch.value_spans, strict=False):
+            sites.append(Site(value_span.start, value_span.end, "when_value", branch.subject, value=value,
+                              context=context))
+        _elements(branch.body, None, context, sites)
 
 
 def _elements(elements: list[Element], parent: ElementSpec | None, context: str, sites: list[Site]) -> None:
@@ -136,6 +140,13 @@ def _elements(elements: list[Element], parent: ElementSpec | None, context: str,
             sites.append(Site(span.start, span.end, "conference", element.conference, element=element))
         for attribute in element.attributes:
             _attribute(attribute, element, spec, context, sites)
+        attempts = element.attempts
+        if attempts is not None:  # `attempts 3` and the flow named by `exhausted`
+            sites.append(Site(attempts.span.start, attempts.span.end, "attempts", element=element, spec=spec,
+                              context=context))
+            if attempts.exhausted is not None and attempts.exhausted_span is not None:
+                span = attempts.exhausted_span
+                sites.append(Site(span.start, span.end, "flow", attempts.exhausted, element=element))
         for part in element.content:  # the text a statement says, plays, dials ...: describes the statement
             if isinstance(part, Text):
                 sites.append(Site(part.span.start, part.span.end, "element", element=element, spec=spec,

@@ -20,7 +20,7 @@ from flowc.build import render
 from flowc.cli import main as flowc
 from flowc.emit_app import build_model, literal
 from flowc.project import compile_sources, find_flow_files, read_files
-from flowc.runtime import ConferenceRoute, EventRoute, FlowRoute, load_app
+from flowc.runtime import Choice, ConferenceRoute, EventRoute, FlowRoute, SlotRef, load_app
 from test_app import ENV, payload, running
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,15 +111,34 @@ def test_literal_refuses_what_is_not_plain_data():
 
 def test_routes_are_types_that_choose_their_document():
     flow = FlowRoute("/flows/menu", ("gather",), silent=("disconnect",), default="menu.xml",
-                     branches=(("digits", ("1",), "menu.digits-1.xml"),))
+                     branches=(Choice(SlotRef("payload", "digits"), ("1",), "menu.digits-1.xml"),))
     assert flow.select({"digits": "1"}, "gather") == "menu.digits-1.xml"
     assert flow.select({"digits": "9"}, "gather") == "menu.xml"
-    assert flow.select({}, "disconnect") is None
+    assert flow.select({}, "disconnect") is None and flow.tested_values("gather") == ()
+    coach = Choice(SlotRef("payload", "tag"), ("coach",), "join.tag-coach.xml", "conferenceMemberJoin")
     conference = ConferenceRoute("/c", by_event=(("conferenceMemberJoin", "join.xml"),),
-                                 silent=("conferenceCompleted",))
+                                 silent=("conferenceCompleted",), branches=(coach,))
     assert conference.select({}, "conferenceMemberJoin") == "join.xml"
-    assert conference.select({}, "conferenceCreated") is None and conference.conference
+    assert conference.select({"tag": "coach"}, "conferenceMemberJoin") == "join.tag-coach.xml"
+    assert conference.select({"tag": "coach"}, "conferenceCreated") is None and conference.conference
     assert EventRoute("/hooks/rec").select({}, "recordingAvailable") is None
+
+
+def test_a_route_whose_branches_test_a_hook_chooses_with_the_values_the_app_computed():
+    """The app computes the hook and environment values a route's branches test (tested_values) and hands them
+    in beside the payload's fields, under their placeholders: a payload field of the same name is not them."""
+    closed = Choice(SlotRef("hook", "after_hours"), ("yes",), "main.hook-after_hours-yes.xml")
+    test = Choice(SlotRef("env", "LINE_MODE"), ("test",), "main.env-LINE_MODE-test.xml")
+    flow = FlowRoute("/flows/main", ("initiate",), default="main.xml", branches=(closed, test))
+    assert flow.tested_values("initiate") == (SlotRef("hook", "after_hours"), SlotRef("env", "LINE_MODE"))
+    assert flow.select({"${hook:after_hours}": "yes"}, "initiate") == closed.file
+    assert flow.select({"${hook:after_hours}": "no", "${env:LINE_MODE}": "test"}, "initiate") == test.file
+    assert flow.select({"after_hours": "yes", "LINE_MODE": "test"}, "initiate") == "main.xml"
+    agent = Choice(SlotRef("hook", "is_agent"), ("yes",), "join.hook-is_agent-yes.xml", "conferenceMemberJoin")
+    room = ConferenceRoute("/c", by_event=(("conferenceMemberJoin", "join.xml"), ("conferenceMemberExit", "x.xml")),
+                           branches=(agent,))
+    assert room.tested_values("conferenceMemberJoin") == (SlotRef("hook", "is_agent"),)
+    assert room.tested_values("conferenceMemberExit") == ()
 
 
 CONTEXT_HOOKS = '''import json

@@ -365,6 +365,46 @@ async def test_hover_on_events_and_branch_fields(client: LanguageClient, folder:
     close_document(client, document)
 
 
+async def test_hover_and_completion_for_branches_on_runtime_values(client: LanguageClient, folder: Path):
+    """Issue 11 item 2: `when hook(...)`, and `when` inside a conference handler."""
+    document = uri(folder, "values.flow")
+    text = ('flow values_main on initiate {\n    when hook(after_hours) "yes" {\n        hangup\n    }\n}\n'
+            'conference values_room {\n    on member join {\n        when tag "coach" {\n            say "c"\n'
+            '        }\n        otherwise {\n            say "x"\n        }\n        \n    }\n}\n')
+    open_document(client, document, text)
+    await diagnostics(client, document, lambda ds: True)
+    hovered = await hover(client, document, position(text, "after_hours", 2))
+    assert "`when hook(after_hours)`" in hovered and "your hook `after_hours`" in hovered
+    assert "your hook `after_hours` returns is `yes`" in await hover(client, document, position(text, '"yes"', 1))
+    assert "webhook's `tag` field" in await hover(client, document, position(text, "when tag", 6))
+    assert "of the conference handler" in await hover(client, document, position(text, "otherwise", 3))
+    labels = await complete(client, document, types.Position(line=13, character=8))  # the handler's body
+    assert {"when", "otherwise", "say", "play"} <= set(labels) and "gather" not in labels
+    close_document(client, document)
+
+
+async def test_hover_and_completion_for_attempts(client: LanguageClient, folder: Path):
+    """Issue 11 item 3: `attempts N` and `exhausted FLOW` on a gather."""
+    document = uri(folder, "attempts.flow")
+    text = ('flow tries_main on initiate {\n    gather max 1 then tries_choice attempts 3 exhausted tries_vm {\n'
+            '        say "Press 1."\n    }\n}\n'
+            'flow tries_choice {\n    when digits "1" {\n        say "One."\n    }\n}\n'
+            'flow tries_vm {\n    hangup\n}\n')
+    open_document(client, document, text)
+    await diagnostics(client, document, lambda ds: True)
+    hovered = await hover(client, document, position(text, "attempts 3", 2))
+    assert "**`attempts 3`**: asks at most 3 times" in hovered and "continues with flow `tries_vm`" in hovered
+    assert "`tries_vm`" in await hover(client, document, position(text, "exhausted tries_vm", 12))
+    text2 = 'flow tries_main on initiate {\n    gather then tries_main \n}\n'
+    change_document(client, document, text2, 2)
+    labels = await complete(client, document, position(text2, "tries_main \n", 11))
+    assert {"attempts", "exhausted", "timeout", "max"} <= set(labels)
+    text3 = 'flow tries_main on initiate {\n    gather then tries_main attempts 2 exhausted \n}\n'
+    change_document(client, document, text3, 3)
+    assert "tries_main" in await complete(client, document, position(text3, "exhausted ", 10))
+    close_document(client, document)
+
+
 async def test_hover_on_text_runtime_parts_and_otherwise(client: LanguageClient, folder: Path):
     document = uri(folder, "texts.flow")
     text = ('conference texts_room "case-{digits|digits}" {\n    tag "t"\n}\n'

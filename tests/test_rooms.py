@@ -192,8 +192,16 @@ async def on_dtmf(payload, context):
 '''
 
 
-def test_a_host_moved_by_the_app_does_not_end_the_room(tmp_path, bandwidth):
-    bw = bandwidth(build(tmp_path, {"move.flow": MOVE}, MOVE_HOOKS))
+CONTROL_HOOKS = '''
+def on_dtmf(payload, context):
+    if payload.digit == "9":
+        context.control.move(url="http://app/flows/aside", room="standup")
+'''
+
+
+@pytest.mark.parametrize("hooks", [MOVE_HOOKS, CONTROL_HOOKS], ids=["rooms.move", "context.control.move"])
+def test_a_host_moved_by_the_app_does_not_end_the_room(tmp_path, bandwidth, hooks):
+    bw = bandwidth(build(tmp_path, {"move.flow": MOVE}, hooks))
     host = bw.inbound("host")
     guest = bw.inbound("guest")
     host.press("9")  # the hook redirects the host out of the room and back

@@ -18,7 +18,7 @@ test. Nothing else lists rules.
 from __future__ import annotations
 
 from flowc.analysis import analyse
-from flowc.check import auth, conference, contexts, flow_logic, names, rooms, structure, values
+from flowc.check import attempts, auth, conference, contexts, flow_logic, names, rooms, structure, values
 from flowc.check.conference import check_conference_name
 from flowc.check.registry import (
     EVERYTHING,
@@ -42,7 +42,7 @@ __all__ = ["EVERYTHING", "REQUIRED_ATTRIBUTES", "RULES", "Rule", "Selection", "U
 
 
 # The families in the order their rules run (and so the order of their diagnostics before sorting).
-FAMILIES = (names, values, structure, contexts, conference, rooms, flow_logic, auth)
+FAMILIES = (names, values, structure, contexts, conference, rooms, flow_logic, attempts, auth)
 RULES.sort(key=lambda r: [f.__name__ for f in FAMILIES].index(r.function.__module__))
 
 

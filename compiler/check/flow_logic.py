@@ -46,20 +46,24 @@ def _order(elements: list[Element], context: CheckContext) -> Iterator[Diagnosti
 
 @rule("FC405")
 def shadowed_branch_values(context: CheckContext) -> Iterator[Diagnostic]:
-    """`when digits "1"` twice: the web app serves the first branch that matches, so the later value is dead."""
-    for flow in context.flows.values():
-        earlier: dict[tuple[str, str], Span] = {}
-        for branch in flow.branches:
+    """`when digits "1"` twice: the web app serves the first branch that matches, so the later value is dead.
+    Branches testing different values (`digits`, `hook(digits)`) never shadow each other."""
+    groups = [flow.branches for flow in context.flows.values()]
+    groups += [handler.branches for conference in context.conferences.values() for handler in conference.handlers]
+    for branches in groups:
+        earlier: dict[tuple[str, str, str], Span] = {}
+        for branch in branches:
             pairs = list(zip(branch.values, branch.value_spans, strict=False))
-            shadowed = [(value, span) for value, span in pairs if (branch.field, value) in earlier]
+            shadowed = [(value, span) for value, span in pairs if (branch.source, branch.field, value) in earlier]
             what = "this branch never runs" if len(shadowed) == len(pairs) else "this value never selects this branch"
             for value, span in shadowed:
-                yield diagnostic("FC405", f"{what}: `{branch.field}` \"{value}\" is matched by an earlier branch",
-                                 span, labels=[Label(earlier[(branch.field, value)], "matched here first")],
-                                 help="the web app serves the first branch whose values include the payload's "
-                                 "field; remove the repeated value")
+                first = earlier[(branch.source, branch.field, value)]
+                yield diagnostic("FC405", f"{what}: `{branch.subject}` \"{value}\" is matched by an earlier branch",
+                                 span, labels=[Label(first, "matched here first")],
+                                 help="the web app serves the first branch whose values include the tested "
+                                 "value; remove the repeated value")
             for value, span in pairs:
-                earlier.setdefault((branch.field, value), span)
+                earlier.setdefault((branch.source, branch.field, value), span)
 
 
 def _dead(takeover: Element, after: list[Element], spec: ElementSpec) -> Diagnostic:

@@ -24,6 +24,7 @@ from flowc.runtime.hooks import DEFAULT_HOOK_THREADS, Hooks, RequestContext, pyt
 from flowc.runtime.payloads import is_flat, parse_body, query_fields, validate
 from flowc.runtime.problem import Problem, log
 from flowc.runtime.routes import Route
+from flowc.runtime.values import SlotRef
 
 DEFAULT_BODY_LIMIT = 256 * 1024  # Bandwidth's payloads are a few KB; transcriptions can be longer
 # Bandwidth waits callbackTimeout (15 s unless a statement sets it, 1 to 25 s) for a webhook's reply. Hooks get
@@ -57,6 +58,14 @@ class Request:
                 self.content_length = self.content_length or value.decode("latin-1")
             elif name == b"host":
                 self.host = self.host or value.decode("latin-1")
+
+
+async def _tested_value(ref: SlotRef, path: str, hook_value) -> str:
+    """A value a branch tests: a hook's (through the request's cache), or an environment variable read per
+    request (a switch, unlike a secret filled into a document; unset is the empty text)."""
+    if ref.source == "hook":
+        return await hook_value(ref.name, path)
+    return os.environ.get(ref.name, "")
 
 
 class WebhookApp:
@@ -130,7 +139,7 @@ class WebhookApp:
         event_type = payload.event_type
         hooks = self.hooks
         observer = hooks.observer(event_type)
-        if observer is None:  # the common case: no user code before the document is chosen
+        if observer is None and not route.tested_values(event_type):  # the common case: no user code first
             file, effects = self.choose(route, data, event_type)
             later = After(None, effects) if effects is not None else None
             if file is None:
@@ -155,12 +164,19 @@ class WebhookApp:
                 later.observer = observer
             else:
                 await hooks.observe(observer, context)
+        computed: dict[str, str] = {}
+
+        async def hook_value(name: str, file: str) -> str:
+            """Each hook runs once per request, for the branch that tests it and the document that shows it."""
+            if name not in computed:
+                computed[name] = await hooks.value(name, file, context)
+            return computed[name]
+        tested = route.tested_values(event_type)
+        if tested:  # `when hook(after_hours) ...`: the values the branches compare, beside the payload's fields
+            data = {**data, **{ref.placeholder: await _tested_value(ref, route.path, hook_value) for ref in tested}}
         file, later.room = self.choose(route, data, event_type)
         if file is None:
             return 204, b"", later
-
-        async def hook_value(name: str, file: str) -> str:
-            return await hooks.value(name, file, context)
         return 200, await self.documents[file].render(data, hook_value), later
 
     def endpoint(self, route: Route):

@@ -66,21 +66,32 @@ class Control:
 
     # -- calls -------------------------------------------------------------------------------------------------
 
-    def kick(self, call_id: str | None = None, *, then_url: str | None = None) -> str:
-        """Take a call out of its conference: hang it up, or (then_url) continue its flow there."""
+    def kick(self, call_id: str | None = None, *, then_url: str | None = None, room: str | None = None) -> str:
+        """Take a call out of its conference: hang it up, or (then_url) continue its flow there (in a room,
+        `room=`: an expected exit, which ends nothing and plays no tone)."""
         call = self._call(call_id)
         if then_url is not None:
+            self._expect_exit(call, room)
             return self.send(bandwidth.call_update(call, redirect_url=then_url), "control.kick")
         return self.send(bandwidth.call_update(call, state="completed"), "control.kick")
 
-    def move(self, call_id: str | None = None, *, url: str | None = None, bxml: str | bytes | None = None) -> str:
-        """Redirect a call: to `url` (its reply runs next), or to a `<Bxml>` document (e.g. another room)."""
+    def move(self, call_id: str | None = None, *, url: str | None = None, bxml: str | bytes | None = None,
+             room: str | None = None) -> str:
+        """Redirect a call: to `url` (its reply runs next), or to a `<Bxml>` document (e.g. another room). A
+        member of a room (`room=`, or the conference of this request's event) leaves it expectedly: a host's
+        move does not end the room (flowc.runtime.rooms)."""
         if (url is None) == (bxml is None):
             raise ControlError("move() takes one of url= and bxml=")
         call = self._call(call_id)
+        self._expect_exit(call, room)
         if bxml is not None:
             return self.send(bandwidth.call_bxml(call, _text(bxml)), "control.move")
         return self.send(bandwidth.call_update(call, redirect_url=url), "control.move")
+
+    def _expect_exit(self, call_id: str, room: str | None) -> None:
+        name = room or self.fields.get("name")
+        if isinstance(name, str) and name:
+            self.store.update_member(name, call_id, expect_exit=True)
 
     # -- rooms -------------------------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
-"""Routes as types: which document answers a request (flows branch on a payload field, conferences dispatch on
-the event type, event routes answer 204), and the credentials a route accepts."""
+"""Routes as types: which document answers a request (flows and conference handlers branch on a payload field,
+a hook or an environment variable; a flow answers a failed counted attempt; conferences dispatch on the event
+type; event routes answer 204), and the credentials a route accepts."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from flowc.runtime.documents import text_of
-from flowc.runtime.problem import log
+from flowc.runtime.problem import Problem, log
+from flowc.runtime.values import ASK_PARAMETER, ATTEMPT_PARAMETER, SlotRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,49 @@ class Credential:
 
 
 @dataclass(frozen=True, slots=True)
+class Choice:
+    """A `when` branch: the document served when the tested value (a payload field, a hook or an environment
+    variable, as a SlotRef) is one of `values`; `event`: the conference event of a handler's branch. The web app
+    computes the hook and environment values a request's branches test before choosing (flowc.runtime.app) and
+    hands them in with the payload's fields, under their placeholder (`${hook:after_hours}`)."""
+
+    ref: SlotRef
+    values: tuple[str, ...]
+    file: str
+    event: str | None = None
+
+    def matches(self, data: dict) -> bool:
+        ref = self.ref
+        key = ref.name if ref.source == "payload" else ref.placeholder
+        value = data.get(key)
+        return (text_of(value, key, self.file) if value is not None else "") in self.values
+
+
+def tested(choices: tuple[Choice, ...]) -> tuple[SlotRef, ...]:
+    """The hook and environment values some of these branches test, once each."""
+    return tuple(dict.fromkeys(c.ref for c in choices if c.ref.source != "payload"))
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """`gather ... then THIS_FLOW attempts N`: when an answer selects none of the flow's branches, the document
+    asking attempt n + 1 (`files[n - 1]`), and after the last attempt `exhausted` (None: the flow's default).
+    The attempt comes from the callback URL the compiler wrote (`?ask=main&attempt=2`)."""
+
+    ask: str
+    files: tuple[str, ...]  # the documents asking attempts 2 .. N
+    exhausted: str | None = None
+
+    def after(self, attempt: object, default: str) -> str:
+        last = len(self.files) + 1
+        if not (isinstance(attempt, str) and attempt.isascii() and attempt.isdigit() and 1 <= int(attempt) <= last):
+            raise Problem(422, f"the attempt {attempt!r} in the callback URL is not one this flow counts "
+                               f"(1 to {last})")
+        number = int(attempt)
+        return self.files[number - 1] if number < last else self.exhausted or default
+
+
+@dataclass(frozen=True, slots=True)
 class Route:
     """A path of the web app and what arrives there. Subclasses decide which document answers."""
 
@@ -71,8 +116,13 @@ class Route:
     hook_timeout: float | None = None  # the smallest callbackTimeout of the webhooks reaching it, in seconds
 
     def select(self, data: dict, event_type: str) -> str | None:
-        """The file of the document answering this request, or None for an empty 204."""
+        """The file of the document answering this request, or None for an empty 204. `data` holds the
+        payload's fields and the values of `tested_values(event_type)` (under their placeholders)."""
         raise NotImplementedError
+
+    def tested_values(self, event_type: str) -> tuple[SlotRef, ...]:
+        """The hook and environment values the branches answering this event test (computed before select)."""
+        return ()
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -118,20 +168,37 @@ class FlowRoute(Route):
 
     kind: ClassVar[str] = "flow"
     default: str = ""
-    branches: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # (field, values, document file)
+    branches: tuple[Choice, ...] = ()  # in source order
+    retries: tuple[Retry, ...] = ()  # the counted gathers whose answers reach this flow
+    _tested: tuple[SlotRef, ...] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_tested", tested(self.branches))
 
     def select(self, data: dict, event_type: str) -> str | None:
         if event_type in self.silent:
             return None
-        for name, values, file in self.branches:
-            value = data.get(name)
-            if (text_of(value, name, file) if value is not None else "") in values:
-                return file
+        for choice in self.branches:
+            if choice.matches(data):
+                return choice.file
+        return self.unmatched(data)
+
+    def unmatched(self, data: dict) -> str:
+        """No branch matched: a failed attempt of the counted gather named in the URL, else the default."""
+        if self.retries:
+            ask = data.get(ASK_PARAMETER)
+            for retry in self.retries:
+                if retry.ask == ask:
+                    return retry.after(data.get(ATTEMPT_PARAMETER), self.default)
         return self.default
+
+    def tested_values(self, event_type: str) -> tuple[SlotRef, ...]:
+        return self._tested
 
     @property
     def files(self) -> tuple[str, ...]:
-        return (self.default, *(file for _, _, file in self.branches))
+        retried = [file for retry in self.retries for file in (*retry.files, retry.exhausted) if file]
+        return (self.default, *(choice.file for choice in self.branches), *retried)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,28 +208,37 @@ class ConferenceRoute(Route):
     kind: ClassVar[str] = "conference"
     conference: ClassVar[bool] = True
     by_event: tuple[tuple[str, str], ...] = ()  # (eventType, document file)
-    # (eventType, field, values, document file): `when role host { ... }` in a handler; `role` is the member's
-    # role, which a room (flowc.runtime.rooms) adds to the fields before choosing
-    branches: tuple[tuple[str, str, tuple[str, ...], str], ...] = ()
+    # The handlers' `when` branches, each with its event, in source order (`when tag "coach"`, `when hook(x)
+    # "yes"`; `when role host`: `role` is the member's role, which a room (flowc.runtime.rooms) adds to the
+    # fields before choosing)
+    branches: tuple[Choice, ...] = ()
     room: str | None = None  # the room whose policy the app runs on these events
     _by_event: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
+    _branches: dict[str, tuple[Choice, ...]] = field(init=False, repr=False, compare=False, hash=False)
+    _tested: dict[str, tuple[SlotRef, ...]] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_event", dict(self.by_event))
+        grouped: dict[str, tuple[Choice, ...]] = {}
+        for choice in self.branches:
+            grouped[choice.event or ""] = (*grouped.get(choice.event or "", ()), choice)
+        object.__setattr__(self, "_branches", grouped)
+        object.__setattr__(self, "_tested", {event: tested(choices) for event, choices in grouped.items()})
 
     def select(self, data: dict, event_type: str) -> str | None:
         if event_type in self.silent:
             return None
-        for event, name, values, file in self.branches:
-            if event == event_type:
-                value = data.get(name)
-                if (text_of(value, name, file) if value is not None else "") in values:
-                    return file
+        for choice in self._branches.get(event_type, ()):
+            if choice.matches(data):
+                return choice.file
         return self._by_event.get(event_type)
+
+    def tested_values(self, event_type: str) -> tuple[SlotRef, ...]:
+        return self._tested.get(event_type, ())
 
     @property
     def files(self) -> tuple[str, ...]:
-        return tuple(file for _, file in self.by_event) + tuple(b[3] for b in self.branches)
+        return tuple(file for _, file in self.by_event) + tuple(choice.file for choice in self.branches)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,12 @@ FILTERS = {
 }
 
 
+# The callback URL of a counted gather carries which gather asked and the attempt it is (`?ask=main&attempt=2`):
+# written by the compiler (flowc.emit_xml), read by the web app (flowc.runtime.routes). Never server memory.
+ASK_PARAMETER = "ask"
+ATTEMPT_PARAMETER = "attempt"
+
+
 def placeholder(source: str, name: str, filter: str | None = None) -> str:
     """How a runtime value is shown in the documents written to OUT, and found again by the web app."""
     prefix = "" if source == "payload" else f"{source}:"
