@@ -110,3 +110,10 @@ def test_sqlite_under_two_workers_refuses_to_start(tmp_path):
     assert process.returncode == 1
     assert "the app runs 2 workers but its state store is SQLite" in output
     assert "FLOWC_STORE=redis://" in output and "Traceback" not in output
+
+
+def test_serve_refuses_fewer_than_one_worker(tmp_path):
+    out = build(tmp_path, FLOWS, HOOKS)
+    refused = subprocess.run([sys.executable, "-m", "flowc.cli", "serve", str(out), "--workers", "0"],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "--workers must be at least 1" in refused.stderr

@@ -16,8 +16,9 @@ import json
 import math
 import os
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flowc.runtime.documents import Document
 from flowc.runtime.hooks import DEFAULT_HOOK_THREADS, Hooks, RequestContext, python_name
@@ -39,13 +40,21 @@ _XML_HEADERS = [(b"content-type", XML.encode())]
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _CHALLENGE = (b"www-authenticate", b'Basic realm="flowc"')
 
+# ASGI, as the app uses it
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
+Number = TypeVar("Number", int, float)
+
 
 class Request:
     """What the app reads of one HTTP request, taken from the ASGI scope in one pass over the headers."""
 
     __slots__ = ("method", "query", "authorization", "content_type", "content_length", "host")
 
-    def __init__(self, scope: dict) -> None:
+    def __init__(self, scope: Scope) -> None:
         self.method: str = scope["method"]
         self.query: bytes = scope.get("query_string", b"")
         self.authorization = self.content_type = self.content_length = self.host = None
@@ -102,13 +111,13 @@ class WebhookApp:
             file = rooms.admit(file, data)
         return file, None
 
-    async def read_body(self, request: Request, receive) -> bytes:
+    async def read_body(self, request: Request, receive: Receive) -> bytes:
         length = request.content_length
         limit = self.body_limit
         if length is not None and (not length.isdigit() or int(length) > limit):
             raise Problem(413, f"the body is larger than {limit} bytes")
         message = await receive()
-        body = message.get("body", b"")
+        body: bytes = message.get("body", b"")
         if message["type"] == "http.request" and not message.get("more_body", False) and len(body) <= limit:
             return body  # the common case: the whole body in one message
         chunks, size = [], 0
@@ -128,7 +137,7 @@ class WebhookApp:
         """Seconds the hooks of one request may take: the configured budget, within the route's callbackTimeout."""
         return min(self.hook_timeout, HOOK_SHARE * (route.hook_timeout or BANDWIDTH_CALLBACK_TIMEOUT))
 
-    async def answer(self, route: Route, request: Request, receive) -> tuple[int, bytes, Any]:
+    async def answer(self, route: Route, request: Request, receive: Receive) -> tuple[int, bytes, Any]:
         """(status, body, what to do after the reply: an After or None)."""
         if not route.authorized(request.authorization, request.host):
             raise Problem(401, "missing or wrong credentials")
@@ -179,10 +188,10 @@ class WebhookApp:
             return 204, b"", later
         return 200, await self.documents[file].render(data, hook_value), later
 
-    def endpoint(self, route: Route):
+    def endpoint(self, route: Route) -> Handler:
         app = self
 
-        async def handle(scope, receive, send) -> None:
+        async def handle(scope: Scope, receive: Receive, send: Send) -> None:
             request = Request(scope)
             later = None
             try:
@@ -240,7 +249,7 @@ class WebhookApp:
                 self.runtime.store.settle(effect_id, "failed", 0)
 
     @contextlib.asynccontextmanager
-    async def lifespan(self, _app):
+    async def lifespan(self, _app: object) -> AsyncIterator[None]:
         """Opens what the app needs for its requests and closes it at shutdown: the hook threads, and for a
         stateful app the store (refusing SQLite under several workers), the timer and the outbox loops; the
         rooms' timer poller."""
@@ -268,7 +277,7 @@ class WebhookApp:
             except Exception:
                 log.exception("running the rooms' timers failed")
 
-    def asgi(self):
+    def asgi(self) -> Dispatch:
         from starlette.applications import Starlette
         from starlette.routing import Route as StarletteRoute
 
@@ -299,10 +308,10 @@ class Dispatch:
 
     __slots__ = ("endpoints", "router", "state")
 
-    def __init__(self, endpoints: dict[str, Any], router) -> None:
+    def __init__(self, endpoints: dict[str, Handler], router: Any) -> None:
         self.endpoints, self.router, self.state = endpoints, router, router.state
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope.get("root_path") and scope["method"] in METHODS:
             handle = self.endpoints.get(scope["path"])
             if handle is not None:
@@ -317,14 +326,14 @@ class _Endpoint:
 
     __slots__ = ("handle",)
 
-    def __init__(self, handle) -> None:
+    def __init__(self, handle: Handler) -> None:
         self.handle = handle
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.handle(scope, receive, send)
 
 
-async def _refuse(send, problem: Problem) -> None:
+async def _refuse(send: Send, problem: Problem) -> None:
     content: dict[str, Any] = {"error": problem.message}
     if problem.detail is not None:
         content["detail"] = problem.detail
@@ -389,15 +398,15 @@ def _timer_hook(hooks: Hooks, function):
     return run
 
 
-def _positive(name: str, unit: str, default, convert):
+def _positive(name: str, unit: str, default: Number, convert: Callable[[str], Number]) -> Number:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
-        value = convert(raw)
+        value: Number | None = convert(raw)
     except ValueError:
-        value = math.nan
-    if not 0 < value < math.inf:
+        value = None
+    if value is None or not 0 < value < math.inf:
         raise ValueError(f"{name} must be a positive number of {unit}, not {raw!r}")
     return value
 
@@ -433,7 +442,7 @@ def _report_unset_secrets(documents: dict[str, Document], routes: tuple[Route, .
                   ", ".join(sorted(needed[name])))
 
 
-def load_app(out: str | Path):
+def load_app(out: str | Path) -> Any:
     """Import OUT/app.py by path and return its ASGI app (what `flowc serve` runs)."""
     path = Path(out) / "app.py"
     if not path.is_file():

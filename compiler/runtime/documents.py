@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from flowc.runtime.problem import Problem, log
 from flowc.runtime.values import FILTERS, SlotRef
@@ -107,23 +107,26 @@ def text_of(value: Any, name: str, file: str) -> str:
     raise Problem(422, f"payload field `{name}` must be a text value")
 
 
-def _getter(slot: SlotRef, file: str):
+def _getter(slot: SlotRef, file: str) -> Callable[[dict[str, Any]], str]:
     """A function data -> the slot's value (before escaping), for payload and environment slots. One closure
     per kind, no nesting: this runs for every runtime value of every request."""
     name = slot.name
     if slot.source == "env":
-        def get_env(data: dict) -> str:
+        def get_env(data: dict[str, Any]) -> str:
             value = _environment.get(name)
             return value if value is not None else environment(name, file)
-        return get_env if slot.filter is None else lambda data: FILTERS[slot.filter].apply(get_env(data))
+        if slot.filter is None:
+            return get_env
+        apply = FILTERS[slot.filter].apply
+        return lambda data: apply(get_env(data))
     if slot.filter is None:
-        def get(data: dict) -> str:
+        def get(data: dict[str, Any]) -> str:
             value = data.get(name)
             return value if value.__class__ is str else text_of(value, name, file)
         return get
     remove = FILTERS[slot.filter].removed.sub
 
-    def get_filtered(data: dict) -> str:
+    def get_filtered(data: dict[str, Any]) -> str:
         value = data.get(name)
         return remove("", value if value.__class__ is str else text_of(value, name, file))
     return get_filtered
@@ -148,7 +151,7 @@ class Document:
         """The environment variables the document reads."""
         return [slot.name for slot in self.slots if slot.source == "env"]
 
-    async def render(self, data: dict, hook_value: HookValue | None = None) -> bytes:
+    async def render(self, data: dict[str, Any], hook_value: HookValue | None = None) -> bytes:
         """The document for one request; `hook_value(name, file)` answers its hook(...) slots."""
         if self.static is not None:
             return self.static
@@ -168,7 +171,7 @@ class Document:
             values.append(FILTERS[slot.filter].apply(value) if slot.filter else value)
         return self.fill(values)
 
-    def render_sync(self, data: dict) -> bytes:
+    def render_sync(self, data: dict[str, Any]) -> bytes:
         """Payload and environment slots only (no hooks): the benchmark's and tests' entry point."""
         if self.static is not None:
             return self.static
@@ -182,7 +185,7 @@ class Document:
         return self.template.join([v if _SPECIAL(v) is None else escape(v) for v in values]).encode()
 
 
-def _specialise(document: Document):
+def _specialise(document: Document) -> Callable[[dict[str, Any]], bytes]:
     """A render function written for this one document (as dataclasses write __init__): straight-line code
     that reads each value, applies its filter, runs the checks and joins the escaped values with the XML
     around them. About twice as fast as the generic loop in Document.fill, which it must match exactly."""
@@ -208,5 +211,5 @@ def _specialise(document: Document):
     pieces = ", ".join(repr(part) if isinstance(part, str) else f"e{part}" for part in document.parts)
     lines.append(f"    return ''.join(({pieces},)).encode()")
     exec(compile("\n".join(lines), f"<flowc render {document.file}>", "exec"), names)  # noqa: S102
-    return names["render"]
+    return cast("Callable[[dict[str, Any]], bytes]", names["render"])
 

@@ -18,7 +18,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flowc.runtime.problem import Problem, log
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from flowc.runtime.services import Runtime
     from flowc.webhooks import Webhook
 
+F = TypeVar("F")  # a hooks module's function, returned as it came
 DEFAULT_HOOK_THREADS = 16  # plain `def` hooks running at once per worker (FLOWC_HOOK_THREADS)
 # The most threads of the pool one hook may hold: one that hangs cannot starve the others.
 HOOK_SHARE_OF_THREADS = 0.5
@@ -48,10 +49,10 @@ def observer_name(event_type: str) -> str:
     return "on_" + snake(event_type)
 
 
-def after_reply(function):
+def after_reply(function: F) -> F:
     """Mark an observer (`on_<event>`) to run after the reply is sent: it cannot change the reply, and what it
     raises is logged. Without it an observer runs before the reply, and a failure answers 500."""
-    function.__flowc_after_reply__ = True
+    cast(Any, function).__flowc_after_reply__ = True
     return function
 
 
@@ -96,7 +97,7 @@ class RequestContext:
     """One request, as hooks that take a second parameter see it."""
 
     payload: Webhook | None
-    data: dict  # the raw fields: body, and the parameters of the callback URL
+    data: dict[str, Any]  # the raw fields: body, and the parameters of the callback URL
     path: str
     deadline: float  # event-loop time by which the hooks must have answered
     state: AppState
@@ -207,7 +208,7 @@ class Hooks:
             log.exception("hook %s (%s) raised an exception", hook.name, self.path)
             raise Problem(500, f"hook `{hook.name}` failed") from None
 
-    async def _in_thread(self, hook: Hook, arguments: tuple) -> Any:
+    async def _in_thread(self, hook: Hook, arguments: tuple[Any, ...]) -> Any:
         """Run a plain `def` hook in the pool, on one of the threads it may hold. A thread stays held until the
         function returns, even after its request has been answered 504, so a hook that hangs holds at most its
         share of the pool while the other hooks keep the rest. Waiting for a thread counts against the budget."""
@@ -265,7 +266,7 @@ def _release_from_thread(loop: asyncio.AbstractEventLoop, share: asyncio.Semapho
         loop.call_soon_threadsafe(share.release)
 
 
-def _outcome(function: Any, arguments: tuple) -> tuple[bool, Any]:
+def _outcome(function: Any, arguments: tuple[Any, ...]) -> tuple[bool, Any]:
     """Run a plain `def` hook in a worker thread; what it raises (any BaseException) comes back as a value,
     to be raised again in the request's coroutine, where the app's own error handling sees it."""
     try:
@@ -274,5 +275,5 @@ def _outcome(function: Any, arguments: tuple) -> tuple[bool, Any]:
         return True, error
 
 
-def _call(function: Any, arguments: tuple) -> Any:
+def _call(function: Any, arguments: tuple[Any, ...]) -> Any:
     return function(arguments[0], context=arguments[1]) if len(arguments) == 2 else function(arguments[0])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import typing
+from typing import Any
 from urllib.parse import parse_qsl
 
 from flowc.runtime.problem import Problem
@@ -24,7 +25,7 @@ def query_fields(query_string: bytes) -> dict[str, str]:
     return dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
 
 
-def parse_body(body: bytes, content_type: str, query: dict[str, str]) -> dict:
+def parse_body(body: bytes, content_type: str, query: dict[str, str]) -> dict[str, Any]:
     """The payload's fields. Parameters written in the callback URL (`"/hooks/rec?tenant=acme"`) are kept
     under the body's own fields, so hooks can read them (`payload.model_extra`)."""
     if not body.strip():
@@ -53,7 +54,7 @@ def _object_fields(model: type[Webhook]) -> frozenset[str]:
     return frozenset(names)
 
 
-def _unflatten(data: dict, model: type[Webhook]) -> dict:
+def _unflatten(data: dict[str, Any], model: type[Webhook]) -> dict[str, Any]:
     """Query parameters and form fields are flat text: an object field arrives as JSON text, or in some form
     this app cannot read. Decode the first; leave the second out of the typed payload (it stays in the raw
     data) rather than refuse the call over a field no document needs."""
@@ -75,7 +76,7 @@ def _unflatten(data: dict, model: type[Webhook]) -> dict:
     return data
 
 
-def validate(data: dict, conference: bool, flat: bool = False) -> Webhook:
+def validate(data: dict[str, Any], conference: bool, flat: bool = False) -> Webhook:
     """The typed payload; `conference` for a conference's event route, `flat` for GET query parameters and
     form bodies."""
     event_type = data.get("eventType")

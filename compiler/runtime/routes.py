@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import os
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from flowc.runtime.documents import text_of
 from flowc.runtime.problem import Problem, log
@@ -72,7 +72,7 @@ class Choice:
     file: str
     event: str | None = None
 
-    def matches(self, data: dict) -> bool:
+    def matches(self, data: dict[str, Any]) -> bool:
         ref = self.ref
         key = ref.name if ref.source == "payload" else ref.placeholder
         value = data.get(key)
@@ -115,7 +115,7 @@ class Route:
     auth: tuple[Credential, ...] = ()
     hook_timeout: float | None = None  # the smallest callbackTimeout of the webhooks reaching it, in seconds
 
-    def select(self, data: dict, event_type: str) -> str | None:
+    def select(self, data: dict[str, Any], event_type: str) -> str | None:
         """The file of the document answering this request, or None for an empty 204. `data` holds the
         payload's fields and the values of `tested_values(event_type)` (under their placeholders)."""
         raise NotImplementedError
@@ -175,7 +175,7 @@ class FlowRoute(Route):
     def __post_init__(self) -> None:
         object.__setattr__(self, "_tested", tested(self.branches))
 
-    def select(self, data: dict, event_type: str) -> str | None:
+    def select(self, data: dict[str, Any], event_type: str) -> str | None:
         if event_type in self.silent:
             return None
         for choice in self.branches:
@@ -183,7 +183,7 @@ class FlowRoute(Route):
                 return choice.file
         return self.unmatched(data)
 
-    def unmatched(self, data: dict) -> str:
+    def unmatched(self, data: dict[str, Any]) -> str:
         """No branch matched: a failed attempt of the counted gather named in the URL, else the default."""
         if self.retries:
             ask = data.get(ASK_PARAMETER)
@@ -225,7 +225,7 @@ class ConferenceRoute(Route):
         object.__setattr__(self, "_branches", grouped)
         object.__setattr__(self, "_tested", {event: tested(choices) for event, choices in grouped.items()})
 
-    def select(self, data: dict, event_type: str) -> str | None:
+    def select(self, data: dict[str, Any], event_type: str) -> str | None:
         if event_type in self.silent:
             return None
         for choice in self._branches.get(event_type, ()):
@@ -247,7 +247,7 @@ class EventRoute(Route):
 
     kind: ClassVar[str] = "event"
 
-    def select(self, data: dict, event_type: str) -> str | None:
+    def select(self, data: dict[str, Any], event_type: str) -> str | None:
         return None
 
 

@@ -18,7 +18,7 @@ class Filter:
 
     characters: frozenset[str]
     description: str
-    removed: re.Pattern  # compiled once: the web app applies filters on every request
+    removed: re.Pattern[str]  # compiled once: the web app applies filters on every request
 
     def apply(self, value: str) -> str:
         return self.removed.sub("", value)
