@@ -14,6 +14,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from typing import Any
 
 from flowc.vocabulary import AttributeSpec, vocabulary
 
@@ -101,7 +102,7 @@ def _number(text: str) -> float:
         return 0.0
 
 
-def attribute(element: ET.Element, name: str):
+def attribute(element: ET.Element, name: str) -> Any:  # (the written text, or a default: str, number, bool)
     """An attribute's value, or its documented default from the vocabulary (None when it has none)."""
     value = element.get(name)
     if value is not None:

@@ -15,11 +15,19 @@ timeline.
 from __future__ import annotations
 
 import os
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+if TYPE_CHECKING:
+    from flowc.sim import Bandwidth
 
-def pytest_addoption(parser):
+
+CALL_REPORT = pytest.StashKey[pytest.TestReport]()  # the test's own report, for the fixture's teardown
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--flowc-out", default=None,
                      help="flowc.sim: the OUT directory the `bandwidth` fixture emulates")
     parser.addini("flowc_out", "flowc.sim: the OUT directory the `bandwidth` fixture emulates", default="")
@@ -28,16 +36,16 @@ def pytest_addoption(parser):
 class BandwidthFixture:
     def __init__(self, default_out: str | None) -> None:
         self.default_out = default_out
-        self.started: list = []
+        self.started: list[Bandwidth] = []
 
-    def __call__(self, out=None, **options):
+    def __call__(self, out: str | os.PathLike[str] | None = None, **options: Any) -> Bandwidth:
         from flowc.sim import Bandwidth
 
         emulator = Bandwidth(out, **options)
         self.started.append(emulator)
         return emulator
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
         if not self.started:
@@ -55,18 +63,18 @@ class BandwidthFixture:
 
 
 @pytest.fixture
-def bandwidth(request):
+def bandwidth(request: pytest.FixtureRequest) -> Iterator[BandwidthFixture]:
     config = request.config
     default = config.getoption("--flowc-out") or config.getini("flowc_out") or os.environ.get("FLOWC_OUT")
     fixture = BandwidthFixture(default or None)
     yield fixture
-    report = getattr(request.node, "rep_call", None)
+    report = request.node.stash.get(CALL_REPORT, None)
     fixture.close(bool(report is not None and report.failed))
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
     report = outcome.get_result()
     if report.when == "call":
-        item.rep_call = report
+        item.stash[CALL_REPORT] = report

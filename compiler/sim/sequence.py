@@ -120,7 +120,7 @@ def _column_order(key: str) -> tuple[int, int]:
     return (0 if key.startswith("call") else 1, int(re.sub(r"\D", "", key) or 0))
 
 
-def _steps(event: Event, call_id, rooms: set[str], others: tuple[set[str], set[str]],
+def _steps(event: Event, call_id: str | None, rooms: set[str], others: tuple[set[str], set[str]],
            keys: _Participants) -> list[Step]:
     members, legs = others
     at = clock(event.time)
@@ -158,7 +158,8 @@ def _webhook_steps(event: Webhook, at: str) -> list[Step]:
     return [request, Step(APP, BANDWIDTH, f"{status}, refused: {event.reason}", "failed")]
 
 
-def _state_steps(event: StateChange, call_id, rooms, members, legs, keys: _Participants, at: str) -> list[Step]:
+def _state_steps(event: StateChange, call_id: str | None, rooms: set[str], members: set[str], legs: set[str],
+                 keys: _Participants, at: str) -> list[Step]:
     room = event.detail.split()[0] if event.detail else ""
     if event.subject in rooms:
         where = keys.room(event.subject)

@@ -131,7 +131,7 @@ def redact(text: str) -> str:
     return SECRET_ATTRIBUTE.sub(rf'\1"{SECRET}"', text) if "assword" in text else text
 
 
-def redact_fields(value):
+def redact_fields(value: Any) -> Any:  # (a JSON value: dicts, lists, scalars)
     """A REST body as the timeline keeps it: fields whose name ends in `password` masked."""
     if isinstance(value, dict):
         return {k: SECRET if k.lower().endswith("password") and v else redact_fields(v) for k, v in value.items()}

@@ -7,15 +7,19 @@ the server pushes a new one whenever it differs from the last (see flowc.sim.con
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flowc.sim.timeline import Heard, RestRequest, StateChange, Webhook
+from flowc.sim.timeline import Event, Heard, RestRequest, StateChange, Webhook
+
+if TYPE_CHECKING:
+    from flowc.sim.api import Bandwidth
+    from flowc.sim.engine import Room, SimCall
 
 _REST_SUBJECT = re.compile(r"/(?:calls|members)/([^/]+)")
 _REST_CONFERENCE = re.compile(r"/conferences/([^/]+)")
 
 
-def snapshot(bw, realtime: bool) -> dict[str, Any]:
+def snapshot(bw: Bandwidth, realtime: bool) -> dict[str, Any]:
     engine = bw.engine
     with engine.lock:
         events = list(engine.events)
@@ -30,7 +34,7 @@ def snapshot(bw, realtime: bool) -> dict[str, Any]:
         }
 
 
-def _call(bw, call, events) -> dict[str, Any]:
+def _call(bw: Bandwidth, call: SimCall, events: list[Event]) -> dict[str, Any]:
     from flowc.sim.api import Call
 
     heard = [{"time": e.time, "text": e.text, "media": e.media, "conference": e.conference_id}
@@ -40,7 +44,7 @@ def _call(bw, call, events) -> dict[str, Any]:
             "conference": call.room.id if call.room is not None else None}
 
 
-def _conference(bw, room) -> dict[str, Any]:
+def _conference(bw: Bandwidth, room: Room) -> dict[str, Any]:
     from flowc.sim.api import Conference
 
     conference = Conference(bw, room)
@@ -49,7 +53,7 @@ def _conference(bw, room) -> dict[str, Any]:
         role = "coach" if member.coaching is not None else "member"
         members.append({"call": call_id, "from": member.call.from_, "role": role, "mute": member.mute,
                         "hold": member.hold, "coaching": list(member.coaching or [])})
-    ids = [m["call"] for m in members]
+    ids = list(room.members)
     matrix = [[None if listener == speaker else conference.can_hear(listener, speaker) for speaker in ids]
               for listener in ids]
     return {"id": room.id, "name": room.name, "state": room.state, "coach": room.coach_id, "members": members,
@@ -58,7 +62,7 @@ def _conference(bw, room) -> dict[str, Any]:
             "lobby": [m["call"] for m in members if m["hold"]]}
 
 
-def _timeline(events) -> list[dict[str, Any]]:
+def _timeline(events: list[Event]) -> list[dict[str, Any]]:
     """Every webhook and every REST request, each with the calls it concerns (for the page's filter): its
     call, or every call that was ever a member of its conference."""
     members: dict[str, set[str]] = {}
