@@ -31,9 +31,9 @@ IN_PROCESS = """
 import gc, sys, time
 sys.path.insert(0, {benchmarks!r})
 import bench_check
-from flowc.build import render
+from flowc.backend.build import render
 from flowc.check import check_project
-from flowc.project import compile_sources
+from flowc.semantics.project import compile_sources
 
 gc.set_threshold(100_000, 50, 100)
 files = bench_check.generate(10_000)

@@ -53,7 +53,7 @@ GATHER = json.loads((ROOT / "tests/data/webhooks/gather.json").read_text()) | {"
 
 
 def compile_example(out: Path) -> None:
-    from flowc.cli import main
+    from flowc.cli.main import main
 
     status = main(["compile", str(ROOT / "examples/support-line"), "-o", str(out), "--format", "json"])
     assert status == 0, status
@@ -103,7 +103,7 @@ def per_call(functions: dict, repeat: int = 9, number: int = 2000) -> dict[str, 
 
 
 def bench_render(out: Path) -> dict[str, float]:
-    from flowc.webhooks import model_for
+    from flowc.bxml.webhooks import model_for
 
     documents = load_documents(out)
     dynamic, static = documents["flows/agent_case.xml"], documents["flows/agent.xml"]

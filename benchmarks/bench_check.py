@@ -4,14 +4,14 @@
                                                [--clock wall|cpu]
 
 It prints the figures twice: with Python's default garbage-collector thresholds, and with the thresholds the
-`flowc` command sets (see flowc.cli.main), which is how `flowc check` actually runs.
+`flowc` command sets (see flowc.cli.main.main), which is how `flowc check` actually runs.
 
 The project is spread over files of ~100 lines; each file has a conference declaration with handlers, flows
 that gather and branch, flows that refer to flows of the previous file (so whole-program rules have work to
 do) and joins of literal and declared conferences. The figure is the best of `--repeat` runs of each.
 `--clock cpu` times with this process's CPU time instead of the wall clock: on a shared machine the wall clock
 also counts other jobs' time slices. `--parser FILE` runs everything with another flowc/parser.py (e.g.
-`git show REV:compiler/parser.py > FILE`), to compare a parser change end to end.
+`git show REV:compiler/syntax/parser.py > FILE`), to compare a parser change end to end.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ flow prev{n} {{
 """
 
 
-CLI_GC_THRESHOLDS = (100_000, 50, 100)  # what flowc.cli.main sets before running a command
+CLI_GC_THRESHOLDS = (100_000, 50, 100)  # what flowc.cli.main.main sets before running a command
 
 
 def generate(lines: int) -> dict[str, bytes]:
@@ -118,18 +118,18 @@ def best_of(repeat: int, function) -> float:
 
 
 def use_parser(path: str) -> None:
-    """Install the parser module at `path` as flowc.parser, before anything imports the real one."""
-    spec = importlib.util.spec_from_file_location("flowc.parser", path)
+    """Install the parser module at `path` as flowc.syntax.parser, before anything imports the real one."""
+    spec = importlib.util.spec_from_file_location("flowc.syntax.parser", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["flowc.parser"] = module
+    sys.modules["flowc.syntax.parser"] = module
     spec.loader.exec_module(module)
 
 
 def measure(files: dict[str, bytes], repeat: int) -> tuple[float, float, float]:
     from flowc.check import check_project
-    from flowc.parser import parse
-    from flowc.project import compile_sources
+    from flowc.semantics.project import compile_sources
+    from flowc.syntax.parser import parse
 
     texts = {path: data.decode() for path, data in files.items()}
     parse_time = best_of(repeat, lambda: [parse(text, path) for path, text in texts.items()])
@@ -151,7 +151,7 @@ def main() -> None:
     clock = CLOCKS[options.clock]
     if options.parser:
         use_parser(options.parser)
-    from flowc.project import compile_sources
+    from flowc.semantics.project import compile_sources
 
     files = generate(options.lines)
     if options.write:
@@ -165,7 +165,7 @@ def main() -> None:
     assert not compilation.diagnostics, compilation.diagnostics[:3]
     print(f"project: {len(files)} files, {lines} lines, {len(compilation.diagnostics)} diagnostics")
     default_thresholds = gc.get_threshold()
-    for label, thresholds in [("default gc", default_thresholds), ("gc as in flowc.cli", CLI_GC_THRESHOLDS)]:
+    for label, thresholds in [("default gc", default_thresholds), ("gc as in flowc.cli.main", CLI_GC_THRESHOLDS)]:
         gc.set_threshold(*thresholds)
         parse_time, check_time, rules_time = measure(files, options.repeat)
         print(f"{label} {thresholds}:")

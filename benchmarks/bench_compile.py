@@ -54,8 +54,8 @@ def generated_project(target_lines: int = TARGET_LINES) -> dict[str, bytes]:
 
 
 def throughput(files: dict[str, bytes], repeats: int = 5) -> tuple[float, int, int]:
-    from flowc.build import render
-    from flowc.project import compile_sources
+    from flowc.backend.build import render
+    from flowc.semantics.project import compile_sources
 
     lines = sum(data.count(b"\n") for data in files.values())
     best = float("inf")

@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from bench_check import CLI_GC_THRESHOLDS, best_of, generate
-from flowc.formatter import format_module, format_source
-from flowc.parser import parse
+from flowc.syntax.formatter import format_module, format_source
+from flowc.syntax.parser import parse
 
 
 def unformat(text: str) -> str:

@@ -1,4 +1,4 @@
-"""What writing OUT costs: the staged build, the ownership check and the swap of `flowc compile` (flowc.outdir).
+"""What writing OUT costs: the staged build, the ownership check and the swap of `flowc compile` (backend.outdir).
 
     python benchmarks/bench_out.py                # prints a Markdown table (see docs/performance.md)
 
@@ -24,9 +24,9 @@ from bench_compile import generated_project  # noqa: E402
 def outputs() -> dict[str, bytes]:
     import json
 
-    from flowc.build import MANIFEST, manifest_data, render
-    from flowc.emit_app import app_outputs
-    from flowc.project import compile_sources
+    from flowc.backend.build import MANIFEST, manifest_data, render
+    from flowc.backend.emit_app import app_outputs
+    from flowc.semantics.project import compile_sources
 
     compilation = compile_sources(generated_project())
     plan, rendered, _ = render(compilation)
@@ -46,7 +46,7 @@ def best(action, setup=lambda: None, repeats: int = 5) -> float:
 
 
 def main() -> None:
-    from flowc.outdir import replace_out
+    from flowc.backend.outdir import replace_out
 
     files = outputs()
     size = sum(map(len, files.values()))

@@ -3,14 +3,14 @@
     .venv/bin/python benchmarks/bench_parser.py [--lines 10000] [--repeat 5] [--cold 21] [--baseline FILE]
                                                 [--clock wall|cpu]
 
-Candidates, each building flowc's syntax tree (flowc.syntax) from grammar/flow.lark:
-- flowc's driver running the tables generated through Lark's JSON export (flowc.parser: what ships);
+Candidates, each building flowc's syntax tree (flowc.syntax.tree) from grammar/flow.lark:
+- flowc's driver running the tables generated through Lark's JSON export (flowc.syntax.parser: what ships);
 - Lark's own LALR runtime (`Lark(..., parser="lalr", transformer=...)`, grammar cached), with Lark's basic or
   contextual lexer, or fed by flowc's scanner through Lark's custom-lexer interface;
 - Lark's standalone generator (`python -m lark.tools.standalone`): a generated module, no Lark at run time.
 The Lark candidates build the nodes in a transformer applied during the parse (no intermediate tree) and
 parse clean input only: error recovery is not modelled, so their figures are a lower bound.
-`--baseline FILE` adds an older flowc/parser.py (e.g. `git show REV:compiler/parser.py > FILE`).
+`--baseline FILE` adds an older flowc/parser.py (e.g. `git show REV:compiler/syntax/parser.py > FILE`).
 
 Speed: the project of benchmarks/bench_check.py, best of --repeat, candidates interleaved, gc thresholds as
 `flowc` sets them. Cold start-up: a fresh interpreter imports the candidate and parses one typical file
@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from flowc.grammar import GRAMMAR_PATH
-from flowc.parser import BUILDERS, parse
-from flowc.syntax import Module, Token
+from flowc.syntax.parser import BUILDERS, parse
+from flowc.syntax.tree import Module, Token
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPICAL_FILE = ROOT / "examples" / "support-line" / "agent.flow"
@@ -46,7 +46,7 @@ Parse = Callable[[str, str], tuple[Module, list[Any]]]
 
 
 def node_transformer(transformer_class: type) -> Any:
-    """A Lark transformer that builds flowc's nodes with flowc.parser's own builders."""
+    """A Lark transformer that builds flowc's nodes with flowc.syntax.parser's own builders."""
     def token(self: Any, t: Any) -> Token:
         return Token(t.type, t.value, t.start_pos, t.end_pos)
 
@@ -69,7 +69,7 @@ def lark_runtime(lexer: str, cache_dir: str) -> Parse:
 
 
 def lark_runtime_flowc_scanner() -> Parse:
-    from flowc.parser import lex
+    from flowc.syntax.parser import lex
     from lark import Lark, Transformer
     from lark import Token as LarkToken
     from lark.lexer import Lexer
@@ -181,18 +181,18 @@ def main() -> None:
     prelude = f"import sys; sys.path[:0] = [{here!r}, {work!r}]; text = open({str(TYPICAL_FILE)!r}).read()\n"
     snippets = {"python -c pass": "pass",
                 "flowc driver + exported tables (shipped)":
-                    prelude + "import bench_check\nfrom flowc.parser import parse; parse(text)"}
+                    prelude + "import bench_check\nfrom flowc.syntax.parser import parse; parse(text)"}
     if options.baseline:
         snippets["baseline: " + options.baseline] = prelude + (
             f"from bench_check import use_parser; use_parser({options.baseline!r})\n"
-            "from flowc.parser import parse; parse(text)")
+            "from flowc.syntax.parser import parse; parse(text)")
     snippets["Lark LALR runtime (grammar cached)"] = prelude + (
         f"from bench_parser import lark_runtime; lark_runtime('basic', {work!r})(text, '')")
     snippets["Lark standalone module"] = prelude + (
         f"from bench_parser import standalone; standalone({work!r})(text, '')")
-    check = f"from flowc.cli import main; main(['check', {str(TYPICAL_FILE)!r}])"
+    check = f"from flowc.cli.main import main; main(['check', {str(TYPICAL_FILE)!r}])"
     snippets["`flowc check` with the shipped parser"] = prelude + "import bench_check\n" + check
-    if options.baseline:  # installed as flowc.parser before the CLI imports the real one
+    if options.baseline:  # installed as flowc.syntax.parser before the CLI imports the real one
         snippets["`flowc check` with the baseline parser"] = prelude + (
             f"from bench_check import use_parser; use_parser({options.baseline!r})\n" + check)
     cold = measure_cold(snippets, options.cold)

@@ -1,3 +1,3 @@
-from flowc.cli import main
+from flowc.cli.main import main
 
 raise SystemExit(main())

@@ -38,7 +38,7 @@ def format_edits(text: str, path: str, positions: Positions) -> list[types.TextE
     from collections import Counter
     from difflib import SequenceMatcher
 
-    from flowc.formatter import LINE, format_source
+    from flowc.syntax.formatter import LINE, format_source
 
     formatted = format_source(text, path)
     if formatted is not None and "\r\n" in text:  # the editor keeps the document's line endings; so do we

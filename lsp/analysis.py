@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable
 
 from flowc.check.registry import EVERYTHING, Selection
-from flowc.ir import Project
 from flowc.lsp.incremental import IncrementalFile
 from flowc.lsp.project_check import ProjectCheck
 from flowc.lsp.workspace import CheckResult, FileAnalysis, Snapshot, analyse
+from flowc.semantics.ir import Project
 
 logger = logging.getLogger(__name__)
 # Seconds every check waits between the front end and the rules (cancellable): the tests hold a check with it

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowc.ir import FILTERS
-from flowc.links import ENTRY_EVENTS
-from flowc.lower import ATTEMPT_ELEMENT, BOOLEAN_WORDS, CONFERENCE_EVENTS, CREDENTIAL_PAIRS
+from flowc.bxml.vocabulary import AttributeSpec, ElementSpec, vocabulary
 from flowc.lsp.cursor import Cursor, Scope, match_attribute, match_keyword, words
-from flowc.syntax import Atom, Token
-from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
+from flowc.semantics.ir import FILTERS
+from flowc.semantics.links import ENTRY_EVENTS
+from flowc.semantics.lower import ATTEMPT_ELEMENT, BOOLEAN_WORDS, CONFERENCE_EVENTS, CREDENTIAL_PAIRS
+from flowc.syntax.tree import Atom, Token
 
 FLOW_KEYWORDS = {"when": "branch on a runtime value: `when digits \"1\" { ... }`, `when hook(name) \"yes\" { ... }`",
                  "otherwise": "the document served when no `when` branch matches"}
@@ -125,7 +125,7 @@ def statement_items(scope: Scope, before: list[Atom], names: Names) -> list[Item
 def hours_items(before: list[Atom]) -> list[Item]:
     """Inside `hours { ... }`: the words that start a line; after a day, `to` and the other days."""
     from flowc.lsp.hours import line_items
-    from flowc.schedule import DAY_NAMES
+    from flowc.runtime.schedule import DAY_NAMES
 
     if not before:
         return [Item(word, "keyword", "business hours", text) for word, text in line_items()]

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import flowc
-from flowc.diagnostics import Diagnostic, Fix, Severity, Span
-from flowc.fixes import widened
-from flowc.source import SourceFile
+from flowc.core.diagnostics import Diagnostic, Fix, Severity, Span
+from flowc.core.fixes import widened
+from flowc.syntax.source import SourceFile
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace.position_codec import PositionCodec

@@ -9,10 +9,10 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flowc.lower import match_attribute as match_attribute_phrase
-from flowc.lower import match_statement
-from flowc.syntax import Atom, Block, Module, Statement, Token
-from flowc.vocabulary import ElementSpec, vocabulary
+from flowc.bxml.vocabulary import ElementSpec, vocabulary
+from flowc.semantics.lower import match_attribute as match_attribute_phrase
+from flowc.semantics.lower import match_statement
+from flowc.syntax.tree import Atom, Block, Module, Statement, Token
 
 
 @dataclass

@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from flowc.diagnostics import Diagnostic, sort_key
+from flowc.core.diagnostics import Diagnostic, sort_key
 from flowc.lsp.convert import Positions, lsp_diagnostic, uri_of
 from flowc.lsp.workspace import CheckResult, Snapshot, Workspace
 from lsprotocol import types

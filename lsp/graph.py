@@ -4,7 +4,7 @@ Editors send `{"uri": DOCUMENT, "format": "mermaid" | "dot" | "svg", "flow": NAM
 `uri` picks the project the document belongs to, `flow` keeps only what that flow reaches) and receive
 `{"format": ..., "text": ...}` (plus `"warning"` when Mermaid would refuse a diagram that large, FC802): the
 same diagram as `flowc graph`, drawn from the server's latest check (open documents' unsaved text included),
-or `{"error": ...}` saying why there is none. flowc.graph is imported on the first request, so the server
+or `{"error": ...}` saying why there is none. flowc.backend.graph is imported on the first request, so the server
 starts without it.
 """
 
@@ -29,7 +29,7 @@ def graph_request(result: CheckResult, params: object) -> dict[str, Any]:
 
 
 def project_diagram(result: CheckResult, path: str | None, fmt: str, flow: str | None = None) -> dict[str, Any]:
-    from flowc.graph import FORMATS, MERMAID_TOO_LARGE, GraphError, build, mermaid_limits, render
+    from flowc.backend.graph import FORMATS, MERMAID_TOO_LARGE, GraphError, build, mermaid_limits, render
 
     if fmt not in FORMATS:
         return {"error": f"unknown format `{fmt}`: use one of {', '.join(FORMATS)}"}

@@ -1,13 +1,13 @@
 """The editor's side of business hours (`hours NAME in "ZONE" { ... }`): what hover says of the declaration,
-its lines and the branches on it, and what completion offers inside it. Texts come from flowc.schedule (the
-words) and flowc.codes (the rules), as for statements."""
+its lines and the branches on it, and what completion offers inside it. Texts come from flowc.runtime.schedule (the
+words) and flowc.core.codes (the rules), as for statements."""
 
 from __future__ import annotations
 
 from flowc.check.registry import RULES
-from flowc.codes import CODES
-from flowc.ir import Hours
-from flowc.schedule import DAY_NAMES, DAYS, GROUPS, STATES
+from flowc.core.codes import CODES
+from flowc.runtime.schedule import DAY_NAMES, DAYS, GROUPS, STATES
+from flowc.semantics.ir import Hours
 
 HOURS_DECLARATION = '`hours NAME in "ZONE" { DAYS TIME to TIME[, ...] / closed DATE[, ...] / override hook(name) }`'
 LINE_WORDS = {

@@ -1,20 +1,20 @@
 """Hover: what the word under the cursor means, in the project's own words.
 
-Statement and attribute texts come from the vocabulary table (compiler/data/bxml.json via flowc.vocabulary), rule
-texts from the diagnostic table (flowc.codes); this module only picks and lays them out.
+Statement and attribute texts come from the vocabulary table (compiler/data/bxml.json via flowc.bxml.vocabulary), rule
+texts from the diagnostic table (flowc.core.codes); this module only picks and lays them out.
 """
 
 from __future__ import annotations
 
+from flowc.bxml.vocabulary import AttributeSpec, ElementSpec, describe_default, describe_value, vocabulary
 from flowc.check.registry import codes_for_attribute, codes_for_context, codes_for_declaration, codes_for_element
-from flowc.codes import CODES
-from flowc.ir import Attempts, Slot
-from flowc.links import CONFERENCE_PATH, FLOW_PATH
-from flowc.lower import CREDENTIAL_PAIRS
+from flowc.core.codes import CODES
 from flowc.lsp.completion import SLOT_FILTERS
 from flowc.lsp.index import Site
 from flowc.lsp.workspace import CheckResult, FileAnalysis
-from flowc.vocabulary import AttributeSpec, ElementSpec, describe_default, describe_value, vocabulary
+from flowc.semantics.ir import Attempts, Slot
+from flowc.semantics.links import CONFERENCE_PATH, FLOW_PATH
+from flowc.semantics.lower import CREDENTIAL_PAIRS
 
 CONTEXT_NAMES = {"call": "calls", "conference": "conference replies", "transfer-answer": "transfer answers"}
 ENTRY_EVENT_TEXTS = {

@@ -16,11 +16,11 @@ import dataclasses
 import re
 from typing import Any, TypeVar, cast
 
-from flowc.diagnostics import Diagnostic, Span
-from flowc.ir import FlowFile
-from flowc.lower import lower
-from flowc.parser import parse
-from flowc.syntax import Block, Call, Module, Statement, Token
+from flowc.core.diagnostics import Diagnostic, Span
+from flowc.semantics.ir import FlowFile
+from flowc.semantics.lower import lower
+from flowc.syntax.parser import parse
+from flowc.syntax.tree import Block, Call, Module, Statement, Token
 
 BOUNDARY = re.compile(r"^(?=(?:flow|conference|application|hours)\b)", re.MULTILINE)
 
@@ -76,7 +76,7 @@ def _fields(kind: type) -> tuple[str, ...] | None:
     if kind not in FIELDS:
         if kind in SYNTAX:
             FIELDS[kind] = tuple(kind.__slots__)
-        elif dataclasses.is_dataclass(kind) and kind.__module__ in ("flowc.ir", "flowc.diagnostics"):
+        elif dataclasses.is_dataclass(kind) and kind.__module__ in ("flowc.semantics.ir", "flowc.core.diagnostics"):
             FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
         else:
             FIELDS[kind] = None

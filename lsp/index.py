@@ -7,10 +7,22 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from flowc.diagnostics import Span
-from flowc.ir import Application, Attribute, Branch, Conference, Element, Flow, FlowFile, Hours, Slot, Text, Word
-from flowc.links import is_flow_reference
-from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
+from flowc.bxml.vocabulary import AttributeSpec, ElementSpec, vocabulary
+from flowc.core.diagnostics import Span
+from flowc.semantics.ir import (
+    Application,
+    Attribute,
+    Branch,
+    Conference,
+    Element,
+    Flow,
+    FlowFile,
+    Hours,
+    Slot,
+    Text,
+    Word,
+)
+from flowc.semantics.links import is_flow_reference
 
 HOURS_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # the words of an `hours` line: days, `closed` ...
 OTHERWISE = re.compile(r"^[ \t]*(otherwise)\b", re.MULTILINE)

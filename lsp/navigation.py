@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flowc.diagnostics import Span
-from flowc.ir import FlowFile
-from flowc.links import is_flow_reference
+from flowc.bxml.vocabulary import vocabulary
+from flowc.core.diagnostics import Span
 from flowc.lsp.workspace import CheckResult, FileAnalysis
-from flowc.vocabulary import vocabulary
+from flowc.semantics.ir import FlowFile
+from flowc.semantics.links import is_flow_reference
 
 
 @dataclass(frozen=True)

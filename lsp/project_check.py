@@ -28,9 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flowc.diagnostics import Diagnostic, did_you_mean
-from flowc.ir import Env, FlowFile, Project
+from flowc.core.diagnostics import Diagnostic, did_you_mean
 from flowc.lsp.workspace import CheckResult, FileAnalysis
+from flowc.semantics.ir import Env, FlowFile, Project
 
 logger = logging.getLogger(__name__)
 WHOLE_CHECK_SHARE = 0.5  # when more of the project than this is affected, one whole check is simpler
@@ -48,9 +48,9 @@ class Keys:
 
 
 def keys_of(flow_file: FlowFile) -> Keys:
-    """What one file declares, uses and joins (names resolved by flowc.links, as the checker does)."""
-    from flowc.analysis import name_pattern
-    from flowc.links import resolve
+    """What one file declares, uses and joins (names resolved by flowc.semantics.links, as the checker does)."""
+    from flowc.semantics.analysis import name_pattern
+    from flowc.semantics.links import resolve
 
     links = resolve(Project([flow_file]))
     flow_uses = frozenset(reference.flow for reference in links.references)

@@ -30,7 +30,7 @@ from concurrent.futures import Future
 from typing import Any, BinaryIO, cast
 
 from flowc import __version__
-from flowc.diagnostics import Span
+from flowc.core.diagnostics import Span
 from flowc.lsp.actions import code_actions, format_edits
 from flowc.lsp.completion import Item, Names, complete
 from flowc.lsp.convert import Positions, Shift, path_of, uri_of
@@ -40,7 +40,7 @@ from flowc.lsp.hover import hover_at
 from flowc.lsp.navigation import Name, Symbol, definitions, name_at, outline, references
 from flowc.lsp.protocol import FlowProtocol
 from flowc.lsp.workspace import CheckResult, FileAnalysis, Workspace
-from flowc.source import SourceFile
+from flowc.syntax.source import SourceFile
 from lsprotocol import types
 from pygls.io_ import StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer

@@ -15,18 +15,18 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from flowc.diagnostics import Diagnostic, Severity, Span
-from flowc.ir import Conference, Flow, FlowFile, Project
-from flowc.lower import lower
+from flowc.core.diagnostics import Diagnostic, Severity, Span
 from flowc.lsp.incremental import IncrementalFile
-from flowc.parser import parse
-from flowc.source import MAX_SOURCE_BYTES, SourceError, SourceFile, decode
-from flowc.syntax import Module
+from flowc.semantics.ir import Conference, Flow, FlowFile, Project
+from flowc.semantics.lower import lower
+from flowc.syntax.parser import parse
+from flowc.syntax.source import MAX_SOURCE_BYTES, SourceError, SourceFile, decode
+from flowc.syntax.tree import Module
 
 if TYPE_CHECKING:
-    from flowc.links import Links
     from flowc.lsp.analysis import Analyser
     from flowc.lsp.index import FileIndex
+    from flowc.semantics.links import Links
 
 logger = logging.getLogger(__name__)
 MAX_WORKSPACE_FILES = 5000  # a workspace with more .flow files than this is scanned only this far
@@ -124,7 +124,9 @@ class CheckResult:
 
     @cached_property
     def links(self) -> Links:
-        from flowc.analysis import analyse  # the analysis the checker made of this project, when it is the same
+        from flowc.semantics.analysis import (
+            analyse,  # the analysis the checker made of this project, when it is the same
+        )
 
         return analyse(self.project).links
 

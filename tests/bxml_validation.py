@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from flowc.vocabulary import AttributeSpec, ElementSpec, Vocabulary, vocabulary
+from flowc.bxml.vocabulary import AttributeSpec, ElementSpec, Vocabulary, vocabulary
 from lxml import etree
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

@@ -1,14 +1,14 @@
-"""The project analysis (flowc.analysis): computed once, read by the checker, the planner and the editor."""
+"""The project analysis (flowc.semantics.analysis): computed once, read by the checker, the planner and the editor."""
 
 from __future__ import annotations
 
-from flowc.analysis import RouteKind, analyse, callback_method
+from flowc.backend.event_routes import event_routes
+from flowc.backend.plan import plan
+from flowc.bxml.vocabulary import Context
 from flowc.check import check_project
-from flowc.event_routes import event_routes
-from flowc.ir import Attribute, Word
-from flowc.plan import plan
-from flowc.project import compile_sources
-from flowc.vocabulary import Context
+from flowc.semantics.analysis import RouteKind, analyse, callback_method
+from flowc.semantics.ir import Attribute, Word
+from flowc.semantics.project import compile_sources
 
 PROJECT = """\
 conference room "room-{to|safe}" {

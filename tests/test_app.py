@@ -24,9 +24,9 @@ from xml.sax.saxutils import escape
 import httpx
 import pytest
 import uvicorn
-from flowc.cli import main as flowc
+from flowc.bxml.webhooks import MODELS
+from flowc.cli.main import main as flowc
 from flowc.runtime import load_app
-from flowc.webhooks import MODELS
 from lxml import etree
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -517,8 +517,8 @@ def test_values_bandwidth_may_add_to_documented_sets_are_accepted(examples, clie
 
 
 def test_every_webhook_the_vocabulary_names_has_a_model():
-    from flowc.plan import CONFERENCE_ROUTE_EVENTS
-    from flowc.vocabulary import vocabulary
+    from flowc.backend.plan import CONFERENCE_ROUTE_EVENTS
+    from flowc.bxml.vocabulary import vocabulary
 
     events = {e for spec in vocabulary().elements.values() for a in spec.attributes.values() for e in a.events}
     assert events | set(CONFERENCE_ROUTE_EVENTS) | {"conferenceRecordingAvailable"} <= set(MODELS)

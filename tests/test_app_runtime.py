@@ -16,11 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from flowc.build import render
-from flowc.cli import main as flowc
-from flowc.emit_app import build_model, literal
-from flowc.project import compile_sources, find_flow_files, read_files
+from flowc.backend.build import render
+from flowc.backend.emit_app import build_model, literal
+from flowc.cli.main import main as flowc
 from flowc.runtime import Choice, ConferenceRoute, EventRoute, FlowRoute, SlotRef, load_app
+from flowc.semantics.project import compile_sources, find_flow_files, read_files
 from test_app import ENV, payload, running
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,15 +52,15 @@ def test_the_runtime_imports_nothing_of_the_compiler(tmp_path):
     loaded = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True, text=True, check=True,
                             env={"PATH": "/usr/bin:/bin", **ENV})
     modules = {m for m in ast.literal_eval(loaded.stdout.strip()) if m == "flowc" or m.startswith("flowc.")}
-    # flowc.webhooks reads each event's payload model from the vocabulary, a data table importing nothing of flowc
-    # flowc.schedule: business hours' meaning, shared by the checker and the app, importing nothing of flowc
-    shared = {"flowc", "flowc.runtime", "flowc.webhooks", "flowc.vocabulary", "flowc.schedule"}
+    # bxml.webhooks reads each event's payload model from the vocabulary, a data table importing nothing of flowc
+    # flowc.runtime.schedule: business hours' meaning, shared by the checker and the app, importing nothing of flowc
+    shared = {"flowc", "flowc.runtime", "flowc.bxml", "flowc.bxml.webhooks", "flowc.bxml.vocabulary"}
     assert modules <= shared | {m for m in modules if m.startswith("flowc.runtime.")}
     assert "flowc.runtime.app" in modules
 
 
 def test_the_light_parts_of_the_runtime_import_no_web_framework():
-    script = ("import sys\nimport flowc.ir, flowc.runtime.documents\n"
+    script = ("import sys\nimport flowc.semantics.ir, flowc.runtime.documents\n"
               "print([m for m in ('pydantic', 'starlette', 'uvicorn', 'jinja2', 'lxml') if m in sys.modules])\n")
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"
@@ -91,7 +91,7 @@ def test_app_py_loads_back_to_the_objects_it_was_written_from(tmp_path, name):
             [(c.what, c.items, c.pattern, c.each, c.max_length, c.rule) for c in document.checks]
     source = (out / "app.py").read_text()
     assert "replace(" not in source and "kind=" not in source
-    from flowc.emit_app import room_specs
+    from flowc.backend.emit_app import room_specs
     from flowc.runtime.rooms import KeysRoute, LobbyRoute
 
     assert {type(r) for r in generated.ROUTES} <= {FlowRoute, ConferenceRoute, EventRoute, LobbyRoute, KeysRoute}

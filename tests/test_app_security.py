@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from flowc.cli import main as flowc
+from flowc.cli.main import main as flowc
 from flowc.runtime import load_app
 from lxml import etree
 from test_app import CALL_ID, ENV, basic, payload, running
@@ -443,10 +443,10 @@ def test_two_thousand_requests_at_fifty_at_once_are_all_answered_right(tmp_path)
 
 
 def test_hover_explains_the_callback_credentials():
-    from flowc.lower import lower
     from flowc.lsp.hover import site_text
     from flowc.lsp.index import build_index
-    from flowc.parser import parse
+    from flowc.semantics.lower import lower
+    from flowc.syntax.parser import parse
 
     text = DECLARATION + 'flow inbound on initiate auth env(U) env(P) {\n    hangup\n}\n'
     flow_file, _ = lower(parse(text, "main.flow")[0])

@@ -8,10 +8,10 @@ import json
 
 import httpx
 import pytest
-from flowc.cli import main as flowc
-from flowc.fixes import apply_edits
-from flowc.project import compile_sources
+from flowc.cli.main import main as flowc
+from flowc.core.fixes import apply_edits
 from flowc.runtime import load_app
+from flowc.semantics.project import compile_sources
 from test_app import payload, running
 
 PROJECT = """\
@@ -51,7 +51,7 @@ def codes(source: str) -> list[str]:
 
 
 def documents(source: str) -> dict[str, bytes]:
-    from flowc.build import render
+    from flowc.backend.build import render
 
     _, rendered, _ = render(compiled(source))
     return {item.document.file: item.xml for item in rendered}
@@ -80,7 +80,7 @@ def test_the_count_is_in_the_callback_urls_and_one_document_per_attempt():
 
 
 def test_the_exhausted_flow_is_used_reached_by_a_redirect_and_checked_as_a_name():
-    from flowc.analysis import analyse
+    from flowc.semantics.analysis import analyse
 
     links = analyse(compiled(PROJECT).project).links
     assert [r.spec.name for r in links.references_to("voicemail")] == ["redirectUrl"]

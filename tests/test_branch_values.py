@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from flowc.cli import main as flowc
-from flowc.project import compile_sources
+from flowc.cli.main import main as flowc
 from flowc.runtime import load_app
+from flowc.semantics.project import compile_sources
 from test_app import payload, running
 
 PROJECT = """\
@@ -100,7 +100,7 @@ def test_a_branch_tests_a_hook_an_environment_variable_or_a_payload_field():
 def test_was_fc114_a_hook_branch_compiles_to_its_own_document():
     compilation = compile_sources({"f.flow": b'flow main {\n    when hook(after_hours) "yes" { hangup }\n}\n'})
     assert not compilation.diagnostics
-    from flowc.plan import plan
+    from flowc.backend.plan import plan
 
     files = {d.file: d.branch for d in plan(compilation.project).documents}
     assert files == {"flows/main.xml": None, "flows/main.hook-after_hours-yes.xml":

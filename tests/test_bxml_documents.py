@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from flowc.build import render
-from flowc.fixes import apply_edits
-from flowc.import_xml import import_source
-from flowc.lint_xml import lint_sources
-from flowc.plan import plan
-from flowc.project import compile_sources
+from flowc.backend.build import render
+from flowc.backend.plan import plan
+from flowc.bxml.import_xml import import_source
+from flowc.bxml.lint_xml import lint_sources
+from flowc.core.fixes import apply_edits
+from flowc.semantics.project import compile_sources
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 CONTEXTS = {**json.loads((CORPUS / "bxml" / "contexts.json").read_text()),

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
-from flowc.codes import CODES
-from flowc.diagnostics import Severity
-from flowc.lint_xml import lint_sources
-from flowc.project import compile_sources
+from flowc.bxml.lint_xml import lint_sources
+from flowc.core.codes import CODES
+from flowc.core.diagnostics import Severity
+from flowc.semantics.project import compile_sources
 
 COMPILER = Path(__file__).resolve().parent.parent / "compiler"
 # Codes without a `bad` example in the table, each with its own test below.
@@ -24,7 +24,7 @@ TESTED_HERE |= {"FC801", "FC802"}  # `flowc graph`: tests/test_graph.py
 def diagnostics_of(code):
     def run(text: str):
         if code.code.startswith("FC6"):  # `flowc import` codes: the example document is imported, not linted
-            from flowc.import_xml import import_source
+            from flowc.bxml.import_xml import import_source
 
             return import_source("example.xml", text.encode()).diagnostics
         if code.language == "xml":

@@ -2,8 +2,8 @@
 setting values, reply verbs, the 24-hour limit and recording options conferences ignore."""
 
 import pytest
-from flowc.diagnostics import Diagnostic, Severity
-from flowc.project import compile_sources
+from flowc.core.diagnostics import Diagnostic, Severity
+from flowc.semantics.project import compile_sources
 
 # Documents holding an env() secret are only served with credentials (FC712): the application declares them.
 APPLICATION = "application auth env(BANDWIDTH_CALLBACK_USER) env(BANDWIDTH_CALLBACK_PASSWORD)\n"
@@ -353,7 +353,7 @@ def test_a_flow_named_by_a_declared_conference_answers_conference_webhooks():
 
 
 def test_the_plan_serves_a_declared_conference_flow_with_conference_events():
-    from flowc.plan import plan
+    from flowc.backend.plan import plan
 
     compilation = compile_sources({"t.flow": (DECLARED_EVENTS % 'say "hi"').encode()})
     planned = plan(compilation.project)

@@ -2,8 +2,8 @@
 statements that run only after the conference, literal passwords, misspelt statements and attributes."""
 
 import pytest
-from flowc.diagnostics import Diagnostic, Severity
-from flowc.project import compile_sources
+from flowc.core.diagnostics import Diagnostic, Severity
+from flowc.semantics.project import compile_sources
 
 DECLARATION = "application auth env(BANDWIDTH_CALLBACK_USER) env(BANDWIDTH_CALLBACK_PASSWORD)\n"
 

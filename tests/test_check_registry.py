@@ -1,7 +1,7 @@
 """The checker's rule registry: every rule declares the codes it emits, `--select`/`--ignore` choose among them
 (the CLI and the language server), hover reads which codes apply where from the declarations.
 
-The fixtures per rule are the code table's own examples (flowc.codes, the `bad` and `good` text of each code):
+The fixtures per rule are the code table's own examples (flowc.core.codes, the `bad` and `good` text of each code):
 each rule, run alone over every example, emits only codes it declares, and the rules declaring a code find it
 in that code's bad example.
 """
@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from flowc.analysis import analyse
+from flowc.bxml.vocabulary import vocabulary
 from flowc.check import RULES, Selection, UnknownCode, check_project, codes_for_attribute, codes_for_element
-from flowc.codes import CODES
-from flowc.project import compile_sources
-from flowc.vocabulary import vocabulary
+from flowc.core.codes import CODES
+from flowc.semantics.analysis import analyse
+from flowc.semantics.project import compile_sources
 
 EXAMPLES = [code for code in CODES.values() if code.bad]
 
@@ -148,8 +148,8 @@ def test_codes_for_statements_and_attributes_come_from_the_rules():
 
 
 def test_codes_for_replies_and_declarations_come_from_the_rules():
+    from flowc.bxml.vocabulary import Context
     from flowc.check import codes_for_context, codes_for_declaration
-    from flowc.vocabulary import Context
 
     assert codes_for_context(Context.NO_BXML) == ["FC303"]
     assert codes_for_context(Context.CONFERENCE) == ["FC301", "FC311"]

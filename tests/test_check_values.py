@@ -3,10 +3,10 @@ type, outside the enum, out of range or too long is reported at the value. Drive
 through the BXML linter (where any element can be written directly), plus the .flow-specific limits."""
 
 import pytest
+from flowc.bxml.lint_xml import lint_sources
+from flowc.bxml.vocabulary import vocabulary
 from flowc.check import REQUIRED_ATTRIBUTES
-from flowc.lint_xml import lint_sources
-from flowc.project import compile_sources
-from flowc.vocabulary import vocabulary
+from flowc.semantics.project import compile_sources
 
 VOCAB = vocabulary()
 CONTENT = {"Conference": "room", "PlayAudio": "https://cdn.example.com/a.wav", "SpeakSentence": "Hi",

@@ -150,7 +150,7 @@ def test_ir_prints_json(tmp_path):
 
 def test_check_does_not_import_heavy_modules():
     code = (
-        "import sys; from flowc.cli import main; main(['check', {!r}]);"
+        "import sys; from flowc.cli.main import main; main(['check', {!r}]);"
         "heavy = {{'lxml', 'jinja2', 'pygls', 'lsprotocol', 'pydantic', 'lark'}}"
         " & {{m.split('.')[0] for m in sys.modules}};"
         "print(sorted(heavy))"
@@ -247,8 +247,8 @@ def test_check_reads_an_upper_case_xml_extension_as_bxml(tmp_path):
 
 
 def test_summary_counts_notes_when_there_is_nothing_worse():
-    from flowc.diagnostics import Diagnostic, Severity, Span
-    from flowc.render import summary
+    from flowc.cli.render import summary
+    from flowc.core.diagnostics import Diagnostic, Severity, Span
 
     note = Diagnostic("FC406", Severity.INFO, "m", Span("f", 0, 1))
     assert summary([note]) == "no problems found (1 note)"

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import flowc.fixes
-import flowc.formatter
-from flowc.cli import main as run_flowc
+import flowc.core.fixes
+import flowc.syntax.formatter
+from flowc.cli.main import main as run_flowc
 
 FIXABLE = 'flow main {\n    sayy "Hello"\n}\n'  # a safe fix: `say`
 UNFORMATTED = 'flow main {\n  say   "Hello"\n}\n'
@@ -25,13 +25,13 @@ def edit_from_another_process(path: Path) -> None:
 def test_check_fix_keeps_an_edit_made_while_it_fixed(tmp_path, monkeypatch, capsys):
     path = tmp_path / "main.flow"
     path.write_text(FIXABLE)
-    apply_edits = flowc.fixes.apply_edits
+    apply_edits = flowc.core.fixes.apply_edits
 
     def edit_then_apply(text, edits):
         edit_from_another_process(path)
         return apply_edits(text, edits)
 
-    monkeypatch.setattr(flowc.fixes, "apply_edits", edit_then_apply)
+    monkeypatch.setattr(flowc.core.fixes, "apply_edits", edit_then_apply)
     run_flowc(["check", "--fix", str(path)])
     assert path.read_text() == EDITED
     err = capsys.readouterr().err
@@ -50,13 +50,13 @@ def test_check_fix_still_fixes_an_untouched_file(tmp_path, capsys):
 def test_fmt_keeps_an_edit_made_while_it_formatted(tmp_path, monkeypatch, capsys):
     path = tmp_path / "main.flow"
     path.write_text(UNFORMATTED)
-    format_module = flowc.formatter.format_module
+    format_module = flowc.syntax.formatter.format_module
 
     def edit_then_format(module, text):
         edit_from_another_process(path)
         return format_module(module, text)
 
-    monkeypatch.setattr(flowc.formatter, "format_module", edit_then_format)
+    monkeypatch.setattr(flowc.syntax.formatter, "format_module", edit_then_format)
     assert run_flowc(["fmt", str(path)]) == 1
     assert path.read_text() == EDITED
     err = capsys.readouterr().err

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from bxml_validation import validate
-from flowc.build import build
-from flowc.links import resolve
-from flowc.project import compile_sources, find_flow_files, read_files
-from flowc.vocabulary import vocabulary
+from flowc.backend.build import build
+from flowc.bxml.vocabulary import vocabulary
+from flowc.semantics.links import resolve
+from flowc.semantics.project import compile_sources, find_flow_files, read_files
 from lxml import etree
 
 ROOT = Path(__file__).resolve().parent.parent

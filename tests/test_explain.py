@@ -5,8 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flowc.codes import CODES
-from flowc.explain import diagnostics_markdown, explain_page
+from flowc.cli.explain import diagnostics_markdown, explain_page
+from flowc.core.codes import CODES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "diagnostics.md"
 
@@ -18,11 +18,11 @@ def flowc(*args: str) -> subprocess.CompletedProcess:
 
 def test_committed_docs_match_the_generated_page():
     assert DOCS.read_text() == diagnostics_markdown(), (
-        "docs/diagnostics.md is stale: run `python -m flowc.explain > docs/diagnostics.md`")
+        "docs/diagnostics.md is stale: run `python -m flowc.cli.explain > docs/diagnostics.md`")
 
 
 def test_docs_generator_runs_as_a_module():
-    result = subprocess.run([sys.executable, "-m", "flowc.explain"], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "flowc.cli.explain"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout == diagnostics_markdown()
 
 

@@ -4,8 +4,8 @@ import os
 import subprocess
 import sys
 
-from flowc.diagnostics import Diagnostic, Edit, Fix, Severity, Span
-from flowc.fixes import apply_edits, choose_edits
+from flowc.core.diagnostics import Diagnostic, Edit, Fix, Severity, Span
+from flowc.core.fixes import apply_edits, choose_edits
 
 MISSPELT = """flow main on answer {
     join conference "room-{from}" calbackTimeout 10

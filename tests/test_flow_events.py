@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flowc.analysis import analyse
-from flowc.diagnostics import Severity
-from flowc.fixes import apply_edits
-from flowc.project import compile_sources
+from flowc.core.diagnostics import Severity
+from flowc.core.fixes import apply_edits
+from flowc.semantics.analysis import analyse
+from flowc.semantics.project import compile_sources
 
 
 def flowc(*args: str) -> subprocess.CompletedProcess:

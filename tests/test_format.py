@@ -17,11 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
-from flowc.formatter import format_source
-from flowc.ir import ir_adapter
-from flowc.parser import parse
-from flowc.project import compile_sources
-from flowc.syntax import MAX_NESTING_DEPTH
+from flowc.semantics.ir import ir_adapter
+from flowc.semantics.project import compile_sources
+from flowc.syntax.formatter import format_source
+from flowc.syntax.parser import parse
+from flowc.syntax.tree import MAX_NESTING_DEPTH
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -66,7 +66,7 @@ def comment_places(text: str) -> list[tuple[int, str]]:
     Formatting may move a comment between lines, but never past a word, value or brace."""
     from bisect import bisect_left
 
-    from flowc.parser import lex
+    from flowc.syntax.parser import lex
 
     comments: list = []
     starts = [t.start for t in lex(text, comments, [], "t.flow") if t.kind != "_NL"]

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from flowc.build import render
-from flowc.project import compile_sources
+from flowc.backend.build import render
+from flowc.semantics.project import compile_sources
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -2,7 +2,7 @@
 
 Each case is tests/golden/CASE.flow, compiled on its own (as the file `CASE.flow`). Expected results:
 
-- CASE.ir.json: the IR, as `flowc.ir.ir_adapter().dump_python(project, mode="json")` (spans are offsets);
+- CASE.ir.json: the IR, as `flowc.semantics.ir.ir_adapter().dump_python(project, mode="json")` (spans are offsets);
 - CASE.xml when the case compiles to one document, otherwise CASE/ holding the documents at their paths
   under OUT (CASE/flows/main.xml, CASE/conferences/NAME.member-join.xml ...).
 
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 from bxml_validation import validate
-from flowc.build import render
-from flowc.ir import ir_adapter
-from flowc.project import Compilation, compile_sources
-from flowc.vocabulary import vocabulary
+from flowc.backend.build import render
+from flowc.bxml.vocabulary import vocabulary
+from flowc.semantics.ir import ir_adapter
+from flowc.semantics.project import Compilation, compile_sources
 from lxml import etree
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -20,8 +20,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-from flowc.graph import dot_string, mermaid_text, project_graph, render
-from flowc.project import find_flow_files, read_files
+from flowc.backend.graph import dot_string, mermaid_text, project_graph, render
+from flowc.semantics.project import find_flow_files, read_files
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden_graph"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
-from flowc.graph import project_graph, render
-from flowc.project import find_flow_files, read_files
+from flowc.backend.graph import project_graph, render
+from flowc.semantics.project import find_flow_files, read_files
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 

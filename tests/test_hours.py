@@ -11,10 +11,10 @@ import sys
 
 import httpx
 import pytest
-from flowc.formatter import format_source
-from flowc.project import compile_sources
-from flowc.schedule import WeeklyHours
+from flowc.runtime.schedule import WeeklyHours
+from flowc.semantics.project import compile_sources
 from flowc.sim import Bandwidth
+from flowc.syntax.formatter import format_source
 from sim_helpers import build
 from test_app import payload, running
 
@@ -83,7 +83,7 @@ def test_dates_override_and_zone_are_read():
 
 
 def test_times_and_dates_are_their_own_tokens():
-    from flowc.parser import parse
+    from flowc.syntax.parser import parse
 
     module, errors = parse("x 9:00 24:00 2026-12-25 555-1234 +15551234567 12\n")
     assert errors == []

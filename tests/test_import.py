@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from flowc.build import render
-from flowc.import_xml import flow_name, import_source, quote
-from flowc.lint_xml import PUBLISHED_SPELLINGS
-from flowc.project import compile_sources
-from flowc.vocabulary import vocabulary
+from flowc.backend.build import render
+from flowc.bxml.import_xml import flow_name, import_source, quote
+from flowc.bxml.lint_xml import PUBLISHED_SPELLINGS
+from flowc.bxml.vocabulary import vocabulary
+from flowc.semantics.project import compile_sources
 from lxml import etree
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -110,7 +110,7 @@ def test_compiling_the_import_gives_back_the_document(path):
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.name)
 def test_values_check_rejects_are_refused_with_the_checkers_codes(path):
     """The flow would not compile: nothing is printed, and the reasons are `flowc check`'s own."""
-    from flowc.lint_xml import lint_sources
+    from flowc.bxml.lint_xml import lint_sources
 
     result = import_source(str(path), path.read_bytes())
     assert result.flow is None
@@ -320,7 +320,7 @@ def test_contexts_file_lists_every_documentation_example():
 
 
 def test_imports_are_already_in_the_canonical_layout():
-    formatter = pytest.importorskip("flowc.formatter")
+    formatter = pytest.importorskip("flowc.syntax.formatter")
     for path in DOCS + OWN:
         flow = import_source(str(path), path.read_bytes()).flow
         assert flow is not None and formatter.format_source(flow, str(path)) == flow, path

@@ -17,11 +17,11 @@ import string
 from pathlib import Path
 
 import pytest
-from flowc.build import render
-from flowc.import_xml import compiles_back, import_source
-from flowc.lint_xml import PUBLISHED_SPELLINGS, lint_sources
-from flowc.project import compile_sources
-from flowc.vocabulary import AttributeSpec, ElementSpec, vocabulary
+from flowc.backend.build import render
+from flowc.bxml.import_xml import compiles_back, import_source
+from flowc.bxml.lint_xml import PUBLISHED_SPELLINGS, lint_sources
+from flowc.bxml.vocabulary import AttributeSpec, ElementSpec, vocabulary
+from flowc.semantics.project import compile_sources
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -231,7 +231,7 @@ def test_fc603_the_guard_names_the_difference():
     tree = etree.fromstring(b'<Response><Redirect redirectUrl="/next" tag="x"/></Response>').getroottree()
     span = import_source("g.xml", b"<Response/>").source  # any source: the guard only needs a span
     del span
-    from flowc.diagnostics import Span
+    from flowc.core.diagnostics import Span
 
     where = Span("g.xml", 0, 1)
     [found] = compiles_back('flow g {\n    redirect to "/next" tag "y"\n}\n', tree, where)

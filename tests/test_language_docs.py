@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
-from flowc.build import manifest_data, render
-from flowc.project import compile_sources
+from flowc.backend.build import manifest_data, render
+from flowc.semantics.project import compile_sources
 from lxml import etree
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +52,7 @@ def test_generated_reference_is_up_to_date():
 
 
 def test_generated_reference_covers_every_element_and_attribute():
-    from flowc.vocabulary import vocabulary
+    from flowc.bxml.vocabulary import vocabulary
 
     region = load_tool().generate()
     for element in vocabulary().elements.values():

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from flowc.diagnostics import Diagnostic, Severity
-from flowc.lint_xml import lint_sources, read_bxml
-from flowc.source import SourceFile
+from flowc.bxml.lint_xml import lint_sources, read_bxml
+from flowc.core.diagnostics import Diagnostic, Severity
+from flowc.syntax.source import SourceFile
 
 CORPUS = Path(__file__).resolve().parent / "corpus" / "bandwidth_docs"
 
@@ -142,7 +142,7 @@ def test_an_undocumented_attribute_gets_a_note_in_xml_only():
     [note] = lint(text)
     assert note.code == "FC508" and note.severity.name == "INFO" and text[note.span.start:note.span.end] == "input"
     assert codes('<Response>\n    <Gather gatherUrl="/next"/>\n</Response>\n') == []
-    from flowc.project import compile_sources
+    from flowc.semantics.project import compile_sources
 
     assert compile_sources({"a.flow": b'flow a {\n    gather input speech then a\n}\n'}).diagnostics == []
 
@@ -251,7 +251,7 @@ def test_check_stays_light(tmp_path):
     """`flowc check` on .flow and .xml files imports none of the heavy libraries."""
     (tmp_path / "a.flow").write_text('flow main {\n    say "Hi"\n}\n')
     (tmp_path / "b.xml").write_text("<Response><Hangup/></Response>")
-    probe = ("import sys\nfrom flowc.cli import main\nstatus = main(['check', 'a.flow', 'b.xml'])\n"
+    probe = ("import sys\nfrom flowc.cli.main import main\nstatus = main(['check', 'a.flow', 'b.xml'])\n"
              "heavy = {'lxml', 'pydantic', 'jinja2', 'pygls', 'lsprotocol', 'lark'} & set(sys.modules)\n"
              "print(sorted(heavy)); sys.exit(status)")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=60)

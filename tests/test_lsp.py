@@ -325,7 +325,7 @@ async def test_hover_statement_attribute_value_and_names(client: LanguageClient,
     text = await hover(client, menu, position(MENU, "then billing", 6))
     assert "flow `billing`" in text and "/flows/billing" in text and "1 reference(s)" in text
 
-    # Conference rules, in the project's words (flowc.codes): the settings only the creating call decides.
+    # Conference rules, in the project's words (flowc.core.codes): the settings only the creating call decides.
     text = await hover(client, billing, position(BILLING, "timeout", 1))
     assert "`callbackTimeout`" in text and "FC309" in text and "conflicting conference webhook settings" in text
     text = await hover(client, menu, position(MENU, "gather", 1))

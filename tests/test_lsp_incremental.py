@@ -10,8 +10,8 @@ import pytest
 from flowc.lsp import incremental as incremental_module
 from flowc.lsp.incremental import IncrementalFile
 from flowc.lsp.workspace import Workspace, analyse
-from flowc.parser import parse
-from flowc.syntax import Block, Call, Statement, Token
+from flowc.syntax.parser import parse
+from flowc.syntax.tree import Block, Call, Statement, Token
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))

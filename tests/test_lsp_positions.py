@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 from flowc.lsp.convert import Positions
-from flowc.source import SourceFile
+from flowc.syntax.source import SourceFile
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 

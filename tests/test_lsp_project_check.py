@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from flowc.check import check_project
-from flowc.diagnostics import sort_key
-from flowc.ir import Project
+from flowc.core.diagnostics import sort_key
 from flowc.lsp import project_check
 from flowc.lsp.project_check import ProjectCheck
 from flowc.lsp.workspace import analyse
+from flowc.semantics.ir import Project
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -17,10 +17,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from flowc.ir import walk
-from flowc.lower import lower
-from flowc.parser import lex, parse
-from flowc.vocabulary import vocabulary
+from flowc.bxml.vocabulary import vocabulary
+from flowc.semantics.ir import walk
+from flowc.semantics.lower import lower
+from flowc.syntax.parser import lex, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 NEOVIM = ROOT / "editors" / "neovim"

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 from flowc import outdir
-from flowc.files import FileProblem
-from flowc.outdir import RECORD, STAGING_MARK, STAGING_TEXT, replace_out
+from flowc.backend.outdir import RECORD, STAGING_MARK, STAGING_TEXT, replace_out
+from flowc.core.files import FileProblem
 
 OK = "flow main {\n    hangup\n}\n"
 
@@ -244,7 +244,7 @@ def test_two_compiles_racing_into_one_out_end_with_one_whole_build(tmp_path, bui
 def test_a_killed_lock_holder_releases_the_lock(tmp_path):
     write(tmp_path / "ok.flow", OK)
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from pathlib import Path; "
-                               "from flowc.outdir import out_lock\nwith out_lock(Path(sys.argv[1])):\n"
+                               "from flowc.backend.outdir import out_lock\nwith out_lock(Path(sys.argv[1])):\n"
                                "    print('held', flush=True); time.sleep(60)", str(tmp_path / "out")],
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline() == "held\n"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from flowc.grammar import GRAMMAR_PATH, TABLES_PATH
-from flowc.grammar_tables import build_tables, render
-from flowc.parser import MAX_SYNTAX_ERRORS, PLAIN_NAMES, parse
+from flowc.syntax.grammar_tables import build_tables, render
+from flowc.syntax.parser import MAX_SYNTAX_ERRORS, PLAIN_NAMES, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,7 +95,7 @@ def test_every_terminal_has_a_plain_name():
 def test_shipped_tables_match_the_grammar():
     """grammar/flow.tables.json is generated from grammar/flow.lark: after editing the grammar, regenerate it."""
     assert TABLES_PATH.read_text() == render(build_tables(GRAMMAR_PATH.read_text())), (
-        "grammar/flow.tables.json is stale: run `python -m flowc.grammar_tables`")
+        "grammar/flow.tables.json is stale: run `python -m flowc.syntax.grammar_tables`")
 
 
 def test_a_grammar_edit_makes_the_shipped_tables_stale():
@@ -118,7 +118,8 @@ def test_the_generator_refuses_grammar_features_the_driver_ignores(edit):
 
 def test_table_generation_does_not_depend_on_hash_order():
     """Lark numbers states in hash order; the generator renumbers them, so every run writes the same file."""
-    script = "from flowc.grammar_tables import *; print(render(build_tables(GRAMMAR_PATH.read_text())), end='')"
+    script = ("from flowc.syntax.grammar_tables import *; "
+              "print(render(build_tables(GRAMMAR_PATH.read_text())), end='')")
     for seed in ("1", "2"):
         out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout
@@ -130,7 +131,7 @@ def test_the_compiler_runs_without_lark(tmp_path):
     examples, seed, out = str(ROOT / "examples"), str(ROOT / "examples" / "seed"), str(tmp_path / "out")
     script = (
         "import sys; sys.modules['lark'] = None  # any `import lark` now raises ImportError\n"
-        "from flowc.cli import main\n"
+        "from flowc.cli.main import main\n"
         f"print([main(['check', {examples!r}]), main(['fmt', '--check', {examples!r}]),\n"
         f"       main(['compile', {seed!r}, '-o', {out!r}])])\n"
     )
@@ -164,8 +165,8 @@ def test_comment_on_a_last_line_without_newline_keeps_its_semicolons():
 
 
 def test_characters_xml_cannot_carry_are_reported_in_strings_not_crashing_the_emitter():
-    from flowc.build import render
-    from flowc.project import compile_sources
+    from flowc.backend.build import render
+    from flowc.semantics.project import compile_sources
 
     text = 'flow main {\n    say "a\x1bb\x07" gender male\n    play "https://cdn.example.com/\ufffe.wav"\n}\n'
     compilation = compile_sources({"main.flow": text.encode()})
@@ -177,7 +178,7 @@ def test_characters_xml_cannot_carry_are_reported_in_strings_not_crashing_the_em
 
 
 def test_an_unterminated_string_is_one_error_not_also_missing_text():
-    from flowc.project import compile_sources
+    from flowc.semantics.project import compile_sources
 
     text = 'flow main {\n    say "Hello\n    play "https://cdn.example.com/a.wav\n}\n'
     found = compile_sources({"main.flow": text.encode()}).diagnostics
@@ -193,7 +194,7 @@ def test_a_stray_closing_brace_does_not_hide_the_rest_of_the_file(stray):
 
 
 def test_an_unclosed_block_ends_at_the_next_declaration_so_later_errors_are_still_reported():
-    from flowc.project import compile_sources
+    from flowc.semantics.project import compile_sources
 
     text = ('flow a {\n    gather then b {\n        say "x"\n\nflow b {\n    paly "x"\n}\n'
             'conference c {\n    on member join {\n}\nflow d {\n    hangup\n}\n')

@@ -252,7 +252,7 @@ def test_any_host_or_the_last_host(tmp_path, bandwidth, rule, ends):
 def test_the_documents_put_to_calls_and_conferences_lint_clean(tmp_path):
     import json
 
-    from flowc.lint_xml import lint_sources
+    from flowc.bxml.lint_xml import lint_sources
     from sim_helpers import ROOT
 
     out = build(tmp_path, ROOT / "examples" / "meeting-room")
@@ -267,7 +267,7 @@ def test_the_documents_put_to_calls_and_conferences_lint_clean(tmp_path):
 
 
 def test_a_release_document_with_a_verb_a_conference_refuses_would_be_reported(tmp_path):
-    from flowc.lint_xml import lint_sources
+    from flowc.bxml.lint_xml import lint_sources
 
     bad = b'<?xml version="1.0" encoding="UTF-8"?>\n<Bxml>\n<Hangup/>\n</Bxml>'
     _, diagnostics = lint_sources({"warning.xml": bad}, "update-conference")

@@ -3,9 +3,9 @@ statement and FC403, a malformed phone number, FC105's fix). The .xml attribute 
 tests/test_lint_xml.py, the one-line summary of a clean `flowc check` in tests/test_cli.py."""
 
 import pytest
-from flowc.fixes import apply_edits
-from flowc.lint_xml import lint_sources
-from flowc.project import compile_sources
+from flowc.bxml.lint_xml import lint_sources
+from flowc.core.fixes import apply_edits
+from flowc.semantics.project import compile_sources
 
 
 def found(text: str):

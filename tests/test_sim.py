@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from flowc.bxml.webhooks import model_for
 from flowc.sim import Bandwidth
-from flowc.webhooks import model_for
 from sim_helpers import ScriptedApp, build, response, say
 
 # Keeps a call open without the clock running on: a forwarded call only ends when someone hangs up.

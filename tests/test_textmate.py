@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from flowc.ir import Element, Env, ListValue, Slot, Text, Word, walk
-from flowc.lower import lower
-from flowc.parser import lex, parse
-from flowc.vocabulary import vocabulary
+from flowc.bxml.vocabulary import vocabulary
+from flowc.semantics.ir import Element, Env, ListValue, Slot, Text, Word, walk
+from flowc.semantics.lower import lower
+from flowc.syntax.parser import lex, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_DIR = ROOT / "tests" / "textmate"

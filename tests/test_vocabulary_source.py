@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 
 import pytest
-from flowc.vocabulary import DATA, vocabulary
+from flowc.bxml.vocabulary import DATA, vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 MOST = 130  # after issue 15, the emulator included; lower it when a change removes more
@@ -116,7 +116,7 @@ def test_the_emulator_reads_webhook_settings_from_the_vocabulary():
 
 @pytest.mark.parametrize("field", ["name", "direction", "eventType"])
 def test_name_characters_are_what_safe_keeps(field):
-    from flowc.ir import FILTERS
+    from flowc.semantics.ir import FILTERS
 
     assert vocabulary().fields[field].characters == FILTERS["safe"].characters
 

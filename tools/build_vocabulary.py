@@ -196,7 +196,7 @@ MILLISECONDS = {"toneDuration", "toneInterval"}
 # context in which the BXML of the reply runs (null: the reply may not carry BXML); `phrase`: how a conference
 # handler names it (`on member join`); `slug`: its document's file name part; `entry`: a call starts with it;
 # `status`: a call status webhook no verb attribute names; `in_conference`: the event sent instead when the
-# verb runs in a conference; `payload`: flowc.webhooks' model of its payload.
+# verb runs in a conference; `payload`: flowc.bxml.webhooks' model of its payload.
 EVENTS: dict[str, dict] = {
     "initiate": {"reply": "call", "entry": True, "payload": "Initiate"},
     "answer": {"reply": "call", "entry": True, "payload": "Answer"},

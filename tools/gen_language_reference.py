@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from flowc.vocabulary import AttributeSpec, ElementSpec, Vocabulary, describe_default, describe_value, vocabulary
+from flowc.bxml.vocabulary import AttributeSpec, ElementSpec, Vocabulary, describe_default, describe_value, vocabulary
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "language.md"
 BEGIN = "<!-- BEGIN GENERATED REFERENCE: tools/gen_language_reference.py writes this region; do not edit -->"
@@ -224,8 +224,8 @@ def positional_lines(element: ElementSpec) -> list[str]:
 
 
 def compile_example(source: str) -> dict[str, bytes]:
-    from flowc.build import render
-    from flowc.project import compile_sources
+    from flowc.backend.build import render
+    from flowc.semantics.project import compile_sources
 
     names = {name for name in HELPERS if f" {name}" in source}
     full = source + "".join(HELPERS[name] for name in sorted(names))

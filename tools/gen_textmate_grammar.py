@@ -1,7 +1,7 @@
 """Generate the TextMate grammar of .flow (editors/vscode/syntaxes/flow.tmLanguage.json) from the vocabulary.
 
 The statement keywords, attribute spellings, enum values, conference events, filters and credential pairs all
-come from the vocabulary table (compiler/data/bxml.json via flowc.vocabulary) and from the lowering's own
+come from the vocabulary table (compiler/data/bxml.json via flowc.bxml.vocabulary) and from the lowering's own
 constants, so editors colour exactly the words the compiler understands. The lexical patterns mirror the
 terminals of grammar/flow.lark.
 
@@ -18,8 +18,8 @@ import re
 import sys
 from pathlib import Path
 
-from flowc.lower import BOOLEAN_WORDS, CONFERENCE_EVENTS, CREDENTIAL_PAIRS, FILTERS
-from flowc.vocabulary import Vocabulary, vocabulary
+from flowc.bxml.vocabulary import Vocabulary, vocabulary
+from flowc.semantics.lower import BOOLEAN_WORDS, CONFERENCE_EVENTS, CREDENTIAL_PAIRS, FILTERS
 
 EDITORS = Path(__file__).resolve().parent.parent / "editors"
 OUTPUT = EDITORS / "vscode" / "syntaxes" / "flow.tmLanguage.json"

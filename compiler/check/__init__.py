@@ -2,22 +2,21 @@
 
 Rules live in this package's modules, one module per family (names, values, structure, contexts, conferences,
 flow logic, callback credentials, business hours); each is a function registered with
-`@rule(codes..., elements=...)` (flowc.check.registry) that reads the project's analysis (flowc.analysis: bodies,
-sites, links, joins) and the vocabulary, and yields diagnostics whose severity the code table (flowc.codes)
+`@rule(codes..., elements=...)` (flowc.check.registry) that reads the project's analysis (semantics.analysis: bodies,
+sites, links, joins) and the vocabulary, and yields diagnostics whose severity the code table (flowc.core.codes)
 gives. Value rules are driven entirely by the vocabulary (types, enums, ranges, lengths), so they cover every
 attribute of every verb.
 
-The same rules check BXML files (`flowc check doc.xml`): flowc.lint_xml converts each document into the IR,
+The same rules check BXML files (`flowc check doc.xml`): flowc.bxml.lint_xml converts each document into the IR,
 and `xml_contexts` says which webhook each one answers. Rules about .flow-only ideas (flow names, `on`,
 `env()`) skip those files.
 
-Adding a rule: write the function in the module of its family, give its code an entry in flowc.codes, add a
+Adding a rule: write the function in the module of its family, give its code an entry in flowc.core.codes, add a
 test. Nothing else lists rules.
 """
 
 from __future__ import annotations
 
-from flowc.analysis import analyse
 from flowc.check import attempts, auth, conference, contexts, flow_logic, names, rooms, schedules, structure, values
 from flowc.check.conference import check_conference_name
 from flowc.check.registry import (
@@ -33,8 +32,9 @@ from flowc.check.registry import (
     selection_from_options,
 )
 from flowc.check.structure import REQUIRED_ATTRIBUTES, document_too_large
-from flowc.diagnostics import Diagnostic
-from flowc.ir import Project
+from flowc.core.diagnostics import Diagnostic
+from flowc.semantics.analysis import analyse
+from flowc.semantics.ir import Project
 
 __all__ = ["EVERYTHING", "REQUIRED_ATTRIBUTES", "RULES", "Rule", "Selection", "UnknownCode", "check_conference_name",
            "check_project", "codes_for_attribute", "codes_for_context", "codes_for_declaration",

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from flowc.bxml.vocabulary import ElementSpec, vocabulary
 from flowc.check.common import CheckContext, diagnostic, rule
 from flowc.check.flow_logic import takes_over
-from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span
-from flowc.ir import MAX_ATTEMPTS, Attempts, Element, Flow, Word
-from flowc.vocabulary import ElementSpec, vocabulary
+from flowc.core.diagnostics import Diagnostic, Edit, Fix, Label, Span
+from flowc.semantics.ir import MAX_ATTEMPTS, Attempts, Element, Flow, Word
 
 COUNTED, CALLBACK = vocabulary().attempt_callback
 

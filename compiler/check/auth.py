@@ -1,14 +1,14 @@
 """Callback credentials: the project's one `application auth` declaration, passwords written into `auth`
 phrases, and secrets served on routes that require no credentials (which routes are open is
-flowc.credentials' decision; `flowc compile` reports the open routes themselves, FC711)."""
+flowc.semantics.credentials' decision; `flowc compile` reports the open routes themselves, FC711)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from flowc.check.common import CheckContext, diagnostic, rule
-from flowc.diagnostics import Diagnostic, Edit, Fix, Label
-from flowc.ir import Attribute, Env, Text
+from flowc.core.diagnostics import Diagnostic, Edit, Fix, Label
+from flowc.semantics.ir import Attribute, Env, Text
 
 
 @rule("FC713", "FC404")
@@ -40,8 +40,8 @@ def _written(auth: list[Attribute]) -> list[tuple[str, str]]:
 @rule("FC712")
 def secrets_on_open_routes(context: CheckContext) -> Iterator[Diagnostic]:
     """FC712: a document holding a secret served on a route that requires no credentials."""
-    from flowc.credentials import open_route_diagnostics
-    from flowc.plan import plan as make_plan
+    from flowc.backend.plan import plan as make_plan
+    from flowc.semantics.credentials import open_route_diagnostics
 
     planned = make_plan(context.project, context.links)
     yield from open_route_diagnostics(planned, "FC712", skip=context.is_xml)

@@ -3,10 +3,10 @@ spans and fixes."""
 
 from __future__ import annotations
 
-from flowc.analysis import Analysis
 from flowc.check.registry import diagnostic, rule
-from flowc.diagnostics import Edit, Fix, Span
-from flowc.ir import Attribute, Element
+from flowc.core.diagnostics import Edit, Fix, Span
+from flowc.semantics.analysis import Analysis
+from flowc.semantics.ir import Attribute, Element
 
 CheckContext = Analysis  # rules read the analysis: bodies, sites by element, links, joins, the vocabulary
 

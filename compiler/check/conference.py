@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from flowc.analysis import Join, name_pattern
+from flowc.bxml.vocabulary import AttributeSpec, ElementSpec, Shape, format_number, vocabulary
 from flowc.check.common import CheckContext, diagnostic, rule
-from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span
-from flowc.ir import FILTERS, Attribute, Env, Flow, ListValue, Number, Slot, Text, Word
-from flowc.vocabulary import AttributeSpec, ElementSpec, Shape, format_number, vocabulary
+from flowc.core.diagnostics import Diagnostic, Edit, Fix, Label, Span
+from flowc.semantics.analysis import Join, name_pattern
+from flowc.semantics.ir import FILTERS, Attribute, Env, Flow, ListValue, Number, Slot, Text, Word
 
 JOIN = vocabulary().join.name  # the statement this module is about: `join`, <Conference>
 COACH = "callIdsToCoach"  # the attribute that makes the joining call a coach

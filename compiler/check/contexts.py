@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from flowc.analysis import Body
+from flowc.bxml.vocabulary import CONFERENCE, NO_BXML, TRANSFER_ANSWER, Context, ElementSpec, vocabulary
 from flowc.check.common import CheckContext, diagnostic, keyword, removal, rule
-from flowc.diagnostics import Diagnostic, Edit, Fix
-from flowc.ir import Word
-from flowc.vocabulary import CONFERENCE, NO_BXML, TRANSFER_ANSWER, Context, ElementSpec, vocabulary
+from flowc.core.diagnostics import Diagnostic, Edit, Fix
+from flowc.semantics.analysis import Body
+from flowc.semantics.ir import Word
 
 
 def _verb_outside(context: str) -> Callable[[ElementSpec], bool]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from flowc.bxml.vocabulary import CALL, TRANSFER_ANSWER, ElementSpec
 from flowc.check.common import CheckContext, diagnostic, rule
-from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span
-from flowc.ir import Element
-from flowc.vocabulary import CALL, TRANSFER_ANSWER, ElementSpec
+from flowc.core.diagnostics import Diagnostic, Edit, Fix, Label, Span
+from flowc.semantics.ir import Element
 
 
 def takes_over(element: Element, specs: dict[str, ElementSpec]) -> bool:
@@ -38,7 +38,7 @@ def _order(elements: list[Element], context: CheckContext) -> Iterator[Diagnosti
         if element.tag == "Conference" and join_index is None:
             room = context.conferences.get(element.conference) if element.conference else None
             if room is not None and room.policy is not None:
-                continue  # a room's join: what follows is where the call goes on when the room ends (flowc.rooms)
+                continue  # a room's join: what follows is where the call goes on when the room ends (backend.rooms)
             join_index = index
     if join_index is not None and join_index + 1 < len(elements):
         yield _after_join(elements[join_index], elements[join_index + 1 :], context)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flowc.check.common import CheckContext, diagnostic, rule
-from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span, did_you_mean
-from flowc.ir import Flow
+from flowc.core.diagnostics import Diagnostic, Edit, Fix, Label, Span, did_you_mean
+from flowc.semantics.ir import Flow
 
 
 @rule("FC111")

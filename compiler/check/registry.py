@@ -3,7 +3,7 @@
 A rule is a function of the checker's context that yields diagnostics, registered with `@rule(...)`. Its
 declaration is what the rest of flowc reads: `check_project` skips rules whose codes are all deselected
 (`--select`/`--ignore`), and the editor's hover lists, for a statement or an attribute, the codes of the rules
-that apply to it. Severities come from the code table (flowc.codes), never from the rule.
+that apply to it. Severities come from the code table (flowc.core.codes), never from the rule.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from flowc.codes import CODES, coded
-from flowc.diagnostics import Diagnostic
+from flowc.core.codes import CODES, coded
+from flowc.core.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
-    from flowc.analysis import Analysis as CheckContext
-    from flowc.vocabulary import AttributeSpec, ElementSpec
+    from flowc.bxml.vocabulary import AttributeSpec, ElementSpec
+    from flowc.semantics.analysis import Analysis as CheckContext
 
 # Which statements a code applies to, for hover: a predicate of the element and, for attribute-level codes, of
 # the attribute (returning a reason to show, True, or False/None).
@@ -43,7 +43,7 @@ class Rule:
         # one statement (names, document size ...).
         self.on_elements = on_elements
         self.on_attributes = on_attributes
-        self.on_contexts = on_contexts  # per code: the contexts (flowc.vocabulary.Context) whose replies it checks
+        self.on_contexts = on_contexts  # per code: the contexts (vocabulary.Context) whose replies it checks
         self.on_declarations = on_declarations  # the codes about a conference declaration as a whole
 
     def __repr__(self) -> str:
@@ -62,7 +62,7 @@ def rule(*codes: str, elements: Iterable[str] = (), on_elements: dict[str, Eleme
     codes about a conference declaration; a code named nowhere is about no single place."""
     for code in codes:
         if code not in CODES:
-            raise ValueError(f"rule code {code} is not in flowc.codes")
+            raise ValueError(f"rule code {code} is not in flowc.core.codes")
     for code in [*(on_elements or {}), *(on_attributes or {}), *(on_contexts or {}), *on_declarations]:
         if code not in codes:
             raise ValueError(f"a rule can only say where its own codes apply, not {code}")

@@ -1,4 +1,4 @@
-"""Rooms (conferences with a policy, flowc.rooms): what cannot work on Bandwidth.
+"""Rooms (conferences with a policy, flowc.backend.rooms): what cannot work on Bandwidth.
 
 One registered rule reads the rooms and every join of them and yields the diagnostics below. The facts behind
 them are in ../shared/reference/conference-superset.md: at most 20 members (C6), one coach (2.8), no audio to
@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from flowc.bxml.vocabulary import vocabulary
 from flowc.check.common import CheckContext, rule
-from flowc.codes import CODES
-from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span
-from flowc.ir import Conference, Element, Policy, Text, walk
-from flowc.vocabulary import vocabulary
+from flowc.core.codes import CODES
+from flowc.core.diagnostics import Diagnostic, Edit, Fix, Label, Span
+from flowc.semantics.ir import Conference, Element, Policy, Text, walk
 
 MAX_MEMBERS = 20  # "A maximum of 20 calls may be in a particular conference."
 MAX_SECONDS = 24 * 3600  # "A conference may last for at most 24 hours."

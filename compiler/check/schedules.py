@@ -11,9 +11,9 @@ import functools
 from collections.abc import Iterator
 
 from flowc.check.common import CheckContext, diagnostic, rule
-from flowc.diagnostics import Diagnostic, Edit, Fix, Label, did_you_mean
-from flowc.ir import Hours, OpeningRange
-from flowc.schedule import DAY_NAMES, MINUTES_PER_DAY, STATES, clock, date, minutes
+from flowc.core.diagnostics import Diagnostic, Edit, Fix, Label, did_you_mean
+from flowc.runtime.schedule import DAY_NAMES, MINUTES_PER_DAY, STATES, clock, date, minutes
+from flowc.semantics.ir import Hours, OpeningRange
 
 
 def zone_exists(name: str) -> bool:

@@ -6,17 +6,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from flowc.analysis import Body
+from flowc.bxml.vocabulary import ElementSpec, format_number, vocabulary
 from flowc.check.common import CheckContext, diagnostic, keyword, rule
-from flowc.diagnostics import Diagnostic, Span
-from flowc.ir import Element, ListValue, Number, Text, Value, Word
-from flowc.links import FLOW_PATH
-from flowc.vocabulary import ElementSpec, format_number, vocabulary
+from flowc.core.diagnostics import Diagnostic, Span
+from flowc.semantics.analysis import Body
+from flowc.semantics.ir import Element, ListValue, Number, Text, Value, Word
+from flowc.semantics.links import FLOW_PATH
 
 
 def document_too_large(what: str, span: Span, help: str) -> Diagnostic:
     """FC209, for every way a document's size is known: a lower bound of a .flow body (this checker), a BXML
-    file's bytes (flowc.lint_xml) or a rendered document (the build)."""
+    file's bytes (flowc.bxml.lint_xml) or a rendered document (the build)."""
     limit = vocabulary().max_document_bytes
     return diagnostic("FC209", f"{what}; Bandwidth accepts at most {limit}", span, help=help)
 
@@ -103,7 +103,7 @@ XML_OVERHEAD = len('<?xml version="1.0" encoding="UTF-8"?>\n<Response></Response
 @rule("FC209")
 def document_size(context: CheckContext) -> Iterator[Diagnostic]:
     """A lower bound of each compiled document's size (runtime values count as empty); BXML files are measured
-    as they are by flowc.lint_xml."""
+    as they are by flowc.bxml.lint_xml."""
     limit = context.vocab.max_document_bytes
     for body in context.bodies:
         if context.is_xml(body.file) or not body.elements:

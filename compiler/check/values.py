@@ -7,10 +7,10 @@ import functools
 import re
 from collections.abc import Iterator
 
+from flowc.bxml.vocabulary import CONFERENCE, UNIT_NAMES, AttributeSpec, ElementSpec, format_number, vocabulary
 from flowc.check.common import CheckContext, diagnostic, phrase_span, rule
-from flowc.diagnostics import Diagnostic, Edit, Fix, Label, Span, did_you_mean
-from flowc.ir import Attribute, Env, ListValue, Number, Slot, Text, Value, Word
-from flowc.vocabulary import CONFERENCE, UNIT_NAMES, AttributeSpec, ElementSpec, format_number, vocabulary
+from flowc.core.diagnostics import Diagnostic, Edit, Fix, Label, Span, did_you_mean
+from flowc.semantics.ir import Attribute, Env, ListValue, Number, Slot, Text, Value, Word
 
 URL = re.compile(r"^(https?|wss?)://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 RELATIVE_URL = re.compile(r"^(/|\./|\.\./)?[A-Za-z0-9._~!$&'()*+,;=:@%/?#\[\]-]*$")

@@ -1,7 +1,7 @@
 """What the generated web app runs: answer Bandwidth's webhooks with the precompiled BXML documents.
 
 The generated OUT/app.py is only data (documents as pre-serialised XML segments, routes, credentials), written
-by flowc.emit_app from these types; this package turns it into an ASGI app. Per request it checks credentials,
+by flowc.backend.emit_app from these types; this package turns it into an ASGI app. Per request it checks credentials,
 reads and validates the payload, calls the user's hooks (with a time budget), picks the document (branch or
 conference event), fills the runtime values in (escaped), re-checks what the compiler could not know
 (conference names, call ids, lengths) and answers `application/xml`. It keeps no state between requests, so

@@ -25,8 +25,8 @@ from flowc.runtime.hooks import DEFAULT_HOOK_THREADS, Hooks, RequestContext, pyt
 from flowc.runtime.payloads import is_flat, parse_body, query_fields, validate
 from flowc.runtime.problem import Problem, log
 from flowc.runtime.routes import Route
+from flowc.runtime.schedule import STATES, now
 from flowc.runtime.values import SlotRef
-from flowc.schedule import STATES, now
 
 DEFAULT_BODY_LIMIT = 256 * 1024  # Bandwidth's payloads are a few KB; transcriptions can be longer
 # Bandwidth waits callbackTimeout (15 s unless a statement sets it, 1 to 25 s) for a webhook's reply. Hooks get
@@ -81,7 +81,7 @@ async def _tested_value(ref: SlotRef, route: Route, hook_value) -> str:
 
 
 async def hours_state(name: str, route: Route, hook_value) -> str:
-    """"open" or "closed" for `when NAME open`, at this instant (flowc.schedule), unless the declaration's
+    """"open" or "closed" for `when NAME open`, at this instant (flowc.runtime.schedule), unless the declaration's
     override hook answers "open" or "closed" (any case)."""
     schedule = next(s for s in getattr(route, "schedules", ()) if s.name == name)
     if schedule.override is not None:

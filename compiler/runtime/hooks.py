@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from flowc.runtime.problem import Problem, log
 
 if TYPE_CHECKING:
+    from flowc.bxml.webhooks import Webhook
     from flowc.runtime.control import Control
     from flowc.runtime.services import Runtime
-    from flowc.webhooks import Webhook
 
 F = TypeVar("F")  # a hooks module's function, returned as it came
 DEFAULT_HOOK_THREADS = 16  # plain `def` hooks running at once per worker (FLOWC_HOOK_THREADS)

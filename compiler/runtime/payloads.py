@@ -8,8 +8,8 @@ import typing
 from typing import Any
 from urllib.parse import parse_qsl
 
+from flowc.bxml.webhooks import Webhook, model_for
 from flowc.runtime.problem import Problem
-from flowc.webhooks import Webhook, model_for
 from pydantic import BaseModel, ValidationError
 
 

@@ -1,6 +1,6 @@
 """Rooms at run time: the policy of a declared conference (roles, lobby, cap, tones, keys, time limit, ending)
 carried out by the generated app over Bandwidth's thin `<Conference>` (the recipes of ../shared
-conference-superset.md; flowc.rooms plans the documents chosen here).
+conference-superset.md; flowc.backend.rooms plans the documents chosen here).
 
 Every decision reads and writes the store (flowc.runtime.store) in one atomic step, so any worker may take
 any webhook. A handler answers first and does its REST side effects after the reply (Bandwidth waits at most
@@ -41,7 +41,7 @@ Reply = tuple[str | None, After | None]
 
 @dataclass(frozen=True, slots=True)
 class SiteSpec:
-    """One document that joins a room, and the variants the app may serve instead (flowc.rooms.Site)."""
+    """One document that joins a room, and the variants the app may serve instead (flowc.backend.rooms.Site)."""
 
     file: str
     room: str

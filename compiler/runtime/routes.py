@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 
 from flowc.runtime.documents import text_of
 from flowc.runtime.problem import Problem, log
+from flowc.runtime.schedule import WeeklyHours
 from flowc.runtime.values import ASK_PARAMETER, ATTEMPT_PARAMETER, SlotRef
-from flowc.schedule import WeeklyHours
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ FILTERS = {
 
 
 # The callback URL of a counted gather carries which gather asked and the attempt it is (`?ask=main&attempt=2`):
-# written by the compiler (flowc.emit_xml), read by the web app (flowc.runtime.routes). Never server memory.
+# written by the compiler (flowc.bxml.emit_xml), read by the web app (flowc.runtime.routes). Never server memory.
 ASK_PARAMETER = "ask"
 ATTEMPT_PARAMETER = "attempt"
 

@@ -4,7 +4,7 @@
 not well-formed XML, a root other than the one expected, a name that is not a BXML verb, a verb the webhook's
 context does not allow (a conference reply may hold only the six conference verbs; a `transferAnswer` reply
 no Transfer, Bridge, Conference or Forward), more than 64 KB. What passes is also run through flowc's own
-checker (`flowc.lint_xml`) in that context, so values a hook computed at run time are checked like a
+checker (`flowc.bxml.lint_xml`) in that context, so values a hook computed at run time are checked like a
 compiled document's: its errors refuse the reply (Bandwidth would reject the attribute values), its warnings
 are kept on the webhook's record. Limits and context lists come from the vocabulary (data/bxml.json).
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
 
-from flowc.vocabulary import AttributeSpec, vocabulary
+from flowc.bxml.vocabulary import AttributeSpec, vocabulary
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,8 @@ def _read(text: str, context: str, root: str, check: bool) -> Reply:
 
 
 def _checker(text: str, context: str) -> tuple[list[str], tuple[str, ...]]:
-    from flowc.diagnostics import Severity
-    from flowc.lint_xml import lint_sources
+    from flowc.bxml.lint_xml import lint_sources
+    from flowc.core.diagnostics import Severity
 
     _, found = lint_sources({"reply.xml": text.encode()}, context)
     errors = [f"{d.code} {d.message}" for d in found if d.severity is Severity.ERROR]

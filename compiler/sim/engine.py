@@ -35,6 +35,7 @@ from functools import partial
 from typing import Any, cast
 from urllib.parse import urljoin
 
+from flowc.bxml.vocabulary import vocabulary
 from flowc.sim import payloads
 from flowc.sim.bxml import (
     Reply,
@@ -51,7 +52,6 @@ from flowc.sim.bxml import (
 )
 from flowc.sim.timeline import Event, Heard, Note, StateChange, Verb, Webhook, redact, redact_fields
 from flowc.sim.transport import Answer
-from flowc.vocabulary import vocabulary
 
 MAX_MEMBERS = 20
 MAX_CONFERENCE_SECONDS = 24 * 3600

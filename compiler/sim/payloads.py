@@ -1,4 +1,4 @@
-"""Webhook payloads shaped like Bandwidth's: which fields an event carries comes from flowc.webhooks (the
+"""Webhook payloads shaped like Bandwidth's: which fields an event carries comes from flowc.bxml.webhooks (the
 typed models of Bandwidth's callback schemas, the project's one list of them), the values from the emulator.
 
 Ids look like Bandwidth's (`c-` and five groups of hex digits for calls, `conf-...` for conferences, `r-...`
@@ -27,7 +27,7 @@ EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 @cache
 def fields_of(event_type: str) -> tuple[str, ...]:
     """The JSON names of every field Bandwidth documents for an event, in the schema's order."""
-    from flowc.webhooks import model_for
+    from flowc.bxml.webhooks import model_for
 
     model = model_for(event_type, event_type.startswith("conference"))
     return tuple(info.alias or name for name, info in model.model_fields.items())

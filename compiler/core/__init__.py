@@ -1,0 +1,1 @@
+"""Values every phase shares: diagnostics and their code table, fixes, safe file access."""
