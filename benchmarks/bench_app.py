@@ -53,7 +53,7 @@ GATHER = json.loads((ROOT / "tests/data/webhooks/gather.json").read_text()) | {"
 
 
 def compile_example(out: Path) -> None:
-    from flowc.cli.main import main
+    from flowc.cli.commands import main
 
     status = main(["compile", str(ROOT / "examples/support-line"), "-o", str(out), "--format", "json"])
     assert status == 0, status

@@ -4,7 +4,7 @@
                                                [--clock wall|cpu]
 
 It prints the figures twice: with Python's default garbage-collector thresholds, and with the thresholds the
-`flowc` command sets (see flowc.cli.main.main), which is how `flowc check` actually runs.
+`flowc` command sets (see flowc.cli.commands.main), which is how `flowc check` actually runs.
 
 The project is spread over files of ~100 lines; each file has a conference declaration with handlers, flows
 that gather and branch, flows that refer to flows of the previous file (so whole-program rules have work to
@@ -89,7 +89,7 @@ flow prev{n} {{
 """
 
 
-CLI_GC_THRESHOLDS = (100_000, 50, 100)  # what flowc.cli.main.main sets before running a command
+CLI_GC_THRESHOLDS = (100_000, 50, 100)  # what flowc.cli.commands.main sets before running a command
 
 
 def generate(lines: int) -> dict[str, bytes]:
@@ -165,7 +165,7 @@ def main() -> None:
     assert not compilation.diagnostics, compilation.diagnostics[:3]
     print(f"project: {len(files)} files, {lines} lines, {len(compilation.diagnostics)} diagnostics")
     default_thresholds = gc.get_threshold()
-    for label, thresholds in [("default gc", default_thresholds), ("gc as in flowc.cli.main", CLI_GC_THRESHOLDS)]:
+    for label, thresholds in [("default gc", default_thresholds), ("gc as in flowc.cli.commands", CLI_GC_THRESHOLDS)]:
         gc.set_threshold(*thresholds)
         parse_time, check_time, rules_time = measure(files, options.repeat)
         print(f"{label} {thresholds}:")

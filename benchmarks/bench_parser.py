@@ -190,7 +190,7 @@ def main() -> None:
         f"from bench_parser import lark_runtime; lark_runtime('basic', {work!r})(text, '')")
     snippets["Lark standalone module"] = prelude + (
         f"from bench_parser import standalone; standalone({work!r})(text, '')")
-    check = f"from flowc.cli.main import main; main(['check', {str(TYPICAL_FILE)!r}])"
+    check = f"from flowc.cli.commands import main; main(['check', {str(TYPICAL_FILE)!r}])"
     snippets["`flowc check` with the shipped parser"] = prelude + "import bench_check\n" + check
     if options.baseline:  # installed as flowc.syntax.parser before the CLI imports the real one
         snippets["`flowc check` with the baseline parser"] = prelude + (

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from flowc.cli.main import main as flowc  # noqa: E402
+from flowc.cli.commands import main as flowc  # noqa: E402
 from redis_server import RedisServer  # noqa: E402
 
 

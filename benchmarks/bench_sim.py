@@ -40,7 +40,7 @@ CALLBACK_CREDENTIALS = {"BANDWIDTH_CALLBACK_USER": "bandwidth", "BANDWIDTH_CALLB
 
 
 def build_ivr(workdir: Path) -> Path:
-    from flowc.cli.main import main as flowc
+    from flowc.cli.commands import main as flowc
 
     out = workdir / "ivr" / "out"
     if flowc(["compile", str(ROOT / "examples" / "ivr-menu"), "-o", str(out)]) != 0:

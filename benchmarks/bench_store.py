@@ -104,7 +104,7 @@ async def on_conference_member_join(payload, context):
 
 
 def compile_app(folder: Path, hooks: str):
-    from flowc.cli.main import main as flowc
+    from flowc.cli.commands import main as flowc
     from flowc.sim.transport import load_out
 
     (folder / "src").mkdir(parents=True)

@@ -22,7 +22,6 @@ __version__ = "0.1.0"
 MOVED_MODULES = {
     "analysis": "semantics.analysis",
     "build": "backend.build",
-    "cli": "cli.main",
     "codes": "core.codes",
     "credentials": "semantics.credentials",
     "diagnostics": "core.diagnostics",
@@ -50,7 +49,6 @@ MOVED_MODULES = {
     "schedule": "runtime.schedule",
     "serve": "cli.serve",
     "source": "syntax.source",
-    "syntax": "syntax.tree",
     "usage": "cli.usage",
     "vocabulary": "bxml.vocabulary",
     "webhooks": "bxml.webhooks",

@@ -1,3 +1,3 @@
-from flowc.cli.main import main
+from flowc.cli.commands import main
 
 raise SystemExit(main())

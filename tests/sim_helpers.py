@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from flowc.cli.main import main as flowc
+from flowc.cli.commands import main as flowc
 
 ROOT = Path(__file__).resolve().parent.parent
 # The examples' secrets. The generated app reads a secret once per process, so every test of one pytest run

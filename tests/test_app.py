@@ -25,7 +25,7 @@ import httpx
 import pytest
 import uvicorn
 from flowc.bxml.webhooks import MODELS
-from flowc.cli.main import main as flowc
+from flowc.cli.commands import main as flowc
 from flowc.runtime import load_app
 from lxml import etree
 

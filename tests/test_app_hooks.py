@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from flowc.cli.main import main as flowc
+from flowc.cli.commands import main as flowc
 
 # The application's callback credentials: every route requires them, so no route is reported open (FC711).
 DECLARED = "application auth env(BANDWIDTH_CALLBACK_USER) env(BANDWIDTH_CALLBACK_PASSWORD)\n\n"

@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 from flowc.backend.build import render
 from flowc.backend.emit_app import build_model, literal
-from flowc.cli.main import main as flowc
+from flowc.cli.commands import main as flowc
 from flowc.runtime import Choice, ConferenceRoute, EventRoute, FlowRoute, SlotRef, load_app
 from flowc.semantics.project import compile_sources, find_flow_files, read_files
 from test_app import ENV, payload, running

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from flowc.cli.main import main as flowc
+from flowc.cli.commands import main as flowc
 from flowc.runtime import load_app
 from lxml import etree
 from test_app import CALL_ID, ENV, basic, payload, running

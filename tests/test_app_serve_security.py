@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from flowc.cli.main import main as flowc
+from flowc.cli.commands import main as flowc
 from test_app import ENV, basic
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ import json
 
 import httpx
 import pytest
-from flowc.cli.main import main as flowc
+from flowc.cli.commands import main as flowc
 from flowc.core.fixes import apply_edits
 from flowc.runtime import load_app
 from flowc.semantics.project import compile_sources

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from flowc.cli.main import main as flowc
+from flowc.cli.commands import main as flowc
 from flowc.runtime import load_app
 from flowc.semantics.project import compile_sources
 from test_app import payload, running

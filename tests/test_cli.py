@@ -150,7 +150,7 @@ def test_ir_prints_json(tmp_path):
 
 def test_check_does_not_import_heavy_modules():
     code = (
-        "import sys; from flowc.cli.main import main; main(['check', {!r}]);"
+        "import sys; from flowc.cli.commands import main; main(['check', {!r}]);"
         "heavy = {{'lxml', 'jinja2', 'pygls', 'lsprotocol', 'pydantic', 'lark'}}"
         " & {{m.split('.')[0] for m in sys.modules}};"
         "print(sorted(heavy))"

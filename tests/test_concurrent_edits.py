@@ -10,7 +10,7 @@ from pathlib import Path
 
 import flowc.core.fixes
 import flowc.syntax.formatter
-from flowc.cli.main import main as run_flowc
+from flowc.cli.commands import main as run_flowc
 
 FIXABLE = 'flow main {\n    sayy "Hello"\n}\n'  # a safe fix: `say`
 UNFORMATTED = 'flow main {\n  say   "Hello"\n}\n'

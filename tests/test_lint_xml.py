@@ -251,7 +251,7 @@ def test_check_stays_light(tmp_path):
     """`flowc check` on .flow and .xml files imports none of the heavy libraries."""
     (tmp_path / "a.flow").write_text('flow main {\n    say "Hi"\n}\n')
     (tmp_path / "b.xml").write_text("<Response><Hangup/></Response>")
-    probe = ("import sys\nfrom flowc.cli.main import main\nstatus = main(['check', 'a.flow', 'b.xml'])\n"
+    probe = ("import sys\nfrom flowc.cli.commands import main\nstatus = main(['check', 'a.flow', 'b.xml'])\n"
              "heavy = {'lxml', 'pydantic', 'jinja2', 'pygls', 'lsprotocol', 'lark'} & set(sys.modules)\n"
              "print(sorted(heavy)); sys.exit(status)")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=60)

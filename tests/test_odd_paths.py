@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from flowc.cli.main import main as flowc_main
+from flowc.cli.commands import main as flowc_main
 
 OK = "flow main {\n    hangup\n}\n"
 HOOKED = "flow main {\n    say hook(greeting)\n}\n"
@@ -66,7 +66,7 @@ COMMANDS = {
 
 
 def test_every_command_that_takes_a_path_is_attacked_here():
-    from flowc.cli.main import build_parser
+    from flowc.cli.commands import build_parser
 
     parser = build_parser()
     commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices

@@ -131,7 +131,7 @@ def test_the_compiler_runs_without_lark(tmp_path):
     examples, seed, out = str(ROOT / "examples"), str(ROOT / "examples" / "seed"), str(tmp_path / "out")
     script = (
         "import sys; sys.modules['lark'] = None  # any `import lark` now raises ImportError\n"
-        "from flowc.cli.main import main\n"
+        "from flowc.cli.commands import main\n"
         f"print([main(['check', {examples!r}]), main(['fmt', '--check', {examples!r}]),\n"
         f"       main(['compile', {seed!r}, '-o', {out!r}])])\n"
     )

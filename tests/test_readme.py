@@ -30,7 +30,7 @@ def test_the_test_command_installs_the_test_tools_first():
 
 
 def test_every_cli_command_is_listed_in_the_readme():
-    from flowc.cli.main import build_parser
+    from flowc.cli.commands import build_parser
 
     parser = build_parser()
     commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices

@@ -44,7 +44,7 @@ async def on_timer_close(timer, runtime):
 
 
 def serve(out, port: int, environment: dict[str, str], workers: int = 2) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "flowc.cli.main", "serve", str(out), "--port", str(port),
+    return subprocess.Popen([sys.executable, "-m", "flowc.cli.commands", "serve", str(out), "--port", str(port),
                              "--workers", str(workers)], env={**os.environ, **environment},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -114,6 +114,6 @@ def test_sqlite_under_two_workers_refuses_to_start(tmp_path):
 
 def test_serve_refuses_fewer_than_one_worker(tmp_path):
     out = build(tmp_path, FLOWS, HOOKS)
-    refused = subprocess.run([sys.executable, "-m", "flowc.cli.main", "serve", str(out), "--workers", "0"],
+    refused = subprocess.run([sys.executable, "-m", "flowc.cli.commands", "serve", str(out), "--workers", "0"],
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "--workers must be at least 1" in refused.stderr

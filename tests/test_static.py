@@ -49,10 +49,11 @@ def test_the_parser_modules_are_strictly_typed():
 
 
 def test_only_the_entry_point_imports_the_cli():
-    """The commands' modules never import flowc.cli.main (which imports them): shared pieces such as UsageError live
-    in small modules of their own."""
+    """The commands' modules never import flowc.cli.commands (which imports them): shared pieces such as UsageError
+    live in small modules of their own."""
     importers = [path.relative_to(ROOT).as_posix() for path in python_files("compiler", "grammar", "lsp")
-                 if any(m == "flowc.cli.main" or m.startswith("flowc.cli.main.") for m in imported_modules(path))]
+                 if any(m == "flowc.cli.commands" or m.startswith("flowc.cli.commands.")
+                        for m in imported_modules(path))]
     assert importers == ["compiler/__main__.py"]
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 
 def __getattr__(name: str) -> Any:
-    """`from flowc.cli import X` as before the package existed: X comes from flowc.cli.main."""
+    """`from flowc.cli import X` as before the package existed: X comes from flowc.cli.commands."""
     import importlib
 
-    return getattr(importlib.import_module("flowc.cli.main"), name)
+    return getattr(importlib.import_module("flowc.cli.commands"), name)

@@ -1,8 +1,8 @@
 """How a command ends: the exit codes, and the error a command raises when it is used wrongly.
 
 They live apart from the CLI so that the modules behind the commands (import_xml, graph, ...) can use them
-without importing flowc.cli.main, which imports those modules: flowc.cli.main catches UsageError and exits with
-EXIT_USAGE.
+without importing flowc.cli.commands, which imports those modules: flowc.cli.commands catches UsageError
+and exits with EXIT_USAGE.
 """
 
 from __future__ import annotations
