@@ -1,6 +1,6 @@
 -- :FlowcGraph [mermaid|dot|svg]: see lua/flowc/graph.lua.
 vim.api.nvim_create_user_command("FlowcGraph", function(opts)
-  require("flowc.backend.graph").show(opts.args)
+  require("flowc.graph").show(opts.args)
 end, {
   nargs = "?",
   complete = function() return { "mermaid", "dot", "svg" } end,
