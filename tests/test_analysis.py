@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flowc.backend.event_routes import event_routes
 from flowc.backend.plan import plan
 from flowc.bxml.vocabulary import Context
 from flowc.check import check_project
 from flowc.semantics.analysis import RouteKind, analyse, callback_method
+from flowc.semantics.event_routes import event_routes
 from flowc.semantics.ir import Attribute, Word
 from flowc.semantics.project import compile_sources
 
