@@ -310,10 +310,8 @@ class Rooms:
     def _member_update(conference_id: str, call_id: str, *, mute: bool | None = None,
                        call_ids_to_coach: list[str] | None = None) -> Effect:
         """A member's settings; the id is new each time (pressing a key twice is two changes)."""
-        settings = {"mute": mute, "callIdsToCoach": call_ids_to_coach}
-        key = ",".join(f"{k}={v}" for k, v in sorted(settings.items()) if v is not None)
-        return Effect(f"member:{conference_id}:{call_id}:{key}:{time.time_ns()}",
-                      bandwidth.member_update(conference_id, call_id, mute=mute, call_ids_to_coach=call_ids_to_coach))
+        request = bandwidth.member_update(conference_id, call_id, mute=mute, call_ids_to_coach=call_ids_to_coach)
+        return Effect(f"member:{conference_id}:{call_id}:{request.body}:{time.time_ns()}", request)
 
     async def move(self, name: str, call_id: str, redirect_url: str) -> None:
         """Take a member out of the room by redirecting its call (a hook's move: to another flow or room).
