@@ -179,7 +179,18 @@ def _add_source(auth: RouteAuth, attributes: list[Attribute], url_attribute: str
     pair when the fallback URL of the same callback has this path too (the same app behind another host); for
     a statement that declares none (or cannot: <Refer>, <Connect>), the application's. Returns whether the
     webhook carries any credentials."""
-    declares = any(a.name in PRIMARY for a in attributes)
+    declares = False
+    fallback_url: Attribute | None = None
+    timeout: Value | None = None
+    fallback_name = url_attribute[:-3] + "FallbackUrl" if url_attribute.endswith("Url") else ""
+    for attribute in attributes:  # one pass: this runs for every statement reaching every route
+        name = attribute.name
+        if name in PRIMARY:
+            declares = True
+        elif name == fallback_name and fallback_url is None:
+            fallback_url = attribute
+        elif name == "callbackTimeout" and timeout is None:
+            timeout = attribute.value
     if declares:
         primary = _pair(attributes, PRIMARY, auth)
     else:
@@ -187,15 +198,12 @@ def _add_source(auth: RouteAuth, attributes: list[Attribute], url_attribute: str
         auth.unverified.extend(application.unverified)
     if primary is not None:
         auth.pairs.append(primary)
-    fallback_name = url_attribute[:-3] + "FallbackUrl" if url_attribute.endswith("Url") else ""
-    fallback_url = next((a for a in attributes if a.name == fallback_name), None) if fallback_name else None
     if fallback_url is not None and _path_of(fallback_url.value) == auth.path:
         fallback = _pair(attributes, FALLBACK, auth)
         if fallback is not None:
             literal = fallback_url.value.literal if isinstance(fallback_url.value, Text) else None
             host = urlparse(literal).hostname if literal and "://" in literal else None
             auth.pairs.append(Pair(fallback.username, fallback.password, host, primary))
-    timeout = next((a.value for a in attributes if a.name == "callbackTimeout"), None)
     if isinstance(timeout, Number):
         seconds = timeout.in_unit("s")
         auth.callback_timeout = min(seconds, auth.callback_timeout or seconds)
@@ -204,60 +212,100 @@ def _add_source(auth: RouteAuth, attributes: list[Attribute], url_attribute: str
 
 def route_credentials(table: Routes) -> dict[str, RouteAuth]:
     """Per path served by the web app (flows, conferences, relative no-BXML URLs), what it requires. Computed
-    once per table: the checker's FC712, then the compile's manifest and web app, read the same answer."""
+    once per table: the compile's manifest, web app and FC711 read the same answer."""
     if table.credentials is None:
-        table.credentials = _route_credentials(table)
+        table.credentials = _route_credentials(table, until_closed=False)
     return table.credentials
 
 
-def _route_credentials(table: Routes) -> dict[str, RouteAuth]:
-    analysis = table.analysis
-    application = _declared(application_credentials(analysis.project))
-    flows, conferences = analysis.flows, analysis.conferences
-    joins: dict[str, list[Element]] = {}  # each declared conference's joins, found once
-    for element, _ in analysis.links.conference_joins:
-        if element.conference is not None:
-            joins.setdefault(element.conference, []).append(element)
+def open_routes(table: Routes) -> dict[str, RouteAuth]:
+    """The routes that require no credentials, each computed in full. A route's statements are read only until
+    one gives it credentials to require (the checker asks this of every project it checks; most routes are
+    closed by their first statement)."""
+    found = table.credentials if table.credentials is not None else _route_credentials(table, until_closed=True)
+    return {path: auth for path, auth in found.items() if auth.is_open}
+
+
+Steps = Iterator[None]  # one item per statement (or declaration) whose credentials were added to the route
+
+
+def _route_credentials(table: Routes, until_closed: bool) -> dict[str, RouteAuth]:
+    application = _declared(application_credentials(table.analysis.project))
     routes: dict[str, RouteAuth] = {}
-    for route in table.routes:  # a flow reached with GET and POST is planned twice: one route serves both
-        if route.path in routes:
-            continue
-        if route.room is not None:  # a room's lobby and keys: reached from documents the app serves, which
-            # carry the application's credentials (written into their redirect and start gather)
-            conference = conferences[route.room]
-            auth = routes[route.path] = RouteAuth(route.path, conference.name_span)
-            if application.attributes:
-                _add_source(auth, [], "", application)
-            else:
-                auth.uncredentialed.append((conference.name_span, False))
-        elif route.conference:
-            conference = conferences[route.conference]
-            auth = routes[route.path] = RouteAuth(route.path, conference.name_span)
-            _add_source(auth, conference.settings, "conferenceEventUrl", application)
-            for element in joins.get(route.conference, ()):
-                _add_source(auth, join_attributes(conference, element), "conferenceEventUrl", application)
-        else:
-            routes[route.path] = _flow_route(analysis.links, flows[route.flow], route.path, conferences, application)
-    for found in table.events:
-        event: RouteAuth | None = None
-        for attributes, name in found.uses:
-            url = next(a for a in attributes if a.name == name)
-            event = event or RouteAuth(found.path, url.span)
-            if not _add_source(event, attributes, name, application):
-                event.uncredentialed.append((url.span, False))
-        if event is not None:
-            routes[found.path] = event
+    for auth, steps in _route_sources(table, application):
+        for _ in steps:
+            if until_closed and auth.pairs:
+                break  # it requires credentials: whatever else reaches it, it is not open
+        routes[auth.path] = auth
     for auth in routes.values():
-        auth.pairs = list(dict.fromkeys(auth.pairs))
-        auth.unverified = list(dict.fromkeys(auth.unverified))
+        if len(auth.pairs) > 1:
+            auth.pairs = list(dict.fromkeys(auth.pairs))
+        if len(auth.unverified) > 1:
+            auth.unverified = list(dict.fromkeys(auth.unverified))
         if auth.is_open:  # nothing is required, so nothing is refused: no statement lacks anything
             auth.uncredentialed = []
     return routes
 
 
-def _flow_route(links: Links, flow: Flow, path: str, conferences: dict[str, Conference],
-                application: _Declared) -> RouteAuth:
-    auth = RouteAuth(path, flow.name_span)
+def _route_sources(table: Routes, application: _Declared) -> Iterator[tuple[RouteAuth, Steps]]:
+    """Each path's RouteAuth with the steps that fill it, in the table's order, then the no-BXML event routes."""
+    analysis = table.analysis
+    flows, conferences = analysis.flows, analysis.conferences
+    joins: dict[str, list[Element]] = {}  # each declared conference's joins, found once
+    for element, _ in analysis.links.conference_joins:
+        if element.conference is not None:
+            joins.setdefault(element.conference, []).append(element)
+    seen: set[str] = set()
+    for route in table.routes:  # a flow reached with GET and POST is planned twice: one route serves both
+        if route.path in seen:
+            continue
+        seen.add(route.path)
+        if route.room is not None:
+            conference = conferences[route.room]
+            auth = RouteAuth(route.path, conference.name_span)
+            yield auth, _room_steps(auth, conference, application)
+        elif route.conference:
+            conference = conferences[route.conference]
+            auth = RouteAuth(route.path, conference.name_span)
+            yield auth, _conference_steps(auth, conference, joins.get(route.conference, []), application)
+        else:
+            flow = flows[route.flow]
+            auth = RouteAuth(route.path, flow.name_span)
+            yield auth, _flow_steps(auth, analysis.links, flow, conferences, application)
+    for found in table.events:
+        if found.uses:
+            first_attributes, first_name = found.uses[0]
+            auth = RouteAuth(found.path, next(a for a in first_attributes if a.name == first_name).span)
+            yield auth, _event_steps(auth, found.uses, application)
+
+
+def _room_steps(auth: RouteAuth, conference: Conference, application: _Declared) -> Steps:
+    """A room's lobby and keys: reached from documents the app serves, which carry the application's
+    credentials (written into their redirect and start gather)."""
+    if application.attributes:
+        _add_source(auth, [], "", application)
+    else:
+        auth.uncredentialed.append((conference.name_span, False))
+    yield
+
+
+def _conference_steps(auth: RouteAuth, conference: Conference, joins: list[Element], application: _Declared) -> Steps:
+    _add_source(auth, conference.settings, "conferenceEventUrl", application)
+    yield
+    for element in joins:
+        _add_source(auth, join_attributes(conference, element), "conferenceEventUrl", application)
+        yield
+
+
+def _event_steps(auth: RouteAuth, uses: list[tuple[list[Attribute], str]], application: _Declared) -> Steps:
+    for attributes, name in uses:
+        if not _add_source(auth, attributes, name, application):
+            auth.uncredentialed.append((next(a for a in attributes if a.name == name).span, False))
+        yield
+
+
+def _flow_steps(auth: RouteAuth, links: Links, flow: Flow, conferences: dict[str, Conference],
+                application: _Declared) -> Steps:
     references = links.references_to(flow.name)
     for reference in references:
         element = reference.element
@@ -266,6 +314,7 @@ def _flow_route(links: Links, flow: Flow, path: str, conferences: dict[str, Conf
             attributes = join_attributes(conferences[element.conference], element)
         if not _add_source(auth, attributes, reference.spec.name, application):
             auth.uncredentialed.append((reference.attribute.span, False))
+        yield
     if flow.entry_events or not references:  # the Bandwidth application's own callbacks arrive here
         if flow.auth:
             pair = _pair(flow.auth, PRIMARY, auth)
@@ -276,7 +325,7 @@ def _flow_route(links: Links, flow: Flow, path: str, conferences: dict[str, Conf
             auth.pairs.append(pair)
         elif not flow.auth and not application.attributes:
             auth.uncredentialed.append((flow.name_span, True))
-    return auth
+        yield
 
 
 def manifest_auth(pair: Pair) -> dict[str, str]:
@@ -314,12 +363,13 @@ def open_route_diagnostics(table: Routes, code: str,
     secret. Without an application declaration the fix adds one, offered in one file (one per project)."""
     project = table.analysis.project
     application = application_credentials(project)
-    documents = {r.path: r.served for r in reversed(table.routes)}
+    documents = {r.path: r for r in reversed(table.routes)}
     found: list[tuple[str, Span, list[Label]]] = []
-    for path, auth in route_credentials(table).items():
+    for path, auth in (route_credentials(table) if code == "FC711" else open_routes(table)).items():
         if not auth.is_open or skip(auth.span.file):
             continue
-        carried = {a.value.span: a for served in documents.get(path, [])
+        route = documents.get(path)
+        carried = {a.value.span: a for served in (table.served(route) if route else [])
                    for a in _served_secrets(served, project, application)}
         if code == "FC712" and carried:
             names = dict.fromkeys(f"env({a.value.name})" for a in carried.values())  # type: ignore[union-attr]

@@ -14,13 +14,13 @@ per analysis (`app_routes`). Imports only the core (no pydantic, lxml, jinja2).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from flowc.bxml.vocabulary import CALL, Context, vocabulary
 from flowc.semantics.analysis import Analysis, Body, callback_method, conference_event_url
-from flowc.semantics.event_routes import EventRoute, event_routes
+from flowc.semantics.event_routes import EventRoute, event_routes_of
 from flowc.semantics.ir import Conference, Element, Flow, Word
 from flowc.semantics.links import FLOW_PATH
 
@@ -114,7 +114,7 @@ class Served:
     keys_at: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class AppRoute:
     method: str
     path: str
@@ -123,7 +123,6 @@ class AppRoute:
     conference: str | None = None
     room: str | None = None  # a room's lobby or keys route
     room_kind: str = ""  # lobby | keys
-    served: list[Served] = field(default_factory=list)  # empty for a room's routes: they answer from its state
 
 
 @dataclass
@@ -137,6 +136,16 @@ class Routes:
     sites: list[RoomSite]
     counted: list[CountedGather]
     credentials: dict[str, RouteAuth] | None = None  # flowc.semantics.credentials.route_credentials, once
+    _served: dict[str, list[Served]] | None = None
+
+    def served(self, route: AppRoute) -> list[Served]:
+        """What a route serves, document by document (nothing for a room's routes: they answer from its state).
+        Found on the first call: the checker asks only about the routes that require no credentials."""
+        if self._served is None:
+            self._served = _served(self)
+        if route.room is not None:
+            return []
+        return self._served.get(route.flow if route.conference is None else f"conference {route.flow}", [])
 
 
 def app_routes(analysis: Analysis) -> Routes:
@@ -151,38 +160,24 @@ def _table(analysis: Analysis) -> Routes:
     project, links, vocab = analysis.project, analysis.links, analysis.vocab
     rooms = {name: c for name, c in analysis.conferences.items() if is_room(c)}
     sites = _sites(analysis, rooms)
-    keys_at = {id(site.body): site.at for site in sites if site.keys}
-    counted = counted_gathers(analysis)
-    served: dict[str, list[Served]] = {}
-    for body in analysis.bodies:
-        if body.flow is not None:
-            served.setdefault(body.flow, []).append(Served(body.elements, keys_at.get(id(body))))
-        elif body.context is not Context.NO_BXML:
-            served.setdefault(f"conference {body.owner.name}", []).append(Served(body.elements))
-    for gather in counted:  # asked again after the receiver's own documents: what they add is the gather
-        extra, attempts = served.setdefault(gather.receiver.name, []), gather.element.attempts
-        assert attempts is not None and attempts.whole is not None
-        if attempts.whole > 1:
-            extra.append(Served([gather.element]))
-        if attempts.continuation is not None:
-            extra.append(Served([attempts.continuation]))
     routes: list[AppRoute] = []
+    method_attribute = vocab.conference_event_url.method_attribute or ""
     for file in project.files:
         for flow in file.flows:
             if flow.document is not None:
                 continue  # a document for an update endpoint: your code sends it, no webhook asks for it
-            for method in sorted({r.method for r in links.references_to(flow.name)} or {"POST"}):
-                routes.append(AppRoute(method, FLOW_PATH.format(name=flow.name), links.events(flow), flow.name,
-                                       served=served.get(flow.name, [])))
+            path, references = FLOW_PATH.format(name=flow.name), links.references_to(flow.name)
+            events = links.events(flow)
+            for method in sorted({r.method for r in references}) if references else ("POST",):
+                routes.append(AppRoute(method, path, events, flow.name))
         for conference in file.conferences:
             url = conference_event_url(conference)
             if url is None or "://" in url and not urlparse(url).path:
                 continue
-            method = callback_method(conference.setting(vocab.conference_event_url.method_attribute or ""))
+            method = callback_method(conference.setting(method_attribute))
             path = urlparse(url).path if "://" in url else url
-            handlers = served.get(f"conference {conference.name}", [])
             routes.append(AppRoute(method, path, list(CONFERENCE_ROUTE_EVENTS), conference.name,
-                                   conference=conference.name, served=handlers))
+                                   conference=conference.name))
     for site in sites:
         name = site.conference.name
         wanted = [(LOBBY_PATH, "lobby", ["redirect"], site.lobby), (KEYS_PATH, "keys", ["dtmf"], site.keys)]
@@ -190,7 +185,27 @@ def _table(analysis: Analysis) -> Routes:
             path = template.format(name=name)
             if needed and not any(r.path == path for r in routes):
                 routes.append(AppRoute("POST", path, events, name, room=name, room_kind=kind))
-    return Routes(analysis, routes, event_routes(project, {r.path for r in routes}), sites, counted)
+    return Routes(analysis, routes, event_routes_of(analysis, {r.path for r in routes}), sites,
+                  counted_gathers(analysis))
+
+
+def _served(table: Routes) -> dict[str, list[Served]]:
+    """By flow name (and `conference NAME`): the documents its route serves, in the planner's order."""
+    keys_at = {id(site.body): site.at for site in table.sites if site.keys}
+    served: dict[str, list[Served]] = {}
+    for body in table.analysis.bodies:
+        if body.flow is not None:
+            served.setdefault(body.flow, []).append(Served(body.elements, keys_at.get(id(body))))
+        elif body.context is not Context.NO_BXML:
+            served.setdefault(f"conference {body.owner.name}", []).append(Served(body.elements))
+    for gather in table.counted:  # asked again after the receiver's own documents: what they add is the gather
+        extra, attempts = served.setdefault(gather.receiver.name, []), gather.element.attempts
+        assert attempts is not None and attempts.whole is not None
+        if attempts.whole > 1:
+            extra.append(Served([gather.element]))
+        if attempts.continuation is not None:
+            extra.append(Served([attempts.continuation]))
+    return served
 
 
 def _sites(analysis: Analysis, rooms: dict[str, Conference]) -> list[RoomSite]:
