@@ -55,7 +55,6 @@ def serve(out: Path):
 def test_flowc_serve_answers_unproven_requests_with_401_and_no_secret(tmp_path, example, paths, query):
     out = tmp_path / "out"
     assert flowc(["compile", str(ROOT / "examples" / example), "-o", str(out)]) == 0
-    (tmp_path / "hooks.py").write_text("def agent_call_id(payload):\n    return 'c-2'\n")
     process, base = serve(out)
     try:
         for path in paths:
