@@ -59,7 +59,9 @@ def support(tmp_path_factory):
     for name, value in ENV.items():
         os.environ.setdefault(name, value)
     assert flowc(["compile", str(ROOT / "examples" / "support-line"), "-o", str(root / "out")]) == 0
-    with running(load_app(root / "out")) as base:
+    app = load_app(root / "out")
+    app.state.webhooks.runtime.store_url = f"sqlite:{root}/state.sqlite"  # the call centre's room, not the cwd's
+    with running(app) as base:
         yield root, base
 
 
