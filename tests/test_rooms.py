@@ -198,8 +198,12 @@ def on_dtmf(payload, context):
         context.control.move(url="http://app/flows/aside", room="standup")
 '''
 
+# A key pressed in the room is a request about the room: the control API knows which without room=.
+CONTROL_HOOKS_IN_THE_ROOM = CONTROL_HOOKS.replace(', room="standup"', "")
 
-@pytest.mark.parametrize("hooks", [MOVE_HOOKS, CONTROL_HOOKS], ids=["rooms.move", "context.control.move"])
+
+@pytest.mark.parametrize("hooks", [MOVE_HOOKS, CONTROL_HOOKS, CONTROL_HOOKS_IN_THE_ROOM],
+                         ids=["rooms.move", "context.control.move", "context.control.move without room="])
 def test_a_host_moved_by_the_app_does_not_end_the_room(tmp_path, bandwidth, hooks):
     bw = bandwidth(build(tmp_path, {"move.flow": MOVE}, hooks))
     host = bw.inbound("host")
@@ -322,3 +326,23 @@ def test_a_room_named_per_call_keeps_its_lobby_release_and_keys(tmp_path, bandwi
     assert room.member(customer)["mute"] is True
     agent.hangup()
     assert customer.heard[-1] == "The agent has left." and other.state == "active"
+
+
+# A hook run by a key pressed in a room named per call: the control API finds the room's conference itself.
+MUTE_HOOKS = '''
+def on_dtmf(payload, context):
+    if payload.digit == "0":
+        context.control.mute()
+'''
+
+
+def test_a_key_hook_controls_its_own_room_without_naming_it(tmp_path, bandwidth):
+    bw = bandwidth(build(tmp_path, {"cases.flow": CASES}, MUTE_HOOKS), settle_seconds=3)
+    customer = bw.inbound("customer")
+    customer.press("1234")
+    agent = bw.inbound("agent")
+    agent.press("1234")
+    room = bw.conference("case-1234")
+    assert room.member(customer)["mute"] is False
+    customer.press("0")  # (the member's keys reach the app: its join has a `start gather`)
+    assert room.member(customer)["mute"] is True and room.member(agent)["mute"] is False

@@ -154,6 +154,20 @@ class WebhookApp:
             file = rooms.admit(file, data)
         return file, None
 
+    def room_of(self, route: Route, data: dict) -> str | None:
+        """The Bandwidth name of the room a request is about (its hooks' control API defaults to it): from a
+        room's conference event, or computed as the room's keys and lobby routes compute it."""
+        room = getattr(route, "room", None)
+        if self.rooms is None or not room or room not in self.rooms.rooms:
+            return None
+        if route.kind == "conference":
+            name = data.get("name")
+            return name if isinstance(name, str) and name else None
+        try:
+            return str(self.rooms.room_name(self.rooms.rooms[room], data))
+        except (Problem, TypeError):  # a name made of fields this request lacks: the route answers why
+            return None
+
     async def read_body(self, request: Request, receive: Receive) -> bytes:
         length = request.content_length
         limit = self.body_limit
@@ -202,7 +216,7 @@ class WebhookApp:
                 return 200, document.render_sync(data), later
         loop = asyncio.get_running_loop()
         context = RequestContext(payload, data, route.path, loop.time() + self.hook_budget(route), hooks.state,
-                                 loop)
+                                 loop, self.room_of(route, data))
         try:
             return await self._with_hooks(route, data, event_type, observer, context)
         except Problem as problem:

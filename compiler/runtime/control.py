@@ -5,8 +5,10 @@ and returns its id; the entries are sent after the webhook's reply, in order (fl
 made from the request's cause (the event's id, or the timer's key and due time) and the entry's position in
 it, so a duplicated event that runs the same hook records nothing new and nothing is sent twice.
 
-A method's call defaults to the request's `callId`, its conference to the request's `conferenceId`, or to
-the current conference of `room=` (a conference name) in the store.
+A method's call defaults to the request's `callId`, its conference to the current conference of `room=` (a
+conference name) in the store, else to the request's `conferenceId`, else to the current conference of the
+room the request is about (`room`, set by the app for a room's conference events, keys and lobby: so a hook
+run by a key pressed in a room needs no `room=`).
 
 Public interface (all keyword arguments after the first optional call id):
 `mute(call_id, conference_id=, room=)`, `unmute(...)`, `hold(...)`, `unhold(...)`,
@@ -35,6 +37,7 @@ class ControlError(ValueError):
 class Control:
     def __init__(self, outbox: Outbox, store: Store, fields: dict[str, Any], cause: str) -> None:
         self.outbox, self.store, self.fields, self.cause = outbox, store, fields, cause
+        self.room: str | None = None  # the Bandwidth name of the room this request is about, if any
         self.effects: list[str] = []  # ids recorded now, to send after the reply
         self._count = 0
 
@@ -89,7 +92,7 @@ class Control:
         return self.send(bandwidth.call_update(call, redirect_url=url), "control.move")
 
     def _expect_exit(self, call_id: str, room: str | None) -> None:
-        name = room or self.fields.get("name")
+        name = room or self.room or self.fields.get("name")
         if isinstance(name, str) and name:
             self.store.update_member(name, call_id, expect_exit=True)
 
@@ -125,14 +128,19 @@ class Control:
         if conference_id:
             return conference_id
         if room is not None:
-            bound = self.store.room(room).conference_id
-            if not bound:
-                raise ControlError(f"the room {room!r} has no conference now")
-            return bound
+            return self._bound(room)
         found = self.fields.get("conferenceId")
-        if not found:
-            raise ControlError("this request has no conferenceId: pass conference_id= or room=")
-        return str(found)
+        if found:
+            return str(found)
+        if self.room:  # a key pressed in the room, its lobby: the room's conference now
+            return self._bound(self.room)
+        raise ControlError("this request has no conferenceId: pass conference_id= or room=")
+
+    def _bound(self, room: str) -> str:
+        bound = self.store.room(room).conference_id
+        if not bound:
+            raise ControlError(f"the room {room!r} has no conference now")
+        return bound
 
 
 def _text(document: str | bytes) -> str:

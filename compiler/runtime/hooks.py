@@ -102,14 +102,18 @@ class RequestContext:
     deadline: float  # event-loop time by which the hooks must have answered
     state: AppState
     loop: asyncio.AbstractEventLoop = field(repr=False, default_factory=asyncio.get_running_loop)
+    room: str | None = None  # the Bandwidth name of the room the request is about (a room's events, keys, lobby)
     _control: Control | None = field(default=None, repr=False)
 
     @property
     def control(self) -> Control:
         """The control API (flowc.runtime.control): mute, unmute, hold, unhold, coach, kick, move, announce,
-        end. What it records is sent after the reply; calls and conferences default to this request's."""
+        end. What it records is sent after the reply; calls and conferences default to this request's, and
+        inside a room to the room's."""
         if self._control is None:
-            self._control = self.state.runtime.control(self.data)
+            control = self.state.runtime.control(self.data)
+            control.room = self.room
+            self._control = control
         return self._control
 
     @property
