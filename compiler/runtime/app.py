@@ -154,7 +154,7 @@ class WebhookApp:
             file = rooms.admit(file, data)
         return file, None
 
-    def room_of(self, route: Route, data: dict) -> str | None:
+    def room_of(self, route: Route, data: dict[str, Any]) -> str | None:
         """The Bandwidth name of the room a request is about (its hooks' control API defaults to it): from a
         room's conference event, or computed as the room's keys and lobby routes compute it."""
         room = getattr(route, "room", None)
