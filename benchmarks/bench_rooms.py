@@ -93,16 +93,15 @@ def measure(out: Path, store_url: str, webhooks: int) -> dict[str, tuple[float, 
     from flowc.sim.transport import load_out
 
     _, app = load_out(out)
-    rooms = app.state.webhooks.rooms
-    rooms.rest = NoRest()  # the tone and release need no REST here; the emulator part measures those
-    samples = asyncio.run(rounds(app, rooms, webhooks))
-    rooms.close()
+    rooms = app.state.webhooks.rooms  # no REST request here (no lobby to release); the emulator part has them
+
+    async def measured() -> dict[str, list[float]]:
+        try:
+            return await rounds(app, rooms, webhooks)
+        finally:
+            await rooms.runtime.stop()
+    samples = asyncio.run(measured())
     return {kind: percentiles(values) for kind, values in samples.items()}
-
-
-class NoRest:
-    async def send(self, method, path, body, content_type) -> int:
-        return 204
 
 
 def lobby_release() -> tuple[int, float, int]:

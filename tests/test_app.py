@@ -187,7 +187,11 @@ def _servers(tmp_path_factory, served):
             names = re.findall(r"^(?:async )?def (\w+)", hooks.read_text(), re.M) if hooks.exists() else []
             if hooks.exists():
                 write_hooks(hooks, names)
-            served[name] = (Project(root), stack.enter_context(running(load_app(root / "out"))))
+            app = load_app(root / "out")
+            # each example's state in a file of its own (a SQLite store serves one app: the rooms examples
+            # would otherwise share the default file in the working directory)
+            app.state.webhooks.runtime.store_url = f"sqlite:{root}/state.sqlite"
+            served[name] = (Project(root), stack.enter_context(running(app)))
         yield
 
 

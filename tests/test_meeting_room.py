@@ -277,6 +277,6 @@ def test_two_workers_share_the_meeting_through_redis(out, bandwidth, redis_url, 
     waiting = bw.inbound("guest")  # admitted by one worker ...
     host = bw.inbound("host")  # ... released by whichever takes the host's join
     assert set(room(bw).members) == {host, waiting}
-    assert len(bw.rooms_of_workers) == 2 and all(r._store is not None for r in bw.rooms_of_workers)
+    assert len(bw.rooms_of_workers) == 2 and all(r.runtime._store is not None for r in bw.rooms_of_workers)
     assert store.room("standup").hosts == 1  # the state is in Redis, not in either worker
     store.close()

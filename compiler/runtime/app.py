@@ -310,31 +310,16 @@ class WebhookApp:
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: object) -> AsyncIterator[None]:
         """Opens what the app needs for its requests and closes it at shutdown: the hook threads, and for a
-        stateful app the store (refusing SQLite under several workers), the timer and the outbox loops; the
-        rooms' timer poller."""
-        poller = asyncio.get_running_loop().create_task(self._poll_timers(self.rooms)) if self.rooms else None
+        stateful app (rooms among them) the runtime: the store (refusing SQLite under several workers), the
+        Bandwidth client, the timer and the outbox loops."""
         try:
-            if self.stateful:
+            if self.stateful or self.rooms is not None:
                 await self.runtime.start()
             yield
         finally:
-            if poller is not None:
-                poller.cancel()
-            if self.rooms is not None:
-                self.rooms.close()
             if self.hooks.state._runtime is not None:
                 await self.hooks.state._runtime.stop()
             self.hooks.close()
-
-    async def _poll_timers(self, rooms: Rooms) -> None:
-        """Rooms' durable timers: claimed from the store every second, by whichever worker comes first (a
-        timer scheduled by a worker that stopped is run by another)."""
-        while True:
-            await asyncio.sleep(1.0)
-            try:
-                await rooms.run_due()
-            except Exception:
-                log.exception("running the rooms' timers failed")
 
     def asgi(self) -> Dispatch:
         from starlette.applications import Starlette
@@ -432,7 +417,7 @@ def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_fi
     if rooms:
         from flowc.runtime.rooms import Rooms
 
-        room_state = Rooms(rooms, sites, documents)
+        room_state = Rooms(rooms, sites, documents, hooks.state.runtime)
         room_state.routes = {route.path: route for route in routes}
         hooks.state.values["rooms"] = room_state  # hooks reach the rooms' controls through their context
     return WebhookApp(documents, routes, hooks, body_limit, hook_timeout, stateful, room_state).asgi()

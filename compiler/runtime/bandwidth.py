@@ -93,9 +93,12 @@ class Request:
 
 
 def call_update(call_id: str, *, redirect_url: str | None = None, redirect_method: str | None = None,
-                state: Literal["active", "completed"] | None = None, tag: str | None = None) -> Request:
-    """POST /calls/{id}: a redirect (its reply replaces what the call runs) or a hang-up (idempotent)."""
-    body = _json(state=state, redirect_url=redirect_url, redirect_method=redirect_method, tag=tag)
+                state: Literal["active", "completed"] | None = None, tag: str | None = None,
+                username: str | None = None, password: str | None = None) -> Request:
+    """POST /calls/{id}: a redirect (its reply replaces what the call runs; `username` and `password` are the
+    credentials its webhook is sent with) or a hang-up (idempotent)."""
+    body = _json(state=state, redirect_url=redirect_url, redirect_method=redirect_method, tag=tag,
+                 username=username, password=password)
     return Request("POST", f"/calls/{call_id}", body, JSON, idempotent=state == "completed")
 
 

@@ -2,10 +2,12 @@
 carried out by the generated app over Bandwidth's thin `<Conference>` (the recipes of ../shared
 conference-superset.md; flowc.backend.rooms plans the documents chosen here).
 
-Every decision reads and writes the store (flowc.runtime.store) in one atomic step, so any worker may take
-any webhook. A handler answers first and does its REST side effects after the reply (Bandwidth waits at most
-callbackTimeout for the answer); each side effect is recorded in the store's outbox under an id made of what
-caused it, so a duplicated event or a retried timer never sends it twice.
+The store, the Bandwidth client, the outbox, the timers and the clock are the app's one
+flowc.runtime.services.Runtime (opened by the app's lifespan, or on first use). Every decision reads and writes
+the store in one atomic step, so any worker may take any webhook. A handler answers first and does its REST
+side effects after the reply (Bandwidth waits at most callbackTimeout for the answer); each side effect is
+recorded in the runtime's outbox under an id made of what caused it, so a duplicated event or a retried timer
+never sends it twice, and what a crash leaves unsent is sent by the outbox's background loop.
 
 - admission (the document joining a room is about to be served): `join`, `lobby` (no host yet: the lobby
   variant plays the music and loops through the lobby route) or `full` (over the cap, or locked);
@@ -16,23 +18,27 @@ caused it, so a duplicated event or a retried timer never sends it twice.
   their `<Conference>`) unless the app itself moved it (expect_exit);
 - keys (`start gather` delivers each digit): mute toggle, leave, kick the last joiner, lock, and the coach's
   monitor / whisper / barge;
-- timers: the warning before the limit (a `<Bxml>` PUT to the conference) and the end at the limit.
+- timers (the runtime's, kinds `room.warn` and `room.end`): the warning before the limit (a `<Bxml>` PUT to
+  the conference) and the end at the limit.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from flowc.runtime import bandwidth
+from flowc.runtime.bandwidth import Request
 from flowc.runtime.documents import Document
 from flowc.runtime.problem import Problem, log
 from flowc.runtime.routes import Route
+from flowc.runtime.store import Member, Store, Timer, event_id
+
+if TYPE_CHECKING:
+    from flowc.runtime.services import Runtime
 
 After = Callable[[], Awaitable[None]]  # side effects run once the reply is sent
 Handler = Callable[[dict[str, Any]], str | None]  # the conference route's choice of document
@@ -112,82 +118,35 @@ class KeysRoute(Route):
         return None
 
 
-class Clock:
-    """Wall-clock time and timers on the running event loop (the emulator puts its virtual clock here)."""
-
-    def now(self) -> float:
-        return time.time()
-
-    def wake(self, at: float, callback: Callable[[], Awaitable[None]]) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # no loop: the lifespan's poller finds the timer in the store
-        async def run() -> None:
-            await callback()
-        loop.call_later(max(0.0, at - self.now()), lambda: loop.create_task(run()))
-
-
-class Rest:
-    """The rooms' REST requests through flowc.runtime.bandwidth (paced, Retry-After on 429, retried only where
-    a retry cannot apply an update twice); the answer's status, or None when no answer came."""
-
-    def __init__(self) -> None:
-        self._client: Any = None
-
-    async def send(self, method: str, path: str, body: str | None, content_type: str) -> int | None:
-        from flowc.runtime.bandwidth import ApiError, BandwidthClient, Request
-
-        if self._client is None:
-            self._client = BandwidthClient.from_environment()
-        idempotent = "/members/" in path or (body is not None and '"completed"' in body)
-        try:
-            response = await self._client.send(Request(method, path, body, content_type, idempotent))
-        except ApiError as error:
-            return error.status
-        return int(response.status_code)
-
-
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Effect:
+    """A REST side effect and the outbox id it is recorded under (made of what caused it)."""
+
     id: str
-    method: str
-    path: str
-    body: str | None = None
-    content_type: str = "application/json"
+    request: Request
 
 
-def call_update(call_id: str, **body: Any) -> tuple[str, str, str, str]:
-    return "POST", f"/calls/{call_id}", json.dumps(body), "application/json"
+WARN, END = "room.warn", "room.end"  # the runtime's timer kinds for a room's time limit
 
 
 class Rooms:
-    """The rooms of one app: specs, the documents they choose among, the store, the REST client, the clock."""
+    """The rooms of one app: specs, the documents they choose among, and the app's runtime (store, outbox,
+    timers, clock), whose timer handlers for the time limit it registers."""
 
-    def __init__(self, rooms: tuple[RoomSpec, ...], sites: tuple[SiteSpec, ...],
-                 documents: dict[str, Document]) -> None:
+    def __init__(self, rooms: tuple[RoomSpec, ...], sites: tuple[SiteSpec, ...], documents: dict[str, Document],
+                 runtime: Runtime) -> None:
         self.rooms = {room.name: room for room in rooms}
         self.sites = {site.file: site for site in sites}
         self.by_call_site = {(site.room, site.file): site for site in sites}
         self.documents = documents
         self.routes: dict[str, Route] = {}  # by path, for the credentials a redirect to one of them needs
-        self.clock = Clock()
-        self.rest: Any = Rest()
-        self._store: Any = None
-        self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.runtime = runtime
+        runtime.on_timer(WARN, self._warn)
+        runtime.on_timer(END, self._end_at_limit)
 
     @property
-    def store(self) -> Any:
-        if self._store is None:
-            from flowc.runtime.store import open_store
-
-            self._store = open_store()
-        return self._store
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+    def store(self) -> Store:
+        return self.runtime.store
 
     def room_name(self, spec: RoomSpec, data: dict[str, Any]) -> str:
         """The Bandwidth name of the room: from the `room` URL parameter of the lobby and keys routes (a name
@@ -246,8 +205,6 @@ class Rooms:
         name = str(data.get("name") or "")
         conference_id = str(data.get("conferenceId") or "")
         call_id = str(data.get("callId") or "")
-        from flowc.runtime.store import event_id
-
         first = self.store.first_time(event_id(data))
         if event_type == "conferenceMemberJoin" and call_id:
             return self._joined(spec, name, conference_id, call_id, data, handler, first)
@@ -275,8 +232,8 @@ class Rooms:
         for released in result.released:
             waiting = self.store.update_member(name, released, released=True)
             if waiting is not None and waiting.data.get("looping"):  # else its lobby redirect joins it
-                release = self._release(spec, name, released, conference_id)
-                if release.body is not None:
+                release = self._release(name, released, conference_id)
+                if release is not None:
                     effects.append(release)
         started = result.first_host if spec.lobby else member.seq == 1  # the meeting starts now
         if started and spec.limit is not None:
@@ -287,19 +244,21 @@ class Rooms:
         tone = None if quiet else spec.tone("join", member.role, chosen)
         return (tone or chosen), self._after(effects)
 
-    def _release(self, spec: RoomSpec, name: str, call_id: str, conference_id: str) -> Effect:
+    def _release(self, name: str, call_id: str, conference_id: str) -> Effect | None:
+        """The PUT of the release document to a waiting call, or None when its next lobby redirect joins it."""
         member = self.store.member(name, call_id)
         site = self.sites.get(member.data.get("site", "")) if member else None
         file = site.release if site and site.release else None
+        if file is None:
+            return None
         try:
-            body = self.documents[file].render_sync({"callId": call_id, "room": name}).decode() if file else None
+            body = self.documents[file].render_sync({"callId": call_id, "room": name}).decode()
         except (Problem, TypeError):  # it needs what only the caller's webhooks carry: its next lobby redirect
             log.info("release of %s left to its lobby redirect", call_id)  # joins it instead
-            body = None
-        return Effect(f"release:{conference_id}:{call_id}", "PUT", f"/calls/{call_id}/bxml", body,
-                      "application/xml")
+            return None
+        return Effect(f"release:{conference_id}:{call_id}", bandwidth.call_bxml(call_id, body))
 
-    def _coaching(self, spec: RoomSpec, name: str, conference_id: str, member: Any) -> list[Effect]:
+    def _coaching(self, spec: RoomSpec, name: str, conference_id: str, member: Member) -> list[Effect]:
         """A coach whispering to roles keeps its callIdsToCoach current as members of those roles join."""
         effects = []
         for coach in self.store.members(name):
@@ -307,11 +266,11 @@ class Rooms:
             if spec.kind(coach.role) != "coach" or mode not in ("whisper", "barge"):
                 continue
             if mode == "barge" or member.role in spec.coached_roles(coach.role):
-                effects.append(self._member_update(spec, name, conference_id, coach.call_id,
-                                                   callIdsToCoach=self._coached(spec, name, coach, mode)))
+                effects.append(self._member_update(conference_id, coach.call_id,
+                                                   call_ids_to_coach=self._coached(spec, name, coach, mode)))
         return effects
 
-    def _coached(self, spec: RoomSpec, name: str, coach: Any, mode: str) -> list[str]:
+    def _coached(self, spec: RoomSpec, name: str, coach: Member, mode: str) -> list[str]:
         """Whom a coach coaches: in `whisper` the members of the roles it coaches; in `barge` everyone (a
         coach is heard only by the calls it coaches, so barging in is coaching the whole room)."""
         roles = spec.coached_roles(coach.role)
@@ -345,35 +304,36 @@ class Rooms:
         self.store.end_room(name, conference_id)
         for kind in ("warn", "end"):
             self.store.cancel(f"{kind}:{conference_id}")
-        return Effect(f"end:{conference_id}", "POST", f"/conferences/{conference_id}",
-                      json.dumps({"status": "completed"}))
+        return Effect(f"end:{conference_id}", bandwidth.conference_update(conference_id, status="completed"))
 
-    def _member_update(self, spec: RoomSpec, name: str, conference_id: str, call_id: str, **body: Any) -> Effect:
-        key = ",".join(f"{k}={v}" for k, v in sorted(body.items()))
-        return Effect(f"member:{conference_id}:{call_id}:{key}:{time.time_ns()}", "PUT",
-                      f"/conferences/{conference_id}/members/{call_id}", json.dumps(body))
+    @staticmethod
+    def _member_update(conference_id: str, call_id: str, *, mute: bool | None = None,
+                       call_ids_to_coach: list[str] | None = None) -> Effect:
+        """A member's settings; the id is new each time (pressing a key twice is two changes)."""
+        request = bandwidth.member_update(conference_id, call_id, mute=mute, call_ids_to_coach=call_ids_to_coach)
+        return Effect(f"member:{conference_id}:{call_id}:{request.body}:{time.time_ns()}", request)
 
     async def move(self, name: str, call_id: str, redirect_url: str) -> None:
         """Take a member out of the room by redirecting its call (a hook's move: to another flow or room).
         Its exit is expected, so it ends nothing and plays no tone."""
         self.store.update_member(name, call_id, expect_exit=True)
-        credentials = self.credentials_for(redirect_url)
-        await self._send(Effect(f"move:{call_id}:{time.time_ns()}",
-                                *call_update(call_id, redirectUrl=redirect_url, **credentials)))
+        username, password = self.credentials_for(redirect_url)
+        request = bandwidth.call_update(call_id, redirect_url=redirect_url, username=username, password=password)
+        await self._send([Effect(f"move:{call_id}:{time.time_ns()}", request)])
 
-    def credentials_for(self, url: str) -> dict[str, str]:
-        """`username` and `password` for a redirect to one of this app's routes: what that route requires
-        (Bandwidth sends a REST redirect's webhook with the credentials given in the request)."""
+    def credentials_for(self, url: str) -> tuple[str | None, str | None]:
+        """The username and password for a redirect to one of this app's routes: what that route requires
+        (Bandwidth sends a REST redirect's webhook with the credentials given in the request); (None, None)
+        for a route that requires none."""
         from urllib.parse import urlsplit
 
         route = self.routes.get(urlsplit(url).path)
         if route is None or not route.auth:
-            return {}
+            return None, None
         credential = route.auth[0]
-        values = [os.environ.get(s.value) if s.kind == "env" else s.value if s.kind == "literal" else None
-                  for s in (credential.username, credential.password)]
-        user, password = values
-        return dict(username=user, password=password) if user is not None and password is not None else {}
+        user, password = (os.environ.get(s.value) if s.kind == "env" else s.value if s.kind == "literal" else None
+                          for s in (credential.username, credential.password))
+        return (user, password) if user is not None and password is not None else (None, None)
 
     # -- keys --------------------------------------------------------------------------------------------------
 
@@ -400,20 +360,21 @@ class Rooms:
         conference_id = self.store.room(name).conference_id
         return self._after(self._action(spec, name, conference_id, member, action))
 
-    def _action(self, spec: RoomSpec, name: str, conference_id: str, member: Any, action: str) -> list[Effect]:
+    def _action(self, spec: RoomSpec, name: str, conference_id: str, member: Member, action: str) -> list[Effect]:
         call_id = member.call_id
         if action == "toggle-mute":
             muted = not member.data.get("muted", spec.kind(member.role) in ("listener", "coach"))
             self.store.update_member(name, call_id, muted=muted)
-            return [self._member_update(spec, name, conference_id, call_id, mute=muted)]
+            return [self._member_update(conference_id, call_id, mute=muted)]
         if action == "leave":
-            return [Effect(f"leave:{conference_id}:{call_id}", *call_update(call_id, state="completed"))]
+            return [Effect(f"leave:{conference_id}:{call_id}", bandwidth.call_update(call_id, state="completed"))]
         if action == "kick-last":
             others = [m for m in self.store.members(name) if m.call_id != call_id and not m.host]
             if not others:
                 return []
             last = max(others, key=lambda m: m.seq)
-            return [Effect(f"kick:{conference_id}:{last.call_id}", *call_update(last.call_id, state="completed"))]
+            return [Effect(f"kick:{conference_id}:{last.call_id}",
+                           bandwidth.call_update(last.call_id, state="completed"))]
         if action == "lock":
             locked = not self.store.room(name).locked
             self.store.set_locked(name, locked)
@@ -422,76 +383,61 @@ class Rooms:
             # roles it coaches; barge: heard by everyone
             self.store.update_member(name, call_id, coaching_mode=action, muted=action == "monitor")
             if action == "monitor":
-                return [self._member_update(spec, name, conference_id, call_id, mute=True)]
-            return [self._member_update(spec, name, conference_id, call_id, mute=False,
-                                        callIdsToCoach=self._coached(spec, name, member, action))]
+                return [self._member_update(conference_id, call_id, mute=True)]
+            return [self._member_update(conference_id, call_id, mute=False,
+                                        call_ids_to_coach=self._coached(spec, name, member, action))]
         return []
 
     # -- time limit --------------------------------------------------------------------------------------------
 
     def _start_limit(self, spec: RoomSpec, name: str, conference_id: str) -> None:
-        from flowc.runtime.store import Timer
-
-        start = self.clock.now()
         assert spec.limit is not None
+        start = self.runtime.now()
         data = {"room": spec.name, "name": name, "conference_id": conference_id}
-        timers = [Timer(f"end:{conference_id}", "end", start + spec.limit, data)]
+        timers = self.runtime.timers
+        timers.schedule(f"end:{conference_id}", END, start + spec.limit, data)
         if spec.warning is not None and spec.warn_before is not None:
-            timers.append(Timer(f"warn:{conference_id}", "warn", start + spec.limit - spec.warn_before, data))
-        for timer in timers:
-            self.store.schedule(timer)
-            self.clock.wake(timer.due, self.run_due)
+            timers.schedule(f"warn:{conference_id}", WARN, start + spec.limit - spec.warn_before, data)
 
-    async def run_due(self) -> None:
-        """Run the timers that are due (claimed with a lease, so one worker runs each)."""
-        for timer in self.store.claim_due(self.worker, self.clock.now(), lease=30.0):
-            spec = self.rooms.get(timer.data.get("room", ""))
-            name, conference_id = timer.data.get("name", ""), timer.data.get("conference_id", "")
-            current = self.store.room(name).conference_id if spec else None
-            if spec is not None and current == conference_id:
-                if timer.kind == "warn" and spec.warning:
-                    body = self.documents[spec.warning].render_sync({"name": name}).decode()
-                    await self._send(Effect(timer.key, "PUT", f"/conferences/{conference_id}/bxml", body,
-                                            "application/xml"))
-                elif timer.kind == "end":
-                    await self._send(self._end(name, conference_id, "time limit"))
-            self.store.finish(timer.key, self.worker)
+    def _current(self, timer: Timer) -> tuple[RoomSpec, str, str] | None:
+        """The room a time-limit timer is about, if it is still the room's current conference."""
+        spec = self.rooms.get(str(timer.data.get("room", "")))
+        name, conference_id = str(timer.data.get("name", "")), str(timer.data.get("conference_id", ""))
+        if spec is None or self.store.room(name).conference_id != conference_id:
+            return None
+        return spec, name, conference_id
+
+    async def _warn(self, timer: Timer) -> None:
+        current = self._current(timer)
+        if current is not None and current[0].warning:
+            spec, name, conference_id = current
+            assert spec.warning is not None
+            body = self.documents[spec.warning].render_sync({"name": name}).decode()
+            await self._send([Effect(timer.key, bandwidth.conference_bxml(conference_id, body))])
+
+    async def _end_at_limit(self, timer: Timer) -> None:
+        current = self._current(timer)
+        if current is not None:
+            _, name, conference_id = current
+            await self._send([self._end(name, conference_id, "time limit")])
 
     # -- side effects ------------------------------------------------------------------------------------------
 
     def _after(self, effects: list[Effect]) -> After | None:
+        """Record the effects in the outbox now, before the reply (a crash after it leaves them for the outbox's
+        background loop), and send them once the reply is out."""
         if not effects:
             return None
-        for effect in effects:  # recorded before the reply: a crash after it leaves them for a retry
-            self._record(effect)
+        ids = self._record(effects)
 
         async def run() -> None:
-            for effect in effects:
-                await self._send(effect)
+            await self.runtime.outbox.deliver(ids)
         return run
 
-    def _record(self, effect: Effect) -> bool:
-        from flowc.runtime.store import Effect as Stored
+    def _record(self, effects: list[Effect]) -> list[str]:
+        outbox = self.runtime.outbox
+        return [effect.id for effect in effects if outbox.add(effect.id, effect.request)]
 
-        return bool(self.store.record(Stored(effect.id, effect.method, effect.path, effect.body,
-                                             effect.content_type)))
-
-    async def _send(self, effect: Effect) -> None:
-        stored = self.store.effect(effect.id)
-        if stored is not None and stored.state == "done":
-            return
-        if stored is None:
-            self._record(effect)
-        try:
-            status = await self.rest.send(effect.method, effect.path, effect.body, effect.content_type)
-        except Exception:  # a bug or the environment (no account configured): left pending in the outbox
-            log.exception("%s %s failed", effect.method, effect.path)
-            return
-        if status is None:  # no answer: pending, for a retry
-            log.warning("%s %s: no answer from Bandwidth", effect.method, effect.path)
-            return
-        if status == 404:  # the call or conference has ended meanwhile: nothing left to do
-            log.info("%s %s: 404 (already ended)", effect.method, effect.path)
-        elif status >= 400:
-            log.warning("%s %s answered %d", effect.method, effect.path, status)
-        self.store.settle(effect.id, "done" if status < 500 else "pending", 1)
+    async def _send(self, effects: list[Effect]) -> None:
+        """Record and send now (what an existing id already recorded is not sent again)."""
+        await self.runtime.outbox.deliver(self._record(effects))

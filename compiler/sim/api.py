@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 # What `Bandwidth(OUT)` sets while it runs, so that code in OUT's app that calls Bandwidth's Voice API (base
 # URL, account, credentials) reaches the emulator; the previous values come back when it closes.
 STORE_VARIABLE = "FLOWC_STORE"
-EPOCH = 1_800_000_000.0  # what the app's clock reads at the emulator's time 0 (rooms' timers)
 
 
 def _forget_cached_secrets() -> None:
@@ -35,24 +34,6 @@ def _rooms_of(app: Any) -> Any:
     """The rooms of an in-process flowc app (flowc.runtime.rooms.Rooms), or None."""
     webhooks = getattr(getattr(app, "state", None), "webhooks", None)
     return getattr(webhooks, "rooms", None)
-
-
-class VirtualClock:
-    """The rooms' clock inside the emulator: virtual time, and timers that fire as the emulator's time passes
-    (as timeouts: they do not keep `inbound()` or `press()` running, `advance()` reaches them)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def now(self) -> float:
-        return EPOCH + self.engine.now
-
-    def wake(self, at: float, callback) -> None:
-        engine = self.engine
-
-        def fire() -> None:
-            engine.run_on_loop(engine._while_serving(callback()))  # REST requests are served meanwhile
-        engine.at(at - self.now(), fire, busy=False)
 
 
 API_ENVIRONMENT = ("BANDWIDTH_API_URL", "BANDWIDTH_ACCOUNT_ID", "BANDWIDTH_USERNAME", "BANDWIDTH_PASSWORD",
@@ -119,8 +100,6 @@ class Bandwidth:
         every = [_rooms_of(a) for a in getattr(self, "_apps", [])]
         self.rooms_of_workers = [r for r in every if r is not None]
         self.rooms = self.rooms_of_workers[0] if self.rooms_of_workers else None
-        for rooms in self.rooms_of_workers:  # the app's room timers run on the emulator's clock
-            rooms.clock = VirtualClock(self.engine)
         if app is not None:
             from flowc.sim.clock import attach
 
@@ -152,8 +131,6 @@ class Bandwidth:
             self._runtime = None
             engine.run_on_loop(self._http.close())
             engine.close()
-        for rooms in getattr(self, "rooms_of_workers", []):
-            rooms.close()
         if any(value is None and not name.startswith(("BANDWIDTH_API", "FLOWC")) for name, value in
                self._saved_environment.items()):
             _forget_cached_secrets()  # the callback credentials set above go: the app must not keep them
