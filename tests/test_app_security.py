@@ -19,7 +19,7 @@ import pytest
 from flowc.cli.commands import main as flowc
 from flowc.runtime import load_app
 from lxml import etree
-from test_app import CALL_ID, ENV, basic, payload, running
+from test_app import ENV, basic, payload, running
 
 ROOT = Path(__file__).resolve().parent.parent
 DECLARATION = "application auth env(BANDWIDTH_CALLBACK_USER) env(BANDWIDTH_CALLBACK_PASSWORD)\n"
@@ -59,8 +59,9 @@ def support(tmp_path_factory):
     for name, value in ENV.items():
         os.environ.setdefault(name, value)
     assert flowc(["compile", str(ROOT / "examples" / "support-line"), "-o", str(root / "out")]) == 0
-    (root / "hooks.py").write_text(f"def agent_call_id(payload):\n    return {CALL_ID!r}\n")
-    with running(load_app(root / "out")) as base:
+    app = load_app(root / "out")
+    app.state.webhooks.runtime.store_url = f"sqlite:{root}/state.sqlite"  # the call centre's room, not the cwd's
+    with running(app) as base:
         yield root, base
 
 
@@ -217,7 +218,7 @@ def test_fmt_keeps_the_declarations(tmp_path):
 def test_the_fallback_credential_only_opens_fallback_requests(support, monkeypatch):
     _, base = support
     url = base + "/conferences/case_room/events"
-    data = payload("conferenceMemberJoin")
+    data = payload("conferenceCreated")  # answered (200) with the room's `on created`
     fallback = basic("support", "fallback-s3cret")
     assert httpx.post(url, json=data, headers=fallback).status_code == 401  # the primary host
     to_backup = {**fallback, "Host": "backup.example.com"}

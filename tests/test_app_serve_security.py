@@ -34,8 +34,10 @@ def free_port() -> int:
 def serve(out: Path):
     """`flowc serve OUT` with the examples' secrets in its environment; yields the base URL."""
     port = free_port()
+    store = f"sqlite:{out.parent}/state.sqlite"  # a room's state (support-line) in a file of its own
     process = subprocess.Popen([sys.executable, "-m", "flowc", "serve", str(out), "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **ENV})
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env={**os.environ, **ENV, "FLOWC_STORE": store})
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -55,7 +57,6 @@ def serve(out: Path):
 def test_flowc_serve_answers_unproven_requests_with_401_and_no_secret(tmp_path, example, paths, query):
     out = tmp_path / "out"
     assert flowc(["compile", str(ROOT / "examples" / example), "-o", str(out)]) == 0
-    (tmp_path / "hooks.py").write_text("def agent_call_id(payload):\n    return 'c-2'\n")
     process, base = serve(out)
     try:
         for path in paths:

@@ -111,7 +111,12 @@ def test_examples_cover_the_language_features(built):
     assert any(slot.startswith("${env:") for slot in slots)
     assert any(slot.startswith("${hook:") for slot in slots)
     assert any(not slot.startswith(("${env:", "${hook:")) for slot in slots)  # payload fields
-    assert any(b"callIdsToCoach=" in xml for _, xml in documents)  # a coach
+    # A coach: the seed's `<Conference callIdsToCoach>` is Bandwidth's own; the realistic examples coach in
+    # rooms (the app sets callIdsToCoach through the member API as the supervisor whispers or barges).
+    policies = [conference.policy for project in realistic for file in project.compilation.project.files
+                for conference in file.conferences if conference.policy is not None]
+    assert any(role.kind == "coach" for policy in policies for role in policy.roles)
+    assert any(policy.lobby for policy in policies) and any(policy.keys for policy in policies)  # rooms
     assert any(route.get("conference") for project in realistic for route in project.manifest["routes"])
 
 

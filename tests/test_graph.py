@@ -155,9 +155,19 @@ def test_conferences_their_handlers_replies_and_continuation():
     assert 'c_room_1 -.->|"conference events"| f_edge' in text  # `events edge` in the declaration
     assert 'c_room_1 -->|"on member join: gather"| f_node_a' in text
     assert "conference reply of room-1" in text and "on member join" in text
-    support = graph_of(ROOT / "examples" / "support-line", "mermaid")
-    assert 'f_supervise -->|"join as coach"| c_case_room' in support
-    assert "on created, member join, member exit, redirect" in support
+    support = graph_of(ROOT / "examples" / "support-line", "mermaid")  # a room: roles on the joins, the overflow
+    assert 'f_supervise -->|"join as supervisor"| c_case_room' in support
+    assert 'f_customer_case -->|"otherwise: join as customer"| c_case_room' in support
+    assert 'c_case_room -->|"over max 3: redirect"| f_case_busy' in support
+    assert "on created, member exit, redirect" in support
+    assert 'f_coach -->|"join as coach"| r_my_conference_name' in graph_of(ROOT / "examples" / "seed", "mermaid")
+
+
+def test_an_overflow_flow_that_does_not_exist_is_drawn_missing(tmp_path):
+    (tmp_path / "room.flow").write_text('conference desk "desk" {\n    max 2 else nowhere\n}\n'
+                                        'flow main {\n    join desk as host\n}\n')
+    text = graph_of(tmp_path, "mermaid")
+    assert 'c_desk -.->|"over max 2: redirect"| mf_nowhere' in text and "FC401" in text
 
 
 def test_unused_flows_and_unresolved_names_are_shown_as_the_checker_reports_them():

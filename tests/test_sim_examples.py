@@ -126,74 +126,7 @@ def test_ivr_silence_repeats_the_menu_then_apologises(ivr):
 
 
 # -- support-line --------------------------------------------------------------------------------------------
-
-SUPPORT_HOOKS = '''
-import os
-
-def agent_call_id(payload):
-    return os.environ["TEST_AGENT_CALL_ID"]
-'''
-
-
-@pytest.fixture
-def support(tmp_path, bandwidth, monkeypatch):
-    for name, value in SECRETS.items():
-        monkeypatch.setenv(name, value)
-    bw = bandwidth(compiled(tmp_path, "support-line", SUPPORT_HOOKS))
-    bw.monkeypatch = monkeypatch
-    return bw
-
-
-def test_support_customer_agent_and_supervisor_in_the_case_room(support):
-    customer = support.inbound("customer", from_="+15550100001")
-    assert customer.heard == [
-        "Thanks for calling Example Support. This call may be recorded for quality purposes.",
-        "Please enter your eight digit case number, then press pound."]
-    customer.press("12345678")
-    assert customer.heard[2:] == ["Thank you. An agent will be with you shortly.",
-                                  "https://cdn.example.com/support/join-chime.wav"]  # the join event's reply
-    room = support.conference("case-12345678")
-    assert room.members == [customer]
-    agent = support.inbound("agent", from_="+15550200002")
-    agent.press("12345678")
-    assert agent.heard[-2:] == ["Joining case 12345678.", "https://cdn.example.com/support/join-chime.wav"]
-    assert customer.heard[-1] == "https://cdn.example.com/support/join-chime.wav"  # played to every member
-    support.monkeypatch.setenv("TEST_AGENT_CALL_ID", agent.id)
-    supervisor = support.inbound("supervisor")
-    supervisor.press("12345678")
-    room = support.conference("case-12345678")
-    assert room.coach == supervisor
-    assert room.can_hear(agent, supervisor) and not room.can_hear(customer, supervisor)
-    assert room.can_hear(customer, agent) and room.can_hear(agent, customer)
-    joins = [w for w in support.webhooks if w.event_type == "conferenceMemberJoin"]
-    assert len(joins) == 3 and all(w.accepted and w.payload["tag"] == "support-case" for w in joins)
-
-
-def test_support_conference_events_are_authenticated_and_recorded(support):
-    customer = support.inbound("customer")
-    customer.press("12345678")
-    created = next(w for w in support.webhooks if w.event_type == "conferenceCreated")
-    assert created.accepted and created.status == 200  # the app checked the creator's credentials
-    assert any(e.kind == "state" and e.state == "recording" for e in support.events)
-    agent = support.inbound("agent")
-    agent.press("12345678")
-    agent.press("9")  # a key in the room goes to the app's dtmf hook
-    dtmf = next(w for w in support.webhooks if w.event_type == "dtmf")
-    assert dtmf.accepted and dtmf.payload["digit"] == "9"
-    customer.hangup()
-    assert agent.heard[-1] == "A participant has left the call."
-    agent.hangup()
-    assert support.conference("case-12345678") is None
-    recording = next(w for w in support.webhooks if w.event_type == "conferenceRecordingAvailable")
-    assert recording.accepted and recording.url.endswith("/hooks/support/recording")
-
-
-def test_support_empty_case_number_asks_again(support):
-    customer = support.inbound("customer")
-    support.advance(30)  # no digits: the prompt again (repeat 2), then an empty gather
-    assert customer.heard[3:5] == ["Sorry, I did not get that.",
-                                   "Thanks for calling Example Support. This call may be recorded for quality "
-                                   "purposes."]
+# The call centre has its own file: tests/test_call_centre.py.
 
 
 # -- transfer-announce ---------------------------------------------------------------------------------------

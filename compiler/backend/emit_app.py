@@ -16,11 +16,15 @@ import functools
 import os
 import re
 import stat
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flowc import __version__
 from flowc.backend.plan import NO_BXML_EVENTS, Plan
+from flowc.backend.plan import Document as PlannedDocument
+from flowc.backend.plan import Route as PlannedRoute
 from flowc.bxml.emit_xml import MARK_CLOSE, MARK_OPEN, RenderedDocument
 from flowc.bxml.vocabulary import vocabulary
 from flowc.bxml.webhooks import model_name
@@ -36,6 +40,11 @@ from flowc.semantics.analysis import analyse
 from flowc.semantics.credentials import Pair, RouteAuth, open_route_diagnostics, route_credentials
 from flowc.semantics.event_routes import unserved_urls
 from flowc.semantics.ir import Attribute, Element, Hours, ListValue, Project, Slot, Text, walk
+
+if TYPE_CHECKING:
+    import jinja2
+    from flowc.semantics.project import Compilation
+    from flowc.syntax.source import SourceFile
 
 APP_FILE = "app.py"
 HOOKS_FILE = "hooks.py"  # default location: beside OUT (OUT/../hooks.py), so cleaning OUT never loses it
@@ -158,7 +167,7 @@ def compile_document(item: RenderedDocument) -> CompiledDocument:
     return CompiledDocument(item.document.file, parts, tuple(refs), tuple(checks), uses)
 
 
-def _marked_fields(marked: str):
+def _marked_fields(marked: str) -> Iterator[tuple[str, str | None, str, bool]]:
     """(element, attribute or None for text, value, whether it is the whole field) for every attribute value
     and text holding a slot marker. Text after a child element (SSML inside <SpeakSentence>) is part of the
     parent's mixed content, where no rule applies."""
@@ -202,14 +211,15 @@ def _silent_events() -> tuple[str, ...]:
     return tuple(sorted(vocabulary().no_bxml_events))
 
 
-def _flow_route(path: str, events: list[str], documents, auth: RouteAuth, hours: dict[str, Hours]) -> Route:
+def _flow_route(path: str, events: list[str], documents: Sequence[PlannedDocument], auth: RouteAuth,
+                hours: dict[str, Hours]) -> Route:
     default = next(d.file for d in documents if d.branch is None and d.attempt is None)
     return FlowRoute(path, tuple(events), silent=_silent_events(), auth=_auth(auth),
                      hook_timeout=auth.callback_timeout, default=default, branches=_choices(documents),
                      retries=_retries(documents), schedules=_schedules(documents, hours))
 
 
-def _schedules(documents, hours: dict[str, Hours]) -> tuple[WeeklyHours, ...]:
+def _schedules(documents: Sequence[PlannedDocument], hours: dict[str, Hours]) -> tuple[WeeklyHours, ...]:
     """The business hours the flow's branches test (`when office open`), once each."""
     names = dict.fromkeys(d.branch["field"] for d in documents if d.branch and d.branch["source"] == "hours")
     return tuple(weekly_hours(hours[name]) for name in names)
@@ -224,7 +234,7 @@ def weekly_hours(hours: Hours) -> WeeklyHours:
     return WeeklyHours(hours.name, hours.zone, tuple(opening), closed, override)
 
 
-def _retries(documents) -> tuple[Retry, ...]:
+def _retries(documents: Sequence[PlannedDocument]) -> tuple[Retry, ...]:
     """Per counted gather whose answers reach the flow: its documents asking again, in order, and its exhausted
     document."""
     asking: dict[str, dict[int, str]] = {}
@@ -242,23 +252,24 @@ def _retries(documents) -> tuple[Retry, ...]:
                  for ask, files in asking.items())
 
 
-def _conference_route(path: str, events: list[str], documents, auth: RouteAuth, room: str | None) -> Route:
+def _conference_route(path: str, events: list[str], documents: Sequence[PlannedDocument], auth: RouteAuth,
+                      room: str | None) -> Route:
     by_event = tuple((d.event, d.file) for d in documents if d.event and d.branch is None)
     return ConferenceRoute(path, tuple(events), silent=tuple(sorted(NO_BXML_EVENTS)), auth=_auth(auth),
                            hook_timeout=auth.callback_timeout, by_event=by_event, branches=_choices(documents),
                            room=room)
 
 
-def _choices(documents) -> tuple[Choice, ...]:
+def _choices(documents: Sequence[PlannedDocument]) -> tuple[Choice, ...]:
     """The `when` branches of a flow or of a conference's handlers, in source order, as the web app tests them."""
     return tuple(Choice(SlotRef(d.branch["source"], d.branch["field"]), tuple(str(v) for v in d.branch["values"]),
                         d.file, d.event) for d in documents if d.branch)
 
 
-def _room_route(route, auth: RouteAuth) -> Route:
+def _room_route(route: PlannedRoute, room: str, auth: RouteAuth) -> Route:
     kind = LobbyRoute if route.room_kind == "lobby" else KeysRoute
     return kind(route.path, tuple(route.events), silent=() if kind is LobbyRoute else _silent_events(),
-                auth=_auth(auth), hook_timeout=auth.callback_timeout, room=route.room)
+                auth=_auth(auth), hook_timeout=auth.callback_timeout, room=room)
 
 
 def room_specs(plan: Plan) -> tuple[tuple[RoomSpec, ...], tuple[SiteSpec, ...]]:
@@ -296,7 +307,7 @@ def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
             continue
         seen.add(route.path)
         if route.room is not None:
-            routes.append(_room_route(route, required[route.path]))
+            routes.append(_room_route(route, route.room, required[route.path]))
         elif route.conference:
             room = route.conference if any(r.conference.name == route.conference for r in plan.rooms) else None
             routes.append(_conference_route(route.path, route.events, route.documents, required[route.path],
@@ -356,7 +367,7 @@ def _hook_uses(documents: list[CompiledDocument], routes: list[Route]) -> dict[s
 
 # The latest build's project and model, for the hooks check that follows it. The project is kept, and compared
 # with `is`: an id() alone may be reused by a later project once this one is freed.
-def _environment():
+def _environment() -> jinja2.Environment:
     import jinja2
 
     environment = jinja2.Environment(loader=jinja2.PackageLoader("flowc", "templates"), autoescape=False,
@@ -383,7 +394,7 @@ def app_outputs(plan: Plan, rendered: list[RenderedDocument]) -> dict[str, bytes
 # argument named, values written as Python literals. A field added to a runtime type must be added here, so
 # what app.py holds is always what was meant, never whatever a repr() happens to print.
 
-def literal(value) -> str:
+def literal(value: object) -> str:
     """A Python literal for plain data: text, numbers, None, booleans and tuples of them."""
     if value is None or isinstance(value, bool | int | float | str):
         return repr(value)
@@ -439,7 +450,7 @@ def hours_source(hours: WeeklyHours) -> str:
                  closed=literal(hours.closed), override=literal(hours.override))
 
 
-def route_source(route: Route, names: dict[tuple, str]) -> str:
+def route_source(route: Route, names: dict[tuple[str, ...], str]) -> str:
     """`names`: values written as a name defined in app.py (the silent events, shared by every route)."""
     keywords = {"events": literal(route.events), "silent": names.get(route.silent) or literal(route.silent),
                 "auth": _tuple([credential_source(c) for c in route.auth]),
@@ -495,7 +506,7 @@ def hook_spans(project: Project) -> dict[str, Span]:
     """Where each hook(name) is first used in the .flow sources."""
     spans: dict[str, Span] = {}
 
-    def visit(value) -> None:
+    def visit(value: object) -> None:  # a value, a part of text or an element's content
         if isinstance(value, Slot):
             if value.source == "hook":
                 spans.setdefault(value.name, value.span)
@@ -550,7 +561,8 @@ def unverified_credentials(model: AppModel) -> list[Diagnostic]:
         for path, attribute in model.unserved]
 
 
-def sync_user_module(compilation, out: Path, plan: Plan, rendered: list[RenderedDocument]) -> list[Diagnostic]:
+def sync_user_module(compilation: Compilation, out: Path, plan: Plan,
+                     rendered: list[RenderedDocument]) -> list[Diagnostic]:
     """Create the hooks module if absent; otherwise report hooks it lacks and functions no flow uses. Also
     reports what the app built from these flows cannot enforce (FC705)."""
     model = build_model(plan, rendered)  # the same model app.py was generated from: a few ms, no shared state
@@ -562,7 +574,7 @@ def _shown(path: Path) -> str:
     return os.path.relpath(path) if not os.path.isabs(str(path)) or path.is_relative_to(Path.cwd()) else str(path)
 
 
-def hooks_file_problems(compilation, out: Path) -> list[Diagnostic]:
+def hooks_file_problems(compilation: Compilation, out: Path) -> list[Diagnostic]:
     """What is wrong with the hooks module's path, found before OUT is written: a directory, FIFO or device
     there is an error (FC905: nothing is built), a dangling symlink a warning (FC906: no stub is written
     through it). A missing module is fine: it is created after the build."""
@@ -592,7 +604,7 @@ def hooks_file_problems(compilation, out: Path) -> list[Diagnostic]:
                        "nothing was written to OUT")]
 
 
-def _sync_hooks(compilation, model: AppModel, out: Path) -> list[Diagnostic]:
+def _sync_hooks(compilation: Compilation, model: AppModel, out: Path) -> list[Diagnostic]:
     from flowc.backend.outdir import create_beside
     from flowc.syntax.source import MAX_SOURCE_BYTES, SourceFile
 
@@ -659,7 +671,8 @@ def _missing(model: AppModel, project: Project, shown: str, defined: set[str]) -
     return found
 
 
-def _stale(model: AppModel, shown: str, defined: dict, source) -> list[Diagnostic]:
+def _stale(model: AppModel, shown: str, defined: dict[str, ast.FunctionDef | ast.AsyncFunctionDef],
+           source: SourceFile) -> list[Diagnostic]:
     used = {use.name for use in model.hooks.values()} | {observer_name(e) for e in model.all_events}
     found = []
     for name, node in defined.items():

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from flowc.bxml.vocabulary import AttributeSpec, Context, vocabulary
 from flowc.core.diagnostics import Diagnostic, Span
-from flowc.semantics.ir import Branch, Conference, Element, Flow, Project, Text, walk
+from flowc.semantics.ir import Branch, Conference, Element, Flow, Policy, Project, Text, walk
 from flowc.semantics.links import ENTRY_EVENTS, Links, Reference
 from flowc.syntax.source import SourceFile
 
@@ -258,8 +258,8 @@ class _Builder:
             room = _text(element.texts[0]) if element.texts else '""'
             target = self.ids.of("r", room.strip('"'))
             self.extra.setdefault(target, Node(target, "room", f"room {room}", ["conference by literal name"]))
-        coach = " as coach" if element.attribute("callIdsToCoach") else ""
-        self._add(Edge(source, target, _join_label(prefix, f"join{coach}")))
+        role = element.role or ("coach" if element.attribute("callIdsToCoach") else None)  # a room's role
+        self._add(Edge(source, target, _join_label(prefix, f"join as {role}" if role else "join")))
         self.joined.setdefault(flow.name, []).append(target)
         self._reference_edges(element, target, "", via=None)  # `join ... events NAME`: the room's webhooks
         return target
@@ -314,6 +314,15 @@ class _Builder:
             label = f"on {EVENT_WORDS.get(handler.event, handler.event)}"
             for element in walk(handler.body):
                 self._reference_edges(element, source, label, None)
+        policy = conference.policy
+        if policy is not None and policy.overflow is not None:  # `max 3 else busy`: callers over the cap
+            self._overflow_edge(source, policy)
+
+    def _overflow_edge(self, source: str, policy: Policy) -> None:
+        """The room's redirect of a caller over its cap (flowc.semantics.links records it as a reference)."""
+        for reference in self.links.references:
+            if reference.in_flow is None and reference.attribute.value.span == policy.overflow_span:
+                self._edge(reference, source, f"over max {policy.cap}", None)
 
 
 def _join_label(prefix: str, what: str) -> str:

@@ -16,17 +16,24 @@ import json
 import math
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flowc.runtime.documents import Document
-from flowc.runtime.hooks import DEFAULT_HOOK_THREADS, Hooks, RequestContext, python_name
+from flowc.runtime.hooks import DEFAULT_HOOK_THREADS, Hook, Hooks, RequestContext, python_name
 from flowc.runtime.payloads import is_flat, parse_body, query_fields, validate
 from flowc.runtime.problem import Problem, log
-from flowc.runtime.routes import Route
-from flowc.runtime.schedule import STATES, now
+from flowc.runtime.routes import ConferenceRoute, FlowRoute, Route
+from flowc.runtime.schedule import STATES, WeeklyHours, now
 from flowc.runtime.values import SlotRef
+
+if TYPE_CHECKING:
+    from flowc.runtime.rooms import KeysRoute, LobbyRoute, Rooms, RoomSpec, SiteSpec
+    from flowc.runtime.services import Runtime
+    from flowc.runtime.store import Timer
+    from flowc.runtime.timers import TimerHandler
+    from starlette.applications import Starlette
 
 DEFAULT_BODY_LIMIT = 256 * 1024  # Bandwidth's payloads are a few KB; transcriptions can be longer
 # Bandwidth waits callbackTimeout (15 s unless a statement sets it, 1 to 25 s) for a webhook's reply. Hooks get
@@ -41,13 +48,15 @@ _XML_HEADERS = [(b"content-type", XML.encode())]
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _CHALLENGE = (b"www-authenticate", b'Basic realm="flowc"')
 
-# ASGI, as the app uses it
-Scope = dict[str, Any]
-Message = dict[str, Any]
+# ASGI, as the app uses it (the shapes Starlette declares)
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
 Number = TypeVar("Number", int, float)
+HookValue = Callable[[str, str], Awaitable[str]]  # a hook's value by name, for the document file asking
+RoomEffects = Callable[[], Awaitable[None]]  # a room's side effects, run after the reply (flowc.runtime.rooms)
 
 
 class Request:
@@ -58,7 +67,10 @@ class Request:
     def __init__(self, scope: Scope) -> None:
         self.method: str = scope["method"]
         self.query: bytes = scope.get("query_string", b"")
-        self.authorization = self.content_type = self.content_length = self.host = None
+        self.authorization: str | None = None
+        self.content_type: str | None = None
+        self.content_length: str | None = None
+        self.host: str | None = None
         for name, value in scope["headers"]:
             if name == b"authorization":
                 self.authorization = self.authorization or value.decode("latin-1")
@@ -70,7 +82,7 @@ class Request:
                 self.host = self.host or value.decode("latin-1")
 
 
-async def _tested_value(ref: SlotRef, route: Route, hook_value) -> str:
+async def _tested_value(ref: SlotRef, route: Route, hook_value: HookValue) -> str:
     """A value a branch tests: a hook's (through the request's cache), business hours' state now, or an
     environment variable read per request (a switch, unlike a secret filled into a document; unset is "")."""
     if ref.source == "hook":
@@ -80,10 +92,10 @@ async def _tested_value(ref: SlotRef, route: Route, hook_value) -> str:
     return os.environ.get(ref.name, "")
 
 
-async def hours_state(name: str, route: Route, hook_value) -> str:
+async def hours_state(name: str, route: Route, hook_value: HookValue) -> str:
     """"open" or "closed" for `when NAME open`, at this instant (flowc.runtime.schedule), unless the declaration's
     override hook answers "open" or "closed" (any case)."""
-    schedule = next(s for s in getattr(route, "schedules", ()) if s.name == name)
+    schedule = next(s for s in _schedules(route) if s.name == name)
     if schedule.override is not None:
         given = (await hook_value(schedule.override, route.path)).strip().lower()
         if given in STATES:
@@ -94,10 +106,14 @@ async def hours_state(name: str, route: Route, hook_value) -> str:
     return schedule.state(now())
 
 
+def _schedules(route: Route) -> tuple[WeeklyHours, ...]:
+    return route.schedules if isinstance(route, FlowRoute) else ()  # only a flow's branches test hours
+
+
 def _load_hours(routes: tuple[Route, ...]) -> None:
     """Fail at start-up, not at the first call, when a zone is missing from this server's time zone database
     (Windows needs `pip install tzdata`) or FLOWC_NOW is not an instant."""
-    schedules = [s for route in routes for s in getattr(route, "schedules", ())]
+    schedules = [s for route in routes for s in _schedules(route)]
     if schedules:
         moment = now()
         for schedule in schedules:
@@ -109,36 +125,36 @@ class WebhookApp:
 
     def __init__(self, documents: dict[str, Document], routes: tuple[Route, ...], hooks: Hooks,
                  body_limit: int = DEFAULT_BODY_LIMIT, hook_timeout: float = DEFAULT_HOOK_TIMEOUT,
-                 stateful: bool = False, rooms: Any = None) -> None:
+                 stateful: bool = False, rooms: Rooms | None = None) -> None:
         self.documents, self.routes, self.hooks, self.body_limit = documents, routes, hooks, body_limit
         self.hook_timeout = hook_timeout
         self.stateful = stateful  # the lifespan opens the store and runs the timer and outbox loops
         self.rooms = rooms  # flowc.runtime.rooms.Rooms when the flows declare rooms
 
     @property
-    def runtime(self):
+    def runtime(self) -> Runtime:
         """The stateful services (flowc.runtime.services.Runtime), opened on first use."""
         return self.hooks.state.runtime
 
-    def choose(self, route: Route, data: dict, event_type: str) -> tuple[str | None, Any]:
+    def choose(self, route: Route, data: dict[str, Any], event_type: str) -> tuple[str | None, RoomEffects | None]:
         """The document answering a request and a room's side effects to run after the reply (None): the
         route's own choice, or a room's (admission, the lobby, conference events, keys)."""
         rooms = self.rooms
         if rooms is None:
             return route.select(data, event_type), None
-        kind = route.kind
+        kind = route.kind  # a room's routes are told apart by kind: flowc.runtime.rooms is imported only with rooms
         if kind == "room-lobby":
-            return rooms.lobby(route, data), None
+            return rooms.lobby(cast("LobbyRoute", route), data), None
         if kind == "room-keys":
-            return None, rooms.key(route, data) if event_type == "dtmf" else None
-        if kind == "conference" and getattr(route, "room", None):
+            return None, rooms.key(cast("KeysRoute", route), data) if event_type == "dtmf" else None
+        if isinstance(route, ConferenceRoute) and route.room:
             return rooms.event(route, data, lambda fields: route.select(fields, event_type))
         file = route.select(data, event_type)
         if file is not None and file in rooms.sites:
             file = rooms.admit(file, data)
         return file, None
 
-    def room_of(self, route: Route, data: dict) -> str | None:
+    def room_of(self, route: Route, data: dict[str, Any]) -> str | None:
         """The Bandwidth name of the room a request is about (its hooks' control API defaults to it): from a
         room's conference event, or computed as the room's keys and lobby routes compute it."""
         room = getattr(route, "room", None)
@@ -161,7 +177,8 @@ class WebhookApp:
         body: bytes = message.get("body", b"")
         if message["type"] == "http.request" and not message.get("more_body", False) and len(body) <= limit:
             return body  # the common case: the whole body in one message
-        chunks, size = [], 0
+        chunks: list[bytes] = []
+        size = 0
         while True:
             if message["type"] == "http.disconnect":  # nobody is left to answer: one log line, not a 500
                 raise Problem(400, "the client disconnected before sending the whole body")
@@ -178,7 +195,7 @@ class WebhookApp:
         """Seconds the hooks of one request may take: the configured budget, within the route's callbackTimeout."""
         return min(self.hook_timeout, HOOK_SHARE * (route.hook_timeout or BANDWIDTH_CALLBACK_TIMEOUT))
 
-    async def answer(self, route: Route, request: Request, receive: Receive) -> tuple[int, bytes, Any]:
+    async def answer(self, route: Route, request: Request, receive: Receive) -> tuple[int, bytes, After | None]:
         """(status, body, what to do after the reply: an After or None)."""
         if not route.authorized(request.authorization, request.host):
             raise Problem(401, "missing or wrong credentials")
@@ -206,7 +223,8 @@ class WebhookApp:
             problem.context = context  # what its hooks recorded is not to be sent (discard)
             raise
 
-    async def _with_hooks(self, route: Route, data: dict, event_type: str, observer, context: RequestContext):
+    async def _with_hooks(self, route: Route, data: dict[str, Any], event_type: str, observer: Hook | None,
+                          context: RequestContext) -> tuple[int, bytes, After]:
         hooks = self.hooks
         later = After(context)
         if observer is not None:
@@ -234,7 +252,7 @@ class WebhookApp:
 
         async def handle(scope: Scope, receive: Receive, send: Send) -> None:
             request = Request(scope)
-            later = None
+            later: After | None = None
             try:
                 try:
                     status, body, later = await app.answer(route, request, receive)
@@ -322,9 +340,10 @@ class After:
 
     __slots__ = ("context", "observer", "room")
 
-    def __init__(self, context: RequestContext | None, room: Any = None) -> None:
-        self.context, self.observer = context, None
-        self.room = room  # a room's side effects (flowc.runtime.rooms): a coroutine function
+    def __init__(self, context: RequestContext | None, room: RoomEffects | None = None) -> None:
+        self.context = context
+        self.observer: Hook | None = None
+        self.room = room  # a room's side effects (flowc.runtime.rooms)
 
 
 class Dispatch:
@@ -334,7 +353,7 @@ class Dispatch:
 
     __slots__ = ("endpoints", "router", "state")
 
-    def __init__(self, endpoints: dict[str, Handler], router: Any) -> None:
+    def __init__(self, endpoints: dict[str, Handler], router: Starlette) -> None:
         self.endpoints, self.router, self.state = endpoints, router, router.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -374,7 +393,8 @@ async def _refuse(send: Send, problem: Problem) -> None:
 # -- the generated OUT/app.py ----------------------------------------------------------------------------------
 
 def create_app(documents: dict[str, Document], routes: tuple[Route, ...], app_file: str, hooks_file: str,
-               value_hooks: tuple[str, ...] = (), rooms: tuple = (), sites: tuple = (), stateful: bool = False):
+               value_hooks: tuple[str, ...] = (), rooms: tuple[RoomSpec, ...] = (), sites: tuple[SiteSpec, ...] = (),
+               stateful: bool = False) -> Dispatch:
     """The ASGI app of a generated OUT/app.py. FLOWC_HOOKS overrides where the hooks module is, FLOWC_MAX_BODY
     the request body limit in bytes, FLOWC_HOOK_TIMEOUT the hooks' time budget in seconds, FLOWC_HOOK_THREADS
     how many plain `def` hooks run at once. A `stateful` app (conference policy; or FLOWC_STATEFUL=1, for
@@ -415,8 +435,8 @@ def register_timer_hooks(hooks: Hooks) -> None:
             runtime.on_timer(name[len(TIMER_PREFIX):], _timer_hook(hooks, function))
 
 
-def _timer_hook(hooks: Hooks, function):
-    async def run(timer) -> None:
+def _timer_hook(hooks: Hooks, function: Callable[..., Any]) -> TimerHandler:
+    async def run(timer: Timer) -> None:
         runtime = hooks.state.runtime
         if inspect.iscoroutinefunction(function):
             await function(timer, runtime)

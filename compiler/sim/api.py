@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowc.sim.engine import DEFAULT_CALLBACK_TIMEOUT, Endpoint, Engine, Faults, Options, Room, SimCall
 from flowc.sim.timeline import Event, Webhook, render_text, to_data
-from flowc.sim.transport import APP_ORIGIN, AsgiTarget, HttpTarget, load_out
+from flowc.sim.transport import APP_ORIGIN, AsgiApp, AsgiTarget, HttpTarget, Target, load_out
 
 if TYPE_CHECKING:
     from flowc.sim.rest import RestServer
@@ -47,7 +47,8 @@ class Bandwidth:
     for any ASGI app in-process); use it as a context manager (or call close()) so its REST server stops.
     """
 
-    def __init__(self, out: str | os.PathLike | None = None, *, url: str | None = None, app=None,
+    def __init__(self, out: str | os.PathLike[str] | None = None, *, url: str | None = None,
+                 app: AsgiApp | None = None,
                  manifest: dict[str, Any] | None = None,
                  credentials: tuple[str, str] | None = None,
                  callback_credentials: tuple[str, str] | None = None,
@@ -76,25 +77,28 @@ class Bandwidth:
             raise
         self.callback_credentials = callback_credentials
 
-    def _start(self, out, url, app, manifest, rest: bool, options: Options) -> None:
+    def _start(self, out: str | os.PathLike[str] | None, url: str | None, app: AsgiApp | None,
+               manifest: dict[str, Any] | None, rest: bool, options: Options) -> None:
         if rest:
             from flowc.sim.rest import RestServer
 
             self._server = RestServer(self)
-        targets: list = [self._http]
+        targets: list[Target] = [self._http]
         if out is not None or app is not None:
             self.base_url = APP_ORIGIN
             self._point_app_at_emulator()
-            more: list = []
+            more: list[AsgiApp] = []
             if out is not None:
                 self._configure_callback_credentials(Path(out) / "manifest.json")
                 self.manifest, app = load_out(Path(out))
                 more = [load_out(Path(out))[1] for _ in range(self.workers - 1)]
             else:
                 self.manifest = dict(manifest or {})
+            assert app is not None  # given, or loaded from OUT
             targets.insert(0, AsgiTarget(app, *more))
             self._apps = [app, *more]
         else:
+            assert url is not None  # __init__ made sure one of out, url, app is given
             self.base_url = url.rstrip("/")
         self.engine = Engine(targets, options, lambda: self.api_url)
         every = [_rooms_of(a) for a in getattr(self, "_apps", [])]
@@ -114,7 +118,7 @@ class Bandwidth:
     def __enter__(self) -> Bandwidth:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -288,12 +292,14 @@ class Bandwidth:
             known = sorted({r.get("flow") for r in self.manifest.get("routes", []) if r.get("flow")})
             raise ValueError(f"no flow {flow!r} in the manifest; its flows are: {', '.join(known)}")
         route = next((r for r in routes if "initiate" in r.get("events", ())), routes[0])
-        return self.base_url + route["path"]
+        path: str = route["path"]
+        return self.base_url + path
 
     def _route_for_event(self, event_type: str) -> str | None:
         for route in self.manifest.get("routes", []):
             if event_type in route.get("events", ()):
-                return self.base_url + route["path"]
+                path: str = route["path"]
+                return self.base_url + path
         return None
 
     def _app_credentials(self, url: str) -> tuple[str, str] | None:

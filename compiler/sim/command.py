@@ -14,10 +14,17 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowc.sim.transport import is_loopback
+
+if TYPE_CHECKING:
+    import argparse
+
+    from flowc.sim.api import Bandwidth, Call
+    from flowc.sim.timeline import Webhook
 
 MAX_LOAD_CALLS = 100_000
 MAX_CONCURRENCY = 256
@@ -28,7 +35,7 @@ class SimUsageError(Exception):
     pass
 
 
-def _emulator(target: str, **options):
+def _emulator(target: str, **options: Any) -> Bandwidth:
     from flowc.sim import Bandwidth
 
     if target.startswith(("http://", "https://")):
@@ -44,7 +51,7 @@ def _emulator(target: str, **options):
         raise SimUsageError(f"the app in {target} cannot start: {type(error).__name__}: {error}") from None
 
 
-def problems(webhooks) -> list:
+def problems(webhooks: Iterable[Webhook]) -> list[Webhook]:
     return [w for w in webhooks if not w.accepted]
 
 
@@ -80,7 +87,7 @@ def run_call(target: str, flow: str, from_: str, to: str, presses: list[str], fm
 HELP = "digits to press them; `wait N` lets N seconds pass; `hangup`; `quit` (or Ctrl-D)"
 
 
-def _interact(bw, call) -> None:
+def _interact(bw: Bandwidth, call: Call) -> None:
     shown = 0
 
     def show() -> None:
@@ -122,10 +129,11 @@ def _interact(bw, call) -> None:
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
-def _serve_out(out: Path):
+def _serve_out(out: Path) -> tuple[subprocess.Popen[bytes], str]:
     """OUT's app under uvicorn in a child process on a free loopback port; (process, base URL)."""
     port = _free_port()
     command = [sys.executable, "-m", "uvicorn", "--app-dir", str(out), "app:app", "--host", "127.0.0.1",
@@ -153,7 +161,8 @@ def _flow_path(target: str, flow: str | None) -> str:
         entry = [r for r in routes if "initiate" in r.get("events", ()) and (flow is None or r.get("flow") == flow)]
         if not entry:
             raise SimUsageError(f"no flow {flow or ''} answering initiate in {manifest_path}")
-        return entry[0]["path"]
+        path: str = entry[0]["path"]
+        return path
     if flow is None:
         raise SimUsageError("say which flow to call: --call FLOW")
     return flow if flow.startswith("/") else f"/flows/{flow}"
@@ -283,7 +292,7 @@ def run_ui(target: str, host: str, port: int) -> int:
     return 0
 
 
-def main(args) -> int:
+def main(args: argparse.Namespace) -> int:
     try:
         if getattr(args, "ui", False):
             if args.load is not None or args.call:

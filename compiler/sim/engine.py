@@ -28,11 +28,11 @@ import queue
 import threading
 import xml.etree.ElementTree as ET
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import urljoin
 
 from flowc.bxml.vocabulary import vocabulary
@@ -51,7 +51,7 @@ from flowc.sim.bxml import (
     spoken_text,
 )
 from flowc.sim.timeline import Event, Heard, Note, StateChange, Verb, Webhook, redact, redact_fields
-from flowc.sim.transport import Answer
+from flowc.sim.transport import Answer, Credentials, Target
 
 MAX_MEMBERS = 20
 MAX_CONFERENCE_SECONDS = 24 * 3600
@@ -83,6 +83,15 @@ class Park:
     what: str  # a conference, a bridge, a forwarded call: only another party ends it
 
 
+Wait = Sleep | Park  # what an actor's generator yields
+Woken = str | None  # what resumes it: a digit, the cause that ended a link or conference; None when its time is up
+Outcome = Reply | str | None  # a verb's result: a reply that takes the call over, the cause ending it, or go on
+Process = Generator[Wait, Woken, str | None]  # an actor's life; a call's returns the cause it ended with
+VerbProcess = Generator[Wait, Woken, Outcome]
+VerbRunner = Callable[["SimCall", ET.Element], VerbProcess]  # the method that runs one verb
+T = TypeVar("T")
+
+
 class Timer:
     __slots__ = ("time", "busy", "action", "live")
 
@@ -98,11 +107,11 @@ class Actor:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.process: Generator | None = None
+        self.process: Process | None = None
         self.timer: Timer | None = None
         self.token = 0
         self.wait: Sleep | Park | None = None
-        self.pending: Any = None
+        self.pending: Process | object | None = None  # a Process, or STOP
 
 
 @dataclass
@@ -112,6 +121,11 @@ class GatherState:
     digits: str = ""
     terminator: str = ""
     finished: bool = False
+
+    def done(self) -> bool:
+        """A digit came, or the gather ended (a method, so that a type checker does not carry what it found
+        across a wait, during which key presses change it)."""
+        return bool(self.digits) or self.finished
 
 
 @dataclass
@@ -251,7 +265,7 @@ class Faults:
         return None
 
 
-async def _keep_worker_threads() -> asyncio.Task:
+async def _keep_worker_threads() -> asyncio.Task[bool]:
     """A task that lives as long as the engine, made anyio's root task for this loop: anyio stops its worker
     threads (where an app's plain `def` handlers run) when the root task ends, and each run_until_complete
     would otherwise be a new root, costing a thread start per webhook."""
@@ -280,7 +294,7 @@ class Options:
 
 
 class Engine:
-    def __init__(self, targets: list, options: Options, api_base: Callable[[], str]) -> None:
+    def __init__(self, targets: list[Target], options: Options, api_base: Callable[[], str]) -> None:
         self.targets = targets
         self.options = options
         self.api_base = api_base
@@ -301,7 +315,7 @@ class Engine:
         self.callees: dict[str, str] = {}
         self.faults = Faults()
         self.lock = threading.RLock()
-        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.inbox: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
         self.delivering = 0
         self.running: Actor | None = None
         self._instant: tuple[float, dict[str, int]] = (-1.0, {})  # webhooks per call at the current instant
@@ -309,8 +323,8 @@ class Engine:
         self._keeper = self.loop.run_until_complete(_keep_worker_threads())
         # Every verb of the vocabulary, run by the method named after it (<StartGather>: _start_gather): a verb
         # added to the vocabulary without a method here stops the engine at once instead of going unnoticed.
-        self.verbs = {name: getattr(self, "_" + snake_case(name)) for name, spec in vocabulary().elements.items()
-                      if spec.kind == "verb"}
+        self.verbs: dict[str, VerbRunner] = {name: getattr(self, "_" + snake_case(name))
+                                        for name, spec in vocabulary().elements.items() if spec.kind == "verb"}
 
     # -- clock -------------------------------------------------------------------------------------------------
 
@@ -365,10 +379,10 @@ class Engine:
 
     # -- threads -----------------------------------------------------------------------------------------------
 
-    def submit(self, work: Callable[[], Any]) -> Any:
+    def submit(self, work: Callable[[], T]) -> T:
         """Run `work` under the engine lock, from another thread (the REST server), then let affected calls
         run until they wait again. Returns what work returned."""
-        future: Future = Future()
+        future: Future[T] = Future()
         self.inbox.put((work, future))
         while not future.done():
             self._drain_soon()
@@ -395,18 +409,18 @@ class Engine:
 
     # -- actors ------------------------------------------------------------------------------------------------
 
-    def start(self, actor: Actor, process: Generator) -> None:
+    def start(self, actor: Actor, process: Process) -> None:
         actor.process = process
         actor.token += 1
         token = actor.token
         actor.timer = self.at(0, partial(self._wake, actor, token, None))
 
-    def _wake(self, actor: Actor, token: int, value: Any) -> None:
+    def _wake(self, actor: Actor, token: int, value: Woken) -> None:
         if actor.token != token or actor.process is None:
             return
         self._step(actor, value)
 
-    def wake_soon(self, actor: Actor, value: Any) -> None:
+    def wake_soon(self, actor: Actor, value: Woken) -> None:
         """Resume a waiting actor now (a digit, the end of a conference, the other leg leaving)."""
         if actor.process is None:
             return
@@ -414,9 +428,11 @@ class Engine:
         actor.token += 1
         actor.timer = self.at(0, partial(self._wake, actor, actor.token, value))
 
-    def _step(self, actor: Actor, value: Any) -> None:
+    def _step(self, actor: Actor, value: Woken) -> None:
         actor.timer, actor.wait = None, None
-        finished, result, wait = False, None, None
+        finished = False
+        result: str | None = None
+        wait: Wait | None = None
         self.running = actor
         assert actor.process is not None
         try:
@@ -431,7 +447,7 @@ class Engine:
                 actor.process.close()
             actor.process = None
             if pending is not STOP:
-                self.start(actor, pending)
+                self.start(actor, cast(Process, pending))
             return
         if finished:
             actor.process = None
@@ -446,7 +462,7 @@ class Engine:
         if isinstance(wait, Sleep):
             actor.timer = self.at(wait.seconds, partial(self._wake, actor, actor.token, None), wait.busy)
 
-    def interrupt(self, actor: Actor, then: Generator | None = None) -> None:
+    def interrupt(self, actor: Actor, then: Process | None = None) -> None:
         """Stop what an actor is doing (its current verb and every verb after it); optionally start anew."""
         self.cancel(actor.timer)
         actor.timer = None
@@ -476,14 +492,15 @@ class Engine:
     def resolve(self, base: str, url: str) -> str:
         return urljoin(base, url) if base else url
 
-    def deliver(self, method: str, url: str, payload: dict, credentials, timeout: float) -> Answer:
+    def deliver(self, method: str, url: str, payload: dict[str, Any], credentials: Credentials | None,
+                timeout: float) -> Answer:
         target = next((t for t in self.targets if t.handles(url)), None)
         if target is None:
             return Answer(None, "", 0.0, f"no server for {url}")
         return self.loop.run_until_complete(self._while_serving(target.send(method, url, payload, credentials,
                                                                             timeout)))
 
-    async def _while_serving(self, sending) -> Answer:
+    async def _while_serving(self, sending: Awaitable[T]) -> T:
         self.delivering += 1
         try:
             return await sending  # submit() wakes this loop to run REST work meanwhile (_drain_soon)
@@ -497,7 +514,7 @@ class Engine:
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 self.loop.call_soon_threadsafe(self.drain)
 
-    def run_on_loop(self, coroutine) -> Any:
+    def run_on_loop(self, coroutine: Awaitable[T]) -> T:
         return self.loop.run_until_complete(coroutine)
 
     def close(self) -> None:
@@ -507,8 +524,8 @@ class Engine:
         self.loop.run_until_complete(asyncio.sleep(0))
         self.loop.close()
 
-    def fetch(self, event_type: str, payload: dict, endpoint: Endpoint, context: str = "call",
-              call_id: str | None = None, conference_id: str | None = None) -> Generator[Any, Any, Reply | str]:
+    def fetch(self, event_type: str, payload: dict[str, Any], endpoint: Endpoint, context: str = "call",
+              call_id: str | None = None, conference_id: str | None = None) -> Generator[Wait, Woken, Reply | str]:
         """Send a webhook whose reply is BXML (trying the fallback URL if the first fails); the Reply to run,
         or the cause of failure: `callback-error` (no usable answer) or `invalid-bxml` (refused)."""
         if self._looping(call_id or conference_id or ""):
@@ -550,7 +567,7 @@ class Engine:
         counts[subject] = counts.get(subject, 0) + 1
         return counts[subject] > MAX_WEBHOOKS_AT_ONE_INSTANT
 
-    def _send(self, event_type: str, method: str, url: str, payload: dict, credentials,
+    def _send(self, event_type: str, method: str, url: str, payload: dict[str, Any], credentials: Credentials | None,
               timeout: float) -> tuple[Answer, float]:
         failure = self.faults.take("fail", event_type, url)
         slow = self.faults.take("slow", event_type, url)
@@ -560,16 +577,17 @@ class Engine:
         credentials = credentials or self.application_credentials(url)
         return self.deliver(method, url, payload, credentials, timeout), delay
 
-    def post_event(self, event_type: str, payload: dict, element: ET.Element, base: str, call_id: str | None = None,
-                   conference_id: str | None = None, receiver: str | None = None) -> None:
+    def post_event(self, event_type: str, payload: dict[str, Any], element: ET.Element, base: str,
+                   call_id: str | None = None, conference_id: str | None = None, receiver: str | None = None) -> None:
         """post_async to the URL `element` names for the event (or for `receiver`, the event whose URL
         attribute receives it), with the element's credentials."""
         target = callback(element, receiver or event_type)
         self.post_async(event_type, payload, target.url, target.method, base, credentials_of(element), call_id,
                         conference_id)
 
-    def post_async(self, event_type: str, payload: dict, url: str | None, method: str, base: str,
-                   credentials=None, call_id: str | None = None, conference_id: str | None = None) -> None:
+    def post_async(self, event_type: str, payload: dict[str, Any], url: str | None, method: str, base: str,
+                   credentials: Credentials | None = None, call_id: str | None = None,
+                   conference_id: str | None = None) -> None:
         """An event whose reply Bandwidth ignores: delivered soon (later with the reorder fault), retried once
         when the connection fails, twice with the duplicate fault."""
         if not url:
@@ -582,7 +600,8 @@ class Engine:
             self.at(delay, partial(self._deliver_async, event_type, payload, url, method, credentials, call_id,
                                    conference_id), busy=not delay)
 
-    def _deliver_async(self, event_type, payload, url, method, credentials, call_id, conference_id) -> None:
+    def _deliver_async(self, event_type: str, payload: dict[str, Any], url: str, method: str,
+                       credentials: Credentials | None, call_id: str | None, conference_id: str | None) -> None:
         for attempt in range(2):
             entry = Webhook(self.now, event_type, url, method, call_id, conference_id, payload)
             self.webhooks.append(entry)
@@ -622,7 +641,7 @@ class Engine:
     def event(self, call: SimCall, event_type: str, **more: Any) -> dict[str, Any]:
         return payloads.build(event_type, self.call_values(call, **more))
 
-    def room_event(self, room: Room, event_type: str, call: SimCall | None = None, **more: Any) -> dict:
+    def room_event(self, room: Room, event_type: str, call: SimCall | None = None, **more: Any) -> dict[str, Any]:
         values = {"eventTime": payloads.iso(self.now), "conferenceId": room.id, "name": room.name,
                   "tag": room.tag, "accountId": self.options.account_id, **more}
         if call is not None:
@@ -690,7 +709,7 @@ class Engine:
         self._unlink(call, "hangup")
         self.interrupt(call, self._redirected(call, endpoint, event_type))
 
-    def _redirected(self, call: SimCall, endpoint: Endpoint, event_type: str):
+    def _redirected(self, call: SimCall, endpoint: Endpoint, event_type: str) -> Process:
         reply = yield from self.fetch(event_type, self.event(call, event_type), endpoint, call_id=call.id)
         if isinstance(reply, str):
             return reply
@@ -702,14 +721,14 @@ class Engine:
         self._unlink(call, "hangup")
         self.interrupt(call, self.run(call, verbs))
 
-    def main(self, call: SimCall, event_type: str, endpoint: Endpoint):
+    def main(self, call: SimCall, event_type: str, endpoint: Endpoint) -> Process:
         """A call's life: the first webhook (initiate, or answer for an outbound call), then its documents."""
         reply = yield from self.fetch(event_type, self.event(call, event_type), endpoint, call_id=call.id)
         if isinstance(reply, str):
             return reply
         return (yield from self.run(call, reply.verbs))
 
-    def outbound(self, call: SimCall, endpoint: Endpoint, call_timeout: float):
+    def outbound(self, call: SimCall, endpoint: Endpoint, call_timeout: float) -> Process:
         behaviour = self.callees.get(call.to, "answer")
         if behaviour == "busy":
             yield Sleep(0.5, what="ringing")
@@ -721,11 +740,11 @@ class Engine:
         self.answer(call)
         return (yield from self.main(call, "answer", endpoint))
 
-    def run(self, call: SimCall, verbs: tuple[ET.Element, ...]):
+    def run(self, call: SimCall, verbs: tuple[ET.Element, ...]) -> Process:
         """Execute documents: a verb whose webhook answers with BXML hands the call to that reply. Returns the
         cause that ended the call, or None when the last document ran out of verbs."""
         while True:
-            outcome = None
+            outcome: Outcome = None
             for verb in verbs:
                 if call.state != "active":
                     return "hangup"
@@ -751,7 +770,7 @@ class Engine:
                         base if base is not None else call.base_url)
 
     def take_over(self, call: SimCall, verb: ET.Element, prefix: str, event_type: str, context: str = "call",
-                  **more: Any):
+                  **more: Any) -> VerbProcess:
         """Send a verb's webhook and hand the call to its reply (None: no URL, carry on with the next verb)."""
         endpoint = self.verb_endpoint(call, verb, prefix)
         if endpoint is None:
@@ -761,7 +780,7 @@ class Engine:
 
     # -- verbs -------------------------------------------------------------------------------------------------
 
-    def media(self, call: SimCall, verb: ET.Element) -> tuple[str, str, float]:
+    def media(self, verb: ET.Element) -> tuple[str, str, float]:
         if verb.tag == "SpeakSentence":
             text = spoken_text(verb)
             return text, "speech", len(text.split()) * self.options.seconds_per_word + break_seconds(verb)
@@ -772,46 +791,48 @@ class Engine:
         call.heard.append(text)
         self.record(Heard(self.now, call.id, text, kind, conference_id))
 
-    def _speak(self, call: SimCall, verb: ET.Element, interruptible: bool = False):
-        text, kind, seconds = self.media(call, verb)
+    def _speak(self, call: SimCall, verb: ET.Element, interruptible: bool = False) -> VerbProcess:
+        text, kind, seconds = self.media(verb)
         self.hear(call, text, kind)
         return (yield Sleep(seconds, digits=interruptible, what=f"playing {kind}"))
 
 
     _speak_sentence = _play_audio = _speak
-    def _pause(self, call: SimCall, verb: ET.Element):
+    def _pause(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         yield Sleep(seconds(verb, "duration"), what="pausing")
-
-    def _ring(self, call: SimCall, verb: ET.Element):
-        yield Sleep(seconds(verb, "duration"), what="ringing")
-
-    def _tag(self, call: SimCall, verb: ET.Element):
-        call.tag = (verb.text or "").strip() or None
         return None
-        yield
 
-    def _hangup(self, call: SimCall, verb: ET.Element):
+    def _ring(self, call: SimCall, verb: ET.Element) -> VerbProcess:
+        yield Sleep(seconds(verb, "duration"), what="ringing")
+        return None
+
+    def _tag(self, call: SimCall, verb: ET.Element) -> VerbProcess:
+        call.tag = (verb.text or "").strip() or None
+        yield from ()  # a generator, like every verb: this one ends at once
+        return None
+
+    def _hangup(self, call: SimCall, verb: ET.Element) -> VerbProcess:
+        yield from ()  # a generator, like every verb: this one ends at once
         return "hangup"
-        yield
 
-    def _redirect(self, call: SimCall, verb: ET.Element):
+    def _redirect(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         return (yield from self.take_over(call, verb, "redirect", "redirect"))
 
-    def _gather(self, call: SimCall, verb: ET.Element):
+    def _gather(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         state = GatherState(int(number(verb, "maxDigits")), attribute(verb, "terminatingDigits") or "")
         call.gather = state
         prompts = children(verb)
         first, between = seconds(verb, "firstDigitTimeout"), seconds(verb, "interDigitTimeout")
         for _ in range(max(1, int(number(verb, "repeatCount")))):
             for prompt in prompts:
-                if state.digits or state.finished:
+                if state.done():
                     break
                 self.record(Verb(self.now, call.id, prompt.tag, redact_fields(prompt.attrib)))
                 yield from self._speak(call, prompt, interruptible=True)
-            if state.digits or state.finished:
+            if state.done():
                 break
             yield Sleep(first, busy=False, digits=True, what="waiting for the first digit")
-            if state.digits or state.finished:
+            if state.done():
                 break
         while state.digits and not state.finished:
             if (yield Sleep(between, busy=False, digits=True, what="waiting for the next digit")) is None:
@@ -839,7 +860,7 @@ class Engine:
         elif call.dtmf is None:
             self.note(call.id, f"nothing collects the digit {digit}: discarded")
 
-    def _record(self, call: SimCall, verb: ET.Element):
+    def _record(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         longest = seconds(verb, "maxDuration")
         silence = seconds(verb, "silenceTimeout")
         limit = min(longest, silence) if silence > 0 else longest
@@ -868,33 +889,33 @@ class Engine:
                             self.event(call, "transcriptionAvailable", transcription=transcription, **recording),
                             verb, call.base_url, call.id)
 
-    def _start_recording(self, call: SimCall, verb: ET.Element):
+    def _start_recording(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         if call.recording is None:
             call.recording = RecordingState(verb, self.now)
             self.state(call.id, "recording")
+        yield from ()  # a generator, like every verb: this one ends at once
         return None
-        yield
 
-    def _pause_recording(self, call: SimCall, verb: ET.Element):
+    def _pause_recording(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         if call.recording is not None and call.recording.paused_at is None:
             call.recording.paused_at = self.now
             self.state(call.id, "recording paused")
+        yield from ()  # a generator, like every verb: this one ends at once
         return None
-        yield
 
-    def _resume_recording(self, call: SimCall, verb: ET.Element):
+    def _resume_recording(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         recording = call.recording
         if recording is not None and recording.paused_at is not None:
             recording.paused_total += self.now - recording.paused_at
             recording.paused_at = None
             self.state(call.id, "recording")
+        yield from ()  # a generator, like every verb: this one ends at once
         return None
-        yield
 
-    def _stop_recording(self, call: SimCall, verb: ET.Element):
+    def _stop_recording(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         self._finish_recording(call)
+        yield from ()  # a generator, like every verb: this one ends at once
         return None
-        yield
 
     def _finish_recording(self, call: SimCall) -> None:
         recording, call.recording = call.recording, None
@@ -908,70 +929,73 @@ class Engine:
         self._recording_events(call, recording.element,
                                self._recording_values(call, recording.element, recording.started, seconds, channels))
 
-    def _start_gather(self, call: SimCall, verb: ET.Element):
+    def _start_gather(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         call.dtmf = verb
+        yield from ()  # a generator, like every verb: this one ends at once
         return None
-        yield
 
-    def _stop_gather(self, call: SimCall, verb: ET.Element):
+    def _stop_gather(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         call.dtmf = None
+        yield from ()  # a generator, like every verb: this one ends at once
         return None
-        yield
 
     def _dtmf_event(self, call: SimCall, digit: str) -> None:
         verb = call.dtmf
         assert verb is not None
         self.post_event("dtmf", self.event(call, "dtmf", digit=digit), verb, call.base_url, call.id)
 
-    def _send_dtmf(self, call: SimCall, verb: ET.Element):
+    def _send_dtmf(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         digits = (verb.text or "").strip()
         each = seconds(verb, "toneDuration") + seconds(verb, "toneInterval")
         self.note(call.id, f"sends the tones {digits}")
         yield Sleep(len(digits) * each, what="sending tones")
+        return None
 
     def _stream_event(self, call: SimCall, verb: ET.Element, event_type: str) -> None:
         self.post_event(event_type, self.event(call, event_type, streamId=verb.get("name") or "stream",
                                                streamParams={p.get("name", ""): p.get("value", "") for p in verb}),
                         verb, call.base_url, call.id)
 
-    def _start_stream(self, call: SimCall, verb: ET.Element):
+    def _start_stream(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         call.streams[verb.get("name") or "stream"] = verb
         self._stream_event(call, verb, "mediaStreamStarted")
+        yield from ()  # a generator, like every verb: this one ends at once
         return None
-        yield
 
-    def _stop_stream(self, call: SimCall, verb: ET.Element):
+    def _stop_stream(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         name = verb.get("name")
         for key in [k for k in call.streams if name in (None, k)]:
             self._stream_event(call, call.streams.pop(key), "mediaStreamStopped")
+        yield from ()  # a generator, like every verb: this one ends at once
         return None
-        yield
 
     def _transcription_event(self, call: SimCall, verb: ET.Element, event_type: str) -> None:
         self.post_event(event_type, self.event(call, event_type), verb, call.base_url, call.id)
 
-    def _start_transcription(self, call: SimCall, verb: ET.Element):
+    def _start_transcription(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         call.transcriptions[verb.get("name") or "transcription"] = verb
         self._transcription_event(call, verb, "realTimeTranscriptionStarted")
+        yield from ()  # a generator, like every verb: this one ends at once
         return None
-        yield
 
-    def _stop_transcription(self, call: SimCall, verb: ET.Element):
+    def _stop_transcription(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         name = verb.get("name")
         for key in [k for k in call.transcriptions if name in (None, k)]:
             self._transcription_event(call, call.transcriptions.pop(key), "realTimeTranscriptionStopped")
+        yield from ()  # a generator, like every verb: this one ends at once
         return None
-        yield
 
-    def _connect(self, call: SimCall, verb: ET.Element):
+    def _connect(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         self.note(call.id, "<Connect> to a BRTC endpoint is not emulated; the call waits until it is hung up")
         yield Park("connected to an endpoint")
+        return None
 
-    def _forward(self, call: SimCall, verb: ET.Element):
+    def _forward(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         self.state(call.id, "forwarded", verb.get("to", ""))
         yield Park(f"forwarded to {verb.get('to', '')}")
+        return None
 
-    def _refer(self, call: SimCall, verb: ET.Element):
+    def _refer(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         target = next(iter(children(verb)), None)
         uri = (target.text or "").strip() if target is not None else ""
         success = self.callees.get(uri, "answer") == "answer"
@@ -988,7 +1012,7 @@ class Engine:
                 return reply
         return "hangup" if success else None
 
-    def _transfer(self, call: SimCall, verb: ET.Element):
+    def _transfer(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         targets = children(verb)
         timeout = seconds(verb, "callTimeout")
         caller_id = verb.get("transferCallerId") or call.to
@@ -1030,7 +1054,7 @@ class Engine:
         payload = self.event(leg, "transferDisconnect", endTime=payloads.iso(self.now), cause=cause)
         self.post_event("transferDisconnect", payload, target, leg.base_url, leg.id)
 
-    def _callee(self, leg: SimCall, target: ET.Element):
+    def _callee(self, leg: SimCall, target: ET.Element) -> Process:
         """The B leg of a transfer: transferAnswer's reply runs on it alone, then it is bridged to the caller."""
         endpoint = self.verb_endpoint(leg, target, "transferAnswer")
         if endpoint is not None:
@@ -1045,7 +1069,7 @@ class Engine:
         yield Park(f"bridged to {leg.parent.id if leg.parent else ''}")
         return "hangup"
 
-    def _bridge(self, call: SimCall, verb: ET.Element):
+    def _bridge(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         target = self.calls.get((verb.text or "").strip())
         if target is None or target.state != "active" or target is call:
             self.note(call.id, f"cannot bridge to {(verb.text or '').strip()}: no such active call")
@@ -1060,7 +1084,7 @@ class Engine:
         return (yield from self.take_over(call, verb, "bridgeComplete", "bridgeComplete", cause=cause,
                                           errorMessage=None, errorId=None))
 
-    def _bridge_target(self, target: SimCall, caller: SimCall, verb: ET.Element):
+    def _bridge_target(self, target: SimCall, caller: SimCall, verb: ET.Element) -> Process:
         yield Park(f"bridged to {caller.id}")
         endpoint = self.verb_endpoint(target, verb, "bridgeTargetComplete", caller.base_url)
         if endpoint is None:
@@ -1073,7 +1097,7 @@ class Engine:
 
     # -- conferences -------------------------------------------------------------------------------------------
 
-    def _conference(self, call: SimCall, verb: ET.Element):
+    def _conference(self, call: SimCall, verb: ET.Element) -> VerbProcess:
         room = self.join(call, verb)
         if room is None:
             return None
@@ -1150,7 +1174,7 @@ class Engine:
         if room.dispatcher.process is None:
             self.start(room.dispatcher, self._dispatch(room))
 
-    def _dispatch(self, room: Room):
+    def _dispatch(self, room: Room) -> Process:
         assert room.event_url is not None  # queue_room_event sends nothing without one
         endpoint = Endpoint(room.event_url, room.event_method, room.credentials, room.fallback_url,
                             room.fallback_method, room.fallback_credentials, room.callback_timeout, room.base_url)
@@ -1173,6 +1197,7 @@ class Engine:
             reply = yield from self.fetch(event_type, payload, endpoint, "conference", call_id, room.id)
             if isinstance(reply, Reply) and room.state == "active":
                 self.play_in_room(room, reply.verbs)
+        return None
 
     def play_in_room(self, room: Room, verbs: tuple[ET.Element, ...]) -> None:
         """Queue BXML for a conference: played to every member, one verb after another, never overlapping."""
@@ -1180,12 +1205,12 @@ class Engine:
         if room.player.process is None:
             self.start(room.player, self._play_room(room))
 
-    def _play_room(self, room: Room):
+    def _play_room(self, room: Room) -> Process:
         while room.audio and room.state == "active":
             verb = room.audio.popleft()
             self.record(Verb(self.now, room.id, verb.tag, redact_fields(verb.attrib)))
             if verb.tag in ("SpeakSentence", "PlayAudio"):
-                text, kind, seconds = self.media(None, verb)  # type: ignore[arg-type]
+                text, kind, seconds = self.media(verb)
                 for member in room.members.values():
                     if not member.hold:
                         self.hear(member.call, text, kind, room.id)
@@ -1200,6 +1225,7 @@ class Engine:
                 room.recording.paused_at = None
             elif verb.tag == "StopRecording":
                 self._finish_room_recording(room)
+        return None
 
     def _finish_room_recording(self, room: Room) -> None:
         recording, room.recording = room.recording, None

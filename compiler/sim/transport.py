@@ -18,15 +18,27 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode, urlsplit
+
+if TYPE_CHECKING:
+    import httpx
 
 APP_ORIGIN = "http://app"  # the origin an OUT directory's in-process app is given
 # Webhooks go only to this machine unless this is set: a flow's fallback URL or a `then "https://..."`
 # names real hosts, and a test must never reach them.
 ALLOW_NETWORK_VARIABLE = "FLOWC_SIM_ALLOW_NETWORK"
+
+# ASGI, as the emulator calls an app
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+AsgiApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
+Credentials = tuple[str, str]  # Basic auth: user name, password
 
 
 def is_loopback(url: str) -> bool:
@@ -48,10 +60,11 @@ class Answer:
     error: str = ""  # why there was no answer (connection refused, timed out ...)
 
 
-def request_parts(method: str, payload: dict[str, Any], credentials: tuple[str, str] | None):
+def request_parts(method: str, payload: dict[str, Any],
+                  credentials: Credentials | None) -> tuple[Headers, bytes, str]:
     """Headers, body and query string of a webhook: POST JSON, or GET with the fields as query parameters
     (object fields as JSON text), with Basic auth when the document or application gives credentials."""
-    headers = [(b"user-agent", b"BandwidthAPI/v2 (flowc.sim)")]
+    headers: Headers = [(b"user-agent", b"BandwidthAPI/v2 (flowc.sim)")]
     if credentials:
         token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
         headers.append((b"authorization", f"Basic {token}".encode()))
@@ -64,16 +77,25 @@ def request_parts(method: str, payload: dict[str, Any], credentials: tuple[str, 
     return headers, body, ""
 
 
+class Target(Protocol):
+    """Where webhooks go: the engine sends each to the first target that handles its URL."""
+
+    def handles(self, url: str) -> bool: ...
+
+    async def send(self, method: str, url: str, payload: dict[str, Any], credentials: Credentials | None,
+                   timeout: float) -> Answer: ...
+
+
 class AsgiTarget:
     """An ASGI application called in-process; URLs on APP_ORIGIN go to it. With several (the same OUT loaded
     as several workers), each webhook goes to the next in turn, as a load balancer would send them."""
 
-    def __init__(self, app, *more) -> None:
+    def __init__(self, app: AsgiApp, *more: AsgiApp) -> None:
         self.apps = (app, *more)
         self.turn = 0
 
     @property
-    def app(self):
+    def app(self) -> AsgiApp:
         app = self.apps[self.turn % len(self.apps)]
         self.turn += 1
         return app
@@ -81,7 +103,8 @@ class AsgiTarget:
     def handles(self, url: str) -> bool:
         return url.startswith(APP_ORIGIN + "/") or url == APP_ORIGIN
 
-    async def send(self, method: str, url: str, payload: dict, credentials, timeout: float) -> Answer:
+    async def send(self, method: str, url: str, payload: dict[str, Any], credentials: Credentials | None,
+                   timeout: float) -> Answer:
         headers, body, query = request_parts(method, payload, credentials)
         parts = urlsplit(url)
         if parts.query:
@@ -96,7 +119,7 @@ class AsgiTarget:
         status: list[int] = []
         chunks: list[bytes] = []
 
-        async def receive():
+        async def receive() -> Message:
             nonlocal sent
             if not sent:
                 sent = True
@@ -104,7 +127,7 @@ class AsgiTarget:
             await asyncio.sleep(3600)  # the request never disconnects while the app works
             return {"type": "http.disconnect"}
 
-        async def send(message):
+        async def send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status.append(message["status"])
             elif message["type"] == "http.response.body":
@@ -126,12 +149,12 @@ class HttpTarget:
     """Any URL, over real HTTP (httpx)."""
 
     def __init__(self) -> None:
-        self._client: Any = None  # an httpx.AsyncClient, made on first use (httpx is imported then)
+        self._client: httpx.AsyncClient | None = None  # made on first use (httpx is imported then)
 
     def handles(self, url: str) -> bool:
         return url.startswith(("http://", "https://"))
 
-    def client(self):
+    def client(self) -> httpx.AsyncClient:
         if self._client is None:
             import httpx
 
@@ -142,7 +165,8 @@ class HttpTarget:
             self._client = httpx.AsyncClient(transport=transport)
         return self._client
 
-    async def send(self, method: str, url: str, payload: dict, credentials, timeout: float) -> Answer:
+    async def send(self, method: str, url: str, payload: dict[str, Any], credentials: Credentials | None,
+                   timeout: float) -> Answer:
         import httpx
 
         if not is_loopback(url) and os.environ.get(ALLOW_NETWORK_VARIABLE) != "1":
@@ -167,13 +191,13 @@ class HttpTarget:
             self._client = None
 
 
-def load_out(out: str | Path):
+def load_out(out: str | Path) -> tuple[dict[str, Any], AsgiApp]:
     """OUT's manifest and its ASGI `app` (OUT/app.py imported by path, as `flowc serve` does)."""
     out = Path(out)
     manifest_path = out / "manifest.json"
     if not manifest_path.is_file():
         raise FileNotFoundError(f"{manifest_path} does not exist: run `flowc compile SOURCES -o {out}` first")
-    manifest = json.loads(manifest_path.read_text())
+    manifest: dict[str, Any] = json.loads(manifest_path.read_text())
     app_path = out / "app.py"
     if not app_path.is_file():
         raise FileNotFoundError(f"{app_path} does not exist: compile with flowc[serve] installed")

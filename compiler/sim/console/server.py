@@ -19,18 +19,27 @@ import json
 import re
 import socket
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flowc.sim.console.state import snapshot
+
+if TYPE_CHECKING:
+    from flowc.sim.api import Bandwidth, Call
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 TICK_SECONDS = 0.1
 MAX_REALTIME_STEP = 1.0  # a stalled tick never moves the clock by more than this
 HEARTBEAT_SECONDS = 15.0
 DIGITS = re.compile(r"^[0-9*#A-D]{1,32}$")
 STATIC = resources.files("flowc.sim.console") / "static"
+T = TypeVar("T")
 
 
 class ConsoleError(Exception):
@@ -50,18 +59,18 @@ def is_loopback_host(host: str) -> bool:
 class Console:
     """The emulator, the worker thread that touches it, and the pages listening for snapshots."""
 
-    def __init__(self, bw, target: str) -> None:
+    def __init__(self, bw: Bandwidth, target: str) -> None:
         self.bw = bw
         self.target = target
         self.worker = ThreadPoolExecutor(1, thread_name_prefix="flowc-console")
         self.realtime = False
-        self.listeners: set[asyncio.Queue] = set()
+        self.listeners: set[asyncio.Queue[str]] = set()
         self.latest = ""
         self._last_tick = time.monotonic()
-        self._fingerprint: tuple = ()
+        self._fingerprint: tuple[object, ...] = ()
         self._state = ""
 
-    async def run(self, work, *args) -> Any:
+    async def run(self, work: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.worker, partial(work, *args))
 
     # -- what the page can do ----------------------------------------------------------------------------------
@@ -85,7 +94,7 @@ class Console:
             raise ConsoleError(400, str(error)) from None
         return {"id": call.id}
 
-    def _call(self, call_id: str):
+    def _call(self, call_id: str) -> Call:
         call = self.bw.call(call_id)
         if call is None:
             raise ConsoleError(404, f"no call {call_id}")
@@ -168,27 +177,27 @@ class Console:
             await asyncio.sleep(TICK_SECONDS)
 
 
-def create_app(console: Console, allowed_hosts: set[str]):
+def create_app(console: Console, allowed_hosts: set[str]) -> Starlette:
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
     from starlette.responses import FileResponse, JSONResponse, StreamingResponse
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
-    async def index(request):
+    async def index(request: Request) -> Response:
         return FileResponse(str(STATIC / "index.html"), headers={"Cache-Control": "no-store"})
 
-    async def info(request):
+    async def info(request: Request) -> Response:
         return JSONResponse(await console.run(console.info))
 
-    async def state(request):
+    async def state(request: Request) -> Response:
         return JSONResponse(json.loads(await console.run(console.tick)))
 
-    async def stream(request):
-        queue: asyncio.Queue = asyncio.Queue()
+    async def stream(request: Request) -> Response:
+        queue: asyncio.Queue[str] = asyncio.Queue()
         console.listeners.add(queue)
 
-        async def events():
+        async def events() -> AsyncIterator[str]:
             try:
                 first = console.latest or await console.run(console.tick)
                 yield f"data: {first}\n\n"
@@ -203,8 +212,8 @@ def create_app(console: Console, allowed_hosts: set[str]):
 
         return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
-    def action(work, *names):
-        async def endpoint(request):
+    def action(work: Callable[..., object], *names: str) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
             body = await _json_body(request)
             try:
                 result = await console.run(work, *[request.path_params[n] for n in names], body)
@@ -213,7 +222,7 @@ def create_app(console: Console, allowed_hosts: set[str]):
             return JSONResponse(result if result is not None else {"ok": True})
         return endpoint
 
-    async def sequence(request):
+    async def sequence(request: Request) -> Response:
         try:
             return JSONResponse(await console.run(console.sequence, request.path_params["call_id"]))
         except ConsoleError as error:
@@ -241,7 +250,7 @@ def create_app(console: Console, allowed_hosts: set[str]):
     ]
 
     @contextlib.asynccontextmanager
-    async def lifespan(app):
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         task = asyncio.create_task(console.broadcast())
         try:
             yield
@@ -256,7 +265,7 @@ def _member_update(body: dict[str, Any]) -> dict[str, Any]:
     return {k: body[k] for k in ("mute", "hold", "callIdsToCoach") if k in body}
 
 
-async def _json_body(request) -> dict[str, Any]:
+async def _json_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     try:
         body = json.loads(raw or b"{}")
@@ -269,10 +278,10 @@ class _OnlyThisMachine:
     """Refuses requests not addressed to the console's own loopback host, and changes that are not JSON from
     the console's own origin (a plain cross-site form cannot send JSON without a preflight this app refuses)."""
 
-    def __init__(self, app, allowed_hosts: set[str]) -> None:
+    def __init__(self, app: ASGIApp, allowed_hosts: set[str]) -> None:
         self.app, self.allowed_hosts = app, allowed_hosts
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
@@ -298,7 +307,8 @@ def allowed_hosts(host: str, port: int) -> set[str]:
     return {f"{'[' + n + ']' if ':' in n else n}:{port}" for n in names}
 
 
-def serve(bw, target: str, host: str = "127.0.0.1", port: int = 0, ready=print) -> None:
+def serve(bw: Bandwidth, target: str, host: str = "127.0.0.1", port: int = 0,
+          ready: Callable[[str], object] = print) -> None:
     """Serve the console until interrupted; `ready` is told the page's URL once it listens."""
     import uvicorn
 
