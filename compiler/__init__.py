@@ -27,7 +27,7 @@ MOVED_MODULES = {
     "diagnostics": "core.diagnostics",
     "emit_app": "backend.emit_app",
     "emit_xml": "bxml.emit_xml",
-    "event_routes": "backend.event_routes",
+    "event_routes": "semantics.event_routes",
     "explain": "cli.explain",
     "files": "core.files",
     "fixes": "core.fixes",

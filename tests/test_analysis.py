@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flowc.backend.event_routes import event_routes
 from flowc.backend.plan import plan
 from flowc.bxml.vocabulary import Context
 from flowc.check import check_project
 from flowc.semantics.analysis import RouteKind, analyse, callback_method
+from flowc.semantics.event_routes import event_routes
 from flowc.semantics.ir import Attribute, Word
 from flowc.semantics.project import compile_sources
 
@@ -86,3 +86,33 @@ def test_one_reading_of_a_callbacks_method():
     assert extra["/recordings"].events == ["recordingAvailable"] and extra["/recordings"].kind is RouteKind.EVENT
     assert extra["/room-recordings"].events == ["recordingAvailable"]  # a flow's statement, not a handler's
     assert extra["/conference-recordings"].events == ["conferenceRecordingAvailable"]
+
+
+OPEN_AND_CLOSED = """\
+application auth env(BANDWIDTH_CALLBACK_USER) hook(callback_password)
+conference team "team-{to|safe}" {
+    auth "agent" hook(team_password)
+    on member join { say "hi" }
+}
+flow main on initiate, answer {
+    transfer +15551234567 username "u" password hook(pw) then after
+    join team
+}
+flow after {
+    record on recording "/recordings" username "u" password env(RECORDING_PASSWORD)
+    redirect to main
+}
+"""
+
+
+def test_the_checkers_open_routes_are_the_open_routes_of_the_full_credentials():
+    from flowc.semantics.credentials import open_routes, route_credentials
+    from flowc.semantics.routes import app_routes
+
+    checked = compile_sources({"a.flow": OPEN_AND_CLOSED.encode(), "b.flow": PROJECT.encode()}, check=False).project
+    full = route_credentials(app_routes(analyse(checked, fresh=True)))
+    early = open_routes(app_routes(analyse(checked, fresh=True)))  # read each route only until it is closed
+    assert set(early) == {path for path, auth in full.items() if auth.is_open} and early
+    assert early == {path: full[path] for path in early}
+    assert "/flows/main" in early  # the application's password is computed per request (FC705): nothing required
+    assert "/recordings" in set(full) - set(early)  # its statement declares a pair of its own

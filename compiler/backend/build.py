@@ -78,9 +78,7 @@ def manifest_data(plan: Plan, rendered: list[RenderedDocument], sources: dict[st
             entry["room"] = room
         routes.append(entry)
     # URLs for webhooks that take no BXML: the web app serves them too (answering 204), so they are listed
-    from flowc.backend.event_routes import event_routes
-
-    for extra in event_routes(plan.project, {route.path for route in plan.routes}):
+    for extra in plan.table.events:
         routes.append({"method": extra.method, "path": extra.path, "events": extra.events, "flow": extra.owner,
                        "bxml": False})
     manifest: dict[str, Any] = {"documents": documents, "routes": routes}
@@ -105,7 +103,7 @@ def _with_credentials(manifest: dict[str, Any], plan: Plan) -> dict[str, Any]:
     every route that requires credentials (flowc.semantics.credentials): environment variable names, never values."""
     from flowc.semantics.credentials import manifest_entries
 
-    application, required = manifest_entries(plan)
+    application, required = manifest_entries(plan.table)
     for route in manifest["routes"]:
         if route["path"] in required:
             route["auth"] = required[route["path"]]

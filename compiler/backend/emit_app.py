@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flowc import __version__
-from flowc.backend.event_routes import event_routes, unserved_urls
 from flowc.backend.plan import NO_BXML_EVENTS, Plan
 from flowc.backend.plan import Document as PlannedDocument
 from flowc.backend.plan import Route as PlannedRoute
@@ -39,6 +38,7 @@ from flowc.runtime.schedule import WeeklyHours, minutes
 from flowc.runtime.values import SlotRef
 from flowc.semantics.analysis import analyse
 from flowc.semantics.credentials import Pair, RouteAuth, open_route_diagnostics, route_credentials
+from flowc.semantics.event_routes import unserved_urls
 from flowc.semantics.ir import Attribute, Element, Hours, ListValue, Project, Slot, Text, walk
 
 if TYPE_CHECKING:
@@ -299,7 +299,7 @@ def room_specs(plan: Plan) -> tuple[tuple[RoomSpec, ...], tuple[SiteSpec, ...]]:
 
 def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
     documents = [compile_document(item) for item in rendered]
-    required = route_credentials(plan)
+    required = route_credentials(plan.table)
     routes: list[Route] = []
     seen: set[str] = set()
     for route in plan.routes:  # a flow reached with GET and POST is planned twice: the app serves both
@@ -315,9 +315,9 @@ def build_model(plan: Plan, rendered: list[RenderedDocument]) -> AppModel:
         else:
             routes.append(_flow_route(route.path, route.events, route.documents, required[route.path],
                                       plan.project.hours))
-    # Relative URLs of webhooks that take no BXML (flowc.backend.event_routes, also listed in the manifest): the app
+    # Relative URLs of webhooks that take no BXML (flowc.semantics.event_routes, also listed in the manifest): the app
     # validates them, calls the user's on_<event> function if there is one, and answers 204.
-    for found in event_routes(plan.project, seen):
+    for found in plan.table.events:  # the same paths as `seen`: the table's routes'
         auth = required.get(found.path)
         routes.append(EventRoute(found.path, tuple(found.events), auth=_auth(auth),
                             hook_timeout=auth.callback_timeout if auth else None))
@@ -566,7 +566,7 @@ def sync_user_module(compilation: Compilation, out: Path, plan: Plan,
     """Create the hooks module if absent; otherwise report hooks it lacks and functions no flow uses. Also
     reports what the app built from these flows cannot enforce (FC705)."""
     model = build_model(plan, rendered)  # the same model app.py was generated from: a few ms, no shared state
-    return (open_route_diagnostics(plan, "FC711") + unverified_credentials(model)
+    return (open_route_diagnostics(plan.table, "FC711") + unverified_credentials(model)
             + _sync_hooks(compilation, model, out))
 
 

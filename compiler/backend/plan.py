@@ -1,9 +1,10 @@
 """Planning: which BXML documents a project compiles to, and which webhook routes serve them.
 
-One document per flow body, per `when` branch and per conference handler; one route per flow and per
-conference that receives events. This is the data behind OUT/manifest.json and the generated web app. The
-bodies, their contexts, the links and the merged join settings come from the project's analysis
-(flowc.semantics.analysis); the events and file names of conference handlers from the vocabulary.
+One document per flow body, per `when` branch and per conference handler (and the variants rooms and counted
+gathers need); the routes serving them are flowc.semantics.routes' table, which the credentials and the checker
+read too. This is the data behind OUT/manifest.json and the generated web app. The bodies, their contexts, the
+links and the merged join settings come from the project's analysis (flowc.semantics.analysis); the events and
+file names of conference handlers from the vocabulary.
 """
 
 from __future__ import annotations
@@ -12,23 +13,16 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
 
 from flowc.backend.rooms import (
-    KEYS_PATH,
-    LOBBY_PATH,
     RoomPlan,
     Site,
     audio_elements,
-    is_room,
     keys_elements,
-    keys_for,
     lobby_elements,
     muted,
     named_join,
-    needs_lobby,
     overflow_elements,
-    role_kind,
     to_lobby_elements,
 )
 from flowc.bxml.vocabulary import Context, vocabulary
@@ -38,15 +32,25 @@ from flowc.semantics.analysis import (
     Body,
     RouteKind,
     analyse,
-    callback_method,
     conference_event_url,
     join_attributes,
 )
-from flowc.semantics.ir import Branch, Conference, Element, Project, Word
+from flowc.semantics.ir import Branch, Conference, Element, Project
 from flowc.semantics.links import FLOW_PATH, Links
+from flowc.semantics.routes import (
+    CONFERENCE_ROUTE_EVENTS,
+    KEYS_PATH,
+    LOBBY_PATH,
+    CountedGather,
+    Routes,
+    app_routes,
+    is_room,
+    keys_for,
+    needs_lobby,
+    role_kind,
+    site_join,
+)
 
-# The events a declared conference's route receives: those its event URL is sent.
-CONFERENCE_ROUTE_EVENTS = list(vocabulary().conference_event_url.events)
 # The conference events whose reply takes no BXML (their handlers compile to no document).
 NO_BXML_EVENTS = {name for name, e in vocabulary().events.items() if e.phrase and e.reply is None}
 conference_join_attributes = join_attributes  # the name the emitters know
@@ -91,6 +95,7 @@ class Plan:
     links: Links
     documents: list[Document]
     routes: list[Route]
+    table: Routes  # the routes as flowc.semantics.routes decides them (these follow it), with their credentials
     rooms: list[RoomPlan] = field(default_factory=list)
     asks: dict[int, str] = field(default_factory=dict)  # id() of each counted gather -> its `ask` in URLs
 
@@ -122,8 +127,8 @@ def branch_file(flow: str, field: str, values: list[str], taken: set[str], folde
 def plan(project: Project, links: Links | None = None) -> Plan:
     analysis = analyse(project)
     links = links or analysis.links
+    table = app_routes(analysis)
     documents: list[Document] = []
-    routes: list[Route] = []
     slugs = {name: e.slug for name, e in vocabulary().events.items()}
     flows: dict[str, list[Document]] = {}
     taken: dict[str, set[str]] = {}
@@ -138,47 +143,32 @@ def plan(project: Project, links: Links | None = None) -> Plan:
                                          taken.setdefault(f"conference {owner.name}", set()))
             conferences.setdefault(owner.name, []).append(document)
             documents.append(document)
-    asks = _counted_gathers(analysis, flows, documents)
+    asks = _counted_gathers(analysis, table.counted, flows, documents)
+    hours = project.hours
     for document in documents:  # `when office open`: a branch on declared business hours, not a payload field
-        if document.branch and document.branch["source"] == "payload" and document.branch["field"] in project.hours:
+        if document.branch and document.branch["source"] == "payload" and document.branch["field"] in hours:
             document.branch["source"] = "hours"
-    for file in project.files:
-        for flow in file.flows:
-            if flow.document is not None:
-                continue  # a document for an update endpoint: your code sends it, no webhook asks for it
-            methods = sorted({r.method for r in links.references_to(flow.name)} or {"POST"})
-            for method in methods:
-                routes.append(Route(method, FLOW_PATH.format(name=flow.name), links.events(flow), flow.name,
-                                    documents=flows.get(flow.name, [])))
-        for conference in file.conferences:
-            url = conference_event_url(conference)
-            if url is None or "://" in url and not urlparse(url).path:
-                continue
-            method = callback_method(conference.setting(vocabulary().conference_event_url.method_attribute or ""))
-            path = urlparse(url).path if "://" in url else url
-            routes.append(Route(method, path, list(CONFERENCE_ROUTE_EVENTS), conference.name,
-                                conference=conference.name, documents=conferences.get(conference.name, [])))
-    result = Plan(project, links, documents, routes, asks=asks)
+    routes = [Route(r.method, r.path, r.events, r.flow, conference=r.conference, room=r.room, room_kind=r.room_kind,
+                    documents=[] if r.room is not None else
+                    conferences.get(r.flow, []) if r.conference is not None else flows.get(r.flow, []))
+              for r in table.routes]
+    result = Plan(project, links, documents, routes, table, asks=asks)
     plan_rooms(result)
     return result
 
 
-def _counted_gathers(analysis: Analysis, flows: dict[str, list[Document]],
+def _counted_gathers(analysis: Analysis, counted: list[CountedGather], flows: dict[str, list[Document]],
                      documents: list[Document]) -> dict[int, str]:
     """`gather ... then choice attempts 3 exhausted voicemail`: the documents `choice`'s route serves when an
     answer selects none of its branches (its default statements, then the same gather asking attempt 2, 3 ...;
     after the last, its default statements and a redirect to `voicemail`). Returns each counted gather's name
-    in the callback URLs: its flow's, with `.2`, `.3` ... for a flow's later counted gathers."""
-    tag, url = analysis.vocab.attempt_callback
+    in the callback URLs (flowc.semantics.routes.counted_gathers decides which gathers count)."""
     asks: dict[int, str] = {}
-    per_flow: dict[str, int] = {}
-    for element, _, body in analysis.tagged(tag):
-        attempts, target = element.attempts, element.attribute(url)
-        receiver = analysis.flows.get(target.value.value) if target and type(target.value) is Word else None
-        if attempts is None or attempts.whole is None or receiver is None or body.flow is None:
-            continue  # FC140 / FC141: nothing is counted
-        per_flow[body.flow] = per_flow.get(body.flow, 0) + 1
-        ask = asks[id(element)] = body.flow + (f".{per_flow[body.flow]}" if per_flow[body.flow] > 1 else "")
+    for gather in counted:
+        element, receiver, ask = gather.element, gather.receiver, gather.ask
+        attempts = element.attempts
+        assert attempts is not None and attempts.whole is not None
+        asks[id(element)] = ask
         context = analysis.flow_context(receiver)
         stem = f"flows/{receiver.name}.{ask}"
         planned = [Document(f"{stem}.attempt-{n}.xml", receiver.name, context, element.span,
@@ -275,7 +265,7 @@ def _room_plan(plan: Plan, conference: Conference) -> RoomPlan:
 
 
 def _plan_site(plan: Plan, rooms: dict[str, RoomPlan], document: Document) -> None:
-    at = next((i for i, e in enumerate(document.elements) if e.conference in rooms), None)
+    at = site_join(document.elements, rooms)
     if at is None:
         return
     join = document.elements[at]
@@ -311,9 +301,3 @@ def _plan_site(plan: Plan, rooms: dict[str, RoomPlan], document: Document) -> No
     if policy is not None and (policy.cap is not None or any(k.action == "lock" for k in policy.keys)):
         site.full = add("full", [*before, *overflow_elements(room)])  # over the cap, or the room is locked
     room.sites.append(site)
-    if not any(r.path == room.lobby_path for r in plan.routes) and site.lobby:
-        plan.routes.append(Route("POST", room.lobby_path, ["redirect"], conference.name, room=conference.name,
-                                 room_kind="lobby"))
-    if room.keys_path and keys and not any(r.path == room.keys_path for r in plan.routes):
-        plan.routes.append(Route("POST", room.keys_path, ["dtmf"], conference.name, room=conference.name,
-                                 room_kind="keys"))

@@ -19,7 +19,8 @@ time. For every join of a room (a *site*: one planned document with a top-level 
 Per room: tone documents (played by replying to memberJoin/memberExit, with the matching handler's verbs
 after the tone), the time-limit warning (a `<Bxml>` the app PUTs to the conference), the lobby route and the
 keys route (`start gather` sends each key there; the app acts by REST). The elements are written as .flow
-statements and lowered, so no BXML name is spelled here.
+statements and lowered, so no BXML name is spelled here. Which joins are sites, a role's kind and whether a
+site needs the lobby or keys are flowc.semantics.routes' decisions (the routes and their credentials follow them).
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ from urllib.parse import quote
 
 from flowc.core.diagnostics import Span
 from flowc.semantics.ir import Attribute, Conference, Element, Slot, Text
+from flowc.semantics.routes import KEYS_PATH, LOBBY_PATH, is_room, keys_for, needs_lobby, role_kind
 
-LOBBY_PATH = "/rooms/{name}/lobby"
-KEYS_PATH = "/rooms/{name}/keys"
+__all__ = ["KEYS_PATH", "LOBBY_PATH", "RoomPlan", "Site", "audio_elements", "is_room", "keys_elements", "keys_for",
+           "lobby_elements", "muted", "named_join", "needs_lobby", "overflow_elements", "role_kind",
+           "to_lobby_elements"]
+
 
 
 @dataclass
@@ -60,10 +64,6 @@ class RoomPlan:
     # (event "join"|"exit", roles or () for every role, ((handler file or "", tone file), ...))
     tones: list[tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]] = field(default_factory=list)
     warning: str | None = None
-
-
-def is_room(conference: Conference | None) -> bool:
-    return conference is not None and conference.policy is not None
 
 
 @functools.cache
@@ -180,24 +180,6 @@ def overflow_elements(room: RoomPlan) -> list[Element]:
 def audio_elements(kind: str, text: Text, span: Span | None) -> list[Element]:
     """`play URL` or `say TEXT` with the given Text."""
     return _elements(f'{kind} "@text"', {"@text": text}, span)
-
-
-def role_kind(conference: Conference, role: str | None) -> str:
-    """The kind of a join's role (`member` when none is written); an unknown role counts as a member (the
-    checker reports it)."""
-    policy = conference.policy
-    found = policy.role(role or "member") if policy is not None else None
-    return found.kind if found is not None else "member"
-
-
-def needs_lobby(conference: Conference, kind: str) -> bool:
-    policy = conference.policy
-    return policy is not None and policy.lobby is not None and kind != "host"
-
-
-def keys_for(conference: Conference, role: str) -> bool:
-    policy = conference.policy
-    return policy is not None and any(not key.roles or role in key.roles for key in policy.keys)
 
 
 def muted(join: Element) -> Element:

@@ -1,6 +1,7 @@
 """Callback credentials: the project's one `application auth` declaration, passwords written into `auth`
 phrases, and secrets served on routes that require no credentials (which routes are open is
-flowc.semantics.credentials' decision; `flowc compile` reports the open routes themselves, FC711)."""
+flowc.semantics.credentials' decision, over the routes flowc.semantics.routes finds in the analysis, so the
+check plans nothing; `flowc compile` reports the open routes themselves, FC711)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Iterator
 
 from flowc.check.common import CheckContext, diagnostic, rule
 from flowc.core.diagnostics import Diagnostic, Edit, Fix, Label
+from flowc.semantics.credentials import open_route_diagnostics
 from flowc.semantics.ir import Attribute, Env, Text
+from flowc.semantics.routes import app_routes
 
 
 @rule("FC713", "FC404")
@@ -40,8 +43,4 @@ def _written(auth: list[Attribute]) -> list[tuple[str, str]]:
 @rule("FC712")
 def secrets_on_open_routes(context: CheckContext) -> Iterator[Diagnostic]:
     """FC712: a document holding a secret served on a route that requires no credentials."""
-    from flowc.backend.plan import plan as make_plan
-    from flowc.semantics.credentials import open_route_diagnostics
-
-    planned = make_plan(context.project, context.links)
-    yield from open_route_diagnostics(planned, "FC712", skip=context.is_xml)
+    yield from open_route_diagnostics(app_routes(context), "FC712", skip=context.is_xml)

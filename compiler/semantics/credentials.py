@@ -11,7 +11,9 @@ application's, as Bandwidth sends them with its callbacks.
 
 This module is the one place that decides, per route, which credentials it accepts, which statements reach it
 without any (FC706), which credentials it cannot check (FC705) and whether it stays open (FC711, FC712). The
-web-app backend, the manifest and the checker all read it. Imports only the core (no pydantic, lxml, jinja2).
+routes are flowc.semantics.routes' table, so the checker reads the same answer as the web-app backend and the
+manifest without planning, and it is computed once per analysis. Imports only the core (no pydantic, lxml,
+jinja2).
 """
 
 from __future__ import annotations
@@ -19,17 +21,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from flowc.bxml.vocabulary import AttributeSpec, vocabulary
 from flowc.core.codes import CODES
 from flowc.core.diagnostics import Diagnostic, Edit, Fix, Label, Span
+from flowc.semantics.analysis import join_attributes
 from flowc.semantics.ir import Attribute, Conference, Element, Env, Flow, Number, Project, Text, Value, Word, walk
-from flowc.semantics.links import FLOW_PATH
-
-if TYPE_CHECKING:
-    from flowc.backend.plan import Plan
+from flowc.semantics.links import FLOW_PATH, Links
+from flowc.semantics.routes import Routes, Served
 
 PRIMARY = ("username", "password")
 FALLBACK = ("fallbackUsername", "fallbackPassword")
@@ -109,13 +109,11 @@ def _is_callback(spec: AttributeSpec | None) -> bool:
 def document_attributes(element: Element, project: Project, application: list[Attribute]) -> list[Attribute]:
     """What an element is written with: a declared conference's settings for `join NAME`, then the
     application's credentials where they apply. The BXML emitter and the checker both read this."""
-    from flowc.backend.plan import conference_join_attributes
-
     attributes = element.attributes
     if element.conference is not None:
         conference = project.conferences.get(element.conference)
         if conference is not None:
-            attributes = conference_join_attributes(conference, element)
+            attributes = join_attributes(conference, element)
     return effective_attributes(element.tag, attributes, application)
 
 
@@ -160,102 +158,174 @@ def _path_of(value: Value) -> str | None:
     return None
 
 
-def _add_source(auth: RouteAuth, attributes: list[Attribute], url_attribute: str,
-                application: list[Attribute]) -> bool:
+@dataclass(frozen=True, slots=True)
+class _Declared:
+    """The application's credentials, read once per project: the pair they make, or where they cannot be
+    checked (FC705)."""
+
+    attributes: list[Attribute]
+    pair: Pair | None
+    unverified: list[Span]
+
+
+def _declared(application: list[Attribute]) -> _Declared:
+    scratch = RouteAuth("", Span("", 0, 0))
+    pair = _pair(application, PRIMARY, scratch) if application else None
+    return _Declared(application, pair, scratch.unverified)
+
+
+def _add_source(auth: RouteAuth, attributes: list[Attribute], url_attribute: str, application: _Declared) -> bool:
     """The credentials Bandwidth sends to the route from one statement: username/password, and the fallback
     pair when the fallback URL of the same callback has this path too (the same app behind another host); for
     a statement that declares none (or cannot: <Refer>, <Connect>), the application's. Returns whether the
     webhook carries any credentials."""
-    declares = any(a.name in PRIMARY for a in attributes)
-    primary = _pair(attributes if declares else application, PRIMARY, auth)
+    declares = False
+    fallback_url: Attribute | None = None
+    timeout: Value | None = None
+    fallback_name = url_attribute[:-3] + "FallbackUrl" if url_attribute.endswith("Url") else ""
+    for attribute in attributes:  # one pass: this runs for every statement reaching every route
+        name = attribute.name
+        if name in PRIMARY:
+            declares = True
+        elif name == fallback_name and fallback_url is None:
+            fallback_url = attribute
+        elif name == "callbackTimeout" and timeout is None:
+            timeout = attribute.value
+    if declares:
+        primary = _pair(attributes, PRIMARY, auth)
+    else:
+        primary = application.pair
+        auth.unverified.extend(application.unverified)
     if primary is not None:
         auth.pairs.append(primary)
-    fallback_name = url_attribute[:-3] + "FallbackUrl" if url_attribute.endswith("Url") else ""
-    fallback_url = next((a for a in attributes if a.name == fallback_name), None)
     if fallback_url is not None and _path_of(fallback_url.value) == auth.path:
         fallback = _pair(attributes, FALLBACK, auth)
         if fallback is not None:
             literal = fallback_url.value.literal if isinstance(fallback_url.value, Text) else None
             host = urlparse(literal).hostname if literal and "://" in literal else None
             auth.pairs.append(Pair(fallback.username, fallback.password, host, primary))
-    timeout = next((a.value for a in attributes if a.name == "callbackTimeout"), None)
     if isinstance(timeout, Number):
         seconds = timeout.in_unit("s")
         auth.callback_timeout = min(seconds, auth.callback_timeout or seconds)
-    return declares or bool(application)
+    return declares or bool(application.attributes)
 
 
-def route_credentials(plan: Plan) -> dict[str, RouteAuth]:
-    """Per path served by the web app (flows, conferences, relative no-BXML URLs), what it requires."""
-    from flowc.backend.event_routes import event_routes
-    from flowc.backend.plan import conference_join_attributes
+def route_credentials(table: Routes) -> dict[str, RouteAuth]:
+    """Per path served by the web app (flows, conferences, relative no-BXML URLs), what it requires. Computed
+    once per table: the compile's manifest, web app and FC711 read the same answer."""
+    if table.credentials is None:
+        table.credentials = _route_credentials(table, until_closed=False)
+    return table.credentials
 
-    project = plan.project
-    application = application_credentials(project)
-    flows, conferences = project.flows, project.conferences  # (each access builds the dict again)
-    joins: dict[str, list[Element]] = {}  # each declared conference's joins, found once
-    for element, _ in plan.links.conference_joins:
-        if element.conference is not None:
-            joins.setdefault(element.conference, []).append(element)
+
+def open_routes(table: Routes) -> dict[str, RouteAuth]:
+    """The routes that require no credentials, each computed in full. A route's statements are read only until
+    one gives it credentials to require (the checker asks this of every project it checks; most routes are
+    closed by their first statement)."""
+    found = table.credentials if table.credentials is not None else _route_credentials(table, until_closed=True)
+    return {path: auth for path, auth in found.items() if auth.is_open}
+
+
+Steps = Iterator[None]  # one item per statement (or declaration) whose credentials were added to the route
+
+
+def _route_credentials(table: Routes, until_closed: bool) -> dict[str, RouteAuth]:
+    application = _declared(application_credentials(table.analysis.project))
     routes: dict[str, RouteAuth] = {}
-    for route in plan.routes:  # a flow reached with GET and POST is planned twice: one route serves both
-        if route.path in routes:
-            continue
-        if route.room is not None:  # a room's lobby and keys: reached from documents the app serves, which
-            # carry the application's credentials (written into their redirect and start gather)
-            conference = conferences[route.room]
-            auth = routes[route.path] = RouteAuth(route.path, conference.name_span)
-            if application:
-                _add_source(auth, [], "", application)
-            else:
-                auth.uncredentialed.append((conference.name_span, False))
-        elif route.conference:
-            conference = conferences[route.conference]
-            auth = routes[route.path] = RouteAuth(route.path, conference.name_span)
-            _add_source(auth, conference.settings, "conferenceEventUrl", application)
-            for element in joins.get(route.conference, ()):
-                merged = conference_join_attributes(conference, element)
-                _add_source(auth, merged, "conferenceEventUrl", application)
-        else:
-            routes[route.path] = _flow_route(plan, flows[route.flow], route.path, conferences, application)
-    for found in event_routes(project, set(routes)):
-        event: RouteAuth | None = None
-        for attributes, name in found.uses:
-            url = next(a for a in attributes if a.name == name)
-            event = event or RouteAuth(found.path, url.span)
-            if not _add_source(event, attributes, name, application):
-                event.uncredentialed.append((url.span, False))
-        if event is not None:
-            routes[found.path] = event
+    for auth, steps in _route_sources(table, application):
+        for _ in steps:
+            if until_closed and auth.pairs:
+                break  # it requires credentials: whatever else reaches it, it is not open
+        routes[auth.path] = auth
     for auth in routes.values():
-        auth.pairs = list(dict.fromkeys(auth.pairs))
-        auth.unverified = list(dict.fromkeys(auth.unverified))
+        if len(auth.pairs) > 1:
+            auth.pairs = list(dict.fromkeys(auth.pairs))
+        if len(auth.unverified) > 1:
+            auth.unverified = list(dict.fromkeys(auth.unverified))
         if auth.is_open:  # nothing is required, so nothing is refused: no statement lacks anything
             auth.uncredentialed = []
     return routes
 
 
-def _flow_route(plan: Plan, flow: Flow, path: str, conferences: dict[str, Conference],
-                application: list[Attribute]) -> RouteAuth:
-    from flowc.backend.plan import conference_join_attributes
+def _route_sources(table: Routes, application: _Declared) -> Iterator[tuple[RouteAuth, Steps]]:
+    """Each path's RouteAuth with the steps that fill it, in the table's order, then the no-BXML event routes."""
+    analysis = table.analysis
+    flows, conferences = analysis.flows, analysis.conferences
+    joins: dict[str, list[Element]] = {}  # each declared conference's joins, found once
+    for element, _ in analysis.links.conference_joins:
+        if element.conference is not None:
+            joins.setdefault(element.conference, []).append(element)
+    seen: set[str] = set()
+    for route in table.routes:  # a flow reached with GET and POST is planned twice: one route serves both
+        if route.path in seen:
+            continue
+        seen.add(route.path)
+        if route.room is not None:
+            conference = conferences[route.room]
+            auth = RouteAuth(route.path, conference.name_span)
+            yield auth, _room_steps(auth, conference, application)
+        elif route.conference:
+            conference = conferences[route.conference]
+            auth = RouteAuth(route.path, conference.name_span)
+            yield auth, _conference_steps(auth, conference, joins.get(route.conference, []), application)
+        else:
+            flow = flows[route.flow]
+            auth = RouteAuth(route.path, flow.name_span)
+            yield auth, _flow_steps(auth, analysis.links, flow, conferences, application)
+    for found in table.events:
+        if found.uses:
+            first_attributes, first_name = found.uses[0]
+            auth = RouteAuth(found.path, next(a for a in first_attributes if a.name == first_name).span)
+            yield auth, _event_steps(auth, found.uses, application)
 
-    auth = RouteAuth(path, flow.name_span)
-    references = plan.links.references_to(flow.name)
+
+def _room_steps(auth: RouteAuth, conference: Conference, application: _Declared) -> Steps:
+    """A room's lobby and keys: reached from documents the app serves, which carry the application's
+    credentials (written into their redirect and start gather)."""
+    if application.attributes:
+        _add_source(auth, [], "", application)
+    else:
+        auth.uncredentialed.append((conference.name_span, False))
+    yield
+
+
+def _conference_steps(auth: RouteAuth, conference: Conference, joins: list[Element], application: _Declared) -> Steps:
+    _add_source(auth, conference.settings, "conferenceEventUrl", application)
+    yield
+    for element in joins:
+        _add_source(auth, join_attributes(conference, element), "conferenceEventUrl", application)
+        yield
+
+
+def _event_steps(auth: RouteAuth, uses: list[tuple[list[Attribute], str]], application: _Declared) -> Steps:
+    for attributes, name in uses:
+        if not _add_source(auth, attributes, name, application):
+            auth.uncredentialed.append((next(a for a in attributes if a.name == name).span, False))
+        yield
+
+
+def _flow_steps(auth: RouteAuth, links: Links, flow: Flow, conferences: dict[str, Conference],
+                application: _Declared) -> Steps:
+    references = links.references_to(flow.name)
     for reference in references:
         element = reference.element
         attributes = element.attributes
         if element.tag == "Conference" and element.conference in conferences:
-            attributes = conference_join_attributes(conferences[element.conference], element)
+            attributes = join_attributes(conferences[element.conference], element)
         if not _add_source(auth, attributes, reference.spec.name, application):
             auth.uncredentialed.append((reference.attribute.span, False))
+        yield
     if flow.entry_events or not references:  # the Bandwidth application's own callbacks arrive here
-        declared = flow.auth or application
-        pair = _pair(declared, PRIMARY, auth) if declared else None
+        if flow.auth:
+            pair = _pair(flow.auth, PRIMARY, auth)
+        else:
+            pair = application.pair
+            auth.unverified.extend(application.unverified)
         if pair is not None:
             auth.pairs.append(pair)
-        elif not declared:
+        elif not flow.auth and not application.attributes:
             auth.uncredentialed.append((flow.name_span, True))
-    return auth
+        yield
 
 
 def manifest_auth(pair: Pair) -> dict[str, str]:
@@ -267,31 +337,40 @@ def manifest_auth(pair: Pair) -> dict[str, str]:
     return entry
 
 
-def manifest_entries(plan: Plan) -> tuple[dict[str, str] | None, dict[str, dict[str, str]]]:
+def manifest_entries(table: Routes) -> tuple[dict[str, str] | None, dict[str, dict[str, str]]]:
     """The manifest's `application.auth` (None when the project declares none) and each protected route's
     `auth` (its first pair: the one the statements and the application send), by path."""
-    application = application_credentials(plan.project)
-    scratch = RouteAuth("", Span("", 0, 0))
-    declared = _pair(application, PRIMARY, scratch) if application else None
-    routes = {path: manifest_auth(auth.pairs[0]) for path, auth in route_credentials(plan).items() if auth.pairs}
+    declared = _declared(application_credentials(table.analysis.project)).pair
+    routes = {path: manifest_auth(auth.pairs[0]) for path, auth in route_credentials(table).items() if auth.pairs}
     return (manifest_auth(declared) if declared else None), routes
 
 
 # -- diagnostics ----------------------------------------------------------------------------------------------
 
-def open_route_diagnostics(plan: Plan, code: str,
+def _served_secrets(served: Served, project: Project, application: list[Attribute]) -> Iterator[Attribute]:
+    """The secrets of one document a route serves; a room's site with keys writes `start gather` before its
+    join, which carries the application's credentials (it sends its webhooks only to this app)."""
+    at = len(served.elements) if served.keys_at is None else served.keys_at
+    yield from secrets(served.elements[:at], project, application)
+    if served.keys_at is not None:
+        yield from (a for a in application if isinstance(a.value, Env))
+    yield from secrets(served.elements[at:], project, application)
+
+
+def open_route_diagnostics(table: Routes, code: str,
                            skip: Callable[[str], bool] = lambda file: False) -> list[Diagnostic]:
     """FC711 (`code`) for every route that requires no credentials, or FC712 for those of them that serve a
     secret. Without an application declaration the fix adds one, offered in one file (one per project)."""
-    project = plan.project
+    project = table.analysis.project
     application = application_credentials(project)
-    documents = {r.path: r.documents for r in reversed(plan.routes)}
+    documents = {r.path: r for r in reversed(table.routes)}
     found: list[tuple[str, Span, list[Label]]] = []
-    for path, auth in route_credentials(plan).items():
+    for path, auth in (route_credentials(table) if code == "FC711" else open_routes(table)).items():
         if not auth.is_open or skip(auth.span.file):
             continue
-        carried = {a.value.span: a for document in documents.get(path, [])
-                   for a in secrets(document.elements, project, application)}
+        route = documents.get(path)
+        carried = {a.value.span: a for served in (table.served(route) if route else [])
+                   for a in _served_secrets(served, project, application)}
         if code == "FC712" and carried:
             names = dict.fromkeys(f"env({a.value.name})" for a in carried.values())  # type: ignore[union-attr]
             found.append((f"`{path}` requires no credentials but serves {', '.join(names)}: anyone who can reach "

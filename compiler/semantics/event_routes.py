@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from flowc.semantics.analysis import RouteKind, analyse, callback_method
+from flowc.bxml.vocabulary import Vocabulary
+from flowc.semantics.analysis import Analysis, RouteKind, analyse, callback_method
 from flowc.semantics.ir import Attribute, Project, Text
 
 
@@ -27,14 +28,33 @@ class EventRoute:
 
 def event_routes(project: Project, taken: set[str]) -> list[EventRoute]:
     """Every relative no-BXML webhook URL whose path is not already a route in `taken`, in source order."""
-    analysis = analyse(project)
+    return event_routes_of(analyse(project), taken)
+
+
+_CALLBACKS: list[tuple[Vocabulary, dict[str, frozenset[str]]]] = []  # for the vocabulary last read
+
+
+def _no_bxml_callbacks(vocab: Vocabulary) -> dict[str, frozenset[str]]:
+    """Per element, its attributes giving a URL for webhooks whose reply takes no BXML."""
+    if not _CALLBACKS or _CALLBACKS[0][0] is not vocab:
+        _CALLBACKS[:] = [(vocab, {tag: frozenset(name for name, a in spec.attributes.items()
+                                                 if a.events and not a.reply_bxml)
+                                  for tag, spec in vocab.elements.items()})]
+    return _CALLBACKS[0][1]
+
+
+def event_routes_of(analysis: Analysis, taken: set[str]) -> list[EventRoute]:
     vocab = analysis.vocab
+    callbacks = _no_bxml_callbacks(vocab)
     found: dict[str, EventRoute] = {}
     for element, spec, body in analysis.sites:
+        names = callbacks[element.tag]
+        if not names:
+            continue  # most statements send no such webhook
         for attribute in element.attributes:
-            attribute_spec = spec.attributes.get(attribute.name)
-            if attribute_spec is None or attribute_spec.reply_bxml or not attribute_spec.events:
+            if attribute.name not in names:
                 continue
+            attribute_spec = spec.attributes[attribute.name]
             value = attribute.value
             literal = value.literal if isinstance(value, Text) else None
             if literal is None or not literal.startswith("/"):
