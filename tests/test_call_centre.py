@@ -263,3 +263,44 @@ def test_an_empty_case_number_asks_again(bw):
     bw.advance(45)  # no digits: the prompt again (repeat 2), then an empty gather
     assert call.heard[3:5] == ["Sorry, I did not get that.", GREETING]
     assert room(bw) is None
+
+
+# -- races and workers ---------------------------------------------------------------------------------------
+
+def test_a_late_duplicated_completion_of_the_last_call_does_not_end_the_next_one_on_the_case(bw):
+    bw.faults.duplicate("conferenceCompleted")
+    bw.faults.reorder(20.0)  # the ended call's completions arrive late, twice
+    customer(bw)
+    first = agent(bw)
+    first.hangup()  # the case's call ends ...
+    again = customer(bw)  # ... and the customer calls back on the same case while the completions are on their way
+    bw.advance(30)
+    assert again.state == "active" and again.heard[-1] == QUEUE
+    second = agent(bw)
+    bw.advance(30)
+    assert set(room(bw).members) == {again, second} and again.state == "active"
+    assert len([w for w in bw.webhooks if w.event_type == "conferenceCompleted"]) == 2  # both arrived
+
+
+def test_two_workers_run_the_case_through_redis(out, bandwidth, redis_url, monkeypatch):
+    from flowc.runtime.store import open_store
+
+    store = open_store(redis_url)
+    store.clear()
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("FLOWC_STORE", redis_url)
+    bw = bandwidth(out, workers=2, settle_seconds=0.5)
+    waiting = customer(bw)  # queued by one worker, taken in by whichever takes the agent's join
+    staff = agent(bw)
+    boss = supervisor(bw)
+    assert set(room(bw).members) == {waiting, staff, boss}
+    boss.press("3")  # barge: the supervisor's mode, read by whichever worker takes the key
+    bw.advance(1)
+    assert room(bw).can_hear(waiting, boss) and room(bw).can_hear(staff, boss)
+    assert store.room(f"case-{CASE}").hosts == 1  # the state is in Redis, not in either worker
+    staff.hangup()
+    bw.advance(4)
+    assert waiting.heard[-1] == GOODBYE
+    store.clear()
+    store.close()

@@ -90,3 +90,19 @@ def test_the_import_scan_sees_imports_inside_functions_and_under_old_names(tmp_p
     assert _imported_modules(sample) == [(2, "flowc.backend.plan"), (2, "flowc.backend.plan.plan"),
                                          (3, "flowc.backend.plan"), (4, "flowc.semantics"),
                                          (4, "flowc.semantics.ir")]
+
+
+def test_checking_a_project_loads_nothing_of_the_backend_runtime_cli_or_emulator():
+    # What the import scan cannot see (a name reached through the old-name finder, `importlib`, a registry):
+    # run a check, the open-route rule included (its own bad example fires it), and list what got loaded.
+    program = ("import sys\nfrom flowc.core.codes import CODES\nfrom flowc.semantics.project import compile_sources\n"
+               "result = compile_sources({'p.flow': CODES['FC712'].bad.encode()})\n"
+               "assert [d.code for d in result.diagnostics] == ['FC712'], result.diagnostics\n"
+               "print(sorted(m for m in sys.modules if m.startswith('flowc.')))\n")
+    import ast
+
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    loaded = ast.literal_eval(done.stdout.strip())
+    assert [m for m in loaded if m.split(".")[1] in FORBIDDEN_BELOW_THE_BACKEND
+            and m not in SHARED_LEAVES and m != "flowc.runtime"] == []
