@@ -7,8 +7,10 @@ and how long releasing a lobby of 19 callers takes in the emulator's virtual tim
    `conferenceMemberJoin` of that guest (claim the event, join, the tone). Each round uses a new room name's
    worth of callers (the store is cleared every 18 admissions, so no room fills). Percentiles per kind; the
    difference with the stateless path is what rooms add.
-2. The emulator: 19 callers wait in the lobby, the host joins; how many REST requests the release makes, and
-   the virtual time from the host's join to the last caller's join.
+2. The emulator: 19 callers wait in the lobby, the host joins; how many REST requests the release makes, how
+   many the emulator refused for going over the Voice API's rate limits (flowc.sim.limits), the virtual time
+   from the host's join to the last caller's join next to what the limits allow ((19 - burst) / rate: the
+   first `burst` PUTs at once, then one per 1/rate s), and the real time the release took.
 
     .venv/bin/python benchmarks/bench_rooms.py [--webhooks 3000]
 """
@@ -104,24 +106,30 @@ def measure(out: Path, store_url: str, webhooks: int) -> dict[str, tuple[float, 
     return {kind: percentiles(values) for kind, values in samples.items()}
 
 
-def lobby_release() -> tuple[int, float, int]:
+def lobby_release() -> dict[str, float]:
+    from flowc.bxml.vocabulary import vocabulary
     from flowc.sim import Bandwidth
 
+    limit = vocabulary().rest_limits.requests
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "out"
         flowc(["compile", str(ROOT / "benchmarks" / "data" / "big-room"), "-o", str(out)])
         with Bandwidth(out, settle_seconds=10) as bw:
             waiting = [bw.inbound("guest") for _ in range(19)]
             before = len([e for e in bw.events if e.kind == "rest"])
+            started = time.perf_counter()
             host = bw.inbound("host", wait=False)
             bw.advance(30)  # the host's sentence, its join, the release
+            real = time.perf_counter() - started
             room = bw.conference("big")
             assert room is not None and set(room.members) == {host, *waiting}, "not all released"
             joins = [e.time for e in bw.events if e.kind == "state" and e.state == "joined"]
             joined_at = next(e.time for e in bw.events if e.kind == "state" and e.state == "joined"
                              and e.subject == host.id)
             rest = len([e for e in bw.events if e.kind == "rest"]) - before
-            return rest, max(joins) - joined_at, len(room.members)
+            return {"rest": rest, "refused": len(bw.rate_limits.refused), "virtual": max(joins) - joined_at,
+                    "allowed": max(0, 19 - limit.burst) / limit.per_second, "members": len(room.members),
+                    "real": real, "rate": limit.per_second, "burst": limit.burst}
 
 
 def main() -> None:
@@ -152,9 +160,11 @@ def main() -> None:
         for kind, (p50, p99) in kinds.items():
             extra = "" if kind == "stateless" else f"  adds p50 {p50 - base50:+.3f} ms, p99 {p99 - base99:+.3f} ms"
             print(f"{store:6} {kind:10} p50 {p50:.3f} ms  p99 {p99:.3f} ms{extra}")
-    rest, seconds, members = lobby_release()
-    print(f"lobby of 19: {rest} REST requests, last caller joined {seconds:.2f} s (virtual) after the host; "
-          f"{members} members")
+    lobby = lobby_release()
+    print(f"lobby of 19: {lobby['rest']} REST requests, {lobby['refused']} refused over the limits "
+          f"({lobby['rate']:g}/s, bursts of {lobby['burst']}); last caller joined {lobby['virtual']:.3f} s (virtual) "
+          f"after the host, the limits allow {lobby['allowed']:.3f} s; {lobby['members']} members; "
+          f"{lobby['real'] * 1000:.0f} ms real time for the host's arrival and 30 s of virtual time")
 
 
 if __name__ == "__main__":

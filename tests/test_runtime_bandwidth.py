@@ -11,6 +11,7 @@ import time
 
 import httpx
 import pytest
+from flowc.bxml.vocabulary import Rate
 from flowc.runtime.bandwidth import ApiConfig, ApiError, BandwidthClient, call_bxml, member_update, retry_after
 from flowc.sim import Bandwidth
 from sim_helpers import ScriptedApp, response, say
@@ -212,15 +213,43 @@ def test_a_request_that_never_left_is_tried_again_even_if_not_idempotent():
 
 def test_pacing_spreads_a_burst():
     async def burst() -> float:
-        from flowc.runtime.bandwidth import Pacer
+        from flowc.runtime.bandwidth import Pacer, RealTime
 
-        pacer = Pacer(rate=50, burst=5)
+        pacer = Pacer(Rate(50, 5))
         started = time.monotonic()
         for _ in range(15):
-            await pacer.wait()
+            await pacer.wait(RealTime())
         return time.monotonic() - started
 
     assert 0.18 <= asyncio.run(burst()) < 1.0  # 5 at once, then 10 at 50 a second
+
+
+def test_pacing_gives_each_request_its_own_slot_even_when_they_come_together():
+    from flowc.runtime.bandwidth import Pacer
+
+    pacer = Pacer(Rate(10, 10))
+    waits = [pacer.reserve(1000.0) for _ in range(19)]  # 19 senders at one instant: none waits for another
+    assert waits == pytest.approx([0.0] * 10 + [0.1 * k for k in range(1, 10)])
+    assert pacer.reserve(1000.0 + 5) == 0.0  # a quiet while later, the bucket is full again
+    assert pacer.reserve(1005.0) == 0.0
+
+
+def test_the_pace_defaults_to_the_voice_apis_limits_and_follows_the_environment(monkeypatch):
+    from flowc.bxml.vocabulary import vocabulary
+
+    monkeypatch.setenv("BANDWIDTH_ACCOUNT_ID", "42")
+    for name in ("FLOWC_BANDWIDTH_RATE", "FLOWC_BANDWIDTH_CALL_RATE"):
+        monkeypatch.delenv(name, raising=False)
+    limits = vocabulary().rest_limits
+    config = ApiConfig.from_environment()
+    assert (config.rate, config.call_rate) == (limits.requests, limits.create_call)
+    monkeypatch.setenv("FLOWC_BANDWIDTH_RATE", "2.5")
+    monkeypatch.setenv("FLOWC_BANDWIDTH_CALL_RATE", "1")
+    config = ApiConfig.from_environment()
+    assert (config.rate, config.call_rate) == (Rate(2.5, 2), Rate(1, 1))  # bursts of one second's worth
+    monkeypatch.setenv("FLOWC_BANDWIDTH_RATE", "fast")
+    with pytest.raises(ApiError, match="FLOWC_BANDWIDTH_RATE must be a positive number"):
+        ApiConfig.from_environment()
 
 
 def test_retry_after_reads_seconds_and_dates():

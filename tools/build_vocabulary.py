@@ -245,6 +245,15 @@ ADDRESS_PATTERNS = {"E.164": r"\+[1-9][0-9]{1,14}", "SIP URI": r"(?i:sips?:[^\s]
 # Limits Bandwidth sets that are not an attribute's range.
 LIMITS = {"conference_name_length": 100, "conference_calls": 20, "gather_prompts": 20}
 
+# The Voice API's rate limits for one account: a rate a second and a burst (how many may go at once: a token
+# bucket's size) for creating calls and for every other request, and how many calls may be active at once.
+# Creating calls: 5 a second and 100 active sessions by default, each answered 429 with its reason (Bandwidth's
+# rate-limits page). Every other endpoint may answer 429 with Retry-After (the OpenAPI spec) at a rate
+# Bandwidth does not publish: 10 a second is flowc's assumption. The bursts (one second's worth) are flowc's
+# too. The emulator enforces these; the generated app paces itself by them.
+REST_LIMITS = {"create_call": {"per_second": 5, "burst": 5}, "requests": {"per_second": 10, "burst": 10},
+               "active_sessions": 100}
+
 NAME_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."  # what `|safe` keeps
 ID_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789-"
 KEYPAD = "0123456789*#"
@@ -451,6 +460,7 @@ def convert(reference: dict, previous: dict) -> dict:
     return {
         "max_document_bytes": 65536,
         "limits": LIMITS,
+        "rest_limits": REST_LIMITS,
         "events": EVENTS,
         "fields": FIELDS,
         "credential_pairs": CREDENTIAL_PAIRS,

@@ -3,9 +3,10 @@
 This table is the single source of truth for facts about Bandwidth: every element, attribute, type, range,
 enum and default; which webhooks each URL receives, whether their reply may be BXML and in which context it
 runs; what each payload field can hold; per-element child limits, take-over and destinations; per-attribute
-secret, webhook-setting and address flags; limits such as the conference name's 100 characters. Lowering reads
-keywords and aliases from it, the checker its types, ranges and limits, the emitter its element and attribute
-names, the web app its events, the language server its docs and enums.
+secret, webhook-setting and address flags; limits such as the conference name's 100 characters, and the
+Voice API's rate limits (`rest_limits`: the emulator enforces them, the generated app's client paces by them).
+Lowering reads keywords and aliases from it, the checker its types, ranges and limits, the emitter its element
+and attribute names, the web app its events, the language server its docs and enums.
 """
 
 from __future__ import annotations
@@ -117,6 +118,27 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Rate:
+    """A rate limit: requests a second on average, and how many may go at once (a token bucket's size)."""
+
+    per_second: float
+    burst: int
+
+
+@dataclass(frozen=True)
+class RestLimits:
+    """The Voice API's rate limits for one account: creating calls, every other request, calls active at once."""
+
+    create_call: Rate
+    requests: Rate
+    active_sessions: int
+
+    @classmethod
+    def read(cls, raw: dict[str, Any]) -> RestLimits:
+        return cls(Rate(**raw["create_call"]), Rate(**raw["requests"]), int(raw["active_sessions"]))
+
+
+@dataclass(frozen=True)
 class AttributeSpec:
     name: str
     type: str
@@ -209,6 +231,7 @@ class Vocabulary:
     events: dict[str, EventSpec] = field(default_factory=dict)
     fields: dict[str, Shape] = field(default_factory=dict)  # webhook payload fields whose shape is known
     limits: Limits = Limits(100, 20, 20)
+    rest_limits: RestLimits = field(kw_only=True)  # rate limits of the Voice API (REST), not of BXML
     credential_pairs: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)  # `auth U P`
     fallback_credentials: frozenset[str] = frozenset()  # the attributes of the fallback pair
     address_patterns: dict[str, str] = field(default_factory=dict)  # "E.164" -> the regular expression
@@ -420,6 +443,7 @@ def vocabulary() -> Vocabulary:
         events={name: _event(name, e) for name, e in raw["events"].items()},
         fields={name: _shape(f) for name, f in raw["fields"].items()},
         limits=Limits(**raw["limits"]),
+        rest_limits=RestLimits.read(raw["rest_limits"]),
         credential_pairs={tuple(p["phrase"].split()): tuple(p["attributes"]) for p in pairs},
         fallback_credentials=frozenset(a for p in pairs if p.get("fallback") for a in p["attributes"]),
         address_patterns=raw["address_patterns"],

@@ -7,8 +7,10 @@ Public interface:
   BANDWIDTH_ACCOUNT_ID, and either Basic credentials (BANDWIDTH_USERNAME, BANDWIDTH_PASSWORD) or OAuth2 client
   credentials (BANDWIDTH_CLIENT_ID and BANDWIDTH_CLIENT_SECRET, or FLOWC_BANDWIDTH_AUTH=oauth2 with the Basic
   pair as client id and secret; the token from BANDWIDTH_TOKEN_URL, cached until a minute before it expires
-  and fetched again on a 401). FLOWC_BANDWIDTH_RATE: requests per second (default 20, bursts of 10).
-- `BandwidthClient(config)`, async: `update_call(call_id, redirect_url=..., state=..., tag=...)`,
+  and fetched again on a 401). FLOWC_BANDWIDTH_RATE: requests a second other than creating calls, and
+  FLOWC_BANDWIDTH_CALL_RATE: calls created a second (defaults: the Voice API's limits in the vocabulary,
+  `rest_limits` in data/bxml.json; bursts of one second's worth).
+- `BandwidthClient(config, clock=None)`, async: `update_call(call_id, redirect_url=..., state=..., tag=...)`,
   `redirect_call`, `hang_up`, `update_call_bxml(call_id, bxml)`, `update_conference(conference_id,
   status=..., redirect_url=...)`, `end_conference`, `update_conference_bxml(conference_id, bxml)`,
   `update_member(conference_id, call_id, mute=, hold=, call_ids_to_coach=)`, `get_conference`, and `send(request)`
@@ -18,8 +20,14 @@ Public interface:
   BXML replacements are not: sent again they would restart what the call or room plays.
 - `ApiError(status, description, retry_after)`: a refusal (4xx, 5xx) or, with status None, no answer.
 
-Retries: a 429 is never applied, so it is always retried after its Retry-After (within `max_wait`); a request
-that never left (no connection) likewise; a timeout or a 5xx only when the request is idempotent.
+Pacing: one `Pacer` for creating calls and one for every other request, each the token bucket of its limit
+(kept as the time the next request may go, so concurrent senders each get their own slot without a lock).
+Waits (pacing, Retry-After, backing off) are on the client's clock: real time, or the emulator's virtual time
+when the app runs in flowc.sim (flowc.runtime.services gives the client the runtime's clock).
+
+Retries: a 429 is never applied, so it is always retried after its Retry-After (within `max_wait` seconds of
+waiting in all); a request that never left (no connection) likewise; a timeout or a 5xx only when the request
+is idempotent.
 """
 
 from __future__ import annotations
@@ -28,17 +36,17 @@ import asyncio
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from flowc.bxml.vocabulary import Rate, vocabulary
 
 if TYPE_CHECKING:
     import httpx
 
 DEFAULT_API_URL = "https://voice.bandwidth.com/api/v2"
 DEFAULT_TOKEN_URL = "https://api.bandwidth.com/api/v1/oauth2/token"
-DEFAULT_RATE = 20.0
-BURST = 10
 JSON = "application/json"
 XML = "application/xml"
 
@@ -51,6 +59,36 @@ class ApiError(Exception):
         self.status, self.description, self.retry_after = status, description, retry_after
 
 
+class Clock(Protocol):
+    """What the client waits on (flowc.runtime.timers' clocks are such)."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class RealTime:
+    def now(self) -> float:
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def _rate(name: str, default: Rate) -> Rate:
+    """A rate from the environment (bursts of one second's worth), else the vocabulary's."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        per_second = float(raw)
+    except ValueError:
+        per_second = 0.0
+    if not 0 < per_second < float("inf"):
+        raise ApiError(None, f"{name} must be a positive number, not {raw!r}")
+    return Rate(per_second, max(1, int(per_second)))
+
+
 @dataclass(frozen=True)
 class ApiConfig:
     api_url: str
@@ -59,7 +97,8 @@ class ApiConfig:
     password: str = ""
     auth: Literal["basic", "oauth2"] = "basic"
     token_url: str = DEFAULT_TOKEN_URL
-    rate: float = DEFAULT_RATE  # requests per second, per worker
+    rate: Rate = field(default_factory=lambda: vocabulary().rest_limits.requests)  # per worker, not creating calls
+    call_rate: Rate = field(default_factory=lambda: vocabulary().rest_limits.create_call)  # calls created
     timeout: float = 10.0  # seconds for one attempt
     max_wait: float = 30.0  # seconds one request may spend waiting for Retry-After and retries
 
@@ -76,11 +115,11 @@ class ApiConfig:
         auth: Literal["basic", "oauth2"] = "oauth2" if chosen == "oauth2" else "basic"
         username = client_id if auth == "oauth2" and client_id else env.get("BANDWIDTH_USERNAME", "")
         password = secret if auth == "oauth2" and client_id else env.get("BANDWIDTH_PASSWORD", "")
-        rate = float(env.get("FLOWC_BANDWIDTH_RATE", "") or DEFAULT_RATE)
-        if not rate > 0:
-            raise ApiError(None, f"FLOWC_BANDWIDTH_RATE must be a positive number, not {rate!r}")
+        limits = vocabulary().rest_limits
         return cls(env.get("BANDWIDTH_API_URL", "").rstrip("/") or DEFAULT_API_URL, account, username, password,
-                   auth, env.get("BANDWIDTH_TOKEN_URL", "") or DEFAULT_TOKEN_URL, rate)
+                   auth, env.get("BANDWIDTH_TOKEN_URL", "") or DEFAULT_TOKEN_URL,
+                   _rate("FLOWC_BANDWIDTH_RATE", limits.requests),
+                   _rate("FLOWC_BANDWIDTH_CALL_RATE", limits.create_call))
 
 
 @dataclass(frozen=True)
@@ -137,22 +176,28 @@ def _camel(name: str) -> str:
 
 
 class Pacer:
-    """A token bucket: at most `rate` requests a second on average, `burst` at once."""
+    """A token bucket of `rate.burst` requests refilled at `rate.per_second`, kept as the instant the next
+    request is due (`due`, from an origin taken at the first request so that sums stay small): a request may go
+    when it is at most `burst - 1` intervals before that instant."""
 
-    def __init__(self, rate: float, burst: int = BURST) -> None:
-        self.rate, self.burst = rate, float(burst)
-        self.tokens, self.last = float(burst), time.monotonic()
-        self.lock = asyncio.Lock()
+    def __init__(self, rate: Rate) -> None:
+        self.interval, self.burst = 1.0 / rate.per_second, rate.burst
+        self.origin: float | None = None
+        self.due = 0.0
 
-    async def wait(self) -> None:
-        async with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
-            self.last = now
-            if self.tokens < 1:
-                await asyncio.sleep((1 - self.tokens) / self.rate)
-                self.tokens, self.last = 1.0, time.monotonic()
-            self.tokens -= 1
+    def reserve(self, now: float) -> float:
+        """Take the next slot; the seconds to wait for it (0: go now)."""
+        if self.origin is None:
+            self.origin = now
+        elapsed = now - self.origin
+        due = max(self.due, elapsed)
+        self.due = due + self.interval
+        return max(0.0, due - elapsed - (self.burst - 1) * self.interval)
+
+    async def wait(self, clock: Clock) -> None:
+        seconds = self.reserve(clock.now())
+        if seconds > 0:
+            await clock.sleep(seconds)
 
 
 def retry_after(header: str | None, default: float = 1.0) -> float:
@@ -172,19 +217,20 @@ def retry_after(header: str | None, default: float = 1.0) -> float:
 class BandwidthClient:
     """Async client of one account's Voice API (httpx, one connection pool per worker)."""
 
-    def __init__(self, config: ApiConfig, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, config: ApiConfig, http: httpx.AsyncClient | None = None, clock: Clock | None = None) -> None:
         import httpx
 
         self.config = config
         self.http = http or httpx.AsyncClient(timeout=config.timeout)
-        self.pacer = Pacer(config.rate)
+        self.clock: Clock = clock or RealTime()
+        self.pacer, self.call_pacer = Pacer(config.rate), Pacer(config.call_rate)
         self._token: tuple[str, float] | None = None  # (access token, monotonic time it is good until)
         self._token_lock = asyncio.Lock()
         self.sent = 0  # attempts that reached the wire (for tests and logs)
 
     @classmethod
-    def from_environment(cls) -> BandwidthClient:
-        return cls(ApiConfig.from_environment())
+    def from_environment(cls, clock: Clock | None = None) -> BandwidthClient:
+        return cls(ApiConfig.from_environment(), clock=clock)
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -230,7 +276,7 @@ class BandwidthClient:
 
     async def send(self, request: Request) -> httpx.Response:
         """Send with pacing, Retry-After and the retries the request allows; ApiError when it cannot."""
-        deadline = time.monotonic() + self.config.max_wait
+        waited = 0.0
         refreshed = False
         attempt = 0
         while True:
@@ -260,14 +306,16 @@ class BandwidthClient:
                     wait = min(2.0 ** attempt * 0.1, 2.0)
                 else:
                     raise failure
-            if wait is None or time.monotonic() + wait > deadline:
+            if wait is None or waited + wait > self.config.max_wait:
                 raise failure
-            await asyncio.sleep(wait)
+            waited += wait
+            await self.clock.sleep(wait)
 
     async def _attempt(self, request: Request) -> httpx.Response:
         import httpx
 
-        await self.pacer.wait()
+        creates_call = request.method == "POST" and request.path == "/calls"
+        await (self.call_pacer if creates_call else self.pacer).wait(self.clock)
         headers = {"Authorization": await self._authorization(), "User-Agent": "flowc-runtime"}
         if request.body is not None:
             headers["Content-Type"] = request.content_type

@@ -90,7 +90,7 @@ class Runtime:
         if self._client is None:
             from flowc.runtime.bandwidth import BandwidthClient
 
-            self._client = BandwidthClient.from_environment()
+            self._client = BandwidthClient.from_environment(clock=self._clock)  # it paces on the runtime's clock
         return self._client
 
     @property
@@ -98,10 +98,13 @@ class Runtime:
         return self._clock
 
     def use_clock(self, clock: Clock) -> None:
-        """Run timers on another clock (the emulator's virtual time, a test's)."""
+        """Run timers, and the Bandwidth client's waits, on another clock (the emulator's virtual time, a
+        test's)."""
         self._clock = clock
         if self._timers is not None:
             self._timers.clock = clock
+        if self._client is not None:
+            self._client.clock = clock
 
     def now(self) -> float:
         return self._clock.now()

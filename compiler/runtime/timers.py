@@ -8,7 +8,8 @@ mid-run loses its lease and another runs the timer. A handler must tolerate what
 
 Times are seconds on the runtime's clock (`Clock.now()`; time.time() unless a test or the emulator drives
 it). `Clock.wake(when)` tells the clock's owner that something is due then: the system clock wakes the
-background loop early; a virtual clock can schedule the firing in its own time.
+background loop early; a virtual clock can schedule the firing in its own time. `await Clock.sleep(seconds)`
+is how the runtime's Bandwidth client waits (pacing, Retry-After), in the clock's time.
 
 Public interface: `Clock` (protocol), `SystemClock`, `TimerHandler`, `Timers(store, worker, clock)`,
 `on(kind, handler)`, `schedule(key, kind, due, data)`, `schedule_in(key, kind, seconds, data)`, `cancel(key)`,
@@ -40,6 +41,8 @@ class Clock(Protocol):
         """Something is due at `when` (a timer was scheduled)."""
         ...
 
+    async def sleep(self, seconds: float) -> None: ...
+
 
 class SystemClock:
     """Wall-clock time; `wake` interrupts the background loop's sleep so a near timer is not late by a poll."""
@@ -54,6 +57,9 @@ class SystemClock:
     def wake(self, when: float) -> None:
         if self.changed is not None and self.loop is not None and not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self.changed.set)  # also from a plain `def` hook's thread
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 class Timers:

@@ -10,7 +10,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from flowc.sim.clock import Parking
 from flowc.sim.engine import DEFAULT_CALLBACK_TIMEOUT, Endpoint, Engine, Faults, Options, Room, SimCall
+from flowc.sim.limits import RateLimits
 from flowc.sim.timeline import Event, Webhook, render_text, to_data
 from flowc.sim.transport import APP_ORIGIN, AsgiApp, AsgiTarget, HttpTarget, Target, load_out
 
@@ -55,11 +57,13 @@ class Bandwidth:
                  account_id: str = "9900000", settle_seconds: float = 30.0, seconds_per_word: float = 0.4,
                  audio_seconds: float = 5.0, audio_lengths: dict[str, float] | None = None,
                  answer_seconds: float = 1.0, strict: bool = True, seed: int = 0, rest: bool = True,
-                 workers: int = 1) -> None:
+                 workers: int = 1, rate_limits: RateLimits | None = None) -> None:
         if sum(x is not None for x in (out, url, app)) != 1:
             raise ValueError("give one of: an OUT directory, url=, app=")
         self.account_id = account_id
         self.credentials = credentials
+        # the account's Voice API limits (the vocabulary's unless given); .refused lists what went over them
+        self.rate_limits = rate_limits or RateLimits()
         self._store_directory: Any = None  # a fresh store for an in-process app's rooms (FLOWC_STORE)
         self.manifest: dict[str, Any] = {}
         self._saved_environment: dict[str, str | None] = {}
@@ -101,14 +105,19 @@ class Bandwidth:
             assert url is not None  # __init__ made sure one of out, url, app is given
             self.base_url = url.rstrip("/")
         self.engine = Engine(targets, options, lambda: self.api_url)
+        self.parking = Parking(self.engine)  # the app's work waiting in virtual time (flowc.sim.clock)
+        for target in targets:
+            if isinstance(target, AsgiTarget):
+                target.parking = self.parking
         every = [_rooms_of(a) for a in getattr(self, "_apps", [])]
         self.rooms_of_workers = [r for r in every if r is not None]
         self.rooms = self.rooms_of_workers[0] if self.rooms_of_workers else None
         if app is not None:
             from flowc.sim.clock import attach
 
-            self._runtime = attach(self.engine, app)  # the app's timers run on the virtual clock
-            self._more_runtimes = [attach(self.engine, other) for other in getattr(self, "_apps", [])[1:]]
+            # the app's timers and waits run on the virtual clock (flowc.sim.clock)
+            self._runtime = attach(self.engine, app, self.parking)
+            self._more_runtimes = [attach(self.engine, other, self.parking) for other in self._apps[1:]]
         self.engine.application_credentials = self._app_credentials
         if self._server is not None:
             self._server.start()
@@ -129,6 +138,7 @@ class Bandwidth:
         if engine is not None and not engine.loop.is_closed():
             from flowc.sim.clock import detach
 
+            self.parking.close()
             detach(engine, self._runtime)
             for other in getattr(self, "_more_runtimes", []):
                 detach(engine, other)

@@ -10,7 +10,9 @@ update one (`POST /conferences/{id}`: `status: completed` or `redirectUrl`, 204)
 bearer token when the emulator was given credentials, and any credentials otherwise.
 
 Each request is carried out by the engine (under its lock, see Engine.submit) before it is answered, and the
-calls it affects run until they wait again.
+calls it affects run until they wait again. The account's rate limits (flowc.sim.limits: creating calls, every
+other request, active calls) are counted in the emulator's time first: a request over them is answered 429
+with `Retry-After` and the reason, and is not carried out.
 """
 
 from __future__ import annotations
@@ -22,15 +24,21 @@ import secrets
 import socket
 import struct
 import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from flowc.sim.bxml import read_reply
-from flowc.sim.engine import Actor, Endpoint, Room, SimCall
+from flowc.sim.engine import Actor, Endpoint, Engine, Room, SimCall
 from flowc.sim.payloads import iso
 from flowc.sim.timeline import RestRequest, redact_fields
 
 if TYPE_CHECKING:
     from flowc.sim.api import Bandwidth
+
+
+Params = dict[str, Any]  # a route's path parameters
+Answer = tuple[int, Any]  # status, and a JSON value, bytes (media) or None (no body)
 
 
 class ApiError(Exception):
@@ -66,14 +74,14 @@ class RestServer:
         self.socket.close()
 
 
-def uvicorn_config(app):
+def uvicorn_config(app: Any) -> Any:
     import uvicorn
 
     return uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", date_header=False,
                           timeout_graceful_shutdown=1)
 
 
-def _PromptServer(config):
+def _PromptServer(config: Any) -> Any:
     """A uvicorn server that stops as soon as asked (uvicorn's own loop looks every 0.1 s), so that starting
     and stopping an emulator per test costs milliseconds."""
     import asyncio
@@ -90,7 +98,7 @@ def _PromptServer(config):
             if not self.stop_requested:
                 await self.stopping.wait()
 
-        async def shutdown(self, sockets=None) -> None:
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             if self.server_state.connections:  # uvicorn's own shutdown waits 0.1 s for them
                 await super().shutdown(sockets)
                 return
@@ -107,7 +115,7 @@ def _PromptServer(config):
     return PromptServer(config)
 
 
-def build_app(bandwidth: Bandwidth):
+def build_app(bandwidth: Bandwidth) -> Any:
     from starlette.applications import Starlette
     from starlette.routing import Route
 
@@ -135,7 +143,7 @@ class VoiceApi:
         self.tokens: set[str] = set()
 
     @property
-    def engine(self):
+    def engine(self) -> Engine:
         return self.bandwidth.engine
 
     # -- plumbing ----------------------------------------------------------------------------------------------
@@ -154,11 +162,11 @@ class VoiceApi:
             return secrets.compare_digest(f"{user}:{password}", f"{expected[0]}:{expected[1]}")
         return False
 
-    def endpoint(self, handler):
+    def endpoint(self, handler: Callable[[Params, bytes], Answer]) -> Callable[[Any], Awaitable[Any]]:
         from starlette.concurrency import run_in_threadpool
         from starlette.responses import JSONResponse, Response
 
-        async def serve(request):
+        async def serve(request: Any) -> Any:
             raw = await request.body()
             path, method = request.url.path, request.method
             problem = self.refusal(request, path)
@@ -167,24 +175,29 @@ class VoiceApi:
                 await run_in_threadpool(self.engine.submit, lambda: self.log(method, path, status, raw, content))
                 return JSONResponse(content, status_code=status, headers=headers)
 
-            def work():
-                try:
-                    status, content = handler(request.path_params, raw)
-                except ApiError as error:
-                    status, content = error.status, {"type": error.kind, "description": error.description}
+            def work() -> tuple[int, Any, dict[str, str] | None]:
+                headers = None
+                limited = self.limited(method, path)
+                if limited is not None:
+                    status, content, headers = limited
+                else:
+                    try:
+                        status, content = handler(request.path_params, raw)
+                    except ApiError as error:
+                        status, content = error.status, {"type": error.kind, "description": error.description}
                 self.log(method, path, status, raw, content)
-                return status, content
+                return status, content, headers
 
-            status, content = await run_in_threadpool(self.engine.submit, work)
+            status, content, headers = await run_in_threadpool(self.engine.submit, work)
             if isinstance(content, bytes):
                 return Response(content, status_code=status, media_type="audio/wav")
             if content is None:
                 return Response(status_code=status)
-            return JSONResponse(content, status_code=status)
+            return JSONResponse(content, status_code=status, headers=headers)
 
         return serve
 
-    def refusal(self, request, path: str):
+    def refusal(self, request: Any, path: str) -> tuple[int, dict[str, Any], dict[str, str] | None] | None:
         if not self.authorized(request.headers.get("authorization", "")):
             return 401, {"type": "authentication-error", "description": "bad credentials"}, \
                 {"WWW-Authenticate": 'Basic realm="flowc.sim"'}
@@ -195,6 +208,15 @@ class VoiceApi:
             return 429, {"type": "rate-limit", "description": "too many requests"}, \
                 {"Retry-After": str(limit.retry_after)}
         return None
+
+    def limited(self, method: str, path: str) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        """429 when the request is over one of the account's rate limits (under the engine's lock)."""
+        active = sum(1 for call in self.engine.calls.values() if call.state == "active")
+        over = self.bandwidth.rate_limits.check(method, path, self.engine.now, active)
+        if over is None:
+            return None
+        reason, seconds = over
+        return 429, {"type": "rate-limit", "description": reason}, {"Retry-After": str(seconds)}
 
     def log(self, method: str, path: str, status: int, raw: bytes, content: Any) -> None:
         body: Any = raw.decode("utf-8", "replace")
@@ -230,7 +252,7 @@ class VoiceApi:
 
     # -- calls -------------------------------------------------------------------------------------------------
 
-    def create_call(self, params, raw):
+    def create_call(self, params: Params, raw: bytes) -> Answer:
         body = self.json_body(raw)
         missing = [k for k in ("from", "to", "applicationId", "answerUrl") if not body.get(k)]
         if missing:
@@ -276,10 +298,10 @@ class VoiceApi:
             "disconnectCause": call.cause, "errorMessage": None, "errorId": None, "lastUpdate": iso(self.engine.now),
         }
 
-    def get_call(self, params, raw):
+    def get_call(self, params: Params, raw: bytes) -> Answer:
         return 200, self.call_state(self.find_call(params["call_id"]))
 
-    def update_call(self, params, raw):
+    def update_call(self, params: Params, raw: bytes) -> Answer:
         body = self.json_body(raw)
         call = self.find_call(params["call_id"], active=True)
         state = body.get("state") or "active"
@@ -308,18 +330,18 @@ class VoiceApi:
                         body.get("redirectFallbackUrl"), body.get("redirectFallbackMethod") or "POST", fallback,
                         timeout, base)
 
-    def bxml(self, raw: bytes, context: str):
+    def bxml(self, raw: bytes, context: str) -> tuple[ET.Element, ...]:
         reply = read_reply(raw.decode("utf-8", "replace"), context, root="Bxml", check=self.engine.options.strict)
         if reply.refused:
             raise ApiError(400, reply.reason)
         return reply.verbs
 
-    def update_call_bxml(self, params, raw):
+    def update_call_bxml(self, params: Params, raw: bytes) -> Answer:
         call = self.find_call(params["call_id"], active=True)
         self.engine.replace_bxml(call, self.bxml(raw, "call"))
         return 204, None
 
-    def media(self, params, raw):
+    def media(self, params: Params, raw: bytes) -> Answer:
         return 200, silent_wav(0.5)
 
     # -- conferences -------------------------------------------------------------------------------------------
@@ -339,13 +361,13 @@ class VoiceApi:
                              f"{room.id}/members/{call_id}",
                 "mute": member.mute, "hold": member.hold, "callIdsToCoach": member.coaching}
 
-    def list_conferences(self, params, raw):
+    def list_conferences(self, params: Params, raw: bytes) -> Answer:
         return 200, [self.conference(room) for room in self.engine.rooms.values()]
 
-    def get_conference(self, params, raw):
+    def get_conference(self, params: Params, raw: bytes) -> Answer:
         return 200, self.conference(self.find_room(params["conference_id"]))
 
-    def update_conference(self, params, raw):
+    def update_conference(self, params: Params, raw: bytes) -> Answer:
         body = self.json_body(raw)
         room = self.find_room(params["conference_id"], active=True)
         status = body.get("status") or "active"
@@ -360,28 +382,28 @@ class VoiceApi:
         self.engine.start(Actor(room.id + " redirect"), self._conference_redirect(room, endpoint))
         return 204, None
 
-    def _conference_redirect(self, room: Room, endpoint: Endpoint):
+    def _conference_redirect(self, room: Room, endpoint: Endpoint) -> Generator[Any, Any, None]:
         engine = self.engine
         payload = engine.room_event(room, "conferenceRedirect")
         reply = yield from engine.fetch("conferenceRedirect", payload, endpoint, "conference", conference_id=room.id)
         if not isinstance(reply, str) and room.state == "active":
             engine.play_in_room(room, reply.verbs)
 
-    def update_conference_bxml(self, params, raw):
+    def update_conference_bxml(self, params: Params, raw: bytes) -> Answer:
         room = self.find_room(params["conference_id"], active=True)
         self.engine.play_in_room(room, self.bxml(raw, "conference"))
         return 204, None
 
-    def find_member(self, params) -> tuple[Room, str]:
+    def find_member(self, params: Params) -> tuple[Room, str]:
         room = self.find_room(params["conference_id"])
         if params["member_id"] not in room.members:
             raise ApiError(404, f"{params['member_id']} is not a member of {room.id}", "not-found")
         return room, params["member_id"]
 
-    def get_member(self, params, raw):
+    def get_member(self, params: Params, raw: bytes) -> Answer:
         return 200, self.member(*self.find_member(params))
 
-    def update_member(self, params, raw):
+    def update_member(self, params: Params, raw: bytes) -> Answer:
         body = self.json_body(raw)
         room, call_id = self.find_member(params)
         member = room.members[call_id]
@@ -402,7 +424,7 @@ class VoiceApi:
 
     # -- OAuth2 ------------------------------------------------------------------------------------------------
 
-    async def token(self, request):
+    async def token(self, request: Any) -> Any:
         from starlette.responses import JSONResponse
 
         form = (await request.body()).decode()

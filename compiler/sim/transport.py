@@ -26,6 +26,7 @@ from urllib.parse import urlencode, urlsplit
 
 if TYPE_CHECKING:
     import httpx
+    from flowc.sim.clock import Parking
 
 APP_ORIGIN = "http://app"  # the origin an OUT directory's in-process app is given
 # Webhooks go only to this machine unless this is set: a flow's fallback URL or a `then "https://..."`
@@ -88,11 +89,16 @@ class Target(Protocol):
 
 class AsgiTarget:
     """An ASGI application called in-process; URLs on APP_ORIGIN go to it. With several (the same OUT loaded
-    as several workers), each webhook goes to the next in turn, as a load balancer would send them."""
+    as several workers), each webhook goes to the next in turn, as a load balancer would send them.
+
+    With `parking` (flowc.sim.clock.Parking), the call is a task of its own: once the app has answered, the
+    webhook is done when the call ends or waits in virtual time (its side effects, paced), and the rest of the
+    call goes on as the emulator's time passes."""
 
     def __init__(self, app: AsgiApp, *more: AsgiApp) -> None:
         self.apps = (app, *more)
         self.turn = 0
+        self.parking: Parking | None = None
 
     @property
     def app(self) -> AsgiApp:
@@ -127,16 +133,28 @@ class AsgiTarget:
             await asyncio.sleep(3600)  # the request never disconnects while the app works
             return {"type": "http.disconnect"}
 
+        parking = self.parking
+
         async def send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status.append(message["status"])
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
+                if parking is not None and not message.get("more_body", False):
+                    parking.allow(asyncio.current_task())  # answered: what follows may wait in virtual time
+
+        app = self.app
+
+        async def serve() -> None:  # a coroutine of its own: an ASGI app may return any awaitable
+            await app(scope, receive, send)
 
         started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout):
-                await self.app(scope, receive, send)
+                if parking is None:
+                    await serve()
+                else:
+                    await parking.run(serve(), may_park=False)
         except TimeoutError:
             return Answer(None, "", time.perf_counter() - started, f"no answer within {timeout:g} s")
         except Exception as error:  # the app crashed outside its own error handling
