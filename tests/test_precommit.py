@@ -90,7 +90,8 @@ def test_good_files_pass_the_hook(tmp_path, hook_repo, environment):
 
 
 def test_installed_hook_blocks_the_commit(tmp_path, hook_repo, environment):
-    repo = user_repo(tmp_path, {".pre-commit-config.yaml": hook_config(hook_repo, ("flowc-check",)), "main.flow": BAD})
+    config = hook_config(hook_repo, ("flowc-check",))
+    repo = user_repo(tmp_path, {".pre-commit-config.yaml": config, "main.flow": BAD})
     subprocess.run([*PRE_COMMIT, "install"], cwd=repo, env=environment, check=True, capture_output=True)
     blocked = subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-m", "bad"],
                              cwd=repo, env=environment, capture_output=True, text=True, timeout=600)
