@@ -54,3 +54,14 @@ def own_default_store(monkeypatch, store_directory):
     the default): without FLOWC_STORE an app opens ./flowc-state.sqlite, which would litter the checkout, carry
     state from one test to the next, and be refused (the store's one-worker lock) to a second pytest worker."""
     monkeypatch.setenv("FLOWC_STORE", f"sqlite://{store_directory}/{next(STORE_NUMBERS)}.sqlite")
+
+
+@pytest.fixture
+def app_secrets(monkeypatch):
+    """The examples' secrets in the environment (sim_helpers.SECRETS) and no FLOWC_HOOKS, as the web app's tests
+    expect: `pytestmark = pytest.mark.usefixtures("app_secrets")`."""
+    from sim_helpers import SECRETS
+
+    for name, value in SECRETS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("FLOWC_HOOKS", raising=False)

@@ -1,8 +1,8 @@
 """`flowc compile` never loses what is not its own, and OUT is always one whole build (issue 9, items 2 and 3).
 
 Attacks: a forged manifest.json, the user's own files in OUT (new, edited, in the way), SIGKILL of a many-flow
-compile around the swap and in the middle of its writing, two compiles racing into one OUT, leftovers of interrupted compiles. Also the
-dedicated tests of FC902, FC903, FC904 and FC909 (see test_check_codes)."""
+compile around the swap and in the middle of its writing, two compiles racing into one OUT, leftovers of
+interrupted compiles. Also the dedicated tests of FC902, FC903, FC904 and FC909 (see test_check_codes)."""
 
 from __future__ import annotations
 
