@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -31,37 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from flowc.cli.commands import main as flowc  # noqa: E402
+from measure import percentiles, timed_post  # noqa: E402
 from redis_server import RedisServer  # noqa: E402
 
 
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.99) - 1)]
-
-
 async def call(app, path: str, payload: dict) -> float:
-    body = json.dumps(payload).encode()
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": [(b"host", b"app"), (b"content-type", b"application/json"),
-                         (b"content-length", str(len(body)).encode())], "server": ("app", 80),
-             "client": ("127.0.0.1", 1)}
-    sent = False
-
-    async def receive():
-        nonlocal sent
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    status = []
-
-    async def send(message):
-        if message["type"] == "http.response.start":
-            status.append(message["status"])
-    started = time.perf_counter_ns()
-    await app(scope, receive, send)
-    elapsed = (time.perf_counter_ns() - started) / 1e6
-    assert status and status[0] in (200, 204), (path, status)
+    status, elapsed = await timed_post(app, path, payload)
+    assert status in (200, 204), (path, status)
     return elapsed
 
 
@@ -103,7 +77,7 @@ def measure(out: Path, store_url: str, webhooks: int) -> dict[str, tuple[float, 
         finally:
             await rooms.runtime.stop()
     samples = asyncio.run(measured())
-    return {kind: percentiles(values) for kind, values in samples.items()}
+    return {kind: percentiles(values)[:2] for kind, values in samples.items()}
 
 
 def lobby_release() -> dict[str, float]:

@@ -20,8 +20,6 @@ import argparse
 import asyncio
 import contextlib
 import io
-import json
-import statistics
 import sys
 import tempfile
 import time
@@ -32,14 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from flowc.runtime.store import Effect, RedisStore, SqliteStore, Store, event_id  # noqa: E402
+from measure import percentiles, timed_post  # noqa: E402
 from redis_server import RedisServer  # noqa: E402
 
 GUESTS = 18
-
-
-def percentiles(samples: list[float]) -> tuple[float, float, float]:
-    ordered = sorted(samples)
-    return (statistics.median(ordered), ordered[int(len(ordered) * 0.99) - 1], ordered[-1])
 
 
 def timed(samples: list[float], work: Callable[[], object]) -> None:
@@ -116,27 +110,11 @@ def compile_app(folder: Path, hooks: str):
 
 
 async def one_webhook(app, index: int) -> float:
-    body = json.dumps({"eventType": "conferenceMemberJoin", "eventTime": f"2026-01-01T00:00:{index % 60:02}.000Z",
-                       "conferenceId": "conf-1", "name": "room", "callId": f"c-{index}", "from": "+15551110000",
-                       "to": "+15552220000"}).encode()
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": "/conferences/room/events", "raw_path": b"/conferences/room/events", "query_string": b"",
-             "root_path": "", "server": ("app", 80), "client": ("127.0.0.1", 1),
-             "headers": [(b"host", b"app"), (b"content-type", b"application/json"),
-                         (b"content-length", str(len(body)).encode())]}
-    statuses: list[int] = []
-
-    async def receive():
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message):
-        if message["type"] == "http.response.start":
-            statuses.append(message["status"])
-
-    started = time.perf_counter_ns()
-    await app(scope, receive, send)
-    elapsed = (time.perf_counter_ns() - started) / 1e6
-    assert statuses and statuses[0] < 300, statuses
+    status, elapsed = await timed_post(app, "/conferences/room/events", {
+        "eventType": "conferenceMemberJoin", "eventTime": f"2026-01-01T00:00:{index % 60:02}.000Z",
+        "conferenceId": "conf-1", "name": "room", "callId": f"c-{index}", "from": "+15551110000",
+        "to": "+15552220000"})
+    assert status < 300, status
     return elapsed
 
 

@@ -13,12 +13,27 @@ from flowc.cli.commands import main as flowc
 
 ROOT = Path(__file__).resolve().parent.parent
 # The examples' secrets. The generated app reads a secret once per process, so every test of one pytest run
-# gives these variables the same values: the ones tests/test_app.py uses.
+# gives these variables the same values: these (tests/test_app.py's ENV; the `app_secrets` fixture sets them).
 SECRETS = {"SUPPORT_WEBHOOK_USER": "support", "SUPPORT_WEBHOOK_PASSWORD": "s3cret",
            "SUPPORT_FALLBACK_PASSWORD": "fallback-s3cret", "VOICEMAIL_HOOK_USER": "vm",
            "VOICEMAIL_HOOK_PASSWORD": "vm-pw", "MEDIA_PASSWORD": "media-s3cret",
            # the application's callback credentials every example declares (`application auth env(...)`)
            "BANDWIDTH_CALLBACK_USER": "bandwidth", "BANDWIDTH_CALLBACK_PASSWORD": "callback-s3cret"}
+
+
+# A conference whose member-join handler the hooks fill in, and a guest who joins it, then waits: the app of the
+# side-effect, timer and worker tests (tests/test_runtime_outbox.py, tests/test_runtime_workers.py).
+ROOM_AND_GUEST = """
+conference room "room" {
+    on member join {
+    }
+}
+flow guest {
+    join room
+    say "The meeting has ended."
+    pause 600s
+}
+"""
 
 
 def build(tmp_path: Path, flows: dict[str, str] | Path, hooks: str | None = None) -> Path:
@@ -35,6 +50,11 @@ def build(tmp_path: Path, flows: dict[str, str] | Path, hooks: str | None = None
     if hooks is not None:
         (tmp_path / "hooks.py").write_text(hooks)
     return out
+
+
+def build_main(tmp_path: Path, source: str, hooks: str | None = None) -> Path:
+    """build() of a project of one file, main.flow."""
+    return build(tmp_path, {"main.flow": source}, hooks)
 
 
 class Request:

@@ -28,14 +28,12 @@ from flowc.bxml.webhooks import MODELS
 from flowc.cli.commands import main as flowc
 from flowc.runtime import load_app
 from lxml import etree
+from sim_helpers import SECRETS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(p.name for p in (ROOT / "examples").iterdir() if p.is_dir())
 PAYLOADS = ROOT / "tests" / "data" / "webhooks"
-ENV = {"SUPPORT_WEBHOOK_USER": "support", "SUPPORT_WEBHOOK_PASSWORD": "s3cret",
-       "SUPPORT_FALLBACK_PASSWORD": "fallback-s3cret", "VOICEMAIL_HOOK_USER": "vm",
-       "VOICEMAIL_HOOK_PASSWORD": "vm-pw", "MEDIA_PASSWORD": "media-s3cret",
-       "BANDWIDTH_CALLBACK_USER": "bandwidth", "BANDWIDTH_CALLBACK_PASSWORD": "callback-s3cret"}
+ENV = SECRETS  # the examples' secrets (tests/sim_helpers.py)
 CALL_ID = "c-2a913f94-6a486f3a-3cae-4034-bcc3-f0c9fa77ca2f"
 HOOK_TEXT = 'Balance: <5 & "more">'
 

@@ -21,27 +21,12 @@ from flowc.backend.emit_app import build_model, literal
 from flowc.cli.commands import main as flowc
 from flowc.runtime import Choice, ConferenceRoute, EventRoute, FlowRoute, SlotRef, load_app
 from flowc.semantics.project import compile_sources, find_flow_files, read_files
+from sim_helpers import build_main
 from test_app import ENV, payload, running
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(autouse=True)
-def environment(monkeypatch):
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("FLOWC_HOOKS", raising=False)
-
-
-def project(tmp_path: Path, source: str, hooks: str | None = None) -> Path:
-    (tmp_path / "src").mkdir(exist_ok=True)
-    (tmp_path / "src" / "main.flow").write_text(source)
-    assert flowc(["compile", str(tmp_path / "src"), "-o", str(tmp_path / "out")]) == 0
-    if hooks is not None:
-        (tmp_path / "hooks.py").write_text(hooks)
-    return tmp_path / "out"
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("app_secrets")]
 
 
 def test_the_runtime_imports_nothing_of_the_compiler(tmp_path):
@@ -165,8 +150,8 @@ def optional(payload, extra="unused"):
 
 
 def test_hooks_that_ask_for_the_context_get_it_and_others_get_the_payload(tmp_path):
-    out = project(tmp_path, 'flow main {\n    say hook(greeting)\n    say hook(plain)\n    say hook(optional)\n}\n',
-                  CONTEXT_HOOKS)
+    source = 'flow main {\n    say hook(greeting)\n    say hook(plain)\n    say hook(optional)\n}\n'
+    out = build_main(tmp_path, source, CONTEXT_HOOKS)
     with running(load_app(out)) as base:
         response = httpx.post(base + "/flows/main?tenant=acme", json=payload("initiate", callId="c-42"))
     assert response.status_code == 200
@@ -181,8 +166,8 @@ def test_an_observer_marked_after_reply_runs_once_the_reply_is_sent(tmp_path):
              "async def on_dtmf(payload):\n    await asyncio.sleep(1.0)\n"
              "    pathlib.Path(__file__).with_name('observed').write_text(payload.digit)\n\n\n"
              "@after_reply\nasync def on_recording_available(payload):\n    raise RuntimeError('store down')\n")
-    out = project(tmp_path, 'flow main {\n    start gather on dtmf "/hooks/keys"\n'
-                  '    record on recording "/hooks/rec"\n}\n', hooks)
+    out = build_main(tmp_path, 'flow main {\n    start gather on dtmf "/hooks/keys"\n'
+                     '    record on recording "/hooks/rec"\n}\n', hooks)
     with running(load_app(out)) as base:
         started = time.monotonic()
         response = httpx.post(base + "/hooks/keys", json=payload("dtmf", digit="5"), timeout=5)
@@ -198,7 +183,7 @@ def test_an_observer_marked_after_reply_runs_once_the_reply_is_sent(tmp_path):
 
 
 def test_the_lifespan_closes_the_hook_threads(tmp_path):
-    out = project(tmp_path, 'flow main {\n    say hook(lookup)\n}\n', "def lookup(payload):\n    return 'x'\n")
+    out = build_main(tmp_path, 'flow main {\n    say hook(lookup)\n}\n', "def lookup(payload):\n    return 'x'\n")
     app = load_app(out)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -217,7 +202,7 @@ def test_the_lifespan_closes_the_hook_threads(tmp_path):
 
 
 def test_unknown_paths_and_methods_are_still_answered_by_the_router(tmp_path):
-    out = project(tmp_path, 'flow main {\n    say "Hi"\n}\n')
+    out = build_main(tmp_path, 'flow main {\n    say "Hi"\n}\n')
     with running(load_app(out)) as base:
         assert httpx.post(base + "/flows/nothing", json=payload("initiate")).status_code == 404
         assert httpx.put(base + "/flows/main", json=payload("initiate")).status_code == 405

@@ -19,6 +19,7 @@ import pytest
 from flowc.cli.commands import main as flowc
 from flowc.runtime import load_app
 from lxml import etree
+from sim_helpers import build_main
 from test_app import ENV, basic, payload, running
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,29 +27,13 @@ DECLARATION = "application auth env(BANDWIDTH_CALLBACK_USER) env(BANDWIDTH_CALLB
 APPLICATION = basic(ENV["BANDWIDTH_CALLBACK_USER"], ENV["BANDWIDTH_CALLBACK_PASSWORD"])
 SECRETS = [ENV[name] for name in ("SUPPORT_WEBHOOK_USER", "SUPPORT_WEBHOOK_PASSWORD", "SUPPORT_FALLBACK_PASSWORD")]
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(autouse=True)
-def environment(monkeypatch):
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("FLOWC_HOOKS", raising=False)
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("app_secrets")]
 
 
 def compile_json(sources: Path, out: Path, capsys) -> tuple[int, list[dict]]:
     capsys.readouterr()
     status = flowc(["compile", str(sources), "-o", str(out), "--format", "json"])
     return status, json.loads(capsys.readouterr().out)
-
-
-def project(tmp_path: Path, source: str, hooks: str | None = None) -> Path:
-    (tmp_path / "src").mkdir(exist_ok=True)
-    (tmp_path / "src" / "main.flow").write_text(source)
-    assert flowc(["compile", str(tmp_path / "src"), "-o", str(tmp_path / "out")]) == 0
-    if hooks is not None:
-        (tmp_path / "hooks.py").write_text(hooks)
-    return tmp_path / "out"
 
 
 # -- item 1: credentials served to anyone ------------------------------------------------------------------------
@@ -127,8 +112,8 @@ def test_without_a_declaration_the_manifest_has_no_auth(tmp_path):
 
 
 def test_the_application_credentials_are_never_sent_to_another_host(tmp_path):
-    out = project(tmp_path, DECLARATION + 'flow main on initiate {\n    gather then "https://other.example.com/x" '
-                  '{ say "Hi" }\n    record on recording "/hooks/rec" then "https://other.example.com/done"\n}\n')
+    out = build_main(tmp_path, DECLARATION + 'flow main on initiate {\n    gather then "https://other.example.com/x" '
+                     '{ say "Hi" }\n    record on recording "/hooks/rec" then "https://other.example.com/done"\n}\n')
     document = (out / "flows/main.xml").read_text()
     assert "BANDWIDTH_CALLBACK" not in document
 
@@ -136,7 +121,7 @@ def test_the_application_credentials_are_never_sent_to_another_host(tmp_path):
 def test_the_entry_flow_declares_its_own_callback_credentials(tmp_path, monkeypatch):
     monkeypatch.setenv("U", "inbound")
     monkeypatch.setenv("P", "inbound-pw")
-    out = project(tmp_path, 'flow inbound on initiate auth env(U) env(P) {\n    say "Hello"\n}\n')
+    out = build_main(tmp_path, 'flow inbound on initiate auth env(U) env(P) {\n    say "Hello"\n}\n')
     with running(load_app(out)) as base:
         assert httpx.post(base + "/flows/inbound", json=payload("initiate")).status_code == 401
         assert httpx.post(base + "/flows/inbound", json=payload("initiate"), headers=APPLICATION).status_code == 401
@@ -239,7 +224,7 @@ SLEEPING = ("import time\n\n\ndef lookup(payload):\n    time.sleep(4)\n    retur
 
 def test_hanging_sync_hooks_do_not_starve_other_routes(tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("FLOWC_HOOK_TIMEOUT", "1.5")
-    out = project(tmp_path, SLOW, SLEEPING)
+    out = build_main(tmp_path, SLOW, SLEEPING)
     app = load_app(out)
     with running(app) as base:
         async def attack():
@@ -271,7 +256,7 @@ def test_the_hook_budget_stays_below_the_callback_timeout(tmp_path, monkeypatch)
     source = (DECLARATION + 'conference room "r" {\n    timeout 2s\n    on member join {\n        say hook(slow)\n'
               '    }\n}\nflow main on initiate {\n    join room\n}\n')
     monkeypatch.setenv("FLOWC_HOOK_TIMEOUT", "20")
-    out = project(tmp_path, source, "import time\n\n\ndef slow(payload):\n    time.sleep(5)\n    return 'x'\n")
+    out = build_main(tmp_path, source, "import time\n\n\ndef slow(payload):\n    time.sleep(5)\n    return 'x'\n")
     with running(load_app(out)) as base:
         started = time.monotonic()
         response = httpx.post(base + "/conferences/room/events", json=payload("conferenceMemberJoin"),
@@ -280,7 +265,7 @@ def test_the_hook_budget_stays_below_the_callback_timeout(tmp_path, monkeypatch)
 
 
 def test_hook_timeout_must_be_a_positive_number(tmp_path, monkeypatch):
-    out = project(tmp_path, SLOW, SLEEPING)
+    out = build_main(tmp_path, SLOW, SLEEPING)
     for wrong in ("soon", "0", "-1", "inf", "nan"):
         monkeypatch.setenv("FLOWC_HOOK_TIMEOUT", wrong)
         with pytest.raises(ValueError, match="FLOWC_HOOK_TIMEOUT must be a positive number of seconds"):
@@ -326,7 +311,7 @@ RAISERS = ["sync_exit", "sync_interrupt", "async_exit", "async_interrupt", "asyn
 def test_hooks_raising_base_exceptions_are_a_logged_500_and_the_server_carries_on(tmp_path, caplog):
     source = "".join(f"flow {name} {{\n    say hook({name})\n}}\n" for name in RAISERS)
     source += 'flow ok {\n    say "ok"\n}\n'
-    out = project(tmp_path, source, RAISING)
+    out = build_main(tmp_path, source, RAISING)
     caplog.set_level(logging.ERROR, "flowc.app")
     with running(load_app(out)) as base:
         for name in RAISERS:
@@ -339,7 +324,7 @@ def test_hooks_raising_base_exceptions_are_a_logged_500_and_the_server_carries_o
 
 
 def test_a_client_that_disconnects_mid_body_is_not_a_500(tmp_path, caplog):
-    out = project(tmp_path, 'flow main {\n    say "Hi"\n}\n')
+    out = build_main(tmp_path, 'flow main {\n    say "Hi"\n}\n')
     caplog.set_level(logging.INFO)
     with running(load_app(out)) as base:
         host, port = base.removeprefix("http://").split(":")
@@ -370,7 +355,7 @@ def raw_request(base: str, request: bytes) -> bytes:
 
 def test_the_body_limit_holds_for_declared_and_chunked_bodies(tmp_path, monkeypatch):
     monkeypatch.setenv("FLOWC_MAX_BODY", "2048")
-    out = project(tmp_path, 'flow main {\n    say "Hi"\n}\n')
+    out = build_main(tmp_path, 'flow main {\n    say "Hi"\n}\n')
     big = json.dumps({**payload("initiate"), "padding": "x" * 4096}).encode()
     with running(load_app(out)) as base:
         assert httpx.post(base + "/flows/main", content=big, headers={"content-type": "application/json"}) \
@@ -400,7 +385,7 @@ def test_hostile_runtime_values_are_escaped_everywhere(tmp_path, monkeypatch):
     # Payload fields and hook values, in element text and in an attribute value.
     source = (DECLARATION + 'flow main on initiate {\n    say "From {from}: {digits}"\n    say hook(note)\n'
               '    gather tag hook(note) {\n        say "{digits}"\n    }\n}\n')
-    out = project(tmp_path, source, "import os\n\n\ndef note(payload):\n    return os.environ['HOSTILE']\n")
+    out = build_main(tmp_path, source, "import os\n\n\ndef note(payload):\n    return os.environ['HOSTILE']\n")
     with running(load_app(out)) as base:
         for value in HOSTILE:
             monkeypatch.setenv("HOSTILE", value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
@@ -417,8 +402,8 @@ def test_hostile_runtime_values_are_escaped_everywhere(tmp_path, monkeypatch):
 
 
 def test_two_thousand_requests_at_fifty_at_once_are_all_answered_right(tmp_path):
-    out = project(tmp_path, DECLARATION + 'flow main on initiate {\n    gather then menu { say "Hi" }\n}\n'
-                  'flow menu {\n    when digits "0" {\n        hangup\n    }\n    say "You chose {digits}."\n}\n')
+    out = build_main(tmp_path, DECLARATION + 'flow main on initiate {\n    gather then menu { say "Hi" }\n}\n'
+                     'flow menu {\n    when digits "0" {\n        hangup\n    }\n    say "You chose {digits}."\n}\n')
 
     async def load(base: str) -> list[tuple[str, int, bytes]]:
         limits = httpx.Limits(max_connections=50, max_keepalive_connections=50)

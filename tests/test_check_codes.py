@@ -19,6 +19,7 @@ TESTED_HERE |= {"FC701", "FC702", "FC703", "FC704", "FC705", "FC706", "FC707"}  
 TESTED_HERE |= {"FC711"}  # reported by `flowc compile`: tests/test_app_security.py
 TESTED_HERE |= {f"FC9{n:02}" for n in range(1, 11)}  # files, OUT: test_out_safety, test_odd_paths ...
 TESTED_HERE |= {"FC801", "FC802"}  # `flowc graph`: tests/test_graph.py
+TESTED_HERE |= {"FC811"}  # `flowc sim`: tests/test_sim_cli.py
 
 
 def diagnostics_of(code):

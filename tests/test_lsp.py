@@ -83,11 +83,19 @@ async def start(client: LanguageClient, folder: Path) -> types.InitializeResult:
     ))
 
 
-@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER))
-async def client(lsp_client: LanguageClient, folder: Path):
-    lsp_client.initialize_result = await start(lsp_client, folder)
-    yield
-    await lsp_client.shutdown_session()
+def started_client():
+    """The `client` fixture of a module of editor tests (`client = started_client()`): one real server for the
+    module, initialised on the module's `folder` fixture and shut down after its last test."""
+
+    @pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER), name="client")
+    async def client(lsp_client: LanguageClient, folder: Path):
+        lsp_client.initialize_result = await start(lsp_client, folder)
+        yield
+        await lsp_client.shutdown_session()
+    return client
+
+
+client = started_client()
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------

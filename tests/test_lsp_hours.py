@@ -7,10 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import pytest_lsp
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 from test_lsp import (
-    SERVER,
     apply,
     close_document,
     codes,
@@ -20,7 +18,7 @@ from test_lsp import (
     hover,
     open_document,
     position,
-    start,
+    started_client,
     uri,
 )
 
@@ -48,11 +46,7 @@ def folder(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("hours")
 
 
-@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER))
-async def client(lsp_client: LanguageClient, folder: Path):
-    lsp_client.initialize_result = await start(lsp_client, folder)
-    yield
-    await lsp_client.shutdown_session()
+client = started_client()
 
 
 async def test_hover_on_the_declaration_its_words_and_a_branch(client: LanguageClient, folder: Path):

@@ -6,11 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 from test_lsp import (
-    SERVER,
     apply,
     close_document,
     codes,
@@ -20,7 +18,7 @@ from test_lsp import (
     hover,
     open_document,
     position,
-    start,
+    started_client,
     uri,
 )
 
@@ -32,11 +30,7 @@ def folder(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("language")
 
 
-@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER))
-async def client(lsp_client: LanguageClient, folder: Path):
-    lsp_client.initialize_result = await start(lsp_client, folder)
-    yield
-    await lsp_client.shutdown_session()
+client = started_client()
 
 
 async def test_unknown_event_has_a_quick_fix_and_a_hover(client: LanguageClient, folder: Path):

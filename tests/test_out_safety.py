@@ -1,8 +1,8 @@
 """`flowc compile` never loses what is not its own, and OUT is always one whole build (issue 9, items 2 and 3).
 
-Attacks: a forged manifest.json, the user's own files in OUT (new, edited, in the way), SIGKILL at random
-moments of a many-flow compile, two compiles racing into one OUT, leftovers of interrupted compiles. Also the
-dedicated tests of FC902, FC903, FC904 and FC909 (see test_check_codes)."""
+Attacks: a forged manifest.json, the user's own files in OUT (new, edited, in the way), SIGKILL of a many-flow
+compile around the swap and in the middle of its writing, two compiles racing into one OUT, leftovers of
+interrupted compiles. Also the dedicated tests of FC902, FC903, FC904 and FC909 (see test_check_codes)."""
 
 from __future__ import annotations
 
@@ -197,29 +197,68 @@ def builds(tmp_path_factory):
     return versions
 
 
+def staging_directory(parent: Path) -> Path | None:
+    """The directory a compile is building beside OUT: it holds the staging mark until it is swapped in."""
+    for name in leftovers(parent):
+        if (parent / name / STAGING_MARK).exists():
+            return parent / name
+    return None
+
+
+def entries(directory: Path) -> int:
+    return sum(len(folders) + len(files) for _, folders, files in os.walk(directory))
+
+
+def kill_while_staging(process: subprocess.Popen, parent: Path, wanted: int) -> bool:
+    """SIGKILL the compile once the directory it stages beside OUT holds `wanted` entries (so the kill lands in
+    the writing however slow the machine is); False if the compile got past the staging first."""
+    while process.poll() is None:
+        staging = staging_directory(parent)
+        if staging is not None and entries(staging) >= wanted:
+            process.send_signal(signal.SIGKILL)
+            return True
+        time.sleep(0.002)
+    return False
+
+
 def test_a_killed_compile_leaves_one_whole_build_and_the_next_cleans_up(tmp_path, builds):
-    """SIGKILL at moments that home in on the swap: a kill before it (OUT still the old build) moves the
-    next kill later, one after it (OUT the new build) earlier, with jitter, so the kills land on both sides
-    of the swap and inside the writing whatever the machine's load."""
+    """SIGKILL a many-flow compile again and again, at moments of two kinds, taking turns: at a delay that homes
+    in on the swap (a kill before it moves the next kill later, one after it earlier, with jitter), and while
+    the new OUT is being staged, once its directory holds a random share of the files (watched, not timed, so
+    these kills land inside the writing whatever the machine's load). At least 10 kills, and more (up to 30)
+    until there has been a kill on each side of the swap and one during the staging."""
     out = tmp_path / "out"
     assert flowc("compile", str(builds["old"][0]), "-o", str(out)).returncode == 0
     current = "old"
     delay = max(builds["old"][2], builds["new"][2])
     rng = random.Random(9)
-    outcomes = set()
-    for _ in range(10):
+    outcomes: set[tuple[bool, bool]] = set()
+
+    def seen_enough() -> bool:
+        return {swapped for swapped, _ in outcomes} == {False, True} and (False, True) in outcomes
+
+    for attempt in range(30):
+        if attempt >= 10 and seen_enough():
+            break
         target = "new" if current == "old" else "old"
         process = subprocess.Popen([sys.executable, "-m", "flowc", "compile", str(builds[target][0]), "-o",
                                     str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay * rng.uniform(0.85, 1.15))
-        process.send_signal(signal.SIGKILL)
+        timed = attempt % 2 == 0
+        if timed:
+            time.sleep(delay * rng.uniform(0.85, 1.15))
+            process.send_signal(signal.SIGKILL)
+            killed = True
+        else:
+            killed = kill_while_staging(process, tmp_path, int(len(builds[target][1]) * rng.uniform(0.05, 0.95)))
         process.wait()
         state = snapshot(out)
         matches = [word for word in ("old", "new") if state == builds[word][1]]
         assert matches, f"OUT is neither whole build after a kill (leftovers: {leftovers(tmp_path)})"
         swapped = matches[0] == target
-        outcomes.add((swapped, bool(leftovers(tmp_path))))
-        delay *= 0.8 if swapped else 1.25
+        if killed:
+            outcomes.add((swapped, bool(leftovers(tmp_path))))
+        if timed:
+            delay *= 0.8 if swapped else 1.25
         current = matches[0]
     result = flowc("compile", str(builds["new"][0]), "-o", str(out))
     assert result.returncode == 0 and "FC909" not in result.stderr, result.stderr

@@ -1,8 +1,10 @@
 """The pre-commit hook, run by the real pre-commit against a snapshot of this repository.
 
 pre-commit installs hook repositories from git, so the test copies the package's files into a temporary git
-repository (try-repo on the working tree would miss files that are not committed yet) and uses it from a
-second temporary repository holding .flow files. The hook's virtualenv is built once per test session.
+repository (the working tree's own commit would miss files that are not committed yet) and uses it, pinned at
+its commit in a .pre-commit-config.yaml, from temporary repositories holding .flow files. Every test shares one
+PRE_COMMIT_HOME, so pre-commit builds the hook's virtualenv once for the module (`pre-commit try-repo` would
+build a new one on every call: it keeps its store in a temporary directory).
 """
 
 import os
@@ -58,28 +60,37 @@ def user_repo(tmp_path: Path, files: dict[str, str]) -> Path:
     return tmp_path
 
 
-def try_repo(repo: Path, hook_repo: Path, environment, hook: str = "flowc-check") -> subprocess.CompletedProcess:
-    return subprocess.run([*PRE_COMMIT, "try-repo", str(hook_repo), hook, "--all-files"], cwd=repo,
-                          env=environment, capture_output=True, text=True, timeout=600)
+def hook_config(hook_repo: Path, hooks: tuple[str, ...] = ("flowc-check", "flowc-fmt")) -> str:
+    """A .pre-commit-config.yaml using flowc's hooks from hook_repo at its commit."""
+    revision = git("rev-parse", "HEAD", cwd=hook_repo).stdout.strip()
+    return f"repos:\n-   repo: {hook_repo}\n    rev: {revision}\n    hooks:\n" + "".join(
+        f"    -   id: {hook}\n" for hook in hooks)
+
+
+def run_hook(repo: Path, hook_repo: Path, environment, hook: str = "flowc-check") -> subprocess.CompletedProcess:
+    """`pre-commit run HOOK --all-files` in repo, configured (and staged) to use hook_repo's hooks."""
+    (repo / ".pre-commit-config.yaml").write_text(hook_config(hook_repo))
+    git("add", ".pre-commit-config.yaml", cwd=repo)
+    return subprocess.run([*PRE_COMMIT, "run", hook, "--all-files"], cwd=repo, env=environment,
+                          capture_output=True, text=True, timeout=600)
 
 
 def test_a_bad_file_fails_the_hook(tmp_path, hook_repo, environment):
     repo = user_repo(tmp_path, {"good.flow": GOOD.replace("main", "other"), "bad.flow": BAD})
-    result = try_repo(repo, hook_repo, environment)
+    result = run_hook(repo, hook_repo, environment)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "error[FC202]" in result.stdout and "bad.flow:2:24" in result.stdout
 
 
 def test_good_files_pass_the_hook(tmp_path, hook_repo, environment):
     repo = user_repo(tmp_path, {"main.flow": GOOD, "notes.txt": "not a flow"})
-    result = try_repo(repo, hook_repo, environment)
+    result = run_hook(repo, hook_repo, environment)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "flowc check" in result.stdout and "Passed" in result.stdout
 
 
 def test_installed_hook_blocks_the_commit(tmp_path, hook_repo, environment):
-    revision = git("rev-parse", "HEAD", cwd=hook_repo).stdout.strip()
-    config = f"repos:\n-   repo: {hook_repo}\n    rev: {revision}\n    hooks:\n    -   id: flowc-check\n"
+    config = hook_config(hook_repo, ("flowc-check",))
     repo = user_repo(tmp_path, {".pre-commit-config.yaml": config, "main.flow": BAD})
     subprocess.run([*PRE_COMMIT, "install"], cwd=repo, env=environment, check=True, capture_output=True)
     blocked = subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-m", "bad"],
@@ -95,10 +106,10 @@ def test_installed_hook_blocks_the_commit(tmp_path, hook_repo, environment):
 def test_format_hook_rewrites_unformatted_files_then_passes(tmp_path, hook_repo, environment):
     messy = 'flow main {say "Hello" gender male;   hangup}  # done\n'
     repo = user_repo(tmp_path, {"main.flow": messy, "tidy.flow": GOOD})
-    first = try_repo(repo, hook_repo, environment, "flowc-fmt")
+    first = run_hook(repo, hook_repo, environment, "flowc-fmt")
     assert first.returncode == 1 and "files were modified by this hook" in first.stdout, first.stdout
     assert (repo / "main.flow").read_text() == 'flow main {\n    say "Hello" gender male\n    hangup\n}  # done\n'
     assert (repo / "tidy.flow").read_text() == GOOD
     git("add", "-A", cwd=repo)
-    second = try_repo(repo, hook_repo, environment, "flowc-fmt")
+    second = run_hook(repo, hook_repo, environment, "flowc-fmt")
     assert second.returncode == 0, second.stdout + second.stderr

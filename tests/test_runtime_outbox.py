@@ -12,25 +12,11 @@ from flowc.runtime.bandwidth import ApiConfig, BandwidthClient, call_bxml
 from flowc.runtime.outbox import GRACE, Outbox
 from flowc.runtime.services import Runtime
 from flowc.runtime.store import RedisStore, SqliteStore, StoreError, Timer
-from sim_helpers import build
+from sim_helpers import ROOM_AND_GUEST, build
 
 pytestmark = pytest.mark.e2e
 
-FLOWS = {"a.flow": """
-conference room "room" {
-    on member join {
-    }
-}
-flow guest {
-    join room
-    say "The meeting has ended."
-    pause 600s
-}
-flow waiter {
-    say "Please hold."
-    pause 600s
-}
-"""}
+FLOWS = {"a.flow": ROOM_AND_GUEST + 'flow waiter {\n    say "Please hold."\n    pause 600s\n}\n'}
 
 WAITER_NUMBER = "+15550000001"
 CLOSED = "<Bxml><SpeakSentence>The room has closed.</SpeakSentence><Pause duration='600'/></Bxml>"

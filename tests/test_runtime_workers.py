@@ -14,21 +14,11 @@ import pytest
 from flowc.runtime.store import RedisStore
 from flowc.sim import Bandwidth
 from redis_server import free_port
-from sim_helpers import build
+from sim_helpers import ROOM_AND_GUEST, build
 
 pytestmark = pytest.mark.e2e
 
-FLOWS = {"a.flow": """
-conference room "room" {
-    on member join {
-    }
-}
-flow guest {
-    join room
-    say "The meeting has ended."
-    pause 600s
-}
-"""}
+FLOWS = {"a.flow": ROOM_AND_GUEST}
 
 HOOKS = """
 import os

@@ -142,3 +142,44 @@ def test_sim_reports_an_app_that_cannot_start_in_one_line(tmp_path):
     result = flowc("sim", str(out), "--call", "main")
     assert result.returncode == 2 and "cannot start: SyntaxError" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+CALLBACK_ENV = {"SIM_CALLBACK_USER": "bandwidth", "SIM_CALLBACK_PASSWORD": "sim-s3cret"}
+AUTH_FLOWS = {"main.flow": "application auth env(SIM_CALLBACK_USER) env(SIM_CALLBACK_PASSWORD)\n\n"
+                           'flow main on initiate {\n    say "Hello"\n}\n'}
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    """An app whose every route requires the application's callback credentials (none set in the environment)."""
+    return build(tmp_path_factory.mktemp("guarded"), AUTH_FLOWS)
+
+
+def sim_merged(*args: str, **environment: str) -> tuple[int, list[str]]:
+    """`flowc sim ARGS` with standard error and output in one stream, in the order written."""
+    done = subprocess.run([sys.executable, "-m", "flowc", "sim", *args], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=120,
+                          env={**os.environ, **SECRETS, "NO_COLOR": "1", **environment})
+    return done.returncode, done.stdout.splitlines()
+
+
+def test_sim_warns_up_front_that_the_callback_credentials_are_unset(guarded):
+    assert not set(CALLBACK_ENV) & set(os.environ)
+    status, lines = sim_merged(str(guarded), "--call", "main")
+    assert status == 0, lines  # in-process, the emulator makes values up for the run
+    [warning] = [n for n, line in enumerate(lines) if "FC811" in line]
+    assert lines[warning].startswith("flowc: warning[FC811]: SIM_CALLBACK_USER and SIM_CALLBACK_PASSWORD ")
+    assert "deployed app refuse" in lines[warning]
+    heard = next(n for n, line in enumerate(lines) if "hears “Hello”" in line)
+    assert warning < heard  # said before the call, not found out after it
+    status, lines = sim_merged("--load", "3", str(guarded))
+    assert status == 1 and "failed: 3" in "\n".join(lines)  # the served app refuses every webhook ...
+    [warning] = [n for n, line in enumerate(lines) if "FC811" in line]
+    assert warning == 0 and "served for the load refuses every webhook" in lines[0]  # ... as said first
+
+
+def test_sim_says_nothing_of_callback_credentials_that_are_set(guarded):
+    status, lines = sim_merged(str(guarded), "--call", "main", **CALLBACK_ENV)
+    assert status == 0 and "FC811" not in "\n".join(lines) and any("hears “Hello”" in line for line in lines)
+    status, lines = sim_merged("--load", "3", str(guarded), **CALLBACK_ENV)
+    assert status == 0 and "FC811" not in "\n".join(lines) and "failed: 0" in "\n".join(lines)

@@ -573,6 +573,15 @@ CODES: dict[str, Code] = _codes(
          "500 arrows or more than 50,000 characters, so this Mermaid text would show an error instead of the "
          "picture. It is written anyway. Draw part of the project with `--flow NAME` (what one flow reaches), "
          "or use `--format svg` or `--format dot`, which Graphviz draws at any size."),
+    # -- the emulator (flowc sim) --------------------------------------------------------------------------
+    Code("FC811", W, "the application's callback credentials are not set",
+         "`application auth env(USER) env(PASSWORD)` makes every route of the web app require the Bandwidth "
+         "application's callback user and password, read from those environment variables, and an app "
+         "started without them refuses every callback (401). `flowc sim` says so before it places a call: with "
+         "`--call` or `--ui` the emulator, playing the application, sets made-up values for the run, so the "
+         "call goes through but a served or deployed app would refuse it; with `--load` against OUT the "
+         "served app refuses every request. Export the two variables (any values for a simulation: the "
+         "emulator sends what the app reads) with the user and password set on the Bandwidth application."),
     # -- files and the output directory (every command) ----------------------------------------------------
     Code("FC901", E, "not a regular file",
          "flowc reads only regular files. A named pipe (FIFO), a device or a socket could make it wait forever "

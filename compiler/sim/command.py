@@ -51,12 +51,46 @@ def _emulator(target: str, **options: Any) -> Bandwidth:
         raise SimUsageError(f"the app in {target} cannot start: {type(error).__name__}: {error}") from None
 
 
+CREDENTIALS_UNSET = "FC811"
+
+
+def unset_callback_credentials(target: str) -> list[str]:
+    """The environment variables OUT's `application auth env(USER) env(PASSWORD)` names that are not set (the
+    app refuses every callback without them); none for a URL, which has no manifest here."""
+    try:
+        auth = json.loads((Path(target) / "manifest.json").read_text()).get("application", {}).get("auth")
+    except (OSError, ValueError, AttributeError):
+        return []
+    if not isinstance(auth, dict):
+        return []
+    names = [auth.get("username_env"), auth.get("password_env")]
+    return [name for name in names if isinstance(name, str) and name and name not in os.environ]
+
+
+def warn_unset_callback_credentials(target: str, served: bool) -> None:
+    """FC811, before any call is placed: OUT's app needs callback credentials the environment does not hold."""
+    unset = unset_callback_credentials(target)
+    if not unset:
+        return
+    names = " and ".join(unset)
+    verb = "is" if len(unset) == 1 else "are"
+    if served:
+        effect = "the app served for the load refuses every webhook (401) until they are set"
+    else:
+        effect = ("the emulator makes up values for this run, but `flowc serve` and a deployed app refuse "
+                  "Bandwidth's callbacks (401) without them")
+    print(f"flowc: warning[{CREDENTIALS_UNSET}]: {names} (`application auth` in {target}/manifest.json) {verb} "
+          f"not set: {effect}; export them with the Bandwidth application's callback user and password",
+          file=sys.stderr)
+
+
 def problems(webhooks: Iterable[Webhook]) -> list[Webhook]:
     return [w for w in webhooks if not w.accepted]
 
 
 def run_call(target: str, flow: str, from_: str, to: str, presses: list[str], fmt: str,
              interactive: bool) -> int:
+    warn_unset_callback_credentials(target, served=False)
     with _emulator(target) as bw:
         try:
             call = bw.inbound(flow, from_=from_, to=to)
@@ -180,6 +214,7 @@ def run_load(target: str, flow: str | None, presses: list[str], count: int, conc
             raise SimUsageError(f"--load only drives servers on this machine (loopback), not {target}")
         base = target.rstrip("/")
     elif (Path(target) / "app.py").is_file():
+        warn_unset_callback_credentials(target, served=True)
         process, base = _serve_out(Path(target))
     else:
         raise SimUsageError(f"{target} is neither a loopback URL nor an OUT directory with app.py")
@@ -281,6 +316,7 @@ def run_ui(target: str, host: str, port: int) -> int:
     """`flowc sim OUT --ui`: the console, until Ctrl-C."""
     from flowc.sim.console import ConsoleError, serve
 
+    warn_unset_callback_credentials(target, served=False)
     try:
         with _emulator(target) as bw:
             serve(bw, target, host, port, ready=lambda url: print(f"flowc sim console: {url}  (Ctrl-C stops it)",
