@@ -177,6 +177,7 @@ class VoiceApi:
 
             def work() -> tuple[int, Any, dict[str, str] | None]:
                 headers = None
+                content: Any  # a JSON body, audio bytes, or None
                 limited = self.limited(method, path)
                 if limited is not None:
                     status, content, headers = limited
@@ -188,12 +189,12 @@ class VoiceApi:
                 self.log(method, path, status, raw, content)
                 return status, content, headers
 
-            status, content, headers = await run_in_threadpool(self.engine.submit, work)
-            if isinstance(content, bytes):
-                return Response(content, status_code=status, media_type="audio/wav")
-            if content is None:
+            status, reply, reply_headers = await run_in_threadpool(self.engine.submit, work)
+            if isinstance(reply, bytes):
+                return Response(reply, status_code=status, media_type="audio/wav")
+            if reply is None:
                 return Response(status_code=status)
-            return JSONResponse(content, status_code=status, headers=headers)
+            return JSONResponse(reply, status_code=status, headers=reply_headers)
 
         return serve
 
